@@ -1,0 +1,100 @@
+/** The end-to-end environment brought up by scripts/e2e/up.sh, and helpers to look at the registry. */
+import { execFileSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+
+export const e2e = {
+  registry: process.env.BDI_REGISTRY ?? '',
+  user: process.env.BDI_REGISTRY_USER ?? '',
+  password: process.env.BDI_REGISTRY_PASSWORD_FILE ? fs.readFileSync(process.env.BDI_REGISTRY_PASSWORD_FILE, 'utf8').trim() : '',
+  registryLog: process.env.BDI_REGISTRY_LOG ?? '',
+  state: process.env.BDI_STATE ?? '',
+  mirror: process.env.BDI_MIRROR_URL ?? '',
+  mirrorDir: process.env.BDI_MIRROR_DIR ?? ''
+}
+
+export const available = Boolean(e2e.registry && e2e.password)
+
+/** Outside CI a machine without the environment skips loudly; on CI that is a failure. */
+export function requireEnvironment(): boolean {
+  if (available) return true
+  const msg = 'END-TO-END TESTS SKIPPED: no e2e environment (run `npm test`, which brings it up, or scripts/e2e/up.sh)'
+  if (process.env.CI === 'true') throw new Error(`${msg}; on CI they must run`)
+  console.warn(`\n${'!'.repeat(msg.length)}\n${msg}\n${'!'.repeat(msg.length)}\n`)
+  return false
+}
+
+/** A docker config the tests (not the action) use to look at the registry. */
+export const testerDockerConfig = (() => {
+  if (!available) return ''
+  const dir = path.join(e2e.state, 'docker-config-tester')
+  fs.mkdirSync(dir, { recursive: true })
+  execFileSync('docker', ['login', '-u', e2e.user, '--password-stdin', e2e.registry], { input: e2e.password, env: { ...process.env, DOCKER_CONFIG: dir }, stdio: ['pipe', 'ignore', 'ignore'] })
+  return dir
+})()
+
+export function docker(args: string[], opts: { allowFailure?: boolean } = {}): { code: number; out: string } {
+  try {
+    const out = execFileSync('docker', args, { env: { ...process.env, DOCKER_CONFIG: testerDockerConfig }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 })
+    return { code: 0, out }
+  } catch (err) {
+    if (!opts.allowFailure) throw err
+    const e = err as { status?: number; stdout?: string; stderr?: string }
+    return { code: e.status ?? 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }
+  }
+}
+
+export function rawManifest(ref: string): { mediaType?: string; manifests?: Array<{ digest: string; platform?: { architecture: string; os: string } }>; config?: { digest: string } } {
+  return JSON.parse(docker(['buildx', 'imagetools', 'inspect', '--raw', ref]).out) as ReturnType<typeof rawManifest>
+}
+
+/** A fresh workspace holding the given files. */
+export function workspace(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bdi-ws-'))
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true })
+    fs.writeFileSync(path.join(dir, name), content)
+  }
+  return dir
+}
+
+/** A unique repository path per test, so runs never see each other's pushes. */
+export function uniqueImage(name: string): string {
+  return `${e2e.registry}/e2e-${name}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
+}
+
+export const goProgram = {
+  'go.mod': 'module example.com/hello\n\ngo 1.24\n',
+  // Prints its platform, its uid, and what `uname -m` said in the image's RUN stage (if any).
+  'main.go': 'package main\n\nimport (\n\t"fmt"\n\t"os"\n\t"runtime"\n\t"strings"\n)\n\nfunc main() {\n\tm, _ := os.ReadFile("/machine")\n\tfmt.Printf("%s/%s uid=%d machine=%s\\n", runtime.GOOS, runtime.GOARCH, os.Getuid(), strings.TrimSpace(string(m)))\n}\n'
+}
+
+/** Multi-stage: cross-compiled Go on $BUILDPLATFORM, a stage that RUNs on the target (QEMU), distroless-like runtime. */
+export function multiStageDockerfile(): string {
+  return `ARG GO_IMAGE=${e2e.registry}/e2e/golang:1.24
+FROM --platform=$BUILDPLATFORM \${GO_IMAGE} AS build
+ARG TARGETOS TARGETARCH
+WORKDIR /src
+COPY go.mod main.go ./
+RUN --mount=type=cache,target=/root/.cache/go-build CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -o /out/hello .
+
+FROM ${e2e.registry}/e2e/busybox:1 AS probe
+RUN uname -m > /machine
+
+FROM ${e2e.registry}/e2e/static:nonroot AS runtime
+COPY --from=build /out/hello /hello
+COPY --from=probe /machine /machine
+USER 65532:65532
+ENTRYPOINT ["/hello"]
+`
+}
+
+/**
+ * Where a secret shows in what the runner would print or keep: everything but the `::add-mask::`
+ * commands (the runner consumes those and masks the value everywhere else).
+ */
+export function secretLeaks(text: string, secrets: string[]): string[] {
+  const visible = text.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')
+  return secrets.filter((s) => s && visible.includes(s))
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the end-to-end suite: brings the environment up (installing what is missing), then runs
+# vitest's e2e project. A machine that cannot host the environment says so loudly; on CI
+# (CI=true) that is a failure, never a silent pass.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+banner() { printf '\n%s\n%s\n%s\n\n' "$(printf '!%.0s' {1..78})" "$*" "$(printf '!%.0s' {1..78})" >&2; }
+
+can_host() { [ "$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }
+if ! can_host; then
+  banner "E2E SKIPPED: bringing up Docker, QEMU and the registry needs root or passwordless sudo"
+  [ "${CI:-}" = true ] && exit 1
+  exit 0
+fi
+if ! bash "$here/install.sh" || ! bash "$here/up.sh"; then
+  banner "E2E FAILED TO START: the environment could not be brought up (see above)"
+  exit 1
+fi
+# shellcheck disable=SC1091
+. "${BDI_STATE:-/var/lib/bdi-e2e}/env"
+bash "$here/mirror.sh" || { banner "E2E FAILED TO START: the release mirror could not be set up"; exit 1; }
+# shellcheck disable=SC1091
+. "${BDI_STATE:-/var/lib/bdi-e2e}/env"
+cd "$root" && exec npx vitest run --project e2e "$@"

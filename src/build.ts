@@ -1,0 +1,80 @@
+/** `docker buildx build`: its argv, running it with retries, and reading its metadata file. */
+import * as fs from 'node:fs'
+import { run } from './exec.js'
+import { RegistryAuthError } from './registry.js'
+import { authHint, classifyFailure, errorText, withRetry } from './retry.js'
+
+export interface BuildSpec {
+  builder?: string
+  context: string
+  dockerfile: string
+  target: string
+  platforms: string[]
+  /** Full references `NAME:TAG`. */
+  tags: string[]
+  buildArgs: Array<[string, string]>
+  labels: Array<[string, string]>
+  annotations: string[]
+  indexAnnotations: Array<[string, string]>
+  push: boolean
+  provenance: string
+  cacheFrom: string[]
+  cacheTo: string[]
+  metadataFile: string
+  /** Push by digest: no tags, the image name alone (for per-platform matrix jobs). */
+  pushByDigest?: { name: string }
+}
+
+export function buildArgv(s: BuildSpec): string[] {
+  const argv = ['buildx', 'build']
+  if (s.builder) argv.push('--builder', s.builder)
+  argv.push('--file', s.dockerfile)
+  if (s.target) argv.push('--target', s.target)
+  argv.push('--platform', s.platforms.join(','))
+  for (const [k, v] of s.buildArgs) argv.push('--build-arg', `${k}=${v}`)
+  for (const [k, v] of s.labels) argv.push('--label', `${k}=${v}`)
+  for (const a of s.annotations) argv.push('--annotation', a)
+  // Index annotations only exist on an index; one platform without attestations pushes a manifest.
+  const level = s.platforms.length > 1 ? 'index' : 'index,manifest'
+  for (const [k, v] of s.indexAnnotations) argv.push('--annotation', `${level}:${k}=${v}`)
+  for (const c of s.cacheFrom) argv.push('--cache-from', c)
+  for (const c of s.cacheTo) argv.push('--cache-to', c)
+  if (s.provenance) argv.push(`--provenance=${s.provenance}`)
+  if (s.pushByDigest) {
+    argv.push('--output', `type=image,name=${s.pushByDigest.name},push-by-digest=true,name-canonical=true,push=${s.push}`)
+  } else {
+    for (const t of s.tags) argv.push('--tag', t)
+    argv.push(s.push ? '--push' : '--output=type=image,push=false')
+  }
+  argv.push('--metadata-file', s.metadataFile)
+  argv.push(s.context)
+  return argv
+}
+
+export interface BuildMetadata {
+  digest: string
+  mediaType: string
+  raw: Record<string, unknown>
+}
+
+export function parseMetadata(text: string): BuildMetadata {
+  const raw = JSON.parse(text) as Record<string, unknown>
+  const descriptor = raw['containerimage.descriptor'] as { digest?: string; mediaType?: string } | undefined
+  const digest = (raw['containerimage.digest'] as string | undefined) ?? descriptor?.digest ?? ''
+  if (!/^sha256:[a-f0-9]{64}$/.test(digest)) throw new Error(`buildx metadata has no image digest (keys: ${Object.keys(raw).join(', ')})`)
+  return { digest, mediaType: descriptor?.mediaType ?? '', raw }
+}
+
+/** Runs the build; a transient push failure re-runs it (cached, so only the push repeats). */
+export async function build(spec: BuildSpec, env: Record<string, string>, registry: string): Promise<BuildMetadata> {
+  try {
+    await withRetry(() => run('docker', buildArgv(spec), { env }), { what: 'docker buildx build --push' })
+  } catch (err) {
+    const text = errorText(err)
+    if (spec.push && classifyFailure(text) === 'auth') {
+      throw new RegistryAuthError(`Push to ${registry} was refused: ${authHint(text, registry)}`, { cause: err })
+    }
+    throw err
+  }
+  return parseMetadata(fs.readFileSync(spec.metadataFile, 'utf8'))
+}

@@ -1,0 +1,65 @@
+/** Which buildx builder to build with: the existing one when it can do the job, else one of our own. */
+import * as core from '@actions/core'
+import { run } from './exec.js'
+
+export interface BuilderInfo {
+  name: string
+  driver: string
+  platforms: string[]
+}
+
+/** Parses `docker buildx inspect` (text; stable across buildx releases, unlike its --format). */
+export function parseBuilderInspect(text: string): BuilderInfo {
+  const field = (key: string) => new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? ''
+  const platforms = [...text.matchAll(/^Platforms:\s*(.*)$/gm)].flatMap((m) =>
+    (m[1] ?? '').split(',').map((p) => p.trim().replace(/\*$/, '')).filter(Boolean)
+  )
+  return { name: field('Name'), driver: field('Driver'), platforms }
+}
+
+export interface BuilderNeeds {
+  multiPlatform: boolean
+  /** The docker engine keeps images in containerd (can hold multi-platform indexes). */
+  containerdStore: boolean
+  cacheExport: boolean
+}
+
+export interface BuilderChoice {
+  create: boolean
+  reason: string
+}
+
+export function chooseBuilder(current: BuilderInfo, needs: BuilderNeeds): BuilderChoice {
+  if (current.driver !== 'docker') {
+    return { create: false, reason: `using the existing builder "${current.name}" (driver ${current.driver})` }
+  }
+  if (needs.containerdStore) {
+    return { create: false, reason: `using the existing builder "${current.name}": the docker driver with the containerd image store builds and pushes multi-platform images${needs.cacheExport ? ' and exports cache' : ''}` }
+  }
+  if (needs.multiPlatform) {
+    return { create: true, reason: `the existing builder "${current.name}" uses the docker driver with the classic image store, which cannot build multi-platform images: creating a docker-container builder` }
+  }
+  if (needs.cacheExport) {
+    return { create: true, reason: `the docker driver with the classic image store cannot export cache (cache-to): creating a docker-container builder` }
+  }
+  return { create: false, reason: `using the existing builder "${current.name}" (single platform, docker driver)` }
+}
+
+export async function inspectBuilder(env: Record<string, string>): Promise<BuilderInfo> {
+  const { stdout } = await run('docker', ['buildx', 'inspect'], { env, silent: true })
+  return parseBuilderInspect(stdout)
+}
+
+export async function containerdImageStore(env: Record<string, string>): Promise<boolean> {
+  const { stdout } = await run('docker', ['info', '--format', '{{json .DriverStatus}}'], { env, silent: true, allowFailure: true })
+  return stdout.includes('io.containerd.snapshotter')
+}
+
+export async function createBuilder(name: string, env: Record<string, string>): Promise<void> {
+  await run('docker', ['buildx', 'create', '--name', name, '--driver', 'docker-container', '--bootstrap'], { env })
+  core.info(`Created builder ${name}; the post step removes it`)
+}
+
+export async function removeBuilder(name: string, env: Record<string, string>): Promise<void> {
+  await run('docker', ['buildx', 'rm', '--force', name], { env, allowFailure: true })
+}

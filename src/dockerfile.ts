@@ -1,0 +1,103 @@
+/** The parts of a Dockerfile the action reasons about: stages, their bases, platforms and RUNs. */
+import { DockerfileParser } from 'dockerfile-ast'
+
+export interface Stage {
+  /** 0-based position among the FROMs. */
+  index: number
+  /** The `AS name` alias, lower-cased as BuildKit matches it; empty when unnamed. */
+  name: string
+  /** 1-based line of the FROM. */
+  line: number
+  /** The FROM image as written. */
+  rawImage: string
+  /** The FROM image with global ARGs (defaults, then build-args) substituted. */
+  image: string
+  /** The `--platform=` value as written, or empty. */
+  platform: string
+  /** RUN instructions in this stage (1-based lines). */
+  runLines: number[]
+  /** The last USER in this stage, or empty. */
+  user: string
+  userLine: number
+  /** ENTRYPOINT / CMD of this stage, with whether they are in JSON (exec) form. */
+  entrypoint?: { json: boolean; line: number }
+  cmd?: { json: boolean; line: number }
+}
+
+export interface ParsedDockerfile {
+  stages: Stage[]
+  /** Global ARGs (before the first FROM) with their defaults. */
+  globalArgs: Record<string, string>
+}
+
+export function parseDockerfile(content: string, buildArgs: Record<string, string> = {}): ParsedDockerfile {
+  const df = DockerfileParser.parse(content)
+  const globalArgs: Record<string, string> = {}
+  for (const arg of df.getInitialARGs()) {
+    for (const prop of arg.getProperties()) {
+      const name = prop.getName()
+      globalArgs[name] = prop.getValue() ?? ''
+    }
+  }
+  const scope = { ...globalArgs }
+  for (const [k, v] of Object.entries(buildArgs)) if (k in scope) scope[k] = v
+
+  const froms = df.getFROMs()
+  const instructions = df.getInstructions()
+  const stages: Stage[] = froms.map((from, index) => {
+    const line = from.getRange().start.line
+    const nextLine = froms[index + 1]?.getRange().start.line ?? Number.MAX_SAFE_INTEGER
+    const own = instructions.filter((i) => {
+      const l = i.getRange().start.line
+      return l > line && l < nextLine
+    })
+    const rawImage = from.getImage() ?? ''
+    const stage: Stage = {
+      index,
+      name: (from.getBuildStage() ?? '').toLowerCase(),
+      line: line + 1,
+      rawImage,
+      image: substitute(rawImage, scope),
+      platform: from.getPlatformFlag()?.getValue() ?? '',
+      runLines: [],
+      user: '',
+      userLine: 0
+    }
+    for (const ins of own) {
+      const keyword = ins.getKeyword().toUpperCase()
+      const l = ins.getRange().start.line + 1
+      if (keyword === 'RUN') stage.runLines.push(l)
+      else if (keyword === 'USER') {
+        stage.user = (ins.getArgumentsContent() ?? '').trim()
+        stage.userLine = l
+      } else if (keyword === 'ENTRYPOINT' || keyword === 'CMD') {
+        const json = (ins.getArgumentsContent() ?? '').trim().startsWith('[')
+        stage[keyword === 'ENTRYPOINT' ? 'entrypoint' : 'cmd'] = { json, line: l }
+      }
+    }
+    return stage
+  })
+  return { stages, globalArgs }
+}
+
+/** `$VAR`, `${VAR}`, `${VAR:-default}` and `${VAR:+alt}` as BuildKit expands them in FROM. */
+export function substitute(text: string, vars: Record<string, string>): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, braced: string | undefined, op: string | undefined, word: string | undefined, bare: string | undefined) => {
+    const name = braced ?? bare ?? ''
+    const value = vars[name] ?? ''
+    if (op === '-') return value || (word ?? '')
+    if (op === '+') return value ? (word ?? '') : ''
+    return value
+  })
+}
+
+/** The stage a build ends in: the named target, or the last one. */
+export function finalStage(parsed: ParsedDockerfile, target: string): Stage | undefined {
+  if (!target) return parsed.stages[parsed.stages.length - 1]
+  return parsed.stages.find((s) => s.name === target.toLowerCase())
+}
+
+/** The stages a build of `stage` runs: the stage itself and every stage it builds FROM or COPYs --from. */
+export function stageNames(parsed: ParsedDockerfile): string[] {
+  return parsed.stages.map((s) => s.name).filter(Boolean)
+}

@@ -1,0 +1,69 @@
+import * as actionsExec from '@actions/exec'
+
+export interface RunOptions {
+  /** Written to the command's stdin (used for passwords, never argv). */
+  input?: string
+  /** Added to (not replacing) the environment the action runs with. */
+  env?: Record<string, string>
+  cwd?: string
+  /** Do not echo the command's output to the log (it is still captured). */
+  silent?: boolean
+  /** Return the result instead of throwing when the exit code is not 0. */
+  allowFailure?: boolean
+}
+
+export interface RunResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+const TAIL_LINES = 20
+
+/** A command that exited non-zero; the message carries the tail of its stderr. */
+export class CommandError extends Error {
+  constructor(
+    readonly command: string,
+    readonly exitCode: number,
+    readonly stderr: string,
+    readonly stdout: string,
+    options?: { cause?: unknown }
+  ) {
+    const tail = lastLines(stderr.trim() || stdout.trim(), TAIL_LINES)
+    super(`${command} exited with code ${exitCode}${tail ? `:\n${tail}` : ''}`, options)
+    this.name = 'CommandError'
+  }
+}
+
+export function lastLines(text: string, n: number): string {
+  const lines = text.split('\n')
+  return lines.slice(Math.max(0, lines.length - n)).join('\n')
+}
+
+/** Runs argv (never a shell string) and checks the exit code. */
+export async function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const label = [file, ...args.slice(0, 2)].join(' ')
+  let result: actionsExec.ExecOutput
+  try {
+    result = await actionsExec.getExecOutput(file, [...args], {
+      ignoreReturnCode: true,
+      silent: opts.silent ?? false,
+      cwd: opts.cwd,
+      env: opts.env ? mergeEnv(opts.env) : undefined,
+      input: opts.input === undefined ? undefined : Buffer.from(opts.input)
+    })
+  } catch (err) {
+    // Spawn failures (binary missing, not executable) land here, not as an exit code.
+    throw new CommandError(label, -1, err instanceof Error ? err.message : String(err), '', { cause: err })
+  }
+  if (result.exitCode !== 0 && !opts.allowFailure) {
+    throw new CommandError(label, result.exitCode, result.stderr, result.stdout)
+  }
+  return result
+}
+
+function mergeEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v
+  return { ...env, ...extra }
+}

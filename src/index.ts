@@ -1,0 +1,22 @@
+/** Entry point for both phases: main, and post (the runner runs this bundle twice). */
+import * as core from '@actions/core'
+import { readContext } from './context.js'
+import { readInputs } from './inputs.js'
+import { main } from './main.js'
+import { post } from './post.js'
+import * as state from './state.js'
+
+async function entry(): Promise<void> {
+  if (state.isPost()) {
+    await post(state.load())
+    return
+  }
+  state.markMain()
+  const ctx = readContext()
+  const inputs = readInputs(ctx)
+  await main(inputs, ctx)
+}
+
+entry().catch((err: unknown) => {
+  core.setFailed(err instanceof Error ? err.message : String(err))
+})

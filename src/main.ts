@@ -1,0 +1,115 @@
+/** The main step: validate, log in, prepare QEMU and builder, build and push, then the supply chain. */
+import * as core from '@actions/core'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { build } from './build.js'
+import { chooseBuilder, containerdImageStore, createBuilder, inspectBuilder } from './builder.js'
+import type { GitHubContext } from './context.js'
+import type { Inputs } from './inputs.js'
+import { resolvePlatformDigests } from './manifest.js'
+import { nativeArches } from './platform.js'
+import { binfmtReader, installQemu, planQemu, runsOnTarget } from './qemu.js'
+import { parseDockerfile } from './dockerfile.js'
+import { createDockerConfig, dockerEnv, login } from './registry.js'
+import * as state from './state.js'
+import type { Report } from './summary.js'
+import { newReport, writeSummary } from './summary.js'
+
+export async function main(inputs: Inputs, ctx: GitHubContext): Promise<void> {
+  const report = newReport(inputs.image.name)
+  try {
+    await run(inputs, ctx, report)
+  } catch (err) {
+    report.error = err instanceof Error ? err.message : String(err)
+    throw err
+  } finally {
+    await writeSummary(report).catch((e: unknown) => core.warning(`Could not write the job summary: ${String(e)}`))
+  }
+}
+
+async function run(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<void> {
+  const workDir = fs.mkdtempSync(path.join(ctx.runnerTemp, 'build-distroless-image-'))
+  fs.chmodSync(workDir, 0o700)
+  state.save({ workDir })
+  const configDir = createDockerConfig(ctx.runnerTemp, inputs.image.registry)
+  state.save({ dockerConfig: configDir, registry: inputs.image.registry })
+  const env = dockerEnv(configDir)
+  const refs = inputs.tags.map((t) => `${inputs.image.name}:${t}`)
+
+  await core.group(`Log in to ${inputs.image.registry}`, () =>
+    login(configDir, inputs.image.registry, inputs.registryUsername, inputs.registryPassword)
+  )
+
+  await core.group('QEMU', async () => {
+    const parsed = parseDockerfile(inputs.dockerfileContent, Object.fromEntries(inputs.buildArgs))
+    const plan = planQemu(inputs.platforms, nativeArches(process.arch), binfmtReader(), runsOnTarget(parsed))
+    for (const r of plan.reasons) core.info(r)
+    report.notes.push(...plan.reasons.filter((r) => r.startsWith('QEMU skipped')))
+    await installQemu(inputs.qemuImage, plan.install, env)
+  })
+
+  const builder = await core.group('Builder', async () => {
+    const current = await inspectBuilder(env)
+    const choice = chooseBuilder(current, {
+      multiPlatform: inputs.platforms.length > 1,
+      containerdStore: current.driver === 'docker' && (await containerdImageStore(env)),
+      cacheExport: inputs.cacheTo.length > 0
+    })
+    core.info(choice.reason)
+    if (!choice.create) return undefined
+    const name = `build-distroless-image-${ctx.runId || process.pid}-${Date.now().toString(36)}`
+    state.save({ builder: name })
+    await createBuilder(name, env)
+    return name
+  })
+
+  const metadataFile = path.join(workDir, 'metadata.json')
+  const platforms = inputs.platforms.map((p) => p.id)
+  const meta = await core.group(inputs.push ? `Build and push ${platforms.join(', ')}` : `Build ${platforms.join(', ')} (push: false)`, () =>
+    build(
+      {
+        builder,
+        context: inputs.context,
+        dockerfile: inputs.dockerfile,
+        target: inputs.target,
+        platforms,
+        tags: refs,
+        buildArgs: inputs.buildArgs,
+        labels: inputs.labels,
+        annotations: inputs.annotations,
+        indexAnnotations: inputs.indexAnnotations,
+        push: inputs.push,
+        provenance: inputs.provenance,
+        cacheFrom: inputs.cacheFrom,
+        cacheTo: inputs.cacheTo,
+        metadataFile
+      },
+      env,
+      inputs.image.registry
+    )
+  )
+
+  report.digest = meta.digest
+  core.setOutput('digest', meta.digest)
+  core.setOutput('image', `${inputs.image.name}@${meta.digest}`)
+  core.setOutput('metadata', JSON.stringify(meta.raw))
+  if (!inputs.push) {
+    core.setOutput('tags', '')
+    core.setOutput('platform-digests', '{}')
+    report.notes.push('push: false: every platform was built, nothing was pushed, signed or attested')
+    return
+  }
+  report.pushed = true
+  report.tags = refs
+  core.setOutput('tags', refs.join('\n'))
+
+  const digests = await core.group('Resolve platform digests', () => resolvePlatformDigests(inputs.image.name, meta.digest, platforms, env))
+  core.setOutput('platform-digests', JSON.stringify(digests))
+  for (const [platform, digest] of Object.entries(digests)) core.info(`${platform}: ${digest}`)
+  report.digests = [
+    { subject: 'index', digest: meta.digest, signature: 'skipped', attestation: 'skipped' },
+    ...Object.entries(digests)
+      .filter(([, d]) => d !== meta.digest)
+      .map(([subject, digest]) => ({ subject, digest, signature: 'skipped' as const, attestation: 'skipped' as const }))
+  ]
+}

@@ -1,0 +1,72 @@
+/** The job summary: what was pushed, where, and what was skipped or left undone and why. */
+import * as core from '@actions/core'
+
+export type Status = 'done' | 'verified' | 'skipped' | 'failed' | 'pending'
+
+export interface DigestReport {
+  /** `index` or a platform such as `linux/arm64`. */
+  subject: string
+  digest: string
+  signature: Status
+  attestation: Status
+  sbom?: string
+}
+
+export interface Report {
+  image: string
+  digest: string
+  tags: string[]
+  pushed: boolean
+  digests: DigestReport[]
+  notes: string[]
+  verifyCommands: string[]
+  error?: string
+}
+
+export function newReport(image: string): Report {
+  return { image, digest: '', tags: [], pushed: false, digests: [], notes: [], verifyCommands: [] }
+}
+
+const ICON: Record<Status, string> = { done: '✅ done', verified: '✅ verified', skipped: '➖ skipped', failed: '❌ failed', pending: '⚠️ not done' }
+
+/** Digests that were pushed but whose signature or attestation is not in place. */
+export function unfinished(r: Report): DigestReport[] {
+  return r.digests.filter((d) => d.signature === 'failed' || d.signature === 'pending' || d.attestation === 'failed' || d.attestation === 'pending')
+}
+
+export async function writeSummary(r: Report): Promise<void> {
+  const s = core.summary.addHeading(`Image ${r.image}`, 2)
+  if (r.error) s.addRaw(`<p><strong>❌ Failed:</strong> ${escape(r.error)}</p>`, true)
+  if (r.digest) s.addRaw(`<p><strong>Digest:</strong> <code>${r.digest}</code>${r.pushed ? '' : ' (built, not pushed)'}</p>`, true)
+  if (r.tags.length) s.addRaw(`<p><strong>Tags:</strong> ${r.tags.map((t) => `<code>${escape(t)}</code>`).join(' ')}</p>`, true)
+  if (r.digests.length) {
+    s.addTable([
+      [
+        { data: 'Platform', header: true },
+        { data: 'Digest', header: true },
+        { data: 'Signature', header: true },
+        { data: 'SBOM attestation', header: true }
+      ],
+      ...r.digests.map((d) => [d.subject, `<code>${d.digest}</code>`, ICON[d.signature], ICON[d.attestation]])
+    ])
+  }
+  const open = unfinished(r)
+  if (open.length) {
+    s.addRaw(`<p><strong>⚠️ Pushed but not signed or attested:</strong></p>`, true)
+    s.addList(open.map((d) => `${escape(d.subject)} <code>${d.digest}</code>`))
+    s.addRaw('<p>Re-run the job: the digests stay the same and the missing signatures and attestations are added.</p>', true)
+  }
+  if (r.verifyCommands.length) {
+    s.addRaw('<p><strong>Verify:</strong></p>', true)
+    s.addCodeBlock(r.verifyCommands.join('\n'), 'sh')
+  }
+  if (r.notes.length) {
+    s.addRaw('<p><strong>Notes:</strong></p>', true)
+    s.addList(r.notes.map(escape))
+  }
+  await s.write()
+}
+
+function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
