@@ -44,7 +44,7 @@ describe.runIf(run)('build and push (issue 2)', () => {
       const entry = index.manifests?.find((m) => m.digest === d)
       expect(`${entry?.platform?.os}/${entry?.platform?.architecture}`).toBe(platform)
     }
-    expect(JSON.parse(release.outputs.metadata ?? '{}')['containerimage.digest']).toBe(digest)
+    expect((JSON.parse(release.outputs.metadata ?? '{}') as Record<string, unknown>)['containerimage.digest']).toBe(digest)
   })
 
   test('pushes the tags derived from version, each resolving to the digest', () => {
@@ -52,7 +52,7 @@ describe.runIf(run)('build and push (issue 2)', () => {
     expect(release.outputs.tags?.split('\n')).toEqual(want)
     for (const ref of want) {
       const out = docker(['buildx', 'imagetools', 'inspect', ref, '--format', '{{json .Manifest}}']).out
-      expect(JSON.parse(out).digest).toBe(release.outputs.digest)
+      expect((JSON.parse(out) as { digest: string }).digest).toBe(release.outputs.digest)
     }
   })
 

@@ -1,0 +1,28 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { chooseBuilder, parseBuilderInspect } from '../../src/builder.js'
+
+test('parses `docker buildx inspect` (real buildx 0.29 output)', () => {
+  const info = parseBuilderInspect(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/buildx-inspect-docker-driver.txt'), 'utf8'))
+  expect(info.name).toBe('default')
+  expect(info.driver).toBe('docker')
+  expect(info.platforms).toContain('linux/arm64')
+  expect(info.platforms).toContain('linux/amd64/v2')
+})
+
+describe('chooseBuilder', () => {
+  const docker = { name: 'default', driver: 'docker', platforms: [] }
+  test.each([
+    ['docker driver + containerd store, multi-platform', docker, { multiPlatform: true, containerdStore: true, cacheExport: true }, false],
+    ['docker driver, classic store, multi-platform', docker, { multiPlatform: true, containerdStore: false, cacheExport: false }, true],
+    ['docker driver, classic store, cache export', docker, { multiPlatform: false, containerdStore: false, cacheExport: true }, true],
+    ['docker driver, classic store, one platform', docker, { multiPlatform: false, containerdStore: false, cacheExport: false }, false],
+    ['an existing docker-container builder', { ...docker, name: 'b', driver: 'docker-container' }, { multiPlatform: true, containerdStore: false, cacheExport: true }, false],
+    ['an existing remote builder', { ...docker, name: 'r', driver: 'remote' }, { multiPlatform: true, containerdStore: false, cacheExport: false }, false]
+  ])('%s -> create %s', (_name, current, needs, create) => {
+    const choice = chooseBuilder(current, needs)
+    expect(choice.create).toBe(create)
+    expect(choice.reason).not.toBe('')
+  })
+})

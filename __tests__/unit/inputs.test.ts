@@ -1,0 +1,137 @@
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { beforeAll, describe, expect, test, vi } from 'vitest'
+import type { GitHubContext } from '../../src/context.js'
+import { list, parseInputs } from '../../src/inputs.js'
+
+vi.mock('@actions/core', () => ({ setSecret: vi.fn(), getInput: vi.fn() }))
+
+let ws: string
+const DOCKERFILE = 'ARG BASE=gcr.io/distroless/static-debian13:nonroot\nFROM --platform=$BUILDPLATFORM golang:1.24 AS build\nRUN go build\nFROM ${BASE} AS runtime\nCOPY --from=build /x /x\n'
+
+beforeAll(() => {
+  ws = fs.mkdtempSync(path.join(os.tmpdir(), 'inputs-'))
+  fs.writeFileSync(path.join(ws, 'Dockerfile'), DOCKERFILE)
+  fs.mkdirSync(path.join(ws, 'docker'))
+  fs.writeFileSync(path.join(ws, 'docker', 'Dockerfile.operator'), 'FROM scratch AS op\n')
+  fs.writeFileSync(path.join(ws, 'cosign.key'), '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n')
+})
+
+const ctx = (over: Partial<GitHubContext> = {}): GitHubContext => ({
+  workspace: ws,
+  repository: 'vmafx/vmafx',
+  owner: 'VmafX',
+  ref: 'refs/heads/main',
+  sha: 'abcdef0123456789abcdef0123456789abcdef01',
+  serverUrl: 'https://github.com',
+  workflowRef: 'vmafx/vmafx/.github/workflows/release.yml@refs/heads/main',
+  runId: '1',
+  idTokenAvailable: true,
+  runnerTemp: os.tmpdir(),
+  eventName: 'push',
+  ...over
+})
+
+const reader = (values: Record<string, string>) => (name: string) => values[name] ?? ''
+const NOW = new Date('2026-11-23T00:00:00Z')
+
+describe('parseInputs: good inputs', () => {
+  test('the quick-start step', () => {
+    const i = parseInputs(reader({ image: 'ghcr.io/vmafx/vmafx-operator', dockerfile: 'docker/Dockerfile.operator', platforms: 'linux/amd64,linux/arm64' }), ctx(), NOW)
+    expect(i.image.name).toBe('ghcr.io/vmafx/vmafx-operator')
+    expect(i.dockerfile).toBe(fs.realpathSync(path.join(ws, 'docker/Dockerfile.operator')))
+    expect(i.platforms.map((p) => p.id)).toEqual(['linux/amd64', 'linux/arm64'])
+    expect(i.tags).toEqual(['main', 'sha-abcdef0'])
+    expect(i.push).toBe(true)
+    expect(i.sign).toBe(true)
+    expect(i.cosignVersion).toBe('3.1.2')
+    expect(i.syftVersion).toBe('1.51.0')
+    expect(i.toolsUrl).toBe('https://github.com')
+  })
+
+  test('defaults: Dockerfile, ., and both platforms', () => {
+    const i = parseInputs(reader({ image: 'op' }), ctx(), NOW)
+    expect(i.image.name).toBe('ghcr.io/vmafx/op')
+    expect(i.context).toBe(fs.realpathSync(ws))
+    expect(i.platforms.map((p) => p.id)).toEqual(['linux/amd64', 'linux/arm64'])
+  })
+
+  test('OCI labels from the context, overridden by labels; index annotations', () => {
+    const i = parseInputs(reader({ image: 'op', version: 'v1.4.2', labels: 'org.opencontainers.image.title=The Operator\nextra=1' }), ctx(), NOW)
+    expect(Object.fromEntries(i.labels)).toEqual({
+      'org.opencontainers.image.title': 'The Operator',
+      'org.opencontainers.image.created': '2026-11-23T00:00:00.000Z',
+      'org.opencontainers.image.source': 'https://github.com/vmafx/vmafx',
+      'org.opencontainers.image.revision': 'abcdef0123456789abcdef0123456789abcdef01',
+      'org.opencontainers.image.version': '1.4.2',
+      extra: '1'
+    })
+    expect(i.indexAnnotations).toEqual([
+      ['org.opencontainers.image.description', 'op from vmafx/vmafx'],
+      ['org.opencontainers.image.source', 'https://github.com/vmafx/vmafx']
+    ])
+  })
+
+  test('a user description annotation replaces the default', () => {
+    const i = parseInputs(reader({ image: 'op', annotations: 'index:org.opencontainers.image.description=Mine' }), ctx(), NOW)
+    expect(i.indexAnnotations.map(([k]) => k)).toEqual(['org.opencontainers.image.source'])
+    expect(i.annotations).toEqual(['index:org.opencontainers.image.description=Mine'])
+  })
+
+  test.each([
+    ['tags given replace derived ones', { tags: 'edge\nnightly' }, (i: ReturnType<typeof parseInputs>) => expect(i.tags).toEqual(['edge', 'nightly'])],
+    ['target in the middle of the file', { target: 'build' }, (i: ReturnType<typeof parseInputs>) => expect(i.target).toBe('build')],
+    ['build-args keep = in values', { 'build-args': 'A=1\nB=x=y\n# comment\n' }, (i: ReturnType<typeof parseInputs>) => expect(i.buildArgs).toEqual([['A', '1'], ['B', 'x=y']])],
+    ['newline platforms', { platforms: 'linux/amd64\nlinux/arm/v7\n' }, (i: ReturnType<typeof parseInputs>) => expect(i.platforms.map((p) => p.id)).toEqual(['linux/amd64', 'linux/arm/v7'])],
+    ['booleans in any case YAML accepts', { push: 'False', sbom: 'TRUE' }, (i: ReturnType<typeof parseInputs>) => expect([i.push, i.sbom]).toEqual([false, true])],
+    ['cosign-key as a file', { 'cosign-key': 'cosign.key', 'transparency-log': 'false' }, (i: ReturnType<typeof parseInputs>) => expect(i.cosignKey).toEqual({ kind: 'file', path: path.join(ws, 'cosign.key') })],
+    ['cosign-key as a KMS reference', { 'cosign-key': 'awskms:///alias/release' }, (i: ReturnType<typeof parseInputs>) => expect(i.cosignKey).toEqual({ kind: 'ref', ref: 'awskms:///alias/release' })],
+    ['tools-url trailing slash dropped', { 'tools-url': 'https://mirror.example/gh/' }, (i: ReturnType<typeof parseInputs>) => expect(i.toolsUrl).toBe('https://mirror.example/gh')]
+  ])('%s', (_name, values, check) => {
+    check(parseInputs(reader({ image: 'op', ...values }), ctx(), NOW))
+  })
+})
+
+describe('parseInputs: bad inputs name the input and the fix', () => {
+  test.each<[string, Record<string, string>, Partial<GitHubContext>, RegExp]>([
+    ['image with a tag', { image: 'ghcr.io/o/a:1' }, {}, /^Input `image`: .*contains a tag/],
+    ['dockerfile escaping the workspace', { image: 'op', dockerfile: '../../../../etc/hostname' }, {}, /^Input `dockerfile`: .*outside the workspace/],
+    ['missing dockerfile', { image: 'op', dockerfile: 'Nope' }, {}, /^Input `dockerfile`: file "Nope" does not exist/],
+    ['context that is a file', { image: 'op', context: 'Dockerfile' }, {}, /^Input `context`: "Dockerfile" is not a directory/],
+    ['unknown target', { image: 'op', target: 'debug' }, {}, /^Input `target`: "debug" is not a stage of Dockerfile; its stages are: build, runtime/],
+    ['bad platform', { image: 'op', platforms: 'linux/x86' }, {}, /^Input `platforms`: .*unknown architecture "x86"/],
+    ['bad boolean', { image: 'op', sign: 'on' }, {}, /^Input `sign`: "on" is not a boolean: use true or false/],
+    ['bad build-arg', { image: 'op', 'build-args': '1A=x' }, {}, /^Input `build-args`: "1A" is not a valid key/],
+    ['duplicate build-arg', { image: 'op', 'build-args': 'A=1\nA=2' }, {}, /^Input `build-args`: "A" is given twice/],
+    ['bad label', { image: 'op', labels: 'novalue' }, {}, /^Input `labels`: "novalue" is not KEY=VALUE/],
+    ['bad annotation', { image: 'op', annotations: '=x' }, {}, /^Input `annotations`: "=x" is not KEY=VALUE/],
+    ['bad tag', { image: 'op', tags: 'ok\nnot ok' }, {}, /^Input `tags`: "not ok" is not a valid tag/],
+    ['duplicate tag', { image: 'op', tags: 'a\na' }, {}, /^Input `tags`: lists a tag twice/],
+    ['bad version', { image: 'op', version: 'v1.2' }, {}, /^Input `version`: "v1.2" is not a release version/],
+    ['bad provenance', { image: 'op', provenance: 'maybe' }, {}, /^Input `provenance`: "maybe" is not a buildx --provenance value/],
+    ['bad cosign-version', { image: 'op', 'cosign-version': 'latest' }, {}, /^Input `cosign-version`: "latest" is not a release version/],
+    ['bad tools-url', { image: 'op', 'tools-url': 'ftp://x' }, {}, /^Input `tools-url`: "ftp:\/\/x" must be an http\(s\) URL/],
+    ['transparency-log false without a key', { image: 'op', 'transparency-log': 'false' }, {}, /^Input `transparency-log`: false is only allowed with `cosign-key`/],
+    ['keyless without id-token', { image: 'op' }, { idTokenAvailable: false }, /^Input `sign`: keyless signing needs an OIDC token.*id-token: write/],
+    ['public key given as cosign-key', { image: 'op', 'cosign-key': '-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----' }, {}, /^Input `cosign-key`: is a public key/],
+    ['unknown key scheme', { image: 'op', 'cosign-key': 'vault://x' }, {}, /^Input `cosign-key`: unknown key reference scheme/],
+    ['missing key file', { image: 'op', 'cosign-key': 'nope.key' }, {}, /^Input `cosign-key`: is neither PEM content/]
+  ])('%s', (_name, values, over, message) => {
+    expect(() => parseInputs(reader(values), ctx(over), NOW)).toThrow(message)
+  })
+
+  test('keyless without id-token is fine when nothing is pushed or signed', () => {
+    expect(() => parseInputs(reader({ image: 'op', push: 'false' }), ctx({ idTokenAvailable: false }), NOW)).not.toThrow()
+    expect(() => parseInputs(reader({ image: 'op', sign: 'false' }), ctx({ idTokenAvailable: false }), NOW)).not.toThrow()
+  })
+})
+
+test.each([
+  ['a,b', ['a', 'b']],
+  ['a\nb\n', ['a', 'b']],
+  [' a , \n# note\n b ', ['a', 'b']],
+  ['', []]
+])('list(%j)', (value, items) => {
+  expect(list(value)).toEqual(items)
+})
