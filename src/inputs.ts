@@ -73,6 +73,10 @@ export function parseInputs(read: InputReader, ctx: GitHubContext, now = new Dat
   const dockerfileContent = fs.readFileSync(dockerfile, 'utf8')
 
   const buildArgs = keyValues('build-args', read('build-args'), /^[A-Za-z_][A-Za-z0-9_]*$/)
+  // BuildKit stamps the image config and history with SOURCE_DATE_EPOCH: reproducible re-runs.
+  if (ctx.sourceDate && !buildArgs.some(([k]) => k === 'SOURCE_DATE_EPOCH')) {
+    buildArgs.push(['SOURCE_DATE_EPOCH', String(Math.floor(Date.parse(ctx.sourceDate) / 1000))])
+  }
   const parsed = parseDockerfile(dockerfileContent, Object.fromEntries(buildArgs))
   if (parsed.stages.length === 0) throw new InputError('dockerfile', `${rel(dockerfile, workspace)} has no FROM instruction`)
   const target = read('target').trim()
@@ -102,7 +106,7 @@ export function parseInputs(read: InputReader, ctx: GitHubContext, now = new Dat
     sha: ctx.sha,
     title,
     version: version?.text ?? tags[0] ?? '',
-    created: now.toISOString()
+    created: ctx.sourceDate || now.toISOString()
   })
   const labels = mergePairs(Object.entries(defaults), userLabels)
   const annotations = list(read('annotations'), /\n/).map((a) => {

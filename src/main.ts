@@ -13,7 +13,11 @@ import { parseDockerfile } from './dockerfile.js'
 import { createDockerConfig, dockerEnv, login } from './registry.js'
 import * as state from './state.js'
 import type { Report } from './summary.js'
-import { newReport, writeSummary } from './summary.js'
+import { newReport, unfinished, writeSummary } from './summary.js'
+import type { Tools } from './supply-chain.js'
+import { supplyChain } from './supply-chain.js'
+import { previousRelease, retag, samePlatforms } from './rerun.js'
+import { installTool, toolSpec } from './tools.js'
 
 export async function main(inputs: Inputs, ctx: GitHubContext): Promise<void> {
   const report = newReport(inputs.image.name)
@@ -35,6 +39,9 @@ async function run(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<
   state.save({ dockerConfig: configDir, registry: inputs.image.registry })
   const env = dockerEnv(configDir)
   const refs = inputs.tags.map((t) => `${inputs.image.name}:${t}`)
+
+  // The tools download while QEMU, the builder and the build run; awaited only after the push.
+  const tools = startToolInstall(inputs)
 
   await core.group(`Log in to ${inputs.image.registry}`, () =>
     login(configDir, inputs.image.registry, inputs.registryUsername, inputs.registryPassword)
@@ -63,6 +70,8 @@ async function run(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<
     return name
   })
 
+  const rerunOf = ctx.runAttempt > 1 && inputs.push && inputs.tags[0] ? await previousRelease(`${inputs.image.name}:${inputs.tags[0]}`, env) : undefined
+
   const metadataFile = path.join(workDir, 'metadata.json')
   const platforms = inputs.platforms.map((p) => p.id)
   const meta = await core.group(inputs.push ? `Build and push ${platforms.join(', ')}` : `Build ${platforms.join(', ')} (push: false)`, () =>
@@ -89,11 +98,11 @@ async function run(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<
     )
   )
 
-  report.digest = meta.digest
-  core.setOutput('digest', meta.digest)
-  core.setOutput('image', `${inputs.image.name}@${meta.digest}`)
   core.setOutput('metadata', JSON.stringify(meta.raw))
   if (!inputs.push) {
+    report.digest = meta.digest
+    core.setOutput('digest', meta.digest)
+    core.setOutput('image', `${inputs.image.name}@${meta.digest}`)
     core.setOutput('tags', '')
     core.setOutput('platform-digests', '{}')
     report.notes.push('push: false: every platform was built, nothing was pushed, signed or attested')
@@ -104,12 +113,69 @@ async function run(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<
   core.setOutput('tags', refs.join('\n'))
 
   const digests = await core.group('Resolve platform digests', () => resolvePlatformDigests(inputs.image.name, meta.digest, platforms, env))
+  let digest = meta.digest
+  if (rerunOf && rerunOf.digest !== digest && samePlatforms(rerunOf.platforms, digests)) {
+    await core.group('Re-run: keep the earlier digest', () => retag(inputs.image.name, inputs.tags, rerunOf.digest, env))
+    report.notes.push(`Re-run (attempt ${ctx.runAttempt}): the platform images equal those of ${rerunOf.digest}, so the tags point back at it and the digest stays the same`)
+    digest = rerunOf.digest
+  }
+  report.digest = digest
+  core.setOutput('digest', digest)
+  core.setOutput('image', `${inputs.image.name}@${digest}`)
   core.setOutput('platform-digests', JSON.stringify(digests))
   for (const [platform, digest] of Object.entries(digests)) core.info(`${platform}: ${digest}`)
+  const single = Object.keys(digests).length === 1 && Object.values(digests)[0] === digest
   report.digests = [
-    { subject: 'index', digest: meta.digest, signature: 'skipped', attestation: 'skipped' },
-    ...Object.entries(digests)
-      .filter(([, d]) => d !== meta.digest)
-      .map(([subject, digest]) => ({ subject, digest, signature: 'skipped' as const, attestation: 'skipped' as const }))
+    ...(single ? [] : [{ subject: 'index', digest, signature: 'skipped' as const, attestation: 'skipped' as const }]),
+    ...Object.entries(digests).map(([subject, digest]) => ({ subject, digest, signature: 'skipped' as const, attestation: 'skipped' as const }))
   ]
+
+  core.setOutput('signed', 'false')
+  try {
+    const result = await supplyChain(
+      {
+        name: inputs.image.name,
+        subjects: report.digests,
+        platforms: digests,
+        sbom: inputs.sbom,
+        sbomArtifact: inputs.sbomArtifact,
+        sign: inputs.sign,
+        verify: inputs.verify,
+        cosignMajor: Number(inputs.cosignVersion.split('.')[0]),
+        cosignKey: inputs.cosignKey,
+        cosignPassword: inputs.cosignPassword,
+        transparencyLog: inputs.transparencyLog,
+        serverUrl: ctx.serverUrl,
+        workflowRef: ctx.workflowRef,
+        rerun: ctx.runAttempt > 1
+      },
+      tools,
+      env,
+      workDir,
+      report
+    )
+    core.setOutput('sbom', JSON.stringify(result.sboms))
+    core.setOutput('signed', String(result.signed))
+  } catch (err) {
+    const open = unfinished(report)
+    if (open.length === 0) throw err
+    const list = open.map((d) => `${d.subject} ${inputs.image.name}@${d.digest}`).join(', ')
+    const message = err instanceof Error ? err.message : String(err)
+    throw new Error(`${message}\nPushed but not signed or attested: ${list}. The digest outputs are set; re-run the job to finish signing.`, { cause: err })
+  }
+}
+
+/** Starts downloading (or finding in the tool cache) cosign and syft; never rejects unobserved. */
+function startToolInstall(inputs: Inputs): Promise<Tools> {
+  if (!inputs.push || (!inputs.sign && !inputs.sbom)) return Promise.resolve({})
+  const install = async (): Promise<Tools> => {
+    const [cosign, syft] = await Promise.all([
+      inputs.sign ? installTool(toolSpec('cosign', inputs.cosignVersion, inputs.toolsUrl, process.arch)) : undefined,
+      inputs.sbom ? installTool(toolSpec('syft', inputs.syftVersion, inputs.toolsUrl, process.arch)) : undefined
+    ])
+    return { cosign: cosign?.path, syft: syft?.path }
+  }
+  const promise = install()
+  promise.catch(() => undefined)
+  return promise
 }

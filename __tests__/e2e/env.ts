@@ -11,7 +11,33 @@ export const e2e = {
   registryLog: process.env.BDI_REGISTRY_LOG ?? '',
   state: process.env.BDI_STATE ?? '',
   mirror: process.env.BDI_MIRROR_URL ?? '',
-  mirrorDir: process.env.BDI_MIRROR_DIR ?? ''
+  mirrorLog: process.env.BDI_MIRROR_LOG ?? '',
+  cosign3: process.env.BDI_COSIGN3_VERSION ?? '',
+  cosign2: process.env.BDI_COSIGN2_VERSION ?? '',
+  syft: process.env.BDI_SYFT_VERSION ?? ''
+}
+
+/** Real cosign binaries for checking what the action did: sid's 3.x and trixie's 2.x. */
+export function cosign(bin: 'cosign' | 'cosign2', args: string[], env: Record<string, string> = {}): { code: number; out: string } {
+  try {
+    const out = execFileSync(bin, args, { env: { ...process.env, DOCKER_CONFIG: testerDockerConfig, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 })
+    return { code: 0, out }
+  } catch (err) {
+    const e = err as { status?: number; stdout?: string; stderr?: string }
+    return { code: e.status ?? 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }
+  }
+}
+
+/** A password-protected cosign key pair made by real cosign. */
+export function keyPair(password: string): { dir: string; key: string; pub: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bdi-keys-'))
+  execFileSync('cosign', ['generate-key-pair'], { cwd: dir, env: { ...process.env, COSIGN_PASSWORD: password }, stdio: 'ignore' })
+  return { dir, key: fs.readFileSync(path.join(dir, 'cosign.key'), 'utf8'), pub: path.join(dir, 'cosign.pub') }
+}
+
+/** Mirror requests since a byte offset of its log (python's http.server access log). */
+export function mirrorRequests(since: number): string[] {
+  return fs.readFileSync(e2e.mirrorLog, 'utf8').slice(since).split('\n').filter((l) => l.includes('"GET '))
 }
 
 export const available = Boolean(e2e.registry && e2e.password)

@@ -45,6 +45,8 @@ export interface RunOptions {
   env?: Record<string, string>
   toolCache?: string
   runPost?: boolean
+  /** head_commit.timestamp of the push event. */
+  commitTime?: string
   timeoutMs?: number
 }
 
@@ -117,6 +119,9 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
     summary: path.join(runnerDir, 'summary.md')
   }
   for (const f of Object.values(files)) fs.writeFileSync(f, '')
+  // The event payload, as the runner writes it; a re-run of a job gets the same one.
+  const eventPath = path.join(runnerDir, 'event.json')
+  fs.writeFileSync(eventPath, JSON.stringify({ head_commit: { id: gh.sha, timestamp: opts.commitTime ?? '2026-11-20T10:00:00Z' } }))
   const runnerTemp = path.join(runnerDir, 'temp')
   fs.mkdirSync(runnerTemp)
   const base: Record<string, string> = {
@@ -134,6 +139,8 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_WORKFLOW_REF: `${gh.repository}/.github/workflows/release.yml@${gh.ref}`,
     GITHUB_RUN_ID: String(process.pid),
+    GITHUB_EVENT_NAME: 'push',
+    GITHUB_EVENT_PATH: eventPath,
     GITHUB_OUTPUT: files.output,
     GITHUB_STATE: files.state,
     GITHUB_STEP_SUMMARY: files.summary,

@@ -27,9 +27,11 @@ const ctx = (over: Partial<GitHubContext> = {}): GitHubContext => ({
   serverUrl: 'https://github.com',
   workflowRef: 'vmafx/vmafx/.github/workflows/release.yml@refs/heads/main',
   runId: '1',
+  runAttempt: 1,
   idTokenAvailable: true,
   runnerTemp: os.tmpdir(),
   eventName: 'push',
+  sourceDate: '',
   ...over
 })
 
@@ -91,6 +93,12 @@ describe('parseInputs: good inputs', () => {
   ])('%s', (_name, values, check) => {
     check(parseInputs(reader({ image: 'op', ...values }), ctx(), NOW))
   })
+})
+
+test('the commit time of the event stamps created and SOURCE_DATE_EPOCH, so re-runs match', () => {
+  const i = parseInputs(reader({ image: 'op' }), ctx({ sourceDate: '2026-11-20T10:00:00.000Z' }), NOW)
+  expect(Object.fromEntries(i.labels)['org.opencontainers.image.created']).toBe('2026-11-20T10:00:00.000Z')
+  expect(i.buildArgs).toEqual([['SOURCE_DATE_EPOCH', '1795168800']])
 })
 
 describe('parseInputs: bad inputs name the input and the fix', () => {

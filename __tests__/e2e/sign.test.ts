@@ -1,0 +1,210 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { beforeAll, describe, expect, test } from 'vitest'
+import type { ActionRun } from './harness.js'
+import { runAction } from './harness.js'
+import { cosign, docker, e2e, goProgram, keyPair, mirrorRequests, multiStageDockerfile, requireEnvironment, secretLeaks, uniqueImage, workspace } from './env.js'
+
+const run = requireEnvironment()
+const PASSWORD = 'e2e-cosign-password-3f9a'
+
+interface Statement {
+  subject: Array<{ digest: { sha256: string } }>
+  predicateType: string
+  predicate: { bomFormat: string; metadata: { component: { version: string; name: string } } }
+}
+
+/** Decodes the in-toto statements cosign verify-attestation printed (one JSON object a line). */
+function statements(out: string): Statement[] {
+  return out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .flatMap((l) => {
+      const o = JSON.parse(l) as { payload?: string; dsseEnvelope?: { payload: string } }
+      const payload = o.payload ?? o.dsseEnvelope?.payload
+      return payload ? [JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as Statement] : []
+    })
+}
+
+function tools(over: Record<string, string> = {}): Record<string, string> {
+  return { 'tools-url': `${e2e.mirror}/good`, 'cosign-version': e2e.cosign3, 'syft-version': e2e.syft, 'sbom-artifact': 'false', ...over }
+}
+
+describe.runIf(run)('sign, SBOM, attest and verify with cosign 3 (issue 3)', () => {
+  let r: ActionRun
+  let image: string
+  let keys: ReturnType<typeof keyPair>
+  let toolCache: string
+  let mirrorBefore: number
+
+  beforeAll(async () => {
+    keys = keyPair(PASSWORD)
+    image = uniqueImage('signed')
+    toolCache = fs.mkdtempSync(path.join(path.dirname(keys.dir), 'bdi-toolcache-'))
+    mirrorBefore = fs.statSync(e2e.mirrorLog).size
+    r = await runAction(
+      {
+        image,
+        version: 'v2.0.0',
+        'registry-username': e2e.user,
+        'registry-password': e2e.password,
+        'cosign-key': keys.key,
+        'cosign-password': PASSWORD,
+        'transparency-log': 'false',
+        ...tools()
+      },
+      { workspace: workspace({ ...goProgram, Dockerfile: multiStageDockerfile() }), toolCache }
+    )
+    if (r.exitCode !== 0) console.log(r.log)
+  })
+
+  test('succeeds, signed, with one SBOM per platform', () => {
+    expect(r.exitCode).toBe(0)
+    expect(r.outputs.signed).toBe('true')
+    const sboms = JSON.parse(r.outputs.sbom ?? '{}') as Record<string, string>
+    expect(Object.keys(sboms).sort()).toEqual(['linux/amd64', 'linux/arm64'])
+  })
+
+  test('downloaded cosign and syft from the mirror, checked against the checksums files, into the tool cache', () => {
+    const got = mirrorRequests(mirrorBefore).join('\n')
+    expect(got).toContain(`/good/sigstore/cosign/releases/download/v${e2e.cosign3}/cosign-linux-amd64`)
+    expect(got).toContain(`/good/sigstore/cosign/releases/download/v${e2e.cosign3}/cosign_checksums.txt`)
+    expect(got).toContain(`/good/anchore/syft/releases/download/v${e2e.syft}/syft_${e2e.syft}_linux_amd64.tar.gz`)
+    expect(r.log).toMatch(/cosign-linux-amd64: sha256 [a-f0-9]{64} matches the cosign_checksums\.txt/)
+    expect(fs.existsSync(path.join(toolCache, 'cosign', e2e.cosign3, 'x64', 'cosign'))).toBe(true)
+    expect(fs.existsSync(path.join(toolCache, 'syft', e2e.syft, 'x64', 'syft'))).toBe(true)
+  })
+
+  test('the tool install overlapped the build: downloads logged before the push finished', () => {
+    const download = r.log.indexOf('cosign v' + e2e.cosign3 + ': downloading')
+    const pushed = r.log.indexOf('pushing manifest for')
+    expect(download).toBeGreaterThan(-1)
+    expect(pushed).toBeGreaterThan(download)
+  })
+
+  test('cosign verify --key passes for the index and each platform digest', () => {
+    const pd = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
+    for (const digest of [r.outputs.digest ?? '', ...Object.values(pd)]) {
+      const v = cosign('cosign', ['verify', '--key', keys.pub, '--insecure-ignore-tlog=true', `${image}@${digest}`])
+      expect(v.code, v.out).toBe(0)
+    }
+  })
+
+  test('cosign verify-attestation passes for each platform digest with an SBOM of that digest', () => {
+    const pd = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
+    for (const [platform, digest] of Object.entries(pd)) {
+      const v = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', `${image}@${digest}`])
+      expect(v.code, v.out).toBe(0)
+      const st = statements(v.out)
+      expect(st.length).toBeGreaterThan(0)
+      for (const s of st) {
+        expect(s.predicateType).toBe('https://cyclonedx.org/bom')
+        expect(`sha256:${s.subject[0]?.digest.sha256}`).toBe(digest)
+        expect(s.predicate.bomFormat).toBe('CycloneDX')
+        expect(s.predicate.metadata.component.version, `SBOM attached to ${platform}`).toBe(digest)
+      }
+    }
+  })
+
+  test('verify-attestation IMAGE:TAG finds the SBOMs of both platforms on the index', () => {
+    const v = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', `${image}:2.0.0`])
+    expect(v.code, v.out).toBe(0)
+    const described = statements(v.out).map((s) => s.predicate.metadata.component.version).sort()
+    const pd = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
+    expect(described).toEqual(Object.values(pd).sort())
+  })
+
+  test('a signature by another key does not verify (the check can fail)', () => {
+    const other = keyPair('other')
+    const v = cosign('cosign', ['verify', '--key', other.pub, '--insecure-ignore-tlog=true', `${image}@${r.outputs.digest}`])
+    expect(v.code).not.toBe(0)
+  })
+
+  test('the summary has each digest with its signature and attestation status and the verify command', () => {
+    expect(r.summary).toContain('✅ verified')
+    expect(r.summary).not.toContain('not done')
+    expect(r.summary).toContain(`cosign verify --key cosign.pub --insecure-ignore-tlog=true ${image}@${r.outputs.digest}`)
+    expect(r.summary).toContain('cosign verify-attestation --type cyclonedx --key cosign.pub')
+  })
+
+  test('no secret in the log, the summary or the outputs: registry password, cosign key, its password', () => {
+    const everything = [r.log, r.post?.log ?? '', r.summary, fs.readFileSync(r.files.output, 'utf8'), fs.readFileSync(r.files.state, 'utf8')].join('\n')
+    const keyLines = keys.key.split('\n').filter((l) => l.length > 20)
+    expect(secretLeaks(everything, [e2e.password, PASSWORD, keys.key, ...keyLines])).toEqual([])
+  })
+
+  test('post removes the key file and the credentials', () => {
+    expect(r.post?.exitCode).toBe(0)
+    expect(fs.existsSync(r.state.workDir ?? '/nonexistent')).toBe(false)
+    expect(fs.existsSync(r.state.dockerConfig ?? '/nonexistent')).toBe(false)
+    expect(fs.readdirSync(r.runnerTemp)).toEqual([])
+  })
+
+  test('a second run hits the tool cache and downloads nothing', async () => {
+    const before = fs.statSync(e2e.mirrorLog).size
+    const again = await runAction(
+      { image, tags: 'second', 'registry-username': e2e.user, 'registry-password': e2e.password, 'cosign-key': keys.key, 'cosign-password': PASSWORD, 'transparency-log': 'false', ...tools() },
+      { workspace: workspace({ ...goProgram, Dockerfile: multiStageDockerfile() }), toolCache }
+    )
+    expect(again.exitCode, again.log).toBe(0)
+    expect(again.log).toContain(`cosign v${e2e.cosign3}: tool cache hit`)
+    expect(again.log).toContain(`syft v${e2e.syft}: tool cache hit`)
+    expect(mirrorRequests(before)).toEqual([])
+  })
+})
+
+describe.runIf(run)('cosign 2, a key file, and failure after the push (issue 3)', () => {
+  test('cosign 2.x signs and attests with a key file and no transparency log', async () => {
+    const keys = keyPair(PASSWORD)
+    const image = uniqueImage('cosign2')
+    const ws = workspace({ ...goProgram, Dockerfile: multiStageDockerfile(), 'keys/cosign.key': keys.key })
+    const r = await runAction(
+      { image, tags: 'v2', 'registry-username': e2e.user, 'registry-password': e2e.password, 'cosign-key': 'keys/cosign.key', 'cosign-password': PASSWORD, 'transparency-log': 'false', ...tools({ 'cosign-version': `v${e2e.cosign2}` }) },
+      { workspace: ws }
+    )
+    expect(r.exitCode, r.log).toBe(0)
+    expect(r.log).not.toContain('--use-signing-config')
+    const pd = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
+    for (const digest of [r.outputs.digest ?? '', ...Object.values(pd)]) {
+      expect(cosign('cosign2', ['verify', '--key', keys.pub, '--insecure-ignore-tlog=true', `${image}@${digest}`]).code).toBe(0)
+      expect(cosign('cosign2', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', `${image}@${digest}`]).code).toBe(0)
+    }
+    // The workspace key file is the user's: post leaves it alone.
+    expect(fs.existsSync(path.join(ws, 'keys/cosign.key'))).toBe(true)
+  })
+
+  test('a corrupted mirror download is refused; the digests stay set, the summary lists them unsigned, a re-run finishes', async () => {
+    const keys = keyPair(PASSWORD)
+    const image = uniqueImage('corrupt')
+    const ws = workspace({ ...goProgram, Dockerfile: multiStageDockerfile() })
+    const inputs = { image, tags: 'rc', 'registry-username': e2e.user, 'registry-password': e2e.password, 'cosign-key': keys.key, 'cosign-password': PASSWORD, 'transparency-log': 'false' }
+    const bad = await runAction({ ...inputs, ...tools({ 'tools-url': `${e2e.mirror}/corrupt` }) }, { workspace: ws })
+    expect(bad.exitCode).toBe(1)
+    expect(bad.log).toMatch(/sha256 mismatch for (cosign-linux-amd64|syft_[^ ]+\.tar\.gz): expected [a-f0-9]{64} \((cosign|syft)_[^)]*checksums\.txt\), got [a-f0-9]{64}/)
+    expect(bad.outputs.digest).toMatch(/^sha256:/)
+    expect(bad.outputs.signed).toBe('false')
+    expect(bad.log).toContain(`Pushed but not signed or attested: index ${image}@${bad.outputs.digest}`)
+    expect(bad.summary).toContain('Pushed but not signed or attested')
+    expect(cosign('cosign', ['verify', '--key', keys.pub, '--insecure-ignore-tlog=true', `${image}@${bad.outputs.digest}`]).code).not.toBe(0)
+
+    const rerun = await runAction({ ...inputs, ...tools() }, { workspace: ws, env: { GITHUB_RUN_ATTEMPT: '2' } })
+    expect(rerun.exitCode, rerun.log).toBe(0)
+    expect(rerun.outputs.digest).toBe(bad.outputs.digest)
+    expect(cosign('cosign', ['verify', '--key', keys.pub, '--insecure-ignore-tlog=true', `${image}@${rerun.outputs.digest}`]).code).toBe(0)
+
+    expect(rerun.summary).toContain('Re-run (attempt 2): the platform images equal those of')
+    // cosign 3 keeps signatures and attestations in the referrers tag fallback (sha256-<hex>).
+    const referrers = () =>
+      (JSON.parse(docker(['buildx', 'imagetools', 'inspect', '--raw', `${image}:sha256-${(rerun.outputs.digest ?? '').slice(7)}`]).out) as { manifests: unknown[] }).manifests.length
+    const afterRerun = referrers()
+    expect(afterRerun).toBeGreaterThanOrEqual(3) // a signature and an attestation per platform SBOM
+
+    // A third attempt finds everything in place and adds nothing.
+    const third = await runAction({ ...inputs, ...tools() }, { workspace: ws, env: { GITHUB_RUN_ATTEMPT: '3' } })
+    expect(third.exitCode, third.log).toBe(0)
+    expect(third.outputs.digest).toBe(bad.outputs.digest)
+    expect(third.log).toContain('every digest already carries a valid signature; not signing again')
+    expect(third.log).not.toMatch(/\[command\]\S*cosign (sign|attest) /)
+    expect(referrers()).toBe(afterRerun)
+  })
+})

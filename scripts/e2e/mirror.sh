@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# A local HTTP mirror with the GitHub releases layout for cosign and syft, checksums files
+# included, so the action's download -> verify -> tool-cache path runs for real via tools-url:
+#   good/sigstore/cosign/releases/download/v3.1.1/cosign-linux-amd64   (Debian sid's cosign 3)
+#   good/sigstore/cosign/releases/download/v2.5.0/cosign-linux-amd64   (Debian trixie's cosign 2)
+#   good/anchore/syft/releases/download/v0.0.1-standin/syft_0.0.1-standin_linux_amd64.tar.gz
+#                                                      (the syft STAND-IN, see syft-standin.mjs)
+#   corrupt/...  the same layout and checksums files, with each binary altered by one byte.
+# Served on 127.0.0.1; the request log shows what the action downloaded.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck disable=SC1091
+. "${BDI_STATE:-/var/lib/bdi-e2e}/env"
+PORT=${BDI_MIRROR_PORT:-5480}
+root="$BDI_STATE/mirror"
+COSIGN3=3.1.1 COSIGN2=2.5.0 SYFT=0.0.1-standin
+
+publish() { # publish TREE
+  local tree=$1 d
+  d="$tree/sigstore/cosign/releases/download/v$COSIGN3"; mkdir -p "$d"
+  cp "$BDI_PREFIX/sid/usr/bin/cosign" "$d/cosign-linux-amd64"
+  d="$tree/sigstore/cosign/releases/download/v$COSIGN2"; mkdir -p "$d"
+  cp "$BDI_PREFIX/trixie/usr/bin/cosign" "$d/cosign-linux-amd64"
+  d="$tree/anchore/syft/releases/download/v$SYFT"; mkdir -p "$d"
+  local pkg; pkg=$(mktemp -d)
+  cp "$here/syft-standin.mjs" "$pkg/syft"; chmod 755 "$pkg/syft"
+  printf 'syft e2e stand-in: not syft. See scripts/e2e/syft-standin.mjs.\n' >"$pkg/README.md"
+  tar -C "$pkg" --owner=0 --group=0 --mtime=@0 -czf "$d/syft_${SYFT}_linux_amd64.tar.gz" syft README.md
+  rm -rf "$pkg"
+  for v in "$COSIGN3" "$COSIGN2"; do
+    (cd "$tree/sigstore/cosign/releases/download/v$v" && sha256sum cosign-linux-amd64 >cosign_checksums.txt)
+  done
+  (cd "$tree/anchore/syft/releases/download/v$SYFT" && sha256sum "syft_${SYFT}_linux_amd64.tar.gz" >"syft_${SYFT}_checksums.txt")
+}
+
+if [ ! -f "$root/.complete" ] || [ "$here/syft-standin.mjs" -nt "$root/.complete" ]; then
+  rm -rf "$root"
+  publish "$root/good"
+  publish "$root/corrupt"
+  # Corrupt each binary by one byte after its checksum was recorded, as a bad mirror would serve it.
+  for f in "$root"/corrupt/sigstore/cosign/releases/download/*/cosign-linux-amd64 "$root"/corrupt/anchore/syft/releases/download/*/*.tar.gz; do
+    printf 'X' | dd of="$f" bs=1 seek=1000 conv=notrunc status=none
+  done
+  touch "$root/.complete"
+fi
+
+if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/good/sigstore/cosign/releases/download/v$COSIGN3/cosign_checksums.txt" 2>/dev/null; then
+  echo "[mirror] serving on http://127.0.0.1:$PORT"
+else
+  nohup python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$root" >>"$BDI_STATE/mirror.log" 2>&1 &
+  for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/good/" 2>/dev/null && break; sleep 0.1; done
+  echo "[mirror] started on http://127.0.0.1:$PORT"
+fi
+grep -q BDI_MIRROR_URL "$BDI_STATE/env" || cat >>"$BDI_STATE/env" <<ENV
+export BDI_MIRROR_URL="http://127.0.0.1:$PORT"
+export BDI_MIRROR_LOG="$BDI_STATE/mirror.log"
+export BDI_COSIGN3_VERSION="$COSIGN3"
+export BDI_COSIGN2_VERSION="$COSIGN2"
+export BDI_SYFT_VERSION="$SYFT"
+ENV

@@ -1,0 +1,81 @@
+/** cosign's command lines, for 2.x and 3.x, signing and attesting by digest only. */
+
+export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com'
+
+export interface CosignOptions {
+  major: number
+  /** Private key path or KMS reference; absent for keyless. */
+  key?: string
+  transparencyLog: boolean
+}
+
+export type Identity = { kind: 'key'; publicKey: string } | { kind: 'keyless'; certificateIdentity: string; issuer: string }
+
+const DIGEST_REF = /^[^@\s]+@sha256:[a-f0-9]{64}$/
+
+function byDigest(ref: string): string {
+  if (!DIGEST_REF.test(ref)) throw new Error(`refusing to sign or attest "${ref}": only NAME@sha256:DIGEST references are signed, never tags`)
+  return ref
+}
+
+function signingFlags(o: CosignOptions): string[] {
+  const flags = ['--yes']
+  if (o.key) flags.push('--key', o.key)
+  if (!o.transparencyLog) {
+    // cosign 3 takes the Rekor URL from the signing config and refuses --tlog-upload=false unless
+    // that is off too; cosign 2 has no such flag.
+    if (o.major >= 3) flags.push('--use-signing-config=false')
+    flags.push('--tlog-upload=false')
+  }
+  return flags
+}
+
+/** Signs a digest; `recursive` on an index also signs every manifest it lists. */
+export function signArgv(o: CosignOptions, ref: string, recursive: boolean): string[] {
+  return ['sign', ...signingFlags(o), ...(recursive ? ['--recursive'] : []), byDigest(ref)]
+}
+
+export function attestArgv(o: CosignOptions, ref: string, predicate: string): string[] {
+  return ['attest', ...signingFlags(o), '--type', 'cyclonedx', '--predicate', predicate, byDigest(ref)]
+}
+
+function verifyFlags(o: CosignOptions, id: Identity): string[] {
+  const flags = id.kind === 'key' ? ['--key', id.publicKey] : ['--certificate-identity', id.certificateIdentity, '--certificate-oidc-issuer', id.issuer]
+  if (!o.transparencyLog) flags.push('--insecure-ignore-tlog=true')
+  return flags
+}
+
+export function verifyArgv(o: CosignOptions, id: Identity, ref: string): string[] {
+  return ['verify', ...verifyFlags(o, id), '--output', 'json', byDigest(ref)]
+}
+
+export function verifyAttestationArgv(o: CosignOptions, id: Identity, ref: string): string[] {
+  return ['verify-attestation', ...verifyFlags(o, id), '--type', 'cyclonedx', '--output', 'json', byDigest(ref)]
+}
+
+export function publicKeyArgv(key: string, outfile: string): string[] {
+  return ['public-key', '--key', key, '--outfile', outfile]
+}
+
+/** The command a consumer runs to check the image, for the summary. */
+export function consumerVerifyCommand(o: CosignOptions, id: Identity, ref: string, attestation = false): string {
+  const who = id.kind === 'key' ? ['--key', 'cosign.pub'] : ['--certificate-identity', id.certificateIdentity, '--certificate-oidc-issuer', id.issuer]
+  const tlog = o.transparencyLog ? [] : ['--insecure-ignore-tlog=true']
+  return ['cosign', attestation ? 'verify-attestation' : 'verify', ...(attestation ? ['--type', 'cyclonedx'] : []), ...who, ...tlog, ref].join(' ')
+}
+
+/** The Fulcio certificate of a GitHub Actions job names the workflow file it ran from. */
+export function keylessIdentity(serverUrl: string, jobWorkflowRef: string): Identity {
+  return { kind: 'keyless', certificateIdentity: `${serverUrl}/${jobWorkflowRef}`, issuer: GITHUB_OIDC_ISSUER }
+}
+
+/**
+ * Rekor's public ingress refuses request bodies over 32 MB (sigstore/rekor#264); cosign then
+ * retries and gives up with no reason. The predicate travels base64-encoded twice (in-toto
+ * statement in a DSSE envelope, envelope in the entry), so the limit on the SBOM is about 18 MB.
+ */
+export const REKOR_MAX_REQUEST_BYTES = 32_000_000
+
+export function rekorRequestEstimate(predicateBytes: number): number {
+  return Math.ceil(((predicateBytes * 4) / 3) * (4 / 3)) + 16_384
+}

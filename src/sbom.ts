@@ -1,0 +1,38 @@
+/** One CycloneDX SBOM per platform manifest, by syft, straight from the registry. */
+import * as fs from 'node:fs'
+import { run } from './exec.js'
+import { withRetry } from './retry.js'
+
+/**
+ * syft's documented CLI: `syft scan --from registry REF --platform P -o cyclonedx-json=FILE`.
+ * `--from registry` reads the registry (with the docker config's credentials) and skips any
+ * daemon; `--platform` picks the manifest even when REF is an index.
+ */
+export function syftArgv(ref: string, platform: string, outFile: string): string[] {
+  return ['scan', '--from', 'registry', ref, '--platform', platform, '-o', `cyclonedx-json=${outFile}`, '-q']
+}
+
+export interface SbomResult {
+  platform: string
+  digest: string
+  file: string
+  bytes: number
+}
+
+export async function generateSbom(syft: string, name: string, platform: string, digest: string, outFile: string, env: Record<string, string>): Promise<SbomResult> {
+  const ref = `${name}@${digest}`
+  await withRetry(() => run(syft, syftArgv(ref, platform, outFile), { env: { ...env, SYFT_CHECK_FOR_APP_UPDATE: 'false' } }), { what: `syft scan ${platform}` })
+  const text = fs.readFileSync(outFile, 'utf8')
+  let doc: { bomFormat?: string; specVersion?: string }
+  try {
+    doc = JSON.parse(text) as typeof doc
+  } catch (err) {
+    throw new Error(`syft wrote ${outFile} for ${platform}, but it is not JSON`, { cause: err })
+  }
+  if (doc.bomFormat !== 'CycloneDX') throw new Error(`syft wrote ${outFile} for ${platform}, but it is not a CycloneDX document (bomFormat: ${String(doc.bomFormat)})`)
+  return { platform, digest, file: outFile, bytes: Buffer.byteLength(text) }
+}
+
+export function sbomFileName(platform: string): string {
+  return `sbom-${platform.replace(/\//g, '-')}.cdx.json`
+}

@@ -1,0 +1,101 @@
+/** cosign and syft from their releases (or a mirror), verified by sha256 before use, via the tool cache. */
+import * as core from '@actions/core'
+import * as tc from '@actions/tool-cache'
+import { createHash } from 'node:crypto'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { ChecksumMismatchError, KNOWN_SHA256, checksumFor } from './checksums.js'
+
+export type ToolName = 'cosign' | 'syft'
+
+export interface ToolSpec {
+  name: ToolName
+  /** Without the leading v. */
+  version: string
+  asset: string
+  url: string
+  checksumsUrl: string
+  checksumsFile: string
+  /** From the compiled-in table, for the default versions. */
+  knownSha256?: string
+  /** Tool-cache architecture (Node's process.arch). */
+  arch: string
+}
+
+const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' }
+
+export function toolSpec(name: ToolName, version: string, toolsUrl: string, nodeArch: string): ToolSpec {
+  const goarch = GOARCH[nodeArch]
+  if (!goarch) throw new Error(`${name} has no release for this runner's architecture (${nodeArch}); use an x64 or arm64 runner`)
+  const repo = name === 'cosign' ? 'sigstore/cosign' : 'anchore/syft'
+  const asset = name === 'cosign' ? `cosign-linux-${goarch}` : `syft_${version}_linux_${goarch}.tar.gz`
+  const checksumsFile = name === 'cosign' ? 'cosign_checksums.txt' : `syft_${version}_checksums.txt`
+  const base = `${toolsUrl}/${repo}/releases/download/v${version}`
+  return {
+    name,
+    version,
+    asset,
+    url: `${base}/${asset}`,
+    checksumsUrl: `${base}/${checksumsFile}`,
+    checksumsFile,
+    knownSha256: KNOWN_SHA256[`${name}/${version}/${asset}`],
+    arch: nodeArch
+  }
+}
+
+export function sha256File(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex')
+}
+
+/** The sha256 the asset must have: the compiled-in one, else the release's checksums file. */
+async function expectedSha256(spec: ToolSpec): Promise<{ sha: string; source: string }> {
+  if (spec.knownSha256) return { sha: spec.knownSha256, source: `compiled-in table for ${spec.name} v${spec.version}` }
+  const file = await tc.downloadTool(spec.checksumsUrl)
+  try {
+    const sha = checksumFor(fs.readFileSync(file, 'utf8'), spec.asset)
+    if (!sha) throw new Error(`${spec.checksumsFile} (${spec.checksumsUrl}) has no entry for ${spec.asset}`)
+    return { sha, source: spec.checksumsFile }
+  } finally {
+    fs.rmSync(file, { force: true })
+  }
+}
+
+export function verifySha256(file: string, asset: string, expected: { sha: string; source: string }): void {
+  const actual = sha256File(file)
+  if (actual !== expected.sha) throw new ChecksumMismatchError(asset, expected.source, expected.sha, actual)
+}
+
+export interface Installed {
+  path: string
+  cached: boolean
+}
+
+/** Returns the tool's binary; a tool-cache hit downloads nothing. */
+export async function installTool(spec: ToolSpec): Promise<Installed> {
+  const hit = tc.find(spec.name, spec.version, spec.arch)
+  if (hit) {
+    const bin = path.join(hit, spec.name)
+    // A cached default version is re-checked against the table: cheap, and a tampered cache is caught.
+    if (spec.name === 'cosign' && spec.knownSha256) verifySha256(bin, spec.asset, { sha: spec.knownSha256, source: 'compiled-in table (tool cache)' })
+    core.info(`${spec.name} v${spec.version}: tool cache hit at ${hit}`)
+    return { path: bin, cached: true }
+  }
+  core.info(`${spec.name} v${spec.version}: downloading ${spec.url}`)
+  const [file, expected] = await Promise.all([tc.downloadTool(spec.url), expectedSha256(spec)])
+  try {
+    verifySha256(file, spec.asset, expected)
+    core.info(`${spec.asset}: sha256 ${expected.sha} matches the ${expected.source}`)
+    let dir: string
+    if (spec.name === 'cosign') {
+      fs.chmodSync(file, 0o755)
+      dir = await tc.cacheFile(file, 'cosign', 'cosign', spec.version, spec.arch)
+    } else {
+      const extracted = await tc.extractTar(file)
+      dir = await tc.cacheDir(extracted, 'syft', spec.version, spec.arch)
+      fs.rmSync(extracted, { recursive: true, force: true })
+    }
+    return { path: path.join(dir, spec.name), cached: false }
+  } finally {
+    fs.rmSync(file, { force: true })
+  }
+}
