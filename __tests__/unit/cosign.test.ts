@@ -1,0 +1,68 @@
+import { describe, expect, test } from 'vitest'
+import type { CosignOptions, Identity } from '../../src/cosign.js'
+import { REKOR_MAX_REQUEST_BYTES, attestArgv, consumerVerifyCommand, keylessIdentity, rekorRequestEstimate, signArgv, verifyArgv, verifyAttestationArgv } from '../../src/cosign.js'
+
+const D = 'sha256:' + 'a'.repeat(64)
+const REF = `ghcr.io/o/app@${D}`
+const v3Key: CosignOptions = { major: 3, key: '/t/cosign.key', transparencyLog: false }
+const v2Key: CosignOptions = { major: 2, key: '/t/cosign.key', transparencyLog: false }
+const keyless3: CosignOptions = { major: 3, transparencyLog: true }
+const keyless2: CosignOptions = { major: 2, transparencyLog: true }
+const pub: Identity = { kind: 'key', publicKey: '/t/cosign.pub' }
+const gh: Identity = keylessIdentity('https://github.com', 'o/app/.github/workflows/release.yml@refs/tags/v1.4.2')
+
+describe('signArgv', () => {
+  test.each<[string, CosignOptions, boolean, string[]]>([
+    ['cosign 3, key, no tlog: --use-signing-config=false is required', v3Key, true, ['sign', '--yes', '--key', '/t/cosign.key', '--use-signing-config=false', '--tlog-upload=false', '--recursive', REF]],
+    ['cosign 2, key, no tlog: --tlog-upload=false alone', v2Key, true, ['sign', '--yes', '--key', '/t/cosign.key', '--tlog-upload=false', '--recursive', REF]],
+    ['cosign 3 keyless', keyless3, true, ['sign', '--yes', '--recursive', REF]],
+    ['cosign 2 keyless, not recursive', keyless2, false, ['sign', '--yes', REF]],
+    ['KMS key with the log', { major: 3, key: 'awskms:///alias/release', transparencyLog: true }, false, ['sign', '--yes', '--key', 'awskms:///alias/release', REF]]
+  ])('%s', (_name, o, recursive, argv) => {
+    expect(signArgv(o, REF, recursive)).toEqual(argv)
+  })
+
+  test.each(['ghcr.io/o/app:1.4.2', 'ghcr.io/o/app', `ghcr.io/o/app:1@sha256:abc`])('refuses to sign %s (not by digest)', (ref) => {
+    expect(() => signArgv(v3Key, ref, false)).toThrow(/only NAME@sha256:DIGEST references are signed, never tags/)
+    expect(() => attestArgv(v3Key, ref, '/s.json')).toThrow(/never tags/)
+  })
+})
+
+test.each<[string, CosignOptions, string[]]>([
+  ['cosign 3 key no tlog', v3Key, ['attest', '--yes', '--key', '/t/cosign.key', '--use-signing-config=false', '--tlog-upload=false', '--type', 'cyclonedx', '--predicate', '/s.json', REF]],
+  ['cosign 2 key no tlog', v2Key, ['attest', '--yes', '--key', '/t/cosign.key', '--tlog-upload=false', '--type', 'cyclonedx', '--predicate', '/s.json', REF]],
+  ['keyless', keyless3, ['attest', '--yes', '--type', 'cyclonedx', '--predicate', '/s.json', REF]]
+])('attestArgv: %s', (_name, o, argv) => {
+  expect(attestArgv(o, REF, '/s.json')).toEqual(argv)
+})
+
+describe('verify', () => {
+  test.each<[string, CosignOptions, Identity, string[]]>([
+    ['key, no tlog', v3Key, pub, ['verify', '--key', '/t/cosign.pub', '--insecure-ignore-tlog=true', '--output', 'json', REF]],
+    [
+      'keyless: the workflow identity and GitHub issuer',
+      keyless3,
+      gh,
+      ['verify', '--certificate-identity', 'https://github.com/o/app/.github/workflows/release.yml@refs/tags/v1.4.2', '--certificate-oidc-issuer', 'https://token.actions.githubusercontent.com', '--output', 'json', REF]
+    ]
+  ])('verifyArgv: %s', (_name, o, id, argv) => {
+    expect(verifyArgv(o, id, REF)).toEqual(argv)
+  })
+
+  test('verifyAttestationArgv asks for the cyclonedx type', () => {
+    expect(verifyAttestationArgv(v2Key, pub, REF)).toEqual(['verify-attestation', '--key', '/t/cosign.pub', '--insecure-ignore-tlog=true', '--type', 'cyclonedx', '--output', 'json', REF])
+  })
+
+  test('the consumer command in the summary', () => {
+    expect(consumerVerifyCommand(keyless3, gh, REF)).toBe(`cosign verify --certificate-identity https://github.com/o/app/.github/workflows/release.yml@refs/tags/v1.4.2 --certificate-oidc-issuer https://token.actions.githubusercontent.com ${REF}`)
+    expect(consumerVerifyCommand(v3Key, pub, REF, true)).toBe(`cosign verify-attestation --type cyclonedx --key cosign.pub --insecure-ignore-tlog=true ${REF}`)
+  })
+})
+
+test.each([
+  [1_000_000, true],
+  [17_000_000, true],
+  [18_500_000, false]
+])('an SBOM of %i bytes fits Rekor: %s', (bytes, fits) => {
+  expect(rekorRequestEstimate(bytes) <= REKOR_MAX_REQUEST_BYTES).toBe(fits)
+})

@@ -1,0 +1,145 @@
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { beforeEach, expect, test, vi } from 'vitest'
+import type { RunOptions } from '../../src/exec.js'
+
+const calls: Array<{ file: string; args: string[]; env?: Record<string, string> }> = []
+let failOn: RegExp | undefined
+vi.mock('../../src/exec.js', () => ({
+  run: vi.fn((file: string, args: string[], opts: RunOptions = {}) => {
+    calls.push({ file, args, env: opts.env })
+    const line = [file, ...args].join(' ')
+    if (failOn?.test(line)) return Promise.reject(new Error(`${line} exited with code 1:\nboom`))
+    if (file === '/tc/syft') {
+      const out = args[args.indexOf('-o') + 1]?.replace('cyclonedx-json=', '') ?? ''
+      fs.writeFileSync(out, JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6' }))
+    }
+    if (args[0] === 'public-key') fs.writeFileSync(args[args.indexOf('--outfile') + 1] ?? '', 'PUB')
+    return Promise.resolve({ exitCode: 0, stdout: '', stderr: '' })
+  })
+}))
+vi.mock('@actions/core', () => ({
+  info: vi.fn(),
+  warning: vi.fn(),
+  group: vi.fn((_n: string, fn: () => Promise<unknown>) => fn()),
+  getIDToken: vi.fn()
+}))
+
+const { supplyChain } = await import('../../src/supply-chain.js')
+const { newReport } = await import('../../src/summary.js')
+
+const IDX = 'sha256:' + '1'.repeat(64)
+const AMD = 'sha256:' + '2'.repeat(64)
+const ARM = 'sha256:' + '3'.repeat(64)
+const N = 'r.example/o/app'
+let workDir: string
+
+beforeEach(() => {
+  calls.length = 0
+  failOn = undefined
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sc-'))
+})
+
+function spec(over: Record<string, unknown> = {}) {
+  return {
+    name: N,
+    subjects: [
+      { subject: 'index', digest: IDX, signature: 'skipped' as const, attestation: 'skipped' as const },
+      { subject: 'linux/amd64', digest: AMD, signature: 'skipped' as const, attestation: 'skipped' as const },
+      { subject: 'linux/arm64', digest: ARM, signature: 'skipped' as const, attestation: 'skipped' as const }
+    ],
+    platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM },
+    sbom: true,
+    sbomArtifact: false,
+    sign: true,
+    verify: true,
+    cosignMajor: 3,
+    cosignKey: { kind: 'pem' as const, content: '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nk\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n' },
+    cosignPassword: 'pw',
+    transparencyLog: false,
+    serverUrl: 'https://github.com',
+    workflowRef: 'o/app/.github/workflows/release.yml@refs/heads/main',
+    rerun: false,
+    ...over
+  }
+}
+
+const tools = Promise.resolve({ cosign: '/tc/cosign', syft: '/tc/syft' })
+
+test('SBOM per platform, one recursive sign of the index, attest each digest, verify everything: exact argv', async () => {
+  const report = newReport(N)
+  const s = spec()
+  const result = await supplyChain(s, tools, { DOCKER_CONFIG: '/cfg' }, workDir, report)
+  const key = path.join(workDir, 'cosign.key')
+  const pub = path.join(workDir, 'cosign.pub')
+  const sbom = (p: string) => path.join(workDir, 'sbom', `sbom-${p}.cdx.json`)
+  const lines = calls.map((c) => [c.file, ...c.args].join(' '))
+  const noTlog = '--use-signing-config=false --tlog-upload=false'
+  expect(lines).toEqual([
+    `/tc/syft scan --from registry ${N}@${AMD} --platform linux/amd64 -o cyclonedx-json=${sbom('linux-amd64')} -q`,
+    `/tc/syft scan --from registry ${N}@${ARM} --platform linux/arm64 -o cyclonedx-json=${sbom('linux-arm64')} -q`,
+    `/tc/cosign public-key --key ${key} --outfile ${pub}`,
+    `/tc/cosign sign --yes --key ${key} ${noTlog} --recursive ${N}@${IDX}`,
+    `/tc/cosign attest --yes --key ${key} ${noTlog} --type cyclonedx --predicate ${sbom('linux-amd64')} ${N}@${AMD}`,
+    `/tc/cosign attest --yes --key ${key} ${noTlog} --type cyclonedx --predicate ${sbom('linux-arm64')} ${N}@${ARM}`,
+    `/tc/cosign attest --yes --key ${key} ${noTlog} --type cyclonedx --predicate ${sbom('linux-amd64')} ${N}@${IDX}`,
+    `/tc/cosign attest --yes --key ${key} ${noTlog} --type cyclonedx --predicate ${sbom('linux-arm64')} ${N}@${IDX}`,
+    `/tc/cosign verify --key ${pub} --insecure-ignore-tlog=true --output json ${N}@${IDX}`,
+    `/tc/cosign verify --key ${pub} --insecure-ignore-tlog=true --output json ${N}@${AMD}`,
+    `/tc/cosign verify --key ${pub} --insecure-ignore-tlog=true --output json ${N}@${ARM}`,
+    `/tc/cosign verify-attestation --key ${pub} --insecure-ignore-tlog=true --type cyclonedx --output json ${N}@${IDX}`,
+    `/tc/cosign verify-attestation --key ${pub} --insecure-ignore-tlog=true --type cyclonedx --output json ${N}@${AMD}`,
+    `/tc/cosign verify-attestation --key ${pub} --insecure-ignore-tlog=true --type cyclonedx --output json ${N}@${ARM}`
+  ])
+  expect(result).toEqual({ signed: true, sboms: { 'linux/amd64': sbom('linux-amd64'), 'linux/arm64': sbom('linux-arm64') } })
+  expect(s.subjects.map((d) => [d.signature, d.attestation])).toEqual([['verified', 'verified'], ['verified', 'verified'], ['verified', 'verified']])
+  // syft reads the registry with the action's docker config and never phones home.
+  expect(calls[0]?.env).toEqual({ DOCKER_CONFIG: '/cfg', SYFT_CHECK_FOR_APP_UPDATE: 'false' })
+  // the password reaches cosign through the environment, never argv.
+  expect(calls.find((c) => c.args[0] === 'sign')?.env).toEqual({ DOCKER_CONFIG: '/cfg', COSIGN_PASSWORD: 'pw' })
+  expect(lines.join('\n')).not.toContain('pw ')
+  // the key written from input is 0600.
+  expect(fs.statSync(key).mode & 0o777).toBe(0o600)
+})
+
+test('a failure while attesting leaves the statuses that say what is not done', async () => {
+  failOn = new RegExp(`attest .*${ARM}`)
+  const s = spec({ verify: false })
+  await expect(supplyChain(s, tools, {}, workDir, newReport(N))).rejects.toThrow(/boom/)
+  expect(s.subjects.map((d) => [d.subject, d.signature, d.attestation])).toEqual([
+    ['index', 'done', 'pending'],
+    ['linux/amd64', 'done', 'done'],
+    ['linux/arm64', 'done', 'failed']
+  ])
+})
+
+test('an SBOM too large for Rekor is refused before anything is signed', async () => {
+  const { run } = await import('../../src/exec.js')
+  vi.mocked(run).mockImplementationOnce((_f, args) => {
+    fs.writeFileSync(args[args.indexOf('-o') + 1]?.replace('cyclonedx-json=', '') ?? '', JSON.stringify({ bomFormat: 'CycloneDX', pad: 'x'.repeat(19_000_000) }))
+    return Promise.resolve({ exitCode: 0, stdout: '', stderr: '' })
+  })
+  const s = spec({ transparencyLog: true, cosignKey: { kind: 'ref', ref: 'awskms:///alias/k' } })
+  await expect(supplyChain(s, tools, {}, workDir, newReport(N))).rejects.toThrow(/The SBOM of linux\/amd64 is \d+ bytes; .*exceed the 32000000-byte request limit of Rekor's public instance/)
+  expect(calls.some((c) => c.args[0] === 'sign' || c.args[0] === 'attest')).toBe(false)
+})
+
+test('sign: false makes SBOMs only', async () => {
+  const report = newReport(N)
+  const result = await supplyChain(spec({ sign: false }), tools, {}, workDir, report)
+  expect(result.signed).toBe(false)
+  expect(calls.every((c) => c.file === '/tc/syft')).toBe(true)
+  expect(report.notes).toContain('sign: false: nothing was signed or attested')
+})
+
+test('a KMS key is used for verifying as it is, with the transparency log on', async () => {
+  await supplyChain(spec({ sbom: false, transparencyLog: true, cosignKey: { kind: 'ref', ref: 'gcpkms://projects/p/k' } }), tools, {}, workDir, newReport(N))
+  const lines = calls.map((c) => c.args.join(' '))
+  expect(lines).toEqual([
+    `sign --yes --key gcpkms://projects/p/k --recursive ${N}@${IDX}`,
+    `verify --key gcpkms://projects/p/k --output json ${N}@${IDX}`,
+    `verify --key gcpkms://projects/p/k --output json ${N}@${AMD}`,
+    `verify --key gcpkms://projects/p/k --output json ${N}@${ARM}`
+  ])
+})

@@ -1,0 +1,85 @@
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { ChecksumMismatchError, KNOWN_SHA256, checksumFor } from '../../src/checksums.js'
+import { sha256File, toolSpec, verifySha256 } from '../../src/tools.js'
+import { sbomFileName, syftArgv } from '../../src/sbom.js'
+
+describe('toolSpec: the GitHub release layout, or a mirror of it', () => {
+  test.each([
+    ['cosign', '3.1.2', 'x64', 'https://github.com/sigstore/cosign/releases/download/v3.1.2/cosign-linux-amd64', 'https://github.com/sigstore/cosign/releases/download/v3.1.2/cosign_checksums.txt', 'f7622ed3cf22e55e1ae6377c080979ff77a22da9981c11df222a2e444991e7cf'],
+    ['cosign', '3.1.2', 'arm64', 'https://github.com/sigstore/cosign/releases/download/v3.1.2/cosign-linux-arm64', 'https://github.com/sigstore/cosign/releases/download/v3.1.2/cosign_checksums.txt', '90e7ae0b5dfd60f20816b52c012addf7fc055ebcc7bea4ce81c428ca8518c302'],
+    ['syft', '1.51.0', 'x64', 'https://github.com/anchore/syft/releases/download/v1.51.0/syft_1.51.0_linux_amd64.tar.gz', 'https://github.com/anchore/syft/releases/download/v1.51.0/syft_1.51.0_checksums.txt', '2a2e837a2c8d59ec9af5472ee22d3b04ee463c4e44476ecf993fd1e5ab6ebc7f'],
+    ['syft', '1.51.0', 'arm64', 'https://github.com/anchore/syft/releases/download/v1.51.0/syft_1.51.0_linux_arm64.tar.gz', 'https://github.com/anchore/syft/releases/download/v1.51.0/syft_1.51.0_checksums.txt', '6c0466811541ea03add5213a60a1562f0851e4c0b0ecfdee1a694a9455285900'],
+    ['cosign', '2.5.0', 'x64', 'https://github.com/sigstore/cosign/releases/download/v2.5.0/cosign-linux-amd64', 'https://github.com/sigstore/cosign/releases/download/v2.5.0/cosign_checksums.txt', undefined]
+  ] as const)('%s %s on %s', (name, version, arch, url, checksumsUrl, known) => {
+    const spec = toolSpec(name, version, 'https://github.com', arch)
+    expect(spec.url).toBe(url)
+    expect(spec.checksumsUrl).toBe(checksumsUrl)
+    expect(spec.knownSha256).toBe(known)
+  })
+
+  test('a mirror keeps the layout under tools-url', () => {
+    expect(toolSpec('syft', '1.51.0', 'https://ghes.example/mirror', 'x64').url).toBe('https://ghes.example/mirror/anchore/syft/releases/download/v1.51.0/syft_1.51.0_linux_amd64.tar.gz')
+  })
+
+  test('an unsupported runner architecture is named', () => {
+    expect(() => toolSpec('cosign', '3.1.2', 'https://github.com', 's390x')).toThrow(/no release for this runner's architecture \(s390x\)/)
+  })
+
+  test('the compiled-in table covers exactly the default versions for amd64 and arm64', () => {
+    expect(Object.keys(KNOWN_SHA256).sort()).toEqual([
+      'cosign/3.1.2/cosign-linux-amd64',
+      'cosign/3.1.2/cosign-linux-arm64',
+      'syft/1.51.0/syft_1.51.0_linux_amd64.tar.gz',
+      'syft/1.51.0/syft_1.51.0_linux_arm64.tar.gz'
+    ])
+    for (const sha of Object.values(KNOWN_SHA256)) expect(sha).toMatch(/^[a-f0-9]{64}$/)
+  })
+})
+
+describe('checksums files and verification', () => {
+  const text = [
+    'f7622ed3cf22e55e1ae6377c080979ff77a22da9981c11df222a2e444991e7cf  cosign-linux-amd64',
+    '90e7ae0b5dfd60f20816b52c012addf7fc055ebcc7bea4ce81c428ca8518c302  cosign-linux-arm64',
+    '1111111111111111111111111111111111111111111111111111111111111111  cosign-linux-amd64.sig',
+    '2222222222222222222222222222222222222222222222222222222222222222 *cosign-linux-arm'
+  ].join('\n')
+
+  test.each([
+    ['cosign-linux-amd64', 'f7622ed3cf22e55e1ae6377c080979ff77a22da9981c11df222a2e444991e7cf'],
+    ['cosign-linux-arm', '2222222222222222222222222222222222222222222222222222222222222222'],
+    ['cosign-linux-s390x', undefined]
+  ])('checksumFor(%s)', (asset, sha) => {
+    expect(checksumFor(text, asset)).toBe(sha)
+  })
+
+  test('a matching file passes; a mismatch names the file and shows both hashes', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sha-')), 'cosign-linux-amd64')
+    fs.writeFileSync(file, 'not cosign')
+    const actual = sha256File(file)
+    expect(actual).toBe('2d332e5b4bca8c73bb2c4409422392dbd5f73d03f29780e00830957db41a2a2a')
+    expect(() => verifySha256(file, 'cosign-linux-amd64', { sha: actual, source: 'x' })).not.toThrow()
+    const expected = KNOWN_SHA256['cosign/3.1.2/cosign-linux-amd64'] ?? ''
+    let err: unknown
+    try {
+      verifySha256(file, 'cosign-linux-amd64', { sha: expected, source: 'compiled-in table for cosign v3.1.2' })
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(ChecksumMismatchError)
+    expect((err as Error).message).toBe(
+      `sha256 mismatch for cosign-linux-amd64: expected ${expected} (compiled-in table for cosign v3.1.2), got ${actual}. The download is refused; check tools-url or the version.`
+    )
+  })
+})
+
+describe('syft CLI contract (syft docs: `syft scan [SOURCE]`, `--from registry`, `--platform`, `-o <format>=<file>`)', () => {
+  test.each([
+    ['linux/arm64', ['scan', '--from', 'registry', `ghcr.io/o/app@sha256:${'b'.repeat(64)}`, '--platform', 'linux/arm64', '-o', 'cyclonedx-json=/t/sbom-linux-arm64.cdx.json', '-q']],
+    ['linux/arm/v7', ['scan', '--from', 'registry', `ghcr.io/o/app@sha256:${'b'.repeat(64)}`, '--platform', 'linux/arm/v7', '-o', 'cyclonedx-json=/t/sbom-linux-arm-v7.cdx.json', '-q']]
+  ])('%s: the platform manifest by digest, CycloneDX JSON to a file', (platform, argv) => {
+    expect(syftArgv(`ghcr.io/o/app@sha256:${'b'.repeat(64)}`, platform, `/t/${sbomFileName(platform)}`)).toEqual(argv)
+  })
+})
