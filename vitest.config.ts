@@ -1,7 +1,11 @@
 import { defineConfig } from 'vitest/config'
 
+// BDI_TEST_REPORT=DIR adds a JSON report per run there, which .ci/run counts.
+const reportDir = process.env.BDI_TEST_REPORT
+
 export default defineConfig({
   test: {
+    reporters: reportDir ? ['default', ['json', { outputFile: `${reportDir}/vitest-${process.pid}.json` }]] : ['default'],
     projects: [
       { test: { name: 'unit', include: ['__tests__/unit/**/*.test.ts'] } },
       {

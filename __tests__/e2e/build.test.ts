@@ -1,8 +1,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import type { ActionRun } from './harness.js'
-import { runAction } from './harness.js'
+import type { ActionRun } from '../../scripts/e2e/harness.js'
+import { runAction } from '../../scripts/e2e/harness.js'
 import { docker, e2e, secretLeaks, goProgram, multiStageDockerfile, rawManifest, requireEnvironment, uniqueImage, workspace } from './env.js'
 
 const run = requireEnvironment()

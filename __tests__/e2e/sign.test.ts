@@ -1,8 +1,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import type { ActionRun } from './harness.js'
-import { runAction } from './harness.js'
+import type { ActionRun } from '../../scripts/e2e/harness.js'
+import { runAction } from '../../scripts/e2e/harness.js'
 import { cosign, docker, e2e, goProgram, keyPair, mirrorRequests, multiStageDockerfile, requireEnvironment, secretLeaks, uniqueImage, workspace } from './env.js'
 
 const run = requireEnvironment()

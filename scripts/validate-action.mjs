@@ -1,0 +1,36 @@
+// Validates action.yml against the action metadata schema (scripts/action-schema.json), and
+// checks that it agrees with the code and the README: every input the inputs module reads is
+// declared, every declared input is read, every input and output is documented, and the
+// entry points exist.
+import Ajv from 'ajv'
+import * as fs from 'node:fs'
+import { parse } from 'yaml'
+
+const action = parse(fs.readFileSync('action.yml', 'utf8'))
+const schema = JSON.parse(fs.readFileSync('scripts/action-schema.json', 'utf8'))
+const problems = []
+const ajv = new Ajv({ allErrors: true })
+if (!ajv.validate(schema, action)) {
+  for (const e of ajv.errors) problems.push(`action.yml${e.instancePath || ''}: ${e.message}${e.params?.additionalProperty ? ` (${e.params.additionalProperty})` : ''}`)
+}
+if (action.runs?.using !== 'node24') problems.push(`runs.using is ${action.runs?.using}; this action runs on node24`)
+for (const entry of [action.runs?.main, action.runs?.post]) if (entry && !fs.existsSync(entry)) problems.push(`${entry} does not exist (run npm run bundle)`)
+
+const source = fs.readFileSync('src/inputs.ts', 'utf8')
+const read = new Set([...source.matchAll(/(?:read\(|bool\(read, )'([a-z-]+)'/g)].map((m) => m[1]))
+const declared = new Set(Object.keys(action.inputs ?? {}))
+for (const name of read) if (!declared.has(name)) problems.push(`src/inputs.ts reads input "${name}", which action.yml does not declare`)
+for (const name of declared) if (!read.has(name)) problems.push(`action.yml declares input "${name}", which src/inputs.ts never reads`)
+
+const readme = fs.readFileSync('README.md', 'utf8')
+for (const kind of ['inputs', 'outputs']) {
+  for (const name of Object.keys(action[kind] ?? {})) {
+    if (!new RegExp(`\\|\\s*\`${name}\`\\s*\\|`).test(readme)) problems.push(`README.md has no table row for ${kind.slice(0, -1)} \`${name}\``)
+  }
+}
+
+if (problems.length) {
+  console.error(`action.yml: ${problems.length} problem(s):\n- ${problems.join('\n- ')}`)
+  process.exit(1)
+}
+console.log(`action.yml is valid: ${declared.size} inputs, ${Object.keys(action.outputs ?? {}).length} outputs, runs.using ${action.runs.using}`)
