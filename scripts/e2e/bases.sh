@@ -15,7 +15,7 @@ mkdir -p "$DOCKER_CONFIG"
 docker login -u "$BDI_REGISTRY_USER" --password-stdin "$BDI_REGISTRY" <"$BDI_REGISTRY_PASSWORD_FILE" >/dev/null
 
 exists() { docker buildx imagetools inspect "$BDI_REGISTRY/$1" >/dev/null 2>&1; }
-if exists e2e/busybox:1 && exists e2e/static:nonroot && exists e2e/golang:1.24; then
+if exists e2e/busybox:1 && exists e2e/static:nonroot && exists e2e/golang:1.24 && exists e2e/binfmt:standin; then
   log "base images already in $BDI_REGISTRY"
   exit 0
 fi
@@ -83,6 +83,43 @@ COPY rootfs-${TARGETARCH}/ /
 ENV PATH=/usr/lib/go-1.24/bin:/bin HOME=/root GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod GOCACHE=/root/.cache/go-build
 WORKDIR /src
 DF
+# STAND-IN for tonistiigi/binfmt (what docker/setup-qemu-action runs; it cannot be pulled here):
+# Debian's static qemu-aarch64 and a script honouring `--install arm64`, which registers the
+# handler with the F flag from inside a privileged container, as the real image does.
+mkdir -p binfmt/rootfs/usr/bin binfmt/rootfs/bin
+cp -a busybox/rootfs-amd64/. binfmt/rootfs/
+cp /usr/bin/qemu-aarch64-static binfmt/rootfs/usr/bin/qemu-aarch64-static
+python3 - binfmt/rootfs/aarch64.register <<'PY'
+import sys
+magic = b'\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00'
+mask = b'\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff'
+esc = lambda b: ''.join('\\x%02x' % c for c in b)
+open(sys.argv[1], 'w').write(':qemu-aarch64:M::%s:%s:/usr/bin/qemu-aarch64-static:FP\n' % (esc(magic), esc(mask)))
+PY
+cat >binfmt/rootfs/install.sh <<'SH'
+#!/bin/sh
+# binfmt installer stand-in: --install arm64
+set -e
+[ "$1" = --install ] || { echo "usage: --install arm64" >&2; exit 2; }
+[ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+for arch in $(echo "$2" | tr , ' '); do
+  case $arch in
+    arm64) [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || cat /aarch64.register > /proc/sys/fs/binfmt_misc/register
+           echo "installed: qemu-aarch64" ;;
+    *) echo "stand-in installs only arm64, not $arch" >&2; exit 1 ;;
+  esac
+done
+SH
+chmod 755 binfmt/rootfs/install.sh
+cat >binfmt/Dockerfile <<'DF'
+FROM scratch
+COPY rootfs/ /
+ENV PATH=/bin
+ENTRYPOINT ["/bin/sh", "/install.sh"]
+DF
+log "building and pushing $BDI_REGISTRY/e2e/binfmt:standin (linux/amd64)"
+docker buildx build -q --platform linux/amd64 --provenance=false -t "$BDI_REGISTRY/e2e/binfmt:standin" --push binfmt >/dev/null
+
 for img in busybox:1 static:nonroot golang:1.24; do
   name=${img%%:*}
   log "building and pushing $BDI_REGISTRY/e2e/$img (linux/amd64, linux/arm64)"
