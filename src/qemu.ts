@@ -46,7 +46,7 @@ export function planQemu(platforms: readonly Platform[], native: readonly string
   const foreign = [...new Set(platforms.map((p) => p.arch).filter((a) => !native.includes(a)))]
   if (foreign.length === 0) return { install: [], reasons: [`QEMU skipped: every platform runs natively on this ${native[0]} runner`] }
   if (!targetRuns) {
-    return { install: [], reasons: [`QEMU skipped: no RUN executes on the target platform (every stage with a RUN is --platform=$BUILDPLATFORM), so ${foreign.join(', ')} need no emulation`] }
+    return { install: [], reasons: [`QEMU skipped: no RUN executes on the target platform (every stage with a RUN is --platform=$BUILDPLATFORM), so ${foreign.join(', ')} ${foreign.length > 1 ? 'need' : 'needs'} no emulation`] }
   }
   const install: string[] = []
   const reasons: string[] = []
