@@ -63,8 +63,8 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 /** Retries `fn` while its failures are transient; auth and other failures are thrown at once. */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions): Promise<T> {
-  const attempts = opts.attempts ?? Number(process.env.BDI_RETRY_ATTEMPTS ?? 4)
-  const base = opts.baseDelayMs ?? Number(process.env.BDI_RETRY_BASE_MS ?? 2000)
+  const attempts = opts.attempts ?? 4
+  const base = opts.baseDelayMs ?? 2000
   const sleep = opts.sleep ?? defaultSleep
   for (let attempt = 1; ; attempt++) {
     try {

@@ -63,11 +63,6 @@ describe('buildArgv', () => {
       'one platform puts index annotations on the manifest too',
       { platforms: ['linux/arm64'], tags: ['r/a:1'], indexAnnotations: [['k', 'v']] },
       ['buildx', 'build', '--file', '/ws/Dockerfile', '--platform', 'linux/arm64', '--annotation', 'index,manifest:k=v', '--tag', 'r/a:1', '--push', '--metadata-file', '/tmp/m.json', '/ws']
-    ],
-    [
-      'push by digest names the image without tags',
-      { platforms: ['linux/arm64'], tags: [], pushByDigest: { name: 'r/a' } },
-      ['buildx', 'build', '--file', '/ws/Dockerfile', '--platform', 'linux/arm64', '--output', 'type=image,name=r/a,push-by-digest=true,name-canonical=true,push=true', '--metadata-file', '/tmp/m.json', '/ws']
     ]
   ])('%s', (_name, spec, argv) => {
     expect(buildArgv({ ...base, ...spec })).toEqual(argv)
