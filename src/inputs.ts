@@ -3,6 +3,7 @@ import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { GitHubContext } from './context.js'
+import type { ParsedDockerfile } from './dockerfile.js'
 import { finalStage, parseDockerfile, stageNames } from './dockerfile.js'
 import type { Platform } from './platform.js'
 import { parsePlatforms } from './platform.js'
@@ -16,7 +17,8 @@ export interface Inputs {
   workspace: string
   context: string
   dockerfile: string
-  dockerfileContent: string
+  /** The Dockerfile parsed once, with build-args applied to FROM. */
+  parsed: ParsedDockerfile
   target: string
   platforms: Platform[]
   tags: string[]
@@ -144,7 +146,7 @@ export function parseInputs(read: InputReader, ctx: GitHubContext, now = new Dat
     workspace,
     context,
     dockerfile,
-    dockerfileContent,
+    parsed,
     target,
     platforms,
     tags,

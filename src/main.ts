@@ -9,7 +9,6 @@ import type { Inputs } from './inputs.js'
 import { resolvePlatformDigests } from './manifest.js'
 import { nativeArches } from './platform.js'
 import { binfmtReader, installQemu, planQemu, runsOnTarget } from './qemu.js'
-import { parseDockerfile } from './dockerfile.js'
 import { createDockerConfig, dockerEnv, login } from './registry.js'
 import * as state from './state.js'
 import type { Report } from './summary.js'
@@ -48,8 +47,7 @@ async function run(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<
   )
 
   await core.group('QEMU', async () => {
-    const parsed = parseDockerfile(inputs.dockerfileContent, Object.fromEntries(inputs.buildArgs))
-    const plan = planQemu(inputs.platforms, nativeArches(process.arch), binfmtReader(), runsOnTarget(parsed))
+    const plan = planQemu(inputs.platforms, nativeArches(process.arch), binfmtReader(), runsOnTarget(inputs.parsed))
     for (const r of plan.reasons) core.info(r)
     report.notes.push(...plan.reasons.filter((r) => r.startsWith('QEMU skipped')))
     await installQemu(inputs.qemuImage, plan.install, env)
