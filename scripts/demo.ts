@@ -49,6 +49,8 @@ const r = await runAction(
     'cosign-password': keyPassword,
     'transparency-log': 'false',
     'sbom-artifact': 'false',
+    // The local registry's Debian-made distroless equivalents.
+    'allowed-bases': `${registry}/e2e/*`,
     ...(env.BDI_MIRROR_URL ? { 'tools-url': `${env.BDI_MIRROR_URL}/good`, 'cosign-version': env.BDI_COSIGN3_VERSION ?? '', 'syft-version': env.BDI_SYFT_VERSION ?? '' } : {})
   },
   { workspace: ws, toolCache: path.join(env.BDI_STATE ?? work, 'demo-toolcache') }

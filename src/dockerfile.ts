@@ -1,4 +1,5 @@
 /** The parts of a Dockerfile the action reasons about: stages, their bases, platforms and RUNs. */
+import type { Copy, Run } from 'dockerfile-ast'
 import { DockerfileParser } from 'dockerfile-ast'
 
 export interface Stage {
@@ -22,6 +23,8 @@ export interface Stage {
   /** ENTRYPOINT / CMD of this stage, with whether they are in JSON (exec) form. */
   entrypoint?: { json: boolean; line: number }
   cmd?: { json: boolean; line: number }
+  /** Stages or images this stage reads: `COPY --from=` and `RUN --mount=from=` (lower-cased). */
+  uses: string[]
 }
 
 export interface ParsedDockerfile {
@@ -61,12 +64,23 @@ export function parseDockerfile(content: string, buildArgs: Record<string, strin
       platform: from.getPlatformFlag()?.getValue() ?? '',
       runLines: [],
       user: '',
-      userLine: 0
+      userLine: 0,
+      uses: []
     }
     for (const ins of own) {
       const keyword = ins.getKeyword().toUpperCase()
       const l = ins.getRange().start.line + 1
-      if (keyword === 'RUN') stage.runLines.push(l)
+      if (keyword === 'COPY') {
+        const from = (ins as Copy).getFromFlag()?.getValue()
+        if (from) stage.uses.push(from.toLowerCase())
+      }
+      if (keyword === 'RUN') {
+        stage.runLines.push(l)
+        for (const flag of (ins as Run).getFlags()) {
+          const from = flag.getName() === 'mount' ? flag.getOption('from')?.getValue() : undefined
+          if (from) stage.uses.push(from.toLowerCase())
+        }
+      }
       else if (keyword === 'USER') {
         stage.user = (ins.getArgumentsContent() ?? '').trim()
         stage.userLine = l
@@ -97,7 +111,28 @@ export function finalStage(parsed: ParsedDockerfile, target: string): Stage | un
   return parsed.stages.find((s) => s.name === target.toLowerCase())
 }
 
-/** The stages a build of `stage` runs: the stage itself and every stage it builds FROM or COPYs --from. */
+/**
+ * The stages a build of `target` runs, as BuildKit prunes them: the final stage and every stage it
+ * reaches through FROM <stage>, COPY --from=<stage|index> and RUN --mount=from=<stage>.
+ */
+export function reachableStages(parsed: ParsedDockerfile, target: string): Stage[] {
+  const start = finalStage(parsed, target)
+  if (!start) return []
+  const byRef = (ref: string, before: number) =>
+    parsed.stages.find((s) => s.index < before && (s.name === ref || String(s.index) === ref))
+  const seen = new Set<Stage>()
+  const walk = (s: Stage) => {
+    if (seen.has(s)) return
+    seen.add(s)
+    for (const ref of [s.image.toLowerCase(), ...s.uses]) {
+      const dep = byRef(ref, s.index)
+      if (dep) walk(dep)
+    }
+  }
+  walk(start)
+  return parsed.stages.filter((s) => seen.has(s))
+}
+
 export function stageNames(parsed: ParsedDockerfile): string[] {
   return parsed.stages.map((s) => s.name).filter(Boolean)
 }

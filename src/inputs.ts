@@ -11,12 +11,17 @@ import type { ImageName, SemVer } from './refs.js'
 import { InputError, deriveTags, ociLabels, parseImageName, parseVersion, validateTag } from './refs.js'
 import type { CosignKey } from './cosign-key.js'
 import { parseCosignKey } from './cosign-key.js'
+import type { PolicyMode } from './policy.js'
+import { parseSize } from './policy.js'
+import { isTemplate, templatePath } from './templates.js'
 
 export interface Inputs {
   image: ImageName
   workspace: string
   context: string
   dockerfile: string
+  /** Set when `dockerfile` named one of the action's templates (static, cc). */
+  template?: string
   /** The Dockerfile parsed once, with build-args applied to FROM. */
   parsed: ParsedDockerfile
   target: string
@@ -45,6 +50,10 @@ export interface Inputs {
   cosignVersion: string
   syftVersion: string
   toolsUrl: string
+  policy: PolicyMode
+  allowRoot: boolean
+  allowedBases: string[]
+  maxImageSize?: number
 }
 
 export type InputReader = (name: string) => string
@@ -71,7 +80,10 @@ export function parseInputs(read: InputReader, ctx: GitHubContext, now = new Dat
   const image = parseImageName(read('image'), ctx.owner)
   const workspace = path.resolve(ctx.workspace)
   const context = insideWorkspace('context', read('context') || '.', workspace, workspace, 'directory')
-  const dockerfile = insideWorkspace('dockerfile', read('dockerfile') || 'Dockerfile', context, workspace, 'file')
+  const dockerfileInput = read('dockerfile').trim() || 'Dockerfile'
+  // A template name selects the action's own Dockerfile; anything else is a path in the workspace.
+  const template = isTemplate(dockerfileInput) ? dockerfileInput : undefined
+  const dockerfile = template ? templatePath(template) : insideWorkspace('dockerfile', dockerfileInput, context, workspace, 'file')
   const dockerfileContent = fs.readFileSync(dockerfile, 'utf8')
 
   const buildArgs = keyValues('build-args', read('build-args'), /^[A-Za-z_][A-Za-z0-9_]*$/)
@@ -80,11 +92,11 @@ export function parseInputs(read: InputReader, ctx: GitHubContext, now = new Dat
     buildArgs.push(['SOURCE_DATE_EPOCH', String(Math.floor(Date.parse(ctx.sourceDate) / 1000))])
   }
   const parsed = parseDockerfile(dockerfileContent, Object.fromEntries(buildArgs))
-  if (parsed.stages.length === 0) throw new InputError('dockerfile', `${rel(dockerfile, workspace)} has no FROM instruction`)
+  if (parsed.stages.length === 0) throw new InputError('dockerfile', `${dockerfileLabel(dockerfile, workspace, template)} has no FROM instruction`)
   const target = read('target').trim()
   if (target && !finalStage(parsed, target)) {
     const names = stageNames(parsed)
-    throw new InputError('target', `"${target}" is not a stage of ${rel(dockerfile, workspace)}; its stages are: ${names.length ? names.join(', ') : '(none named: add `AS name` to a FROM)'}`)
+    throw new InputError('target', `"${target}" is not a stage of ${dockerfileLabel(dockerfile, workspace, template)}; its stages are: ${names.length ? names.join(', ') : '(none named: add `AS name` to a FROM)'}`)
   }
 
   const platforms = parsePlatforms(list(read('platforms') || 'linux/amd64,linux/arm64'))
@@ -141,11 +153,18 @@ export function parseInputs(read: InputReader, ctx: GitHubContext, now = new Dat
     throw new InputError('sign', 'keyless signing needs an OIDC token, and this job has none: add `permissions: { id-token: write }` to the job (or give `cosign-key`, or set `sign: false`)')
   }
 
+  const policy = read('policy').trim() || 'enforce'
+  if (policy !== 'enforce' && policy !== 'warn' && policy !== 'off') throw new InputError('policy', `"${policy}" is not one of enforce, warn, off`)
+  const maxRaw = read('max-image-size').trim()
+  const maxImageSize = maxRaw ? parseSize(maxRaw) : undefined
+  if (maxRaw && maxImageSize === undefined) throw new InputError('max-image-size', `"${maxRaw}" is not a size such as 50MB, 800KB or 1.5GiB`)
+
   return {
     image,
     workspace,
     context,
     dockerfile,
+    template,
     parsed,
     target,
     platforms,
@@ -171,7 +190,11 @@ export function parseInputs(read: InputReader, ctx: GitHubContext, now = new Dat
     transparencyLog,
     cosignVersion: toolVersion('cosign-version', read('cosign-version') || DEFAULT_COSIGN_VERSION),
     syftVersion: toolVersion('syft-version', read('syft-version') || DEFAULT_SYFT_VERSION),
-    toolsUrl: toolsUrl(read('tools-url') || 'https://github.com')
+    toolsUrl: toolsUrl(read('tools-url') || 'https://github.com'),
+    policy,
+    allowRoot: bool(read, 'allow-root', false),
+    allowedBases: list(read('allowed-bases')),
+    maxImageSize
   }
 }
 
@@ -234,8 +257,9 @@ function insideWorkspace(name: string, value: string, base: string, workspace: s
   return real
 }
 
-function rel(p: string, workspace: string): string {
-  return path.relative(workspace, p) || p
+/** How errors name the Dockerfile: the template, or its path in the workspace. */
+export function dockerfileLabel(file: string, workspace: string, template?: string): string {
+  return template ? `template ${template} (dockerfiles/Dockerfile.${template})` : path.relative(workspace, file) || file
 }
 
 function toolVersion(name: string, value: string): string {

@@ -13,6 +13,10 @@ import { createDockerConfig, dockerEnv, login } from './registry.js'
 import * as state from './state.js'
 import type { Report } from './summary.js'
 import { newReport, unfinished, writeSummary } from './summary.js'
+import type { Finding } from './policy.js'
+import { checkDockerfile } from './policy.js'
+import { judge, platformFacts } from './image-check.js'
+import { dockerfileLabel } from './inputs.js'
 import type { Tools } from './supply-chain.js'
 import { supplyChain } from './supply-chain.js'
 import { previousRelease, retag, samePlatforms } from './rerun.js'
@@ -31,6 +35,21 @@ export async function main(inputs: Inputs, ctx: GitHubContext): Promise<void> {
 }
 
 async function run(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<void> {
+  if (inputs.policy !== 'off') {
+    await core.group('Policy (Dockerfile)', () => {
+      const findings = checkDockerfile(inputs.parsed, {
+        target: inputs.target,
+        allowRoot: inputs.allowRoot,
+        allowedBases: inputs.allowedBases,
+        dockerfileName: dockerfileLabel(inputs.dockerfile, inputs.workspace, inputs.template)
+      })
+      apply(findings, inputs.policy, report, 'Policy refuses this Dockerfile')
+      return Promise.resolve()
+    })
+  } else {
+    report.notes.push('policy: off: the distroless, non-root policy was not checked')
+  }
+
   const workDir = fs.mkdtempSync(path.join(ctx.runnerTemp, 'build-distroless-image-'))
   fs.chmodSync(workDir, 0o700)
   state.save({ workDir })
@@ -47,7 +66,7 @@ async function run(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<
   )
 
   await core.group('QEMU', async () => {
-    const plan = planQemu(inputs.platforms, nativeArches(process.arch), binfmtReader(), runsOnTarget(inputs.parsed))
+    const plan = planQemu(inputs.platforms, nativeArches(process.arch), binfmtReader(), runsOnTarget(inputs.parsed, inputs.target))
     for (const r of plan.reasons) core.info(r)
     report.notes.push(...plan.reasons.filter((r) => r.startsWith('QEMU skipped')))
     await installQemu(inputs.qemuImage, plan.install, env)
@@ -122,6 +141,18 @@ async function run(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<
   core.setOutput('image', `${inputs.image.name}@${digest}`)
   core.setOutput('platform-digests', JSON.stringify(digests))
   for (const [platform, digest] of Object.entries(digests)) core.info(`${platform}: ${digest}`)
+  if (inputs.policy !== 'off' || inputs.maxImageSize !== undefined) {
+    await core.group('Policy (pushed images)', async () => {
+      const facts = await platformFacts(inputs.image.name, digests, env)
+      for (const f of facts) core.info(`${f.platform}: user "${f.user}", ${f.size} bytes compressed`)
+      const findings = judge(facts, { allowRoot: inputs.allowRoot || inputs.policy === 'off', maxSize: inputs.maxImageSize })
+      // max-image-size is its own limit: it fails the step whatever the policy mode.
+      const sizeErrors = findings.filter((f) => f.message.includes('max-image-size'))
+      apply(findings.filter((f) => !sizeErrors.includes(f)), inputs.policy, report, 'Policy refuses the pushed image')
+      apply(sizeErrors, 'enforce', report, 'Image too large')
+    })
+  }
+
   const single = Object.keys(digests).length === 1 && Object.values(digests)[0] === digest
   report.digests = [
     ...(single ? [] : [{ subject: 'index', digest, signature: 'skipped' as const, attestation: 'skipped' as const }]),
@@ -161,6 +192,17 @@ async function run(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<
     const message = err instanceof Error ? err.message : String(err)
     throw new Error(`${message}\nPushed but not signed or attested: ${list}. The digest outputs are set; re-run the job to finish signing.`, { cause: err })
   }
+}
+
+/** Reports findings; errors fail the step in enforce mode and are warnings in warn mode. */
+function apply(findings: Finding[], mode: 'enforce' | 'warn' | 'off', report: Report, heading: string): void {
+  for (const f of findings) {
+    if (f.level === 'notice') core.notice(f.message)
+    else if (f.level === 'warning' || mode === 'warn') core.warning(f.message)
+    if (f.level !== 'error' || mode === 'warn') report.notes.push(f.message)
+  }
+  const errors = findings.filter((f) => f.level === 'error')
+  if (mode === 'enforce' && errors.length) throw new Error(`${heading}:\n- ${errors.map((e) => e.message).join('\n- ')}`)
 }
 
 /** Starts downloading (or finding in the tool cache) cosign and syft; never rejects unobserved. */

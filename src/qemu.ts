@@ -3,6 +3,7 @@ import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { ParsedDockerfile } from './dockerfile.js'
+import { reachableStages } from './dockerfile.js'
 import { run } from './exec.js'
 import type { Platform } from './platform.js'
 import { binfmtName } from './platform.js'
@@ -37,9 +38,9 @@ export interface QemuPlan {
 
 const BUILDPLATFORM = /^\$\{?BUILDPLATFORM\}?$/
 
-/** Whether any RUN executes on the target platform (a stage not pinned to $BUILDPLATFORM). */
-export function runsOnTarget(parsed: ParsedDockerfile): boolean {
-  return parsed.stages.some((s) => s.runLines.length > 0 && !BUILDPLATFORM.test(s.platform))
+/** Whether a stage the build runs has a RUN on the target platform (not pinned to $BUILDPLATFORM). */
+export function runsOnTarget(parsed: ParsedDockerfile, target = ''): boolean {
+  return reachableStages(parsed, target).some((s) => s.runLines.length > 0 && !BUILDPLATFORM.test(s.platform))
 }
 
 export function planQemu(platforms: readonly Platform[], native: readonly string[], binfmt: BinfmtReader, targetRuns: boolean): QemuPlan {

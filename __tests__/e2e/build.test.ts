@@ -3,12 +3,12 @@ import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import type { ActionRun } from '../../scripts/e2e/harness.js'
 import { runAction } from '../../scripts/e2e/harness.js'
-import { docker, e2e, secretLeaks, goProgram, multiStageDockerfile, rawManifest, requireEnvironment, uniqueImage, workspace } from './env.js'
+import { docker, e2e, localBases, secretLeaks, goProgram, multiStageDockerfile, rawManifest, requireEnvironment, uniqueImage, workspace } from './env.js'
 
 const run = requireEnvironment()
 
 function creds(): Record<string, string> {
-  return { 'registry-username': e2e.user, 'registry-password': e2e.password }
+  return { 'registry-username': e2e.user, 'registry-password': e2e.password, ...localBases }
 }
 
 describe.runIf(run)('build and push (issue 2)', () => {
@@ -96,7 +96,7 @@ describe.runIf(run)('refusals (issue 2)', () => {
   test('a wrong registry password is refused before the build, and nothing is pushed', async () => {
     const image = uniqueImage('wrongpw')
     const ws = workspace({ ...goProgram, Dockerfile: multiStageDockerfile() })
-    const r = await runAction({ image, sign: 'false', sbom: 'false', 'registry-username': e2e.user, 'registry-password': 'not-the-password' }, { workspace: ws })
+    const r = await runAction({ image, sign: 'false', sbom: 'false', 'registry-username': e2e.user, 'registry-password': 'not-the-password', ...localBases }, { workspace: ws })
     expect(r.exitCode).toBe(1)
     expect(r.log).toMatch(/::error::Login to registry\.bdi\.test:5443 failed: check registry-username and registry-password/)
     expect(secretLeaks(r.log + r.summary, ['not-the-password'])).toEqual([])

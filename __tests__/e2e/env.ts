@@ -42,6 +42,9 @@ export function mirrorRequests(since: number): string[] {
 
 export const available = Boolean(e2e.registry && e2e.password)
 
+/** The suite's Debian-made distroless equivalents, accepted by the policy as a user would list them. */
+export const localBases = { 'allowed-bases': `${e2e.registry}/e2e/*` }
+
 /** Outside CI a machine without the environment skips loudly; on CI that is a failure. */
 export function requireEnvironment(): boolean {
   if (available) return true

@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import type { ActionRun } from '../../scripts/e2e/harness.js'
 import { runAction } from '../../scripts/e2e/harness.js'
-import { cosign, docker, e2e, goProgram, keyPair, mirrorRequests, multiStageDockerfile, requireEnvironment, secretLeaks, uniqueImage, workspace } from './env.js'
+import { cosign, docker, e2e, localBases, goProgram, keyPair, mirrorRequests, multiStageDockerfile, requireEnvironment, secretLeaks, uniqueImage, workspace } from './env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-cosign-password-3f9a'
@@ -27,7 +27,7 @@ function statements(out: string): Statement[] {
 }
 
 function tools(over: Record<string, string> = {}): Record<string, string> {
-  return { 'tools-url': `${e2e.mirror}/good`, 'cosign-version': e2e.cosign3, 'syft-version': e2e.syft, 'sbom-artifact': 'false', ...over }
+  return { ...localBases, 'tools-url': `${e2e.mirror}/good`, 'cosign-version': e2e.cosign3, 'syft-version': e2e.syft, 'sbom-artifact': 'false', ...over }
 }
 
 describe.runIf(run)('sign, SBOM, attest and verify with cosign 3 (issue 3)', () => {

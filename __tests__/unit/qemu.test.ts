@@ -41,8 +41,19 @@ describe('runsOnTarget', () => {
     ['${BUILDPLATFORM} form', 'FROM --platform=${BUILDPLATFORM} golang AS b\nRUN go build\nFROM scratch\n', false],
     ['a RUN in the runtime stage', 'FROM --platform=$BUILDPLATFORM golang AS b\nRUN go build\nFROM busybox\nRUN uname -m\n', true],
     ['no RUN at all', 'FROM scratch\nCOPY x /x\n', false],
-    ['--platform=$TARGETPLATFORM is the target', 'FROM --platform=$TARGETPLATFORM debian\nRUN true\n', true]
+    ['--platform=$TARGETPLATFORM is the target', 'FROM --platform=$TARGETPLATFORM debian\nRUN true\n', true],
+    ['a target RUN only in a stage the build does not use', 'FROM --platform=$BUILDPLATFORM golang AS b\nRUN go build\nFROM debian AS tools\nRUN apt-get update\nFROM scratch\nCOPY --from=b /x /x\n', false],
+    ['a target RUN in a stage reached by COPY --from', 'FROM debian AS certs\nRUN update-ca-certificates\nFROM scratch\nCOPY --from=certs /etc/ssl /etc/ssl\n', true],
+    ['a target RUN reached by COPY --from=<index>', 'FROM debian\nRUN true\nFROM scratch\nCOPY --from=0 /x /x\n', true],
+    ['a target RUN reached by RUN --mount=from=', 'FROM debian AS data\nRUN true\nFROM --platform=$BUILDPLATFORM golang\nRUN --mount=type=bind,from=data,target=/d ls /d\n', true],
+    ['a target RUN reached through a FROM alias', 'FROM debian AS base\nRUN true\nFROM base AS final\nCOPY x /x\n', true]
   ])('%s -> %s', (_name, dockerfile, expected) => {
     expect(runsOnTarget(parseDockerfile(dockerfile))).toBe(expected)
+  })
+
+  test('the target decides which stages run', () => {
+    const df = parseDockerfile('FROM --platform=$BUILDPLATFORM golang AS build\nRUN go build\nFROM debian AS debug\nRUN apt-get install -y gdb\nFROM scratch AS runtime\nCOPY --from=build /x /x\n')
+    expect(runsOnTarget(df, 'runtime')).toBe(false)
+    expect(runsOnTarget(df, 'debug')).toBe(true)
   })
 })

@@ -1,102 +1,128 @@
 #!/usr/bin/env bash
-# Puts together the base images the suite builds on, from Debian packages, for amd64 and arm64,
-# and pushes them to the local registry (nothing can be pulled from Docker Hub or ghcr here):
-#   e2e/busybox:1      busybox-static
-#   e2e/static:nonroot the content of distroless/static (base-files, tzdata, netbase, media-types,
-#                      CA bundle, nonroot = 65532, /tmp 1777), run as 65532
-#   e2e/golang:1.24    busybox + Debian trixie's golang-1.24 (its go binary is static)
-# Skips an image that is already in the registry.
+# Puts together the base images the suite builds on, from Debian packages, and pushes them to the
+# local registry (nothing can be pulled from Docker Hub or gcr.io here). Each is built only when
+# it is not in the registry yet.
+#   e2e/busybox:1       amd64+arm64  busybox-static
+#   e2e/static:nonroot  amd64+arm64  the content of distroless/static: base-files, tzdata, netbase,
+#                                    media-types, CA bundle, nonroot = 65532, /tmp 1777; user 65532
+#   e2e/cc:nonroot      amd64+arm64  distroless/cc's content: the above plus libc6, libgcc-s1, libstdc++6
+#   e2e/golang:1.24     amd64+arm64  busybox + Debian trixie's golang-1.24 (its go binary is static)
+#   e2e/golang:trixie   amd64        Debian trixie (debootstrap) + golang-1.24 + gcc: the official
+#                                    golang:trixie image's role, with apt for the cc template
+#   e2e/binfmt:standin  amd64        STAND-IN for tonistiigi/binfmt: Debian's qemu-aarch64-static
 set -euo pipefail
 # shellcheck disable=SC1091
 . "${BDI_STATE:-/var/lib/bdi-e2e}/env"
 log() { printf '[bases] %s\n' "$*"; }
 export DOCKER_CONFIG="$BDI_STATE/docker-config-bases"
 mkdir -p "$DOCKER_CONFIG"
-docker login -u "$BDI_REGISTRY_USER" --password-stdin "$BDI_REGISTRY" <"$BDI_REGISTRY_PASSWORD_FILE" >/dev/null
+docker login -u "$BDI_REGISTRY_USER" --password-stdin "$BDI_REGISTRY" <"$BDI_REGISTRY_PASSWORD_FILE" >/dev/null 2>&1
+R=$BDI_REGISTRY
 
-exists() { docker buildx imagetools inspect "$BDI_REGISTRY/$1" >/dev/null 2>&1; }
-if exists e2e/busybox:1 && exists e2e/static:nonroot && exists e2e/golang:1.24 && exists e2e/binfmt:standin; then
-  log "base images already in $BDI_REGISTRY"
-  exit 0
-fi
-
+exists() { docker buildx imagetools inspect "$R/$1" >/dev/null 2>&1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-fetch() { # fetch ARCH SUITE PKG... -> unpack into rootfs-ARCH-NAME
+
+fetch() { # fetch ARCH SUITE DEST PKG... : download and unpack into DEST (PKG:all for arch-independent)
   local arch=$1 suite=$2 dest=$3; shift 3
-  mkdir -p "debs/$arch" "$dest"
-  (cd "debs/$arch" && for p in "$@"; do
+  mkdir -p "debs-$arch" "$dest"
+  (cd "debs-$arch" && for p in "$@"; do
     case $p in *:all) apt-get download -qq -t "$suite" "${p%:all}" ;; *) apt-get download -qq -t "$suite" "$p:$arch" ;; esac
   done) 2>&1 | grep -v 'unsandboxed' || true
-  for d in "debs/$arch"/*.deb; do dpkg-deb -x "$d" "$dest"; done
-  rm -f "debs/$arch"/*.deb
+  for d in "debs-$arch"/*.deb; do dpkg-deb -x "$d" "$dest"; done
+  rm -f "debs-$arch"/*.deb
+}
+push() { # push NAME:TAG PLATFORMS DIR
+  log "building and pushing $R/e2e/$1 ($2)"
+  docker buildx build -q --platform "$2" --provenance=false -t "$R/e2e/$1" --push "$3" >/dev/null
+}
+scratch_dockerfile() { # per-arch rootfs directories rootfs-<arch>
+  printf 'FROM scratch\nARG TARGETARCH\nCOPY rootfs-${TARGETARCH}/ /\n%s\n' "$1" >"$2/Dockerfile"
+}
+busybox_rootfs() { # busybox_rootfs ARCH DEST
+  fetch "$1" bookworm "$2" busybox-static
+  mkdir -p "$2/bin" "$2/tmp"
+  chmod 1777 "$2/tmp"
+  for a in sh ls cat echo uname id env mkdir cp rm test true false sleep tr mount; do ln -sf busybox "$2/bin/$a"; done
+}
+static_rootfs() { # static_rootfs ARCH DEST
+  fetch "$1" trixie "$2" base-files tzdata:all netbase:all media-types:all
+  mkdir -p "$2/etc/ssl/certs" "$2/tmp" "$2/home/nonroot"
+  cp /etc/ssl/certs/ca-certificates.crt "$2/etc/ssl/certs/ca-certificates.crt"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$2/etc/passwd"
+  printf 'root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n' >"$2/etc/group"
+  chmod 1777 "$2/tmp"
+  chown 65532:65532 "$2/home/nonroot"
+  rm -rf "$2/usr/share/doc" "$2/usr/share/man"
 }
 
-for arch in amd64 arm64; do
-  # busybox
-  fetch "$arch" bookworm "busybox/rootfs-$arch" busybox-static
-  mkdir -p "busybox/rootfs-$arch/bin" "busybox/rootfs-$arch/tmp"
-  chmod 1777 "busybox/rootfs-$arch/tmp"
-  for a in sh ls cat echo uname id env mkdir cp rm test true false sleep; do ln -sf busybox "busybox/rootfs-$arch/bin/$a"; done
+if ! exists e2e/busybox:1; then
+  for a in amd64 arm64; do busybox_rootfs "$a" "busybox/rootfs-$a"; done
+  scratch_dockerfile $'ENV PATH=/bin\nCMD ["/bin/sh"]' busybox
+  push busybox:1 linux/amd64,linux/arm64 busybox
+fi
 
-  # distroless/static equivalent
-  s="static/rootfs-$arch"
-  fetch "$arch" trixie "$s" base-files tzdata:all netbase:all media-types:all
-  mkdir -p "$s/etc/ssl/certs" "$s/tmp" "$s/home/nonroot"
-  cp /etc/ssl/certs/ca-certificates.crt "$s/etc/ssl/certs/ca-certificates.crt"
-  printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$s/etc/passwd"
-  printf 'root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n' >"$s/etc/group"
-  chmod 1777 "$s/tmp"
-  chown 65532:65532 "$s/home/nonroot"
-  rm -rf "$s/usr/share/doc" "$s/usr/share/man"
+if ! exists e2e/static:nonroot; then
+  for a in amd64 arm64; do static_rootfs "$a" "static/rootfs-$a"; done
+  scratch_dockerfile $'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\nUSER 65532:65532\nWORKDIR /home/nonroot' static
+  push static:nonroot linux/amd64,linux/arm64 static
+fi
 
-  # Go builder: busybox + golang-1.24
-  g="golang/rootfs-$arch"
-  mkdir -p "$g"
-  cp -a "busybox/rootfs-$arch/." "$g/"
-  fetch "$arch" trixie "$g" golang-1.24-go golang-1.24-src:all
-  rm -rf "$g/usr/share/doc" "$g/usr/share/man"
-  mkdir -p "$g/root"
-done
+if ! exists e2e/cc:nonroot; then
+  for a in amd64 arm64; do
+    static_rootfs "$a" "cc/rootfs-$a"
+    fetch "$a" trixie "cc/rootfs-$a" libc6 libgcc-s1 libstdc++6 gcc-14-base
+    # merged /usr: the dynamic loader is found through /lib and /lib64
+    for l in lib lib64; do [ -e "cc/rootfs-$a/$l" ] || [ ! -d "cc/rootfs-$a/usr/$l" ] || ln -s "usr/$l" "cc/rootfs-$a/$l"; done
+    rm -rf "cc/rootfs-$a/usr/share/doc" "cc/rootfs-$a/usr/share/man" "cc/rootfs-$a/usr/share/locale"
+  done
+  scratch_dockerfile $'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\nUSER 65532:65532\nWORKDIR /home/nonroot' cc
+  push cc:nonroot linux/amd64,linux/arm64 cc
+fi
 
-cat >busybox/Dockerfile <<'DF'
-FROM scratch
-ARG TARGETARCH
-COPY rootfs-${TARGETARCH}/ /
-ENV PATH=/bin
-CMD ["/bin/sh"]
+if ! exists e2e/golang:1.24; then
+  for a in amd64 arm64; do
+    busybox_rootfs "$a" "golang/rootfs-$a"
+    fetch "$a" trixie "golang/rootfs-$a" golang-1.24-go golang-1.24-src:all
+    rm -rf "golang/rootfs-$a/usr/share/doc" "golang/rootfs-$a/usr/share/man"
+    mkdir -p "golang/rootfs-$a/root"
+  done
+  # Offline: never reach for a toolchain or module proxy.
+  scratch_dockerfile $'ENV PATH=/usr/lib/go-1.24/bin:/bin HOME=/root GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod GOCACHE=/root/.cache/go-build\nWORKDIR /src' golang
+  push golang:1.24 linux/amd64,linux/arm64 golang
+fi
+
+if ! exists e2e/golang:trixie; then
+  log "debootstrap trixie (minbase)"
+  debootstrap --variant=minbase --include=ca-certificates trixie trixie-root http://deb.debian.org/debian >"$BDI_STATE/debootstrap.log" 2>&1 ||
+    { tail -20 "$BDI_STATE/debootstrap.log" >&2; exit 1; }
+  tar -C trixie-root -c . | docker import - "$R/e2e/debian:trixie" >/dev/null
+  docker push -q "$R/e2e/debian:trixie" >/dev/null
+  mkdir -p golang-trixie
+  cat >golang-trixie/Dockerfile <<DF
+FROM $R/e2e/debian:trixie
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends golang-1.24-go gcc libc6-dev >/dev/null && rm -rf /var/lib/apt/lists/*
+ENV PATH=/usr/lib/go-1.24/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod
 DF
-cat >static/Dockerfile <<'DF'
-FROM scratch
-ARG TARGETARCH
-COPY rootfs-${TARGETARCH}/ /
-ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
-USER 65532:65532
-WORKDIR /home/nonroot
-DF
-cat >golang/Dockerfile <<'DF'
-FROM scratch
-ARG TARGETARCH
-COPY rootfs-${TARGETARCH}/ /
-# Offline: never reach for a toolchain or module proxy.
-ENV PATH=/usr/lib/go-1.24/bin:/bin HOME=/root GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod GOCACHE=/root/.cache/go-build
-WORKDIR /src
-DF
-# STAND-IN for tonistiigi/binfmt (what docker/setup-qemu-action runs; it cannot be pulled here):
-# Debian's static qemu-aarch64 and a script honouring `--install arm64`, which registers the
-# handler with the F flag from inside a privileged container, as the real image does.
-mkdir -p binfmt/rootfs/usr/bin binfmt/rootfs/bin
-cp -a busybox/rootfs-amd64/. binfmt/rootfs/
-cp /usr/bin/qemu-aarch64-static binfmt/rootfs/usr/bin/qemu-aarch64-static
-python3 - binfmt/rootfs/aarch64.register <<'PY'
+  push golang:trixie linux/amd64 golang-trixie
+fi
+
+if ! exists e2e/binfmt:standin; then
+  # What docker/setup-qemu-action runs, tonistiigi/binfmt, cannot be pulled here: this stand-in
+  # honours `--install arm64`, registering Debian's static qemu-aarch64 with the F flag from
+  # inside a privileged container, as the real image does.
+  busybox_rootfs amd64 binfmt/rootfs
+  mkdir -p binfmt/rootfs/usr/bin
+  cp /usr/bin/qemu-aarch64-static binfmt/rootfs/usr/bin/qemu-aarch64-static
+  python3 - binfmt/rootfs/aarch64.register <<'PY'
 import sys
 magic = b'\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00'
 mask = b'\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff'
 esc = lambda b: ''.join('\\x%02x' % c for c in b)
 open(sys.argv[1], 'w').write(':qemu-aarch64:M::%s:%s:/usr/bin/qemu-aarch64-static:FP\n' % (esc(magic), esc(mask)))
 PY
-cat >binfmt/rootfs/install.sh <<'SH'
+  cat >binfmt/rootfs/install.sh <<'SH'
 #!/bin/sh
 # binfmt installer stand-in: --install arm64
 set -e
@@ -104,26 +130,14 @@ set -e
 [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
 for arch in $(echo "$2" | tr , ' '); do
   case $arch in
-    arm64) [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || cat /aarch64.register > /proc/sys/fs/binfmt_misc/register
+    arm64) [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || cat /aarch64.register >/proc/sys/fs/binfmt_misc/register
            echo "installed: qemu-aarch64" ;;
     *) echo "stand-in installs only arm64, not $arch" >&2; exit 1 ;;
   esac
 done
 SH
-chmod 755 binfmt/rootfs/install.sh
-cat >binfmt/Dockerfile <<'DF'
-FROM scratch
-COPY rootfs/ /
-ENV PATH=/bin
-ENTRYPOINT ["/bin/sh", "/install.sh"]
-DF
-log "building and pushing $BDI_REGISTRY/e2e/binfmt:standin (linux/amd64)"
-docker buildx build -q --platform linux/amd64 --provenance=false -t "$BDI_REGISTRY/e2e/binfmt:standin" --push binfmt >/dev/null
-
-for img in busybox:1 static:nonroot golang:1.24; do
-  name=${img%%:*}
-  log "building and pushing $BDI_REGISTRY/e2e/$img (linux/amd64, linux/arm64)"
-  docker buildx build -q --platform linux/amd64,linux/arm64 --provenance=false \
-    -t "$BDI_REGISTRY/e2e/$img" --push "$name" >/dev/null
-done
-log "base images pushed"
+  chmod 755 binfmt/rootfs/install.sh
+  printf 'FROM scratch\nCOPY rootfs/ /\nENV PATH=/bin\nENTRYPOINT ["/bin/sh", "/install.sh"]\n' >binfmt/Dockerfile
+  push binfmt:standin linux/amd64 binfmt
+fi
+log "base images ready in $R"

@@ -53,7 +53,7 @@ $SUDO apt-get update -qq
 
 log "host packages: runc, qemu-user-static, binfmt-support, docker-registry, apache2-utils, iptables"
 $SUDO apt-get install -y -qq --no-install-recommends \
-  runc qemu-user-static binfmt-support docker-registry apache2-utils iptables ca-certificates \
+  runc qemu-user-static binfmt-support docker-registry apache2-utils iptables ca-certificates debootstrap \
   openssl curl dpkg-dev >/dev/null
 
 work=$(mktemp -d)

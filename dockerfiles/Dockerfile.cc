@@ -1,0 +1,88 @@
+# A cgo service linked against native libraries, on distroless/cc, for linux/amd64 and linux/arm64.
+# The build stage runs on the build machine and cross-compiles with Debian's cross C toolchain
+# (gcc-<triplet>, libc6-dev:<arch>), so no RUN executes on the target platform and no QEMU is
+# needed. The shared libraries the binary needs beyond glibc, libgcc and libstdc++ (which
+# distroless/cc has) are copied into the image at their Debian paths. Selected with
+# `dockerfile: cc`; see dockerfiles/README.md. No `# syntax=` line: it would pull a frontend image.
+
+ARG BUILDER_IMAGE=golang:1.25-trixie@sha256:2c4c60ef415fbfa5e90300722293bef36c5e63fae17570ce18f580af933dbd73
+ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian13:nonroot@sha256:e792ab3d241a468a4fd7519ddbbebe66b49b5f365771716ea688ad40b6c6f1c2
+ARG DEBUG_IMAGE=gcr.io/distroless/cc-debian13:debug-nonroot@sha256:f525a9a37aed3e8a848f46cfe055999782d66ed797e9e2886928c8caaaa4fc52
+
+FROM --platform=$BUILDPLATFORM ${BUILDER_IMAGE} AS build
+ARG TARGETOS TARGETARCH
+# Debian -dev packages of the native libraries the program links, installed for the target
+# architecture, e.g. "libsqlite3-dev libzstd-dev".
+ARG CGO_PACKAGES=
+ARG GO_PACKAGE=.
+ARG GO_LDFLAGS=
+ENV GOMODCACHE=/go/pkg/mod GOCACHE=/root/.cache/go-build
+RUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/var/lib/apt/lists,sharing=locked <<'SH'
+set -eu
+case "$TARGETARCH" in
+  amd64) triplet=x86_64-linux-gnu ;;
+  arm64) triplet=aarch64-linux-gnu ;;
+  *) echo "Dockerfile.cc builds linux/amd64 and linux/arm64, not $TARGETARCH" >&2; exit 1 ;;
+esac
+echo "$triplet" >/tmp/triplet
+dash=$(echo "$triplet" | tr _ -)
+missing=""
+for p in "gcc-$dash" "binutils-$dash" "libc6-dev:$TARGETARCH" $(for p in $CGO_PACKAGES; do echo "$p:$TARGETARCH"; done); do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+# A builder image that already has the toolchain (an internal mirror, say) needs no network.
+if [ -n "$missing" ]; then
+  dpkg --add-architecture "$TARGETARCH"
+  rm -f /etc/apt/apt.conf.d/docker-clean
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+SH
+WORKDIR /src
+COPY go.mod go.sum* ./
+RUN --mount=type=cache,target=/go/pkg/mod go mod download
+COPY . .
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build <<'SH'
+set -eu
+triplet=$(cat /tmp/triplet)
+CGO_ENABLED=1 CC="$triplet-gcc" GOOS="$TARGETOS" GOARCH="$TARGETARCH" \
+  go build -trimpath -ldflags="-s -w ${GO_LDFLAGS}" -o /out/app "$GO_PACKAGE"
+# Copy the shared libraries the binary needs (and theirs) that distroless/cc lacks.
+provided='^(ld-linux.*|libc|libm|libpthread|libdl|librt|libresolv|libutil|libgcc_s|libstdc\+\+)\.so'
+mkdir -p /out/rootfs
+queue="/out/app" seen=" "
+while [ -n "$queue" ]; do
+  set -- $queue; file=$1; shift; queue="$*"
+  for lib in $("$triplet-readelf" -d "$file" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+    if echo "$lib" | grep -Eq "$provided"; then continue; fi
+    case "$seen" in *" $lib "*) continue ;; esac
+    seen="$seen$lib "
+    found=""
+    for dir in /usr/lib/$triplet /lib/$triplet /usr/$triplet/lib; do
+      if [ -e "$dir/$lib" ]; then found="$dir/$lib"; break; fi
+    done
+    if [ -z "$found" ]; then
+      echo "Dockerfile.cc: $lib (needed by $file) is not installed for $triplet: add its -dev package to CGO_PACKAGES" >&2
+      exit 1
+    fi
+    dest=/out/rootfs/usr/lib/$triplet/$lib
+    mkdir -p "$(dirname "$dest")"
+    cp -L "$found" "$dest"
+    echo "bundling $lib from $found"
+    queue="$queue $dest"
+  done
+done
+SH
+
+# `target: debug`: the same binary and libraries on the busybox-carrying debug base, as nonroot.
+FROM ${DEBUG_IMAGE} AS debug
+COPY --from=build /out/rootfs/ /
+COPY --from=build /out/app /app
+USER 65532:65532
+ENTRYPOINT ["/app"]
+
+FROM ${RUNTIME_IMAGE} AS runtime
+COPY --from=build /out/rootfs/ /
+COPY --from=build /out/app /app
+USER 65532:65532
+ENTRYPOINT ["/app"]
