@@ -21,6 +21,8 @@ export interface BuildSpec {
   cacheFrom: string[]
   cacheTo: string[]
   metadataFile: string
+  /** Push by digest, no tags: one platform of a matrix, merged later with merge-digests. */
+  pushByDigest?: { name: string }
 }
 
 export function buildArgv(s: BuildSpec): string[] {
@@ -38,8 +40,12 @@ export function buildArgv(s: BuildSpec): string[] {
   for (const c of s.cacheFrom) argv.push('--cache-from', c)
   for (const c of s.cacheTo) argv.push('--cache-to', c)
   if (s.provenance) argv.push(`--provenance=${s.provenance}`)
-  for (const t of s.tags) argv.push('--tag', t)
-  argv.push(s.push ? '--push' : '--output=type=image,push=false')
+  if (s.pushByDigest) {
+    argv.push('--output', `type=image,name=${s.pushByDigest.name},push-by-digest=true,name-canonical=true,push=true`)
+  } else {
+    for (const t of s.tags) argv.push('--tag', t)
+    argv.push(s.push ? '--push' : '--output=type=image,push=false')
+  }
   argv.push('--metadata-file', s.metadataFile)
   argv.push(s.context)
   return argv

@@ -22,6 +22,8 @@ export interface BuilderNeeds {
   /** The docker engine keeps images in containerd (can hold multi-platform indexes). */
   containerdStore: boolean
   cacheExport: boolean
+  /** BuildKit inside dockerd does not implement push-by-digest. */
+  pushByDigest: boolean
 }
 
 export interface BuilderChoice {
@@ -32,6 +34,9 @@ export interface BuilderChoice {
 export function chooseBuilder(current: BuilderInfo, needs: BuilderNeeds): BuilderChoice {
   if (current.driver !== 'docker') {
     return { create: false, reason: `using the existing builder "${current.name}" (driver ${current.driver})` }
+  }
+  if (needs.pushByDigest) {
+    return { create: true, reason: `the docker driver of "${current.name}" cannot push by digest: creating a docker-container builder` }
   }
   if (needs.containerdStore) {
     return { create: false, reason: `using the existing builder "${current.name}": the docker driver with the containerd image store builds and pushes multi-platform images${needs.cacheExport ? ' and exports cache' : ''}` }
@@ -62,4 +67,25 @@ export async function createBuilder(name: string, env: Record<string, string>): 
 
 export async function removeBuilder(name: string, env: Record<string, string>): Promise<void> {
   await run('docker', ['buildx', 'rm', '--force', name], { env, allowFailure: true })
+}
+
+export interface RemoteBuilder {
+  /** `tcp://host:port` (or unix://, ssh://) for buildx's remote driver, or `kubernetes[:opt=v,…]`. */
+  endpoint: string
+  tls: { ca?: string; cert?: string; key?: string }
+}
+
+/** `docker buildx create` for an existing distributed engine: remote BuildKit or Kubernetes. */
+export function remoteBuilderArgv(name: string, b: RemoteBuilder): string[] {
+  if (b.endpoint === 'kubernetes' || b.endpoint.startsWith('kubernetes:')) {
+    const opts = b.endpoint.slice('kubernetes'.length).replace(/^:/, '')
+    return ['buildx', 'create', '--name', name, '--driver', 'kubernetes', ...(opts ? ['--driver-opt', opts] : []), '--bootstrap']
+  }
+  const tls = [b.tls.ca && `cacert=${b.tls.ca}`, b.tls.cert && `cert=${b.tls.cert}`, b.tls.key && `key=${b.tls.key}`].filter(Boolean).join(',')
+  return ['buildx', 'create', '--name', name, '--driver', 'remote', ...(tls ? ['--driver-opt', tls] : []), '--bootstrap', b.endpoint]
+}
+
+export async function createRemoteBuilder(name: string, b: RemoteBuilder, env: Record<string, string>): Promise<void> {
+  await run('docker', remoteBuilderArgv(name, b), { env })
+  core.info(`Created builder ${name} (${b.endpoint.startsWith('kubernetes') ? 'kubernetes' : 'remote'} driver); the post step removes it`)
 }

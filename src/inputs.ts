@@ -13,17 +13,28 @@ import type { CosignKey } from './cosign-key.js'
 import { parseCosignKey } from './cosign-key.js'
 import type { PolicyMode } from './policy.js'
 import { parseSize } from './policy.js'
+import type { TemplateName } from './templates.js'
 import { isTemplate, templatePath } from './templates.js'
+import { parseMergeDigests } from './merge.js'
+import type { RemoteBuilder } from './builder.js'
+
+/** A certificate or key given as a file in the workspace or as PEM content. */
+export type Pem = { kind: 'file'; path: string } | { kind: 'pem'; content: string }
 
 export interface Inputs {
   image: ImageName
+  /** Digests to merge into one index (merge mode: no build). */
+  mergeDigests: string[]
+  /** One platform pushed by digest, for a later merge. */
+  pushByDigest: boolean
+  builderEndpoint?: Omit<RemoteBuilder, 'tls'> & { tls: { ca?: Pem; cert?: Pem; key?: Pem } }
   workspace: string
   context: string
   dockerfile: string
   /** Set when `dockerfile` named one of the action's templates (static, cc). */
   template?: string
-  /** The Dockerfile parsed once, with build-args applied to FROM. */
-  parsed: ParsedDockerfile
+  /** The Dockerfile parsed once, with build-args applied to FROM (absent when merging). */
+  parsed?: ParsedDockerfile
   target: string
   platforms: Platform[]
   tags: string[]
@@ -59,7 +70,7 @@ export interface Inputs {
 export type InputReader = (name: string) => string
 
 /** Inputs whose values are secrets: masked before anything else happens. */
-export const SECRET_INPUTS = ['registry-password', 'cosign-key', 'cosign-password'] as const
+export const SECRET_INPUTS = ['registry-password', 'cosign-key', 'cosign-password', 'builder-tls-key'] as const
 
 export function readInputs(ctx: GitHubContext, now = new Date()): Inputs {
   const read: InputReader = (name) => core.getInput(name)
@@ -79,27 +90,41 @@ export function maskSecret(value: string): void {
 export function parseInputs(read: InputReader, ctx: GitHubContext, now = new Date()): Inputs {
   const image = parseImageName(read('image'), ctx.owner)
   const workspace = path.resolve(ctx.workspace)
-  const context = insideWorkspace('context', read('context') || '.', workspace, workspace, 'directory')
-  const dockerfileInput = read('dockerfile').trim() || 'Dockerfile'
-  // A template name selects the action's own Dockerfile; anything else is a path in the workspace.
-  const template = isTemplate(dockerfileInput) ? dockerfileInput : undefined
-  const dockerfile = template ? templatePath(template) : insideWorkspace('dockerfile', dockerfileInput, context, workspace, 'file')
-  const dockerfileContent = fs.readFileSync(dockerfile, 'utf8')
+  const mergeRaw = read('merge-digests').trim()
+  const mergeDigests = mergeRaw ? parseMergeDigests(mergeRaw, image.name) : []
+  const merging = mergeDigests.length > 0
+  const pushByDigest = bool(read, 'push-by-digest', false)
+  if (merging && pushByDigest) throw new InputError('push-by-digest', 'cannot be used with `merge-digests`: the matrix jobs push by digest, the merge job merges')
 
   const buildArgs = keyValues('build-args', read('build-args'), /^[A-Za-z_][A-Za-z0-9_]*$/)
   // BuildKit stamps the image config and history with SOURCE_DATE_EPOCH: reproducible re-runs.
   if (ctx.sourceDate && !buildArgs.some(([k]) => k === 'SOURCE_DATE_EPOCH')) {
     buildArgs.push(['SOURCE_DATE_EPOCH', String(Math.floor(Date.parse(ctx.sourceDate) / 1000))])
   }
-  const parsed = parseDockerfile(dockerfileContent, Object.fromEntries(buildArgs))
-  if (parsed.stages.length === 0) throw new InputError('dockerfile', `${dockerfileLabel(dockerfile, workspace, template)} has no FROM instruction`)
+  // A merge builds nothing: the job need not even check out the Dockerfile.
+  let context = ''
+  let dockerfile = ''
+  let template: TemplateName | undefined
+  let parsed: ParsedDockerfile | undefined
   const target = read('target').trim()
-  if (target && !finalStage(parsed, target)) {
-    const names = stageNames(parsed)
-    throw new InputError('target', `"${target}" is not a stage of ${dockerfileLabel(dockerfile, workspace, template)}; its stages are: ${names.length ? names.join(', ') : '(none named: add `AS name` to a FROM)'}`)
+  if (!merging) {
+    context = insideWorkspace('context', read('context') || '.', workspace, workspace, 'directory')
+    const dockerfileInput = read('dockerfile').trim() || 'Dockerfile'
+    // A template name selects the action's own Dockerfile; anything else is a path in the workspace.
+    template = isTemplate(dockerfileInput) ? dockerfileInput : undefined
+    dockerfile = template ? templatePath(template) : insideWorkspace('dockerfile', dockerfileInput, context, workspace, 'file')
+    parsed = parseDockerfile(fs.readFileSync(dockerfile, 'utf8'), Object.fromEntries(buildArgs))
+    if (parsed.stages.length === 0) throw new InputError('dockerfile', `${dockerfileLabel(dockerfile, workspace, template)} has no FROM instruction`)
+    if (target && !finalStage(parsed, target)) {
+      const names = stageNames(parsed)
+      throw new InputError('target', `"${target}" is not a stage of ${dockerfileLabel(dockerfile, workspace, template)}; its stages are: ${names.length ? names.join(', ') : '(none named: add `AS name` to a FROM)'}`)
+    }
   }
 
   const platforms = parsePlatforms(list(read('platforms') || 'linux/amd64,linux/arm64'))
+  if (pushByDigest && platforms.length !== 1) {
+    throw new InputError('push-by-digest', `builds one platform per job, but platforms lists ${platforms.length}: give one (e.g. platforms: \${{ matrix.platform }})`)
+  }
 
   const versionRaw = read('version').trim()
   let version: SemVer | undefined
@@ -112,6 +137,7 @@ export function parseInputs(read: InputReader, ctx: GitHubContext, now = new Dat
   const tags = explicitTags.length ? explicitTags : deriveTags(version, { ref: ctx.ref, sha: ctx.sha })
 
   const push = bool(read, 'push', true)
+  if (pushByDigest && !push) throw new InputError('push-by-digest', 'needs `push: true`')
   const userLabels = keyValues('labels', read('labels'), /^[A-Za-z0-9][A-Za-z0-9._/-]*$/)
   const title = image.path.split('/').pop() ?? image.path
   const defaults = ociLabels({
@@ -144,7 +170,9 @@ export function parseInputs(read: InputReader, ctx: GitHubContext, now = new Dat
   }
 
   const cosignKey = parseCosignKey(read('cosign-key'), workspace)
-  const sign = bool(read, 'sign', true)
+  // Per-platform digest pushes are signed, SBOM'd and attested once, on the merged index.
+  const sign = bool(read, 'sign', !pushByDigest)
+  const sbom = bool(read, 'sbom', !pushByDigest)
   const transparencyLog = bool(read, 'transparency-log', true)
   if (!transparencyLog && !cosignKey) {
     throw new InputError('transparency-log', 'false is only allowed with `cosign-key`: keyless signatures need the transparency log to be verifiable')
@@ -159,8 +187,20 @@ export function parseInputs(read: InputReader, ctx: GitHubContext, now = new Dat
   const maxImageSize = maxRaw ? parseSize(maxRaw) : undefined
   if (maxRaw && maxImageSize === undefined) throw new InputError('max-image-size', `"${maxRaw}" is not a size such as 50MB, 800KB or 1.5GiB`)
 
+  const endpoint = read('builder-endpoint').trim()
+  if (endpoint && !/^(tcp|unix|ssh|docker-container|kube-pod):\/\/\S+$|^kubernetes(:\S+)?$/.test(endpoint)) {
+    throw new InputError('builder-endpoint', `"${endpoint}" is neither a BuildKit address (tcp://host:port, unix://, ssh://) nor kubernetes[:driver options]`)
+  }
+  const ca = pem('builder-tls-ca', read('builder-tls-ca'), workspace)
+  const cert = pem('builder-tls-cert', read('builder-tls-cert'), workspace)
+  const key = pem('builder-tls-key', read('builder-tls-key'), workspace)
+  if (!endpoint && (ca || cert || key)) throw new InputError('builder-endpoint', 'is empty, but builder-tls-* are given: they are for a remote BuildKit at builder-endpoint')
+
   return {
     image,
+    mergeDigests,
+    pushByDigest,
+    builderEndpoint: endpoint ? { endpoint, tls: { ca, cert, key } } : undefined,
     workspace,
     context,
     dockerfile,
@@ -181,7 +221,7 @@ export function parseInputs(read: InputReader, ctx: GitHubContext, now = new Dat
     cacheFrom: list(read('cache-from'), /\n/),
     cacheTo: list(read('cache-to'), /\n/),
     qemuImage: read('qemu-image').trim() || DEFAULT_QEMU_IMAGE,
-    sbom: bool(read, 'sbom', true),
+    sbom,
     sbomArtifact: bool(read, 'sbom-artifact', true),
     sign,
     verify: bool(read, 'verify', true),
@@ -260,6 +300,15 @@ function insideWorkspace(name: string, value: string, base: string, workspace: s
 /** How errors name the Dockerfile: the template, or its path in the workspace. */
 export function dockerfileLabel(file: string, workspace: string, template?: string): string {
   return template ? `template ${template} (dockerfiles/Dockerfile.${template})` : path.relative(workspace, file) || file
+}
+
+function pem(name: string, raw: string, workspace: string): Pem | undefined {
+  const value = raw.trim()
+  if (!value) return undefined
+  if (value.startsWith('-----BEGIN')) return { kind: 'pem', content: value + '\n' }
+  const file = path.resolve(workspace, value)
+  if (!fs.existsSync(file)) throw new InputError(name, `is neither PEM content nor an existing file (looked for ${file})`)
+  return { kind: 'file', path: file }
 }
 
 function toolVersion(name: string, value: string): string {

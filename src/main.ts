@@ -1,25 +1,28 @@
-/** The main step: validate, log in, prepare QEMU and builder, build and push, then the supply chain. */
+/** The main step: validate, log in, then build and push (or merge), check, and the supply chain. */
 import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { build } from './build.js'
-import { chooseBuilder, containerdImageStore, createBuilder, inspectBuilder } from './builder.js'
+import { chooseBuilder, containerdImageStore, createBuilder, createRemoteBuilder, inspectBuilder } from './builder.js'
 import type { GitHubContext } from './context.js'
-import type { Inputs } from './inputs.js'
+import { judge, platformFacts } from './image-check.js'
+import type { Inputs, Pem } from './inputs.js'
+import { dockerfileLabel } from './inputs.js'
 import { resolvePlatformDigests } from './manifest.js'
+import { imagetoolsCreateArgv, mergedPlatforms, resolveSources } from './merge.js'
 import { nativeArches } from './platform.js'
+import type { Finding } from './policy.js'
+import { checkDockerfile } from './policy.js'
 import { binfmtReader, installQemu, planQemu, runsOnTarget } from './qemu.js'
 import { createDockerConfig, dockerEnv, login } from './registry.js'
+import { previousRelease, retag, samePlatforms } from './rerun.js'
+import { run as exec } from './exec.js'
+import { withRetry } from './retry.js'
 import * as state from './state.js'
 import type { Report } from './summary.js'
 import { newReport, unfinished, writeSummary } from './summary.js'
-import type { Finding } from './policy.js'
-import { checkDockerfile } from './policy.js'
-import { judge, platformFacts } from './image-check.js'
-import { dockerfileLabel } from './inputs.js'
 import type { Tools } from './supply-chain.js'
 import { supplyChain } from './supply-chain.js'
-import { previousRelease, retag, samePlatforms } from './rerun.js'
 import { installTool, toolSpec } from './tools.js'
 
 export async function main(inputs: Inputs, ctx: GitHubContext): Promise<void> {
@@ -34,21 +37,14 @@ export async function main(inputs: Inputs, ctx: GitHubContext): Promise<void> {
   }
 }
 
+/** What was pushed: the digest the tags point at and its platform manifests. */
+interface Pushed {
+  digest: string
+  platforms: Record<string, string>
+}
+
 async function run(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<void> {
-  if (inputs.policy !== 'off') {
-    await core.group('Policy (Dockerfile)', () => {
-      const findings = checkDockerfile(inputs.parsed, {
-        target: inputs.target,
-        allowRoot: inputs.allowRoot,
-        allowedBases: inputs.allowedBases,
-        dockerfileName: dockerfileLabel(inputs.dockerfile, inputs.workspace, inputs.template)
-      })
-      apply(findings, inputs.policy, report, 'Policy refuses this Dockerfile')
-      return Promise.resolve()
-    })
-  } else {
-    report.notes.push('policy: off: the distroless, non-root policy was not checked')
-  }
+  checkDockerfilePolicy(inputs, report)
 
   const workDir = fs.mkdtempSync(path.join(ctx.runnerTemp, 'build-distroless-image-'))
   fs.chmodSync(workDir, 0o700)
@@ -56,108 +52,33 @@ async function run(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<
   const configDir = createDockerConfig(ctx.runnerTemp, inputs.image.registry)
   state.save({ dockerConfig: configDir, registry: inputs.image.registry })
   const env = dockerEnv(configDir)
-  const refs = inputs.tags.map((t) => `${inputs.image.name}:${t}`)
+  const refs = inputs.pushByDigest ? [] : inputs.tags.map((t) => `${inputs.image.name}:${t}`)
 
   // The tools download while QEMU, the builder and the build run; awaited only after the push.
   const tools = startToolInstall(inputs)
 
-  await core.group(`Log in to ${inputs.image.registry}`, () =>
-    login(configDir, inputs.image.registry, inputs.registryUsername, inputs.registryPassword)
-  )
+  await core.group(`Log in to ${inputs.image.registry}`, () => login(configDir, inputs.image.registry, inputs.registryUsername, inputs.registryPassword))
 
-  await core.group('QEMU', async () => {
-    const plan = planQemu(inputs.platforms, nativeArches(process.arch), binfmtReader(), runsOnTarget(inputs.parsed, inputs.target))
-    for (const r of plan.reasons) core.info(r)
-    report.notes.push(...plan.reasons.filter((r) => r.startsWith('QEMU skipped')))
-    await installQemu(inputs.qemuImage, plan.install, env)
-  })
+  const pushed = inputs.mergeDigests.length ? await merge(inputs, env, report) : await buildAndPush(inputs, ctx, env, workDir, report)
+  if (!pushed) return
 
-  const builder = await core.group('Builder', async () => {
-    const current = await inspectBuilder(env)
-    const choice = chooseBuilder(current, {
-      multiPlatform: inputs.platforms.length > 1,
-      containerdStore: current.driver === 'docker' && (await containerdImageStore(env)),
-      cacheExport: inputs.cacheTo.length > 0
-    })
-    core.info(choice.reason)
-    if (!choice.create) return undefined
-    const name = `build-distroless-image-${ctx.runId || process.pid}-${Date.now().toString(36)}`
-    state.save({ builder: name })
-    await createBuilder(name, env)
-    return name
-  })
-
-  const rerunOf = ctx.runAttempt > 1 && inputs.push && inputs.tags[0] ? await previousRelease(`${inputs.image.name}:${inputs.tags[0]}`, env) : undefined
-
-  const metadataFile = path.join(workDir, 'metadata.json')
-  const platforms = inputs.platforms.map((p) => p.id)
-  const meta = await core.group(inputs.push ? `Build and push ${platforms.join(', ')}` : `Build ${platforms.join(', ')} (push: false)`, () =>
-    build(
-      {
-        builder,
-        context: inputs.context,
-        dockerfile: inputs.dockerfile,
-        target: inputs.target,
-        platforms,
-        tags: refs,
-        buildArgs: inputs.buildArgs,
-        labels: inputs.labels,
-        annotations: inputs.annotations,
-        indexAnnotations: inputs.indexAnnotations,
-        push: inputs.push,
-        provenance: inputs.provenance,
-        cacheFrom: inputs.cacheFrom,
-        cacheTo: inputs.cacheTo,
-        metadataFile
-      },
-      env,
-      inputs.image.registry
-    )
-  )
-
-  core.setOutput('metadata', JSON.stringify(meta.raw))
-  if (!inputs.push) {
-    report.digest = meta.digest
-    core.setOutput('digest', meta.digest)
-    core.setOutput('image', `${inputs.image.name}@${meta.digest}`)
-    core.setOutput('tags', '')
-    core.setOutput('platform-digests', '{}')
-    report.notes.push('push: false: every platform was built, nothing was pushed, signed or attested')
-    return
-  }
   report.pushed = true
+  report.digest = pushed.digest
   report.tags = refs
+  core.setOutput('digest', pushed.digest)
+  core.setOutput('image', `${inputs.image.name}@${pushed.digest}`)
   core.setOutput('tags', refs.join('\n'))
+  core.setOutput('platform-digests', JSON.stringify(pushed.platforms))
+  for (const [platform, digest] of Object.entries(pushed.platforms)) core.info(`${platform}: ${digest}`)
 
-  const digests = await core.group('Resolve platform digests', () => resolvePlatformDigests(inputs.image.name, meta.digest, platforms, env))
-  let digest = meta.digest
-  if (rerunOf && rerunOf.digest !== digest && samePlatforms(rerunOf.platforms, digests)) {
-    await core.group('Re-run: keep the earlier digest', () => retag(inputs.image.name, inputs.tags, rerunOf.digest, env))
-    report.notes.push(`Re-run (attempt ${ctx.runAttempt}): the platform images equal those of ${rerunOf.digest}, so the tags point back at it and the digest stays the same`)
-    digest = rerunOf.digest
-  }
-  report.digest = digest
-  core.setOutput('digest', digest)
-  core.setOutput('image', `${inputs.image.name}@${digest}`)
-  core.setOutput('platform-digests', JSON.stringify(digests))
-  for (const [platform, digest] of Object.entries(digests)) core.info(`${platform}: ${digest}`)
-  if (inputs.policy !== 'off' || inputs.maxImageSize !== undefined) {
-    await core.group('Policy (pushed images)', async () => {
-      const facts = await platformFacts(inputs.image.name, digests, env)
-      for (const f of facts) core.info(`${f.platform}: user "${f.user}", ${f.size} bytes compressed`)
-      const findings = judge(facts, { allowRoot: inputs.allowRoot || inputs.policy === 'off', maxSize: inputs.maxImageSize })
-      // max-image-size is its own limit: it fails the step whatever the policy mode.
-      const sizeErrors = findings.filter((f) => f.message.includes('max-image-size'))
-      apply(findings.filter((f) => !sizeErrors.includes(f)), inputs.policy, report, 'Policy refuses the pushed image')
-      apply(sizeErrors, 'enforce', report, 'Image too large')
-    })
-  }
+  await checkPushedImages(inputs, pushed, env, report)
 
-  const single = Object.keys(digests).length === 1 && Object.values(digests)[0] === digest
+  const single = Object.keys(pushed.platforms).length === 1 && Object.values(pushed.platforms)[0] === pushed.digest
   report.digests = [
-    ...(single ? [] : [{ subject: 'index', digest, signature: 'skipped' as const, attestation: 'skipped' as const }]),
-    ...Object.entries(digests).map(([subject, digest]) => ({ subject, digest, signature: 'skipped' as const, attestation: 'skipped' as const }))
+    ...(single ? [] : [{ subject: 'index', digest: pushed.digest, signature: 'skipped' as const, attestation: 'skipped' as const }]),
+    ...Object.entries(pushed.platforms).map(([subject, digest]) => ({ subject, digest, signature: 'skipped' as const, attestation: 'skipped' as const }))
   ]
+  if (inputs.pushByDigest && !inputs.sign) report.notes.push('push-by-digest: not signed here; the merge job signs, SBOMs and attests the merged index')
 
   core.setOutput('signed', 'false')
   try {
@@ -165,7 +86,7 @@ async function run(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<
       {
         name: inputs.image.name,
         subjects: report.digests,
-        platforms: digests,
+        platforms: pushed.platforms,
         sbom: inputs.sbom,
         sbomArtifact: inputs.sbomArtifact,
         sign: inputs.sign,
@@ -192,6 +113,139 @@ async function run(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<
     const message = err instanceof Error ? err.message : String(err)
     throw new Error(`${message}\nPushed but not signed or attested: ${list}. The digest outputs are set; re-run the job to finish signing.`, { cause: err })
   }
+}
+
+function checkDockerfilePolicy(inputs: Inputs, report: Report): void {
+  if (!inputs.parsed) return
+  if (inputs.policy === 'off') {
+    report.notes.push('policy: off: the distroless, non-root policy was not checked')
+    return
+  }
+  core.startGroup('Policy (Dockerfile)')
+  try {
+    const findings = checkDockerfile(inputs.parsed, {
+      target: inputs.target,
+      allowRoot: inputs.allowRoot,
+      allowedBases: inputs.allowedBases,
+      dockerfileName: dockerfileLabel(inputs.dockerfile, inputs.workspace, inputs.template)
+    })
+    apply(findings, inputs.policy, report, 'Policy refuses this Dockerfile')
+  } finally {
+    core.endGroup()
+  }
+}
+
+async function buildAndPush(inputs: Inputs, ctx: GitHubContext, env: Record<string, string>, workDir: string, report: Report): Promise<Pushed | undefined> {
+  const parsed = inputs.parsed
+  if (!parsed) throw new Error('no Dockerfile to build')
+  await core.group('QEMU', async () => {
+    const plan = planQemu(inputs.platforms, nativeArches(process.arch), binfmtReader(), runsOnTarget(parsed, inputs.target))
+    for (const r of plan.reasons) core.info(r)
+    report.notes.push(...plan.reasons.filter((r) => r.startsWith('QEMU skipped')))
+    await installQemu(inputs.qemuImage, plan.install, env)
+  })
+
+  const builder = await core.group('Builder', () => prepareBuilder(inputs, ctx, env, workDir))
+  const rerunOf = ctx.runAttempt > 1 && inputs.push && !inputs.pushByDigest && inputs.tags[0] ? await previousRelease(`${inputs.image.name}:${inputs.tags[0]}`, env) : undefined
+  const platforms = inputs.platforms.map((p) => p.id)
+  const what = inputs.pushByDigest ? `Build and push ${platforms.join(', ')} by digest` : inputs.push ? `Build and push ${platforms.join(', ')}` : `Build ${platforms.join(', ')} (push: false)`
+  const meta = await core.group(what, () =>
+    build(
+      {
+        builder,
+        context: inputs.context,
+        dockerfile: inputs.dockerfile,
+        target: inputs.target,
+        platforms,
+        tags: inputs.tags.map((t) => `${inputs.image.name}:${t}`),
+        buildArgs: inputs.buildArgs,
+        labels: inputs.labels,
+        annotations: inputs.annotations,
+        indexAnnotations: inputs.indexAnnotations,
+        push: inputs.push,
+        provenance: inputs.provenance,
+        cacheFrom: inputs.cacheFrom,
+        cacheTo: inputs.cacheTo,
+        metadataFile: path.join(workDir, 'metadata.json'),
+        pushByDigest: inputs.pushByDigest ? { name: inputs.image.name } : undefined
+      },
+      env,
+      inputs.image.registry
+    )
+  )
+  core.setOutput('metadata', JSON.stringify(meta.raw))
+  if (!inputs.push) {
+    report.digest = meta.digest
+    core.setOutput('digest', meta.digest)
+    core.setOutput('image', `${inputs.image.name}@${meta.digest}`)
+    core.setOutput('tags', '')
+    core.setOutput('platform-digests', '{}')
+    report.notes.push('push: false: every platform was built, nothing was pushed, signed or attested')
+    return undefined
+  }
+
+  const digests = await core.group('Resolve platform digests', () => resolvePlatformDigests(inputs.image.name, meta.digest, platforms, env))
+  if (rerunOf && rerunOf.digest !== meta.digest && samePlatforms(rerunOf.platforms, digests)) {
+    await core.group('Re-run: keep the earlier digest', () => retag(inputs.image.name, inputs.tags, rerunOf.digest, env))
+    report.notes.push(`Re-run (attempt ${ctx.runAttempt}): the platform images equal those of ${rerunOf.digest}, so the tags point back at it and the digest stays the same`)
+    return { digest: rerunOf.digest, platforms: digests }
+  }
+  return { digest: meta.digest, platforms: digests }
+}
+
+async function prepareBuilder(inputs: Inputs, ctx: GitHubContext, env: Record<string, string>, workDir: string): Promise<string | undefined> {
+  const name = `build-distroless-image-${ctx.runId || process.pid}-${Date.now().toString(36)}`
+  if (inputs.builderEndpoint) {
+    const { endpoint, tls } = inputs.builderEndpoint
+    state.save({ builder: name })
+    const file = (p: Pem | undefined, base: string) => (p === undefined ? undefined : p.kind === 'file' ? p.path : writePrivate(path.join(workDir, base), p.content))
+    await createRemoteBuilder(name, { endpoint, tls: { ca: file(tls.ca, 'builder-ca.pem'), cert: file(tls.cert, 'builder-cert.pem'), key: file(tls.key, 'builder-key.pem') } }, env)
+    return name
+  }
+  const current = await inspectBuilder(env)
+  const choice = chooseBuilder(current, {
+    multiPlatform: inputs.platforms.length > 1,
+    containerdStore: current.driver === 'docker' && (await containerdImageStore(env)),
+    cacheExport: inputs.cacheTo.length > 0,
+    pushByDigest: inputs.pushByDigest
+  })
+  core.info(choice.reason)
+  if (!choice.create) return undefined
+  state.save({ builder: name })
+  await createBuilder(name, env)
+  return name
+}
+
+function writePrivate(file: string, content: string): string {
+  fs.writeFileSync(file, content, { mode: 0o600 })
+  return file
+}
+
+async function merge(inputs: Inputs, env: Record<string, string>, report: Report): Promise<Pushed> {
+  return core.group(`Merge ${inputs.mergeDigests.length} digests into one index`, async () => {
+    const sources = await resolveSources(inputs.image.name, inputs.mergeDigests, env)
+    const platforms = mergedPlatforms(sources)
+    const argv = imagetoolsCreateArgv(inputs.image.name, inputs.tags, inputs.indexAnnotations, inputs.mergeDigests)
+    await withRetry(() => exec('docker', argv, { env }), { what: 'docker buildx imagetools create' })
+    const first = `${inputs.image.name}:${inputs.tags[0] ?? ''}`
+    const { stdout } = await withRetry(() => exec('docker', ['buildx', 'imagetools', 'inspect', first, '--format', '{{json .Manifest}}'], { env, silent: true }), { what: `reading ${first}` })
+    const digest = (JSON.parse(stdout) as { digest: string }).digest
+    report.notes.push(`Merged ${sources.length} pushes (${Object.keys(platforms).join(', ')}) into ${digest}`)
+    return { digest, platforms }
+  })
+}
+
+async function checkPushedImages(inputs: Inputs, pushed: Pushed, env: Record<string, string>, report: Report): Promise<void> {
+  if (inputs.policy === 'off' && inputs.maxImageSize === undefined) return
+  await core.group('Policy (pushed images)', async () => {
+    const facts = await platformFacts(inputs.image.name, pushed.platforms, env)
+    for (const f of facts) core.info(`${f.platform}: user "${f.user}", ${f.size} bytes compressed`)
+    const findings = judge(facts, { allowRoot: inputs.allowRoot || inputs.policy === 'off', maxSize: inputs.maxImageSize })
+    // max-image-size is its own limit: it fails the step whatever the policy mode.
+    const sizeErrors = findings.filter((f) => f.message.includes('max-image-size'))
+    apply(findings.filter((f) => !sizeErrors.includes(f)), inputs.policy, report, 'Policy refuses the pushed image')
+    apply(sizeErrors, 'enforce', report, 'Image too large')
+  })
 }
 
 /** Reports findings; errors fail the step in enforce mode and are warnings in warn mode. */

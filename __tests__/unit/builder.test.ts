@@ -14,12 +14,14 @@ test('parses `docker buildx inspect` (real buildx 0.29 output)', () => {
 describe('chooseBuilder', () => {
   const docker = { name: 'default', driver: 'docker', platforms: [] }
   test.each([
-    ['docker driver + containerd store, multi-platform', docker, { multiPlatform: true, containerdStore: true, cacheExport: true }, false],
-    ['docker driver, classic store, multi-platform', docker, { multiPlatform: true, containerdStore: false, cacheExport: false }, true],
-    ['docker driver, classic store, cache export', docker, { multiPlatform: false, containerdStore: false, cacheExport: true }, true],
-    ['docker driver, classic store, one platform', docker, { multiPlatform: false, containerdStore: false, cacheExport: false }, false],
-    ['an existing docker-container builder', { ...docker, name: 'b', driver: 'docker-container' }, { multiPlatform: true, containerdStore: false, cacheExport: true }, false],
-    ['an existing remote builder', { ...docker, name: 'r', driver: 'remote' }, { multiPlatform: true, containerdStore: false, cacheExport: false }, false]
+    ['docker driver + containerd store, multi-platform', docker, { multiPlatform: true, containerdStore: true, cacheExport: true, pushByDigest: false }, false],
+    ['docker driver + containerd store, push by digest', docker, { multiPlatform: false, containerdStore: true, cacheExport: false, pushByDigest: true }, true],
+    ['an existing docker-container builder, push by digest', { ...docker, name: 'b', driver: 'docker-container' }, { multiPlatform: false, containerdStore: false, cacheExport: false, pushByDigest: true }, false],
+    ['docker driver, classic store, multi-platform', docker, { multiPlatform: true, containerdStore: false, cacheExport: false, pushByDigest: false }, true],
+    ['docker driver, classic store, cache export', docker, { multiPlatform: false, containerdStore: false, cacheExport: true, pushByDigest: false }, true],
+    ['docker driver, classic store, one platform', docker, { multiPlatform: false, containerdStore: false, cacheExport: false, pushByDigest: false }, false],
+    ['an existing docker-container builder', { ...docker, name: 'b', driver: 'docker-container' }, { multiPlatform: true, containerdStore: false, cacheExport: true, pushByDigest: false }, false],
+    ['an existing remote builder', { ...docker, name: 'r', driver: 'remote' }, { multiPlatform: true, containerdStore: false, cacheExport: false, pushByDigest: false }, false]
   ])('%s -> create %s', (_name, current, needs, create) => {
     const choice = chooseBuilder(current, needs)
     expect(choice.create).toBe(create)

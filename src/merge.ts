@@ -1,0 +1,96 @@
+/**
+ * `merge-digests`: the per-platform images pushed by digest from matrix jobs, merged into one
+ * index with `docker buildx imagetools create`, tagged and annotated; no build.
+ */
+import { run } from './exec.js'
+import type { RawManifest } from './manifest.js'
+import { platformDigests } from './manifest.js'
+import { InputError } from './refs.js'
+import { withRetry } from './retry.js'
+
+const DIGEST = /^sha256:[a-f0-9]{64}$/
+
+/**
+ * Parses the input: one entry a line, each `sha256:…`, `NAME@sha256:…`, or a `platform-digests`
+ * JSON object. Returns the digests, refusing another image's references and repeats.
+ */
+export function parseMergeDigests(value: string, imageName: string): string[] {
+  const digests: string[] = []
+  const add = (entry: string, where: string) => {
+    let digest = entry
+    const at = entry.lastIndexOf('@')
+    if (at > 0) {
+      const name = entry.slice(0, at)
+      if (name !== imageName) throw new InputError('merge-digests', `${where} names ${name}, but image is ${imageName}: every digest must be of the same image`)
+      digest = entry.slice(at + 1)
+    }
+    if (!DIGEST.test(digest)) throw new InputError('merge-digests', `${where} "${entry}" is not a sha256: digest`)
+    if (digests.includes(digest)) throw new InputError('merge-digests', `${digest} is listed twice`)
+    digests.push(digest)
+  }
+  const lines = value.split('\n').map((l) => l.trim()).filter(Boolean)
+  lines.forEach((line, i) => {
+    if (line.startsWith('{')) {
+      let obj: unknown
+      try {
+        obj = JSON.parse(line)
+      } catch {
+        throw new InputError('merge-digests', `line ${i + 1} starts like a platform-digests JSON object but is not valid JSON`)
+      }
+      if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new InputError('merge-digests', `line ${i + 1} is not a platform-digests object`)
+      for (const [platform, digest] of Object.entries(obj)) add(String(digest), `line ${i + 1} (${platform})`)
+    } else {
+      add(line, `line ${i + 1}`)
+    }
+  })
+  if (digests.length === 0) throw new InputError('merge-digests', 'is empty')
+  return digests
+}
+
+export interface Source {
+  digest: string
+  /** platform -> manifest digest, attestation manifests left out. */
+  platforms: Record<string, string>
+}
+
+/** Reads each source from the registry: an index lists its platforms, a manifest's config names it. */
+export async function resolveSources(name: string, digests: string[], env: Record<string, string>): Promise<Source[]> {
+  return Promise.all(
+    digests.map(async (digest) => {
+      const ref = `${name}@${digest}`
+      const inspect = (format: string) =>
+        withRetry(() => run('docker', ['buildx', 'imagetools', 'inspect', ref, '--format', format], { env, silent: true }), { what: `reading ${ref}` }).catch((err: unknown) => {
+          throw new Error(`merge-digests: ${ref} cannot be read from the registry (was it pushed, and to this image?): ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+        })
+      const manifest = JSON.parse((await inspect('{{json .Manifest}}')).stdout) as RawManifest
+      if (Array.isArray(manifest.manifests)) return { digest, platforms: platformDigests(manifest) }
+      const image = JSON.parse((await inspect('{{json .Image}}')).stdout) as { os?: string; architecture?: string; variant?: string }
+      const platform = [image.os, image.architecture, image.architecture === 'arm64' && image.variant === 'v8' ? '' : image.variant].filter(Boolean).join('/')
+      return { digest, platforms: { [platform]: digest } }
+    })
+  )
+}
+
+/** Every platform once across the sources; returns the merged platform -> digest map. */
+export function mergedPlatforms(sources: Source[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  const from: Record<string, string> = {}
+  for (const s of sources) {
+    for (const [platform, digest] of Object.entries(s.platforms)) {
+      if (out[platform]) throw new Error(`merge-digests: ${platform} is in both ${from[platform]} and ${s.digest}; each platform must come from one job`)
+      out[platform] = digest
+      from[platform] = s.digest
+    }
+  }
+  if (Object.keys(out).length === 0) throw new Error('merge-digests: the digests hold no platform images')
+  return out
+}
+
+export function imagetoolsCreateArgv(name: string, tags: string[], indexAnnotations: Array<[string, string]>, digests: string[]): string[] {
+  return [
+    'buildx', 'imagetools', 'create',
+    ...tags.flatMap((t) => ['--tag', `${name}:${t}`]),
+    ...indexAnnotations.flatMap(([k, v]) => ['--annotation', `index:${k}=${v}`]),
+    ...digests.map((d) => `${name}@${d}`)
+  ]
+}
