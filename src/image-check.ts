@@ -36,7 +36,7 @@ export async function platformFacts(name: string, platforms: Record<string, stri
       const ref = `${name}@${digest}`
       const [manifest, config] = await Promise.all([
         inspectRaw(ref, env),
-        withRetry(() => run('docker', ['buildx', 'imagetools', 'inspect', ref, '--format', '{{json .Image}}'], { env, silent: true }), { what: `reading the config of ${ref}` })
+        withRetry(() => run('docker', ['buildx', 'imagetools', 'inspect', ref, '--format', '{{json .Image}}'], { env, silent: true }), { what: `reading the config of ${ref}`, alsoRetry: /not found/i })
       ])
       const image = JSON.parse(config.stdout) as { config?: { User?: string } }
       const size = (manifest.layers ?? []).reduce((sum, l) => sum + l.size, 0)

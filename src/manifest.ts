@@ -38,10 +38,15 @@ export function platformDigests(index: RawManifest): Record<string, string> {
   return out
 }
 
-/** `docker buildx imagetools inspect --raw REF`, retried on transient registry errors. */
+/**
+ * `docker buildx imagetools inspect --raw REF`, retried on transient registry errors. Every digest
+ * read here was just pushed, so "not found" is a registry catching up (or a reset connection the
+ * resolver reported as such), not an answer.
+ */
 export async function inspectRaw(ref: string, env: Record<string, string>): Promise<RawManifest> {
   const { stdout } = await withRetry(() => run('docker', ['buildx', 'imagetools', 'inspect', '--raw', ref], { env, silent: true }), {
-    what: `reading ${ref}`
+    what: `reading ${ref}`,
+    alsoRetry: /not found/i
   })
   return JSON.parse(stdout) as RawManifest
 }

@@ -57,6 +57,8 @@ export interface RetryOptions {
   baseDelayMs?: number
   what: string
   sleep?: (ms: number) => Promise<void>
+  /** Failures to retry besides the transient ones, e.g. "not found" when reading what was just pushed. */
+  alsoRetry?: RegExp
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -71,7 +73,8 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
       return await fn(attempt)
     } catch (err) {
       const text = errorText(err)
-      if (classifyFailure(text) !== 'transient' || attempt >= attempts) throw err
+      const retryable = classifyFailure(text) === 'transient' || (opts.alsoRetry?.test(text) ?? false)
+      if (!retryable || attempt >= attempts) throw err
       const delay = base * 2 ** (attempt - 1)
       core.warning(`${opts.what} failed with a transient error (attempt ${attempt} of ${attempts}); retrying in ${Math.round(delay / 1000)}s: ${firstLine(text)}`)
       await sleep(delay)

@@ -21,7 +21,11 @@ export interface SbomResult {
 
 export async function generateSbom(syft: string, name: string, platform: string, digest: string, outFile: string, env: Record<string, string>): Promise<SbomResult> {
   const ref = `${name}@${digest}`
-  await withRetry(() => run(syft, syftArgv(ref, platform, outFile), { env: { ...env, SYFT_CHECK_FOR_APP_UPDATE: 'false' } }), { what: `syft scan ${platform}` })
+  // The digest was just pushed: "not found" is the registry catching up, so it is retried too.
+  await withRetry(() => run(syft, syftArgv(ref, platform, outFile), { env: { ...env, SYFT_CHECK_FOR_APP_UPDATE: 'false' } }), {
+    what: `syft scan ${platform}`,
+    alsoRetry: /not found|MANIFEST_UNKNOWN/i
+  })
   const text = fs.readFileSync(outFile, 'utf8')
   let doc: { bomFormat?: string; specVersion?: string }
   try {

@@ -70,6 +70,21 @@ export interface Installed {
   cached: boolean
 }
 
+/** A corrupted or truncated download is fetched again; a third mismatch is final. */
+async function downloadVerified(spec: ToolSpec, expected: { sha: string; source: string }, attempts = 3): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const file = await tc.downloadTool(spec.url)
+    try {
+      verifySha256(file, spec.asset, expected)
+      return file
+    } catch (err) {
+      fs.rmSync(file, { force: true })
+      if (!(err instanceof ChecksumMismatchError) || attempt >= attempts) throw err
+      core.warning(`${err.message} Downloading again (attempt ${attempt + 1} of ${attempts}).`)
+    }
+  }
+}
+
 /** Returns the tool's binary; a tool-cache hit downloads nothing. */
 export async function installTool(spec: ToolSpec): Promise<Installed> {
   const hit = tc.find(spec.name, spec.version, spec.arch)
@@ -81,9 +96,9 @@ export async function installTool(spec: ToolSpec): Promise<Installed> {
     return { path: bin, cached: true }
   }
   core.info(`${spec.name} v${spec.version}: downloading ${spec.url}`)
-  const [file, expected] = await Promise.all([tc.downloadTool(spec.url), expectedSha256(spec)])
+  const expected = await expectedSha256(spec)
+  const file = await downloadVerified(spec, expected)
   try {
-    verifySha256(file, spec.asset, expected)
     core.info(`${spec.asset}: sha256 ${expected.sha} matches the ${expected.source}`)
     let dir: string
     if (spec.name === 'cosign') {

@@ -45,6 +45,13 @@ describe('withRetry', () => {
   test('gives up after the attempts, with the last error', async () => {
     await expect(withRetry(() => Promise.reject(new Error('connection reset by peer')), { what: 'x', attempts: 2, baseDelayMs: 1, sleep })).rejects.toThrow('connection reset')
   })
+  test('alsoRetry retries what the caller knows is transient, e.g. not found right after a push', async () => {
+    let calls = 0
+    const fn = () => (++calls < 2 ? Promise.reject(new Error('ERROR: r/a@sha256:1: not found')) : Promise.resolve('ok'))
+    await expect(withRetry(fn, { what: 'x', attempts: 3, baseDelayMs: 1, sleep, alsoRetry: /not found/ })).resolves.toBe('ok')
+    await expect(withRetry(() => Promise.reject(new Error('not found')), { what: 'x', attempts: 3, baseDelayMs: 1, sleep })).rejects.toThrow('not found')
+  })
+
   test('auth failures are not retried', async () => {
     const fn = vi.fn(() => Promise.reject(new Error('401 Unauthorized')))
     await expect(withRetry(fn, { what: 'x', attempts: 5, baseDelayMs: 1, sleep })).rejects.toThrow('401')

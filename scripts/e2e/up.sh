@@ -76,8 +76,11 @@ if [ ! -f "$reg/password" ]; then
   htpasswd -Bbc "$reg/htpasswd" "$REG_USER" "$(cat "$reg/password")" 2>/dev/null
 fi
 grep -q " $REG_HOST\$" /etc/hosts || echo "127.0.0.1 $REG_HOST" | $SUDO tee -a /etc/hosts >/dev/null
-$SUDO mkdir -p "/etc/docker/certs.d/$REG_HOST:$REG_PORT"
-$SUDO cp "$reg/ca.crt" "/etc/docker/certs.d/$REG_HOST:$REG_PORT/ca.crt"
+# The registry's port, and the fault proxy's (scripts/e2e/fault-proxy.mjs) in front of it.
+for port in "$REG_PORT" "${BDI_FAULT_PORT:-5444}"; do
+  $SUDO mkdir -p "/etc/docker/certs.d/$REG_HOST:$port"
+  $SUDO cp "$reg/ca.crt" "/etc/docker/certs.d/$REG_HOST:$port/ca.crt"
+done
 if ! cmp -s "$reg/ca.crt" /usr/local/share/ca-certificates/bdi-e2e.crt; then
   $SUDO cp "$reg/ca.crt" /usr/local/share/ca-certificates/bdi-e2e.crt
   $SUDO update-ca-certificates >/dev/null 2>&1
@@ -110,6 +113,9 @@ export BDI_REGISTRY="$REG_HOST:$REG_PORT"
 export BDI_REGISTRY_USER="$REG_USER"
 export BDI_REGISTRY_PASSWORD_FILE="$reg/password"
 export BDI_REGISTRY_CA="$reg/ca.crt"
+export BDI_REGISTRY_TLS_CERT="$reg/tls.crt"
+export BDI_REGISTRY_TLS_KEY="$reg/tls.key"
+export BDI_FAULT_PORT="${BDI_FAULT_PORT:-5444}"
 export BDI_REGISTRY_LOG="$STATE/registry.log"
 export BDI_STATE="$STATE"
 export BDI_PREFIX="$PREFIX"
