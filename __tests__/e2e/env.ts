@@ -17,6 +17,22 @@ export const e2e = {
   syft: process.env.BDI_SYFT_VERSION ?? ''
 }
 
+/**
+ * Inputs for a key-signed release without the transparency log, with cosign and the syft
+ * stand-in from the local mirror: what the suite's signing cases share.
+ */
+export function keySigning(key: string, password: string): Record<string, string> {
+  return {
+    'cosign-key': key,
+    'cosign-password': password,
+    'transparency-log': 'false',
+    'tools-url': `${e2e.mirror}/good`,
+    'cosign-version': e2e.cosign3,
+    'syft-version': e2e.syft,
+    'sbom-artifact': 'false'
+  }
+}
+
 /** Real cosign binaries for checking what the action did: sid's 3.x and trixie's 2.x. */
 export function cosign(bin: 'cosign' | 'cosign2', args: string[], env: Record<string, string> = {}): { code: number; out: string } {
   try {

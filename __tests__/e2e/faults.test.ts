@@ -8,7 +8,7 @@ import * as path from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
 import type { ActionRun } from '../../scripts/e2e/harness.js'
 import { repoRoot, runAction } from '../../scripts/e2e/harness.js'
-import { cosign, e2e, goProgram, keyPair, localBases, multiStageDockerfile, requireEnvironment, secretLeaks, workspace } from './env.js'
+import { cosign, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, requireEnvironment, secretLeaks, workspace } from './env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-faults-password'
@@ -50,13 +50,7 @@ describe.runIf(run)('faults (issue 7)', () => {
     version: 'v1.0.0',
     'registry-username': e2e.user,
     'registry-password': e2e.password,
-    'cosign-key': keys.key,
-    'cosign-password': PASSWORD,
-    'transparency-log': 'false',
-    'tools-url': `${e2e.mirror}/good`,
-    'cosign-version': e2e.cosign3,
-    'syft-version': e2e.syft,
-    'sbom-artifact': 'false',
+    ...keySigning(keys.key, PASSWORD),
     ...localBases
   })
   const direct = (image: string) => image.replace(PROXY, e2e.registry)

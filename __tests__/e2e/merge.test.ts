@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, test } from 'vitest'
 import type { ActionRun } from '../../scripts/e2e/harness.js'
 import { runAction } from '../../scripts/e2e/harness.js'
-import { cosign, docker, e2e, goProgram, keyPair, localBases, multiStageDockerfile, rawManifest, requireEnvironment, uniqueImage, workspace } from './env.js'
+import { cosign, docker, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, rawManifest, requireEnvironment, uniqueImage, workspace } from './env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-merge-password'
@@ -14,15 +14,7 @@ describe.runIf(run)('per-platform builds merged and signed once (issue 6)', () =
   let legs: Record<string, ActionRun>
   let merged: ActionRun
   const creds = () => ({ 'registry-username': e2e.user, 'registry-password': e2e.password, ...localBases })
-  const signing = () => ({
-    'cosign-key': keys.key,
-    'cosign-password': PASSWORD,
-    'transparency-log': 'false',
-    'tools-url': `${e2e.mirror}/good`,
-    'cosign-version': e2e.cosign3,
-    'syft-version': e2e.syft,
-    'sbom-artifact': 'false'
-  })
+  const signing = () => keySigning(keys.key, PASSWORD)
 
   beforeAll(async () => {
     keys = keyPair(PASSWORD)
