@@ -21,6 +21,8 @@ export interface BuildSpec {
   cacheFrom: string[]
   cacheTo: string[]
   metadataFile: string
+  /** BUILDX_NO_DEFAULT_ATTESTATIONS is set: no provenance unless `provenance` asks for it. */
+  noDefaultAttestations?: boolean
   /** Push by digest, no tags: one platform of a matrix, merged later with merge-digests. */
   pushByDigest?: { name: string }
 }
@@ -34,8 +36,9 @@ export function buildArgv(s: BuildSpec): string[] {
   for (const [k, v] of s.buildArgs) argv.push('--build-arg', `${k}=${v}`)
   for (const [k, v] of s.labels) argv.push('--label', `${k}=${v}`)
   for (const a of s.annotations) argv.push('--annotation', a)
-  // Index annotations only exist on an index; one platform without attestations pushes a manifest.
-  const level = s.platforms.length > 1 ? 'index' : 'index,manifest'
+  // buildx exports an index for several platforms or when attestations ride along; otherwise a
+  // lone manifest, where index annotations are refused and the manifest's own are what registries show.
+  const level = exportsIndex(s) ? 'index' : 'manifest'
   for (const [k, v] of s.indexAnnotations) argv.push('--annotation', `${level}:${k}=${v}`)
   for (const c of s.cacheFrom) argv.push('--cache-from', c)
   for (const c of s.cacheTo) argv.push('--cache-to', c)
@@ -49,6 +52,12 @@ export function buildArgv(s: BuildSpec): string[] {
   argv.push('--metadata-file', s.metadataFile)
   argv.push(s.context)
   return argv
+}
+
+export function exportsIndex(s: Pick<BuildSpec, 'platforms' | 'provenance' | 'noDefaultAttestations'>): boolean {
+  if (s.platforms.length > 1) return true
+  if (s.provenance) return !/^(false|mode=false)$/.test(s.provenance)
+  return !s.noDefaultAttestations
 }
 
 export interface BuildMetadata {

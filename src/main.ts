@@ -16,7 +16,7 @@ import { checkDockerfile } from './policy.js'
 import { binfmtReader, installQemu, planQemu, runsOnTarget } from './qemu.js'
 import { createDockerConfig, dockerEnv, login } from './registry.js'
 import { previousRelease, retag, samePlatforms } from './rerun.js'
-import { run as exec } from './exec.js'
+import { run } from './exec.js'
 import { withRetry } from './retry.js'
 import * as state from './state.js'
 import type { Report } from './summary.js'
@@ -28,7 +28,7 @@ import { installTool, toolSpec } from './tools.js'
 export async function main(inputs: Inputs, ctx: GitHubContext): Promise<void> {
   const report = newReport(inputs.image.name)
   try {
-    await run(inputs, ctx, report)
+    await release(inputs, ctx, report)
   } catch (err) {
     report.error = err instanceof Error ? err.message : String(err)
     throw err
@@ -43,7 +43,7 @@ interface Pushed {
   platforms: Record<string, string>
 }
 
-async function run(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<void> {
+async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<void> {
   checkDockerfilePolicy(inputs, report)
 
   const workDir = fs.mkdtempSync(path.join(ctx.runnerTemp, 'build-distroless-image-'))
@@ -167,6 +167,7 @@ async function buildAndPush(inputs: Inputs, ctx: GitHubContext, env: Record<stri
         cacheFrom: inputs.cacheFrom,
         cacheTo: inputs.cacheTo,
         metadataFile: path.join(workDir, 'metadata.json'),
+        noDefaultAttestations: Boolean(process.env.BUILDX_NO_DEFAULT_ATTESTATIONS),
         pushByDigest: inputs.pushByDigest ? { name: inputs.image.name } : undefined
       },
       env,
@@ -226,9 +227,9 @@ async function merge(inputs: Inputs, env: Record<string, string>, report: Report
     const sources = await resolveSources(inputs.image.name, inputs.mergeDigests, env)
     const platforms = mergedPlatforms(sources)
     const argv = imagetoolsCreateArgv(inputs.image.name, inputs.tags, inputs.indexAnnotations, inputs.mergeDigests)
-    await withRetry(() => exec('docker', argv, { env }), { what: 'docker buildx imagetools create' })
+    await withRetry(() => run('docker', argv, { env }), { what: 'docker buildx imagetools create' })
     const first = `${inputs.image.name}:${inputs.tags[0] ?? ''}`
-    const { stdout } = await withRetry(() => exec('docker', ['buildx', 'imagetools', 'inspect', first, '--format', '{{json .Manifest}}'], { env, silent: true }), { what: `reading ${first}` })
+    const { stdout } = await withRetry(() => run('docker', ['buildx', 'imagetools', 'inspect', first, '--format', '{{json .Manifest}}'], { env, silent: true }), { what: `reading ${first}` })
     const digest = (JSON.parse(stdout) as { digest: string }).digest
     report.notes.push(`Merged ${sources.length} pushes (${Object.keys(platforms).join(', ')}) into ${digest}`)
     return { digest, platforms }

@@ -106,6 +106,17 @@ describe.runIf(run)('refusals (issue 2)', () => {
     expect(r.post?.exitCode).toBe(0)
   })
 
+  test('one platform without provenance pushes a manifest carrying the description and source', async () => {
+    const image = uniqueImage('single')
+    const r = await runAction({ image, platforms: 'linux/arm64', provenance: 'false', sign: 'false', sbom: 'false', ...creds() }, { workspace: workspace({ ...goProgram, Dockerfile: multiStageDockerfile() }) })
+    expect(r.exitCode, r.log).toBe(0)
+    const m = JSON.parse(docker(['buildx', 'imagetools', 'inspect', '--raw', `${image}@${r.outputs.digest}`]).out) as { mediaType: string; annotations?: Record<string, string> }
+    expect(m.mediaType).toMatch(/^application\/vnd\.(oci\.image\.manifest\.v1|docker\.distribution\.manifest\.v2)\+json$/)
+    expect(m.annotations?.['org.opencontainers.image.description']).toMatch(/ from vmafx\/example$/)
+    expect(m.annotations?.['org.opencontainers.image.source']).toBe('https://github.com/vmafx/example')
+    expect(JSON.parse(r.outputs['platform-digests'] ?? '{}')).toEqual({ 'linux/arm64': r.outputs.digest })
+  })
+
   test('push: false builds every platform and pushes nothing', async () => {
     const image = uniqueImage('nopush')
     const ws = workspace({ ...goProgram, Dockerfile: multiStageDockerfile() })

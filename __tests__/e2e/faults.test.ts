@@ -82,6 +82,15 @@ describe.runIf(run)('faults (issue 7)', () => {
     noSecrets(r)
   })
 
+  test('with every 9th response stalled 3 s, a release completes (slower, not broken)', async () => {
+    const log = await startProxy('stall:9:3000')
+    const r = await runAction(inputs(unique('stall')), { workspace: workspace({ ...goProgram, Dockerfile: multiStageDockerfile() }) })
+    expect(r.exitCode, r.log).toBe(0)
+    expect(requests(log).filter((q) => q.action === 'stall').length).toBeGreaterThan(3)
+    expect(r.outputs.signed).toBe('true')
+    noSecrets(r)
+  })
+
   test('with every 7th connection reset, a release completes', async () => {
     const log = await startProxy('reset:7')
     const r = await runAction(inputs(unique('reset')), { workspace: workspace({ ...goProgram, Dockerfile: multiStageDockerfile() }) })

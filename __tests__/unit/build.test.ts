@@ -60,9 +60,19 @@ describe('buildArgv', () => {
       ]
     ],
     [
-      'one platform puts index annotations on the manifest too',
+      'one platform with the default provenance is still an index',
       { platforms: ['linux/arm64'], tags: ['r/a:1'], indexAnnotations: [['k', 'v']] },
-      ['buildx', 'build', '--file', '/ws/Dockerfile', '--platform', 'linux/arm64', '--annotation', 'index,manifest:k=v', '--tag', 'r/a:1', '--push', '--metadata-file', '/tmp/m.json', '/ws']
+      ['buildx', 'build', '--file', '/ws/Dockerfile', '--platform', 'linux/arm64', '--annotation', 'index:k=v', '--tag', 'r/a:1', '--push', '--metadata-file', '/tmp/m.json', '/ws']
+    ],
+    [
+      'one platform without provenance is a lone manifest: its annotations carry them',
+      { platforms: ['linux/arm64'], tags: ['r/a:1'], indexAnnotations: [['k', 'v']], provenance: 'false' },
+      ['buildx', 'build', '--file', '/ws/Dockerfile', '--platform', 'linux/arm64', '--annotation', 'manifest:k=v', '--provenance=false', '--tag', 'r/a:1', '--push', '--metadata-file', '/tmp/m.json', '/ws']
+    ],
+    [
+      'BUILDX_NO_DEFAULT_ATTESTATIONS with one platform: a lone manifest too',
+      { platforms: ['linux/arm64'], tags: ['r/a:1'], indexAnnotations: [['k', 'v']], noDefaultAttestations: true },
+      ['buildx', 'build', '--file', '/ws/Dockerfile', '--platform', 'linux/arm64', '--annotation', 'manifest:k=v', '--tag', 'r/a:1', '--push', '--metadata-file', '/tmp/m.json', '/ws']
     ]
   ])('%s', (_name, spec, argv) => {
     expect(buildArgv({ ...base, ...spec })).toEqual(argv)

@@ -10,10 +10,8 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 log() { printf '[install] %s\n' "$*"; }
 
-have_engine() {
-  command -v docker >/dev/null && docker buildx version >/dev/null 2>&1 &&
-    [ -x "$PREFIX/sid/usr/sbin/dockerd" ] || { command -v dockerd >/dev/null && docker buildx version >/dev/null 2>&1; }
-}
+# An engine with buildx that already answers (a machine without apt can still run the suite).
+have_engine() { docker info >/dev/null 2>&1 && docker buildx version >/dev/null 2>&1; }
 
 if [ -f "$PREFIX/.complete" ]; then
   log "already installed under $PREFIX"
