@@ -55,6 +55,15 @@ export async function inspectBuilder(env: Record<string, string>): Promise<Build
   return parseBuilderInspect(stdout)
 }
 
+/**
+ * The current builder, and whether a docker-driver builder has the containerd image store (asked
+ * only for multi-platform builds, which need it). Both questions at once: each is a CLI start.
+ */
+export async function probeBuilder(env: Record<string, string>, multiPlatform: boolean): Promise<{ current: BuilderInfo; containerdStore: boolean }> {
+  const [current, store] = await Promise.all([inspectBuilder(env), multiPlatform ? containerdImageStore(env) : Promise.resolve(false)])
+  return { current, containerdStore: current.driver === 'docker' && store }
+}
+
 export async function containerdImageStore(env: Record<string, string>): Promise<boolean> {
   const { stdout } = await run('docker', ['info', '--format', '{{json .DriverStatus}}'], { env, silent: true, allowFailure: true })
   return stdout.includes('io.containerd.snapshotter')

@@ -2,6 +2,7 @@
 import type { Finding } from './policy.js'
 import { formatSize, runsAsRoot } from './policy.js'
 import { run } from './exec.js'
+import type { ImageConfig, PushedImage } from './manifest.js'
 import { inspectRaw } from './manifest.js'
 import { withRetry } from './retry.js'
 
@@ -13,8 +14,8 @@ export interface ImageCheckOptions {
 export interface PlatformFacts {
   platform: string
   user: string
-  /** Sum of the compressed layer sizes in the manifest. */
-  size: number
+  /** Sum of the compressed layer sizes in the manifest (read only for max-image-size). */
+  size?: number
 }
 
 export function judge(facts: PlatformFacts[], o: ImageCheckOptions): Finding[] {
@@ -23,24 +24,33 @@ export function judge(facts: PlatformFacts[], o: ImageCheckOptions): Finding[] {
     if (!o.allowRoot && runsAsRoot(f.user)) {
       findings.push({ level: 'error', message: `${f.platform}: the pushed image runs as root (config User "${f.user}"). Set USER 65532:65532 in the final stage, or \`allow-root: true\`.` })
     }
-    if (o.maxSize !== undefined && f.size > o.maxSize) {
+    if (o.maxSize !== undefined && f.size !== undefined && f.size > o.maxSize) {
       findings.push({ level: 'error', message: `${f.platform}: the image is ${formatSize(f.size)} compressed (${f.size} bytes), over max-image-size ${formatSize(o.maxSize)}` })
     }
   }
   return findings
 }
 
-export async function platformFacts(name: string, platforms: Record<string, string>, env: Record<string, string>): Promise<PlatformFacts[]> {
+/**
+ * Each platform's user, from the configs read with the digests; the compressed size (a read of
+ * each platform manifest) only when `max-image-size` asks for it.
+ */
+export async function platformFacts(name: string, pushed: PushedImage, needSizes: boolean, env: Record<string, string>): Promise<PlatformFacts[]> {
   return Promise.all(
-    Object.entries(platforms).map(async ([platform, digest]) => {
+    Object.entries(pushed.platforms).map(async ([platform, digest]) => {
       const ref = `${name}@${digest}`
-      const [manifest, config] = await Promise.all([
-        inspectRaw(ref, env),
-        withRetry(() => run('docker', ['buildx', 'imagetools', 'inspect', ref, '--format', '{{json .Image}}'], { env, silent: true }), { what: `reading the config of ${ref}`, alsoRetry: /not found/i })
-      ])
-      const image = JSON.parse(config.stdout) as { config?: { User?: string } }
-      const size = (manifest.layers ?? []).reduce((sum, l) => sum + l.size, 0)
-      return { platform, user: image.config?.User ?? '', size }
+      const [config, manifest] = await Promise.all([pushed.configs[platform] ?? readConfig(ref, env), needSizes ? inspectRaw(ref, env) : undefined])
+      const user = config.config?.User ?? ''
+      return { platform, user, size: manifest && (manifest.layers ?? []).reduce((sum, l) => sum + l.size, 0) }
     })
   )
+}
+
+/** One platform's config, when the index read did not bring it. */
+async function readConfig(ref: string, env: Record<string, string>): Promise<ImageConfig> {
+  const { stdout } = await withRetry(() => run('docker', ['buildx', 'imagetools', 'inspect', ref, '--format', '{{json .Image}}'], { env, silent: true }), {
+    what: `reading the config of ${ref}`,
+    alsoRetry: /not found/i
+  })
+  return JSON.parse(stdout) as ImageConfig
 }

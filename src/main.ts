@@ -3,12 +3,13 @@ import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { build } from './build.js'
-import { chooseBuilder, containerdImageStore, createBuilder, createRemoteBuilder, inspectBuilder } from './builder.js'
+import { chooseBuilder, createBuilder, createRemoteBuilder, probeBuilder } from './builder.js'
 import type { GitHubContext } from './context.js'
 import { judge, platformFacts } from './image-check.js'
 import type { Inputs, Pem } from './inputs.js'
 import { dockerfileLabel } from './inputs.js'
-import { resolvePlatformDigests } from './manifest.js'
+import type { PushedImage } from './manifest.js'
+import { inspectPushed } from './manifest.js'
 import { imagetoolsCreateArgv, mergedPlatforms, resolveSources } from './merge.js'
 import { nativeArches } from './platform.js'
 import type { Finding } from './policy.js'
@@ -41,6 +42,8 @@ export async function main(inputs: Inputs, ctx: GitHubContext): Promise<void> {
 interface Pushed {
   digest: string
   platforms: Record<string, string>
+  /** Platform configs, when the read that found the digests brought them. */
+  configs?: PushedImage['configs']
 }
 
 async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<void> {
@@ -56,10 +59,13 @@ async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Prom
 
   // The tools download while QEMU, the builder and the build run; awaited only after the push.
   const tools = startToolInstall(inputs)
+  // The builder is looked at while the login runs; a failure surfaces in the Builder phase.
+  const probe = inputs.mergeDigests.length || inputs.builderEndpoint ? undefined : probeBuilder(env, inputs.platforms.length > 1)
+  probe?.catch(() => undefined)
 
   await core.group(`Log in to ${inputs.image.registry}`, () => login(configDir, inputs.image.registry, inputs.registryUsername, inputs.registryPassword))
 
-  const pushed = inputs.mergeDigests.length ? await merge(inputs, env, report) : await buildAndPush(inputs, ctx, env, workDir, report)
+  const pushed = inputs.mergeDigests.length ? await merge(inputs, env, report) : await buildAndPush(inputs, ctx, env, workDir, report, probe)
   if (!pushed) return
 
   report.pushed = true
@@ -135,7 +141,9 @@ function checkDockerfilePolicy(inputs: Inputs, report: Report): void {
   }
 }
 
-async function buildAndPush(inputs: Inputs, ctx: GitHubContext, env: Record<string, string>, workDir: string, report: Report): Promise<Pushed | undefined> {
+type Probe = ReturnType<typeof probeBuilder>
+
+async function buildAndPush(inputs: Inputs, ctx: GitHubContext, env: Record<string, string>, workDir: string, report: Report, probe: Probe | undefined): Promise<Pushed | undefined> {
   const parsed = inputs.parsed
   if (!parsed) throw new Error('no Dockerfile to build')
   await core.group('QEMU', async () => {
@@ -145,7 +153,7 @@ async function buildAndPush(inputs: Inputs, ctx: GitHubContext, env: Record<stri
     await installQemu(inputs.qemuImage, plan.install, env)
   })
 
-  const builder = await core.group('Builder', () => prepareBuilder(inputs, ctx, env, workDir))
+  const builder = await core.group('Builder', () => prepareBuilder(inputs, ctx, env, workDir, probe))
   const rerunOf = ctx.runAttempt > 1 && inputs.push && !inputs.pushByDigest && inputs.tags[0] ? await previousRelease(`${inputs.image.name}:${inputs.tags[0]}`, env) : undefined
   const platforms = inputs.platforms.map((p) => p.id)
   const what = inputs.pushByDigest ? `Build and push ${platforms.join(', ')} by digest` : inputs.push ? `Build and push ${platforms.join(', ')}` : `Build ${platforms.join(', ')} (push: false)`
@@ -185,16 +193,16 @@ async function buildAndPush(inputs: Inputs, ctx: GitHubContext, env: Record<stri
     return undefined
   }
 
-  const digests = await core.group('Resolve platform digests', () => resolvePlatformDigests(inputs.image.name, meta.digest, platforms, env))
+  const { platforms: digests, configs } = await core.group('Resolve platform digests', () => inspectPushed(inputs.image.name, meta.digest, platforms, env))
   if (rerunOf && rerunOf.digest !== meta.digest && samePlatforms(rerunOf.platforms, digests)) {
     await core.group('Re-run: keep the earlier digest', () => retag(inputs.image.name, inputs.tags, rerunOf.digest, env))
     report.notes.push(`Re-run (attempt ${ctx.runAttempt}): the platform images equal those of ${rerunOf.digest}, so the tags point back at it and the digest stays the same`)
-    return { digest: rerunOf.digest, platforms: digests }
+    return { digest: rerunOf.digest, platforms: digests, configs }
   }
-  return { digest: meta.digest, platforms: digests }
+  return { digest: meta.digest, platforms: digests, configs }
 }
 
-async function prepareBuilder(inputs: Inputs, ctx: GitHubContext, env: Record<string, string>, workDir: string): Promise<string | undefined> {
+async function prepareBuilder(inputs: Inputs, ctx: GitHubContext, env: Record<string, string>, workDir: string, probe: Probe | undefined): Promise<string | undefined> {
   const name = `build-distroless-image-${ctx.runId || process.pid}-${Date.now().toString(36)}`
   if (inputs.builderEndpoint) {
     const { endpoint, tls } = inputs.builderEndpoint
@@ -203,10 +211,10 @@ async function prepareBuilder(inputs: Inputs, ctx: GitHubContext, env: Record<st
     await createRemoteBuilder(name, { endpoint, tls: { ca: file(tls.ca, 'builder-ca.pem'), cert: file(tls.cert, 'builder-cert.pem'), key: file(tls.key, 'builder-key.pem') } }, env)
     return name
   }
-  const current = await inspectBuilder(env)
+  const { current, containerdStore } = await (probe ?? probeBuilder(env, inputs.platforms.length > 1))
   const choice = chooseBuilder(current, {
     multiPlatform: inputs.platforms.length > 1,
-    containerdStore: current.driver === 'docker' && (await containerdImageStore(env)),
+    containerdStore,
     cacheExport: inputs.cacheTo.length > 0,
     pushByDigest: inputs.pushByDigest
   })
@@ -239,8 +247,9 @@ async function merge(inputs: Inputs, env: Record<string, string>, report: Report
 async function checkPushedImages(inputs: Inputs, pushed: Pushed, env: Record<string, string>, report: Report): Promise<void> {
   if (inputs.policy === 'off' && inputs.maxImageSize === undefined) return
   await core.group('Policy (pushed images)', async () => {
-    const facts = await platformFacts(inputs.image.name, pushed.platforms, env)
-    for (const f of facts) core.info(`${f.platform}: user "${f.user}", ${f.size} bytes compressed`)
+    const configs = pushed.configs ?? (await inspectPushed(inputs.image.name, pushed.digest, Object.keys(pushed.platforms), env)).configs
+    const facts = await platformFacts(inputs.image.name, { platforms: pushed.platforms, configs }, inputs.maxImageSize !== undefined, env)
+    for (const f of facts) core.info(`${f.platform}: user "${f.user}"${f.size === undefined ? '' : `, ${f.size} bytes compressed`}`)
     const findings = judge(facts, { allowRoot: inputs.allowRoot || inputs.policy === 'off', maxSize: inputs.maxImageSize })
     // max-image-size is its own limit: it fails the step whatever the policy mode.
     const sizeErrors = findings.filter((f) => f.message.includes('max-image-size'))

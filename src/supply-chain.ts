@@ -52,6 +52,12 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
   }
   const { cosign, syft } = await core.group('Tools', () => tools)
 
+  // The public key (one cosign run that decrypts the key) is derived while the SBOMs are made.
+  const cosignEnv = { ...env, ...(spec.cosignPassword ? { COSIGN_PASSWORD: spec.cosignPassword } : {}) }
+  const key = spec.sign && spec.cosignKey ? keyReference(spec.cosignKey, workDir) : undefined
+  const identityReady = spec.sign && cosign ? identityFor(cosign, spec, key, workDir, cosignEnv) : undefined
+  identityReady?.catch(() => undefined) // awaited before signing; a failure surfaces there
+
   let sboms: SbomResult[] = []
   if (spec.sbom) {
     if (!syft) throw new Error('syft was not installed')
@@ -72,7 +78,7 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
     report.notes.push('sign: false: nothing was signed or attested')
     return result
   }
-  if (!cosign) throw new Error('cosign was not installed')
+  if (!cosign || !identityReady) throw new Error('cosign was not installed')
 
   if (spec.transparencyLog) {
     for (const s of sboms) {
@@ -82,10 +88,8 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
     }
   }
 
-  const cosignEnv = { ...env, ...(spec.cosignPassword ? { COSIGN_PASSWORD: spec.cosignPassword } : {}) }
-  const key = spec.cosignKey ? keyReference(spec.cosignKey, workDir) : undefined
   const options: CosignOptions = { major: spec.cosignMajor, key, transparencyLog: spec.transparencyLog }
-  const identity = await identityFor(cosign, spec, key, workDir, cosignEnv)
+  const identity = await identityReady
   const cmd = (args: string[], what: string) => withRetry(() => run(cosign, args, { env: cosignEnv }), { what })
   const quiet = (args: string[]) => run(cosign, args, { env: cosignEnv, silent: true, allowFailure: true }).then((r) => r.exitCode === 0)
   const ref = (digest: string) => `${spec.name}@${digest}`
@@ -114,20 +118,22 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
       }
       const platformSubjects = spec.subjects.filter((s) => s.subject !== 'index')
       // Different digests in parallel; attestations to one digest one at a time (each rewrites its .att).
-      await Promise.all(
-        platformSubjects.map(async (s) => {
-          s.attestation = 'failed'
-          await attest(s.digest, s.sbom ?? '')
-          s.attestation = 'done'
-        })
-      )
-      if (index) {
+      const indexChain = async () => {
+        if (!index) return
         index.attestation = 'failed'
         if (!(spec.rerun && (await quiet(verifyAttestationArgv(options, identity, ref(index.digest)))))) {
           for (const s of sboms) await cmd(attestArgv(options, ref(index.digest), s.file), `cosign attest ${index.digest} (${s.platform} SBOM)`)
         }
         index.attestation = 'done'
       }
+      await Promise.all([
+        ...platformSubjects.map(async (s) => {
+          s.attestation = 'failed'
+          await attest(s.digest, s.sbom ?? '')
+          s.attestation = 'done'
+        }),
+        indexChain()
+      ])
     })
   }
 

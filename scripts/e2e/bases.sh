@@ -3,7 +3,8 @@
 # local registry (nothing can be pulled from Docker Hub or gcr.io here). Each is built only when
 # it is not in the registry yet.
 #   e2e/busybox:1       amd64+arm64  busybox-static
-#   e2e/static:nonroot  amd64+arm64  the content of distroless/static: base-files, tzdata, netbase,
+#   e2e/static:nonroot  amd64+arm64+arm/v7+ppc64le (the last two for the benchmark's scaling runs)
+#                                    the content of distroless/static: base-files, tzdata, netbase,
 #                                    media-types, CA bundle, nonroot = 65532, /tmp 1777; user 65532
 #   e2e/cc:nonroot      amd64+arm64  distroless/cc's content: the above plus libc6, libgcc-s1, libstdc++6
 #   e2e/golang:1.24     amd64+arm64  busybox + Debian trixie's golang-1.24 (its go binary is static)
@@ -20,6 +21,18 @@ docker login -u "$BDI_REGISTRY_USER" --password-stdin "$BDI_REGISTRY" <"$BDI_REG
 R=$BDI_REGISTRY
 
 exists() { docker buildx imagetools inspect "$R/$1" >/dev/null 2>&1; }
+has_platform() { docker buildx imagetools inspect --raw "$R/$1" 2>/dev/null | grep -q "\"architecture\": *\"$2\""; }
+# Debian arches whose packages the bases are made of (apt-get download ARCH needs their lists).
+need_arches() {
+  local added=""
+  for a in "$@"; do
+    dpkg --print-foreign-architectures | grep -qx "$a" || { $SUDO dpkg --add-architecture "$a"; added=1; }
+  done
+  # A security mirror caught mid-sync fails the update without touching the lists used here.
+  [ -z "$added" ] || { log "apt-get update for $*"; $SUDO apt-get update -qq || log "apt-get update reported errors; going on with the lists it fetched"; }
+}
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -63,10 +76,12 @@ if ! exists e2e/busybox:1; then
   push busybox:1 linux/amd64,linux/arm64 busybox
 fi
 
-if ! exists e2e/static:nonroot; then
-  for a in amd64 arm64; do static_rootfs "$a" "static/rootfs-$a"; done
+if ! has_platform e2e/static:nonroot ppc64le; then
+  need_arches arm64 armhf ppc64el
+  # rootfs-<TARGETARCH>: Debian's armhf is BuildKit's arm (v7), ppc64el its ppc64le.
+  for a in amd64:amd64 arm64:arm64 armhf:arm ppc64el:ppc64le; do static_rootfs "${a%%:*}" "static/rootfs-${a#*:}"; done
   scratch_dockerfile $'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\nUSER 65532:65532\nWORKDIR /home/nonroot' static
-  push static:nonroot linux/amd64,linux/arm64 static
+  push static:nonroot linux/amd64,linux/arm64,linux/arm/v7,linux/ppc64le static
 fi
 
 if ! exists e2e/cc:nonroot; then

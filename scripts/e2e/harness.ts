@@ -26,6 +26,8 @@ export interface StepResult {
   /** stdout and stderr interleaved, as the runner's log shows them. */
   log: string
   durationMs: number
+  /** When each `::group::` / `::endgroup::` line arrived, in ms from the step's start (for the benchmark). */
+  groups: Array<{ ms: number; line: string }>
 }
 
 export interface ActionRun extends StepResult {
@@ -91,13 +93,19 @@ function step(env: Record<string, string>, cwd: string, timeoutMs: number): Prom
   return new Promise((resolve, reject) => {
     const child = spawn(NODE24, [path.join(repoRoot, actionYaml.runs.main)], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let log = ''
-    child.stdout.on('data', (d: Buffer) => (log += d.toString()))
+    const groups: StepResult['groups'] = []
+    child.stdout.on('data', (d: Buffer) => {
+      const text = d.toString()
+      log += text
+      const ms = Date.now() - start
+      for (const line of text.split('\n')) if (/^::(end)?group::/.test(line)) groups.push({ ms, line })
+    })
     child.stderr.on('data', (d: Buffer) => (log += d.toString()))
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.on('error', reject)
     child.on('close', (code) => {
       clearTimeout(timer)
-      resolve({ exitCode: code ?? -1, log, durationMs: Date.now() - start })
+      resolve({ exitCode: code ?? -1, log, durationMs: Date.now() - start, groups })
     })
   })
 }
