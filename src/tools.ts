@@ -43,8 +43,11 @@ export function toolSpec(name: ToolName, version: string, toolsUrl: string, node
   }
 }
 
-export function sha256File(file: string): string {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex')
+/** Streamed, so a 100 MB binary neither blocks the event loop (the build is starting) nor sits in memory. */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
 }
 
 /** The sha256 the asset must have: the compiled-in one, else the release's checksums file. */
@@ -60,8 +63,8 @@ async function expectedSha256(spec: ToolSpec): Promise<{ sha: string; source: st
   }
 }
 
-export function verifySha256(file: string, asset: string, expected: { sha: string; source: string }): void {
-  const actual = sha256File(file)
+export async function verifySha256(file: string, asset: string, expected: { sha: string; source: string }): Promise<void> {
+  const actual = await sha256File(file)
   if (actual !== expected.sha) throw new ChecksumMismatchError(asset, expected.source, expected.sha, actual)
 }
 
@@ -75,7 +78,7 @@ async function downloadVerified(spec: ToolSpec, expected: { sha: string; source:
   for (let attempt = 1; ; attempt++) {
     const file = await tc.downloadTool(spec.url)
     try {
-      verifySha256(file, spec.asset, expected)
+      await verifySha256(file, spec.asset, expected)
       return file
     } catch (err) {
       fs.rmSync(file, { force: true })
@@ -91,7 +94,7 @@ export async function installTool(spec: ToolSpec): Promise<Installed> {
   if (hit) {
     const bin = path.join(hit, spec.name)
     // A cached default version is re-checked against the table: cheap, and a tampered cache is caught.
-    if (spec.name === 'cosign' && spec.knownSha256) verifySha256(bin, spec.asset, { sha: spec.knownSha256, source: 'compiled-in table (tool cache)' })
+    if (spec.name === 'cosign' && spec.knownSha256) await verifySha256(bin, spec.asset, { sha: spec.knownSha256, source: 'compiled-in table (tool cache)' })
     core.info(`${spec.name} v${spec.version}: tool cache hit at ${hit}`)
     return { path: bin, cached: true }
   }
