@@ -19,10 +19,11 @@ export interface SbomResult {
   bytes: number
 }
 
-export async function generateSbom(syft: string, name: string, platform: string, digest: string, outFile: string, env: Record<string, string>): Promise<SbomResult> {
+/** `silent`: the scan runs while another phase logs; its command line is reported afterwards. */
+export async function generateSbom(syft: string, name: string, platform: string, digest: string, outFile: string, env: Record<string, string>, silent = false): Promise<SbomResult> {
   const ref = `${name}@${digest}`
   // The digest was just pushed: "not found" is the registry catching up, so it is retried too.
-  await withRetry(() => run(syft, syftArgv(ref, platform, outFile), { env: { ...env, SYFT_CHECK_FOR_APP_UPDATE: 'false' } }), {
+  await withRetry(() => run(syft, syftArgv(ref, platform, outFile), { env: { ...env, SYFT_CHECK_FOR_APP_UPDATE: 'false' }, silent }), {
     what: `syft scan ${platform}`,
     alsoRetry: /not found|MANIFEST_UNKNOWN/i
   })

@@ -10,7 +10,7 @@ import { run } from './exec.js'
 import { githubKeylessIdentity } from './identity.js'
 import { withRetry } from './retry.js'
 import type { SbomResult } from './sbom.js'
-import { generateSbom, sbomFileName } from './sbom.js'
+import { generateSbom, sbomFileName, syftArgv } from './sbom.js'
 import type { DigestReport, Report } from './summary.js'
 
 export interface Tools {
@@ -51,63 +51,73 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
     if (spec.sign && spec.sbom) s.attestation = 'pending'
   }
   const { cosign, syft } = await core.group('Tools', () => tools)
+  if (spec.sbom && !syft) throw new Error('syft was not installed')
+  if (spec.sign && !cosign) throw new Error('cosign was not installed')
 
-  // The public key (one cosign run that decrypts the key) is derived while the SBOMs are made.
+  // Signing needs neither the SBOMs nor the public key: the scans and the key derivation (one
+  // cosign run that decrypts the key) go on while the digests are signed.
+  const sbomsReady = spec.sbom && syft ? scanAll(syft, spec, env, workDir) : Promise.resolve([])
+  sbomsReady.catch(() => undefined) // awaited below; a failure surfaces there
   const cosignEnv = { ...env, ...(spec.cosignPassword ? { COSIGN_PASSWORD: spec.cosignPassword } : {}) }
   const key = spec.sign && spec.cosignKey ? keyReference(spec.cosignKey, workDir) : undefined
-  const identityReady = spec.sign && cosign ? identityFor(cosign, spec, key, workDir, cosignEnv) : undefined
-  identityReady?.catch(() => undefined) // awaited before signing; a failure surfaces there
+  const options: CosignOptions = { major: spec.cosignMajor, key, transparencyLog: spec.transparencyLog }
+  const identityReady = spec.sign && cosign ? identityFor(cosign, spec, key, workDir, cosignEnv) : Promise.resolve(undefined)
+  identityReady.catch(() => undefined)
+  const ref = (digest: string) => `${spec.name}@${digest}`
+  const index = spec.subjects.find((s) => s.subject === 'index')
+  const cmd = (args: string[], what: string) => withRetry(() => run(cosign ?? '', args, { env: cosignEnv }), { what })
+  const quiet = (args: string[]) => run(cosign ?? '', args, { env: cosignEnv, silent: true, allowFailure: true }).then((r) => r.exitCode === 0)
 
-  let sboms: SbomResult[] = []
-  if (spec.sbom) {
-    if (!syft) throw new Error('syft was not installed')
-    const dir = path.join(workDir, 'sbom')
-    fs.mkdirSync(dir, { recursive: true })
-    sboms = await core.group('SBOM per platform (syft)', () =>
-      Promise.all(Object.entries(spec.platforms).map(([platform, digest]) => generateSbom(syft, spec.name, platform, digest, path.join(dir, sbomFileName(platform)), env)))
-    )
-    for (const s of sboms) {
-      result.sboms[s.platform] = s.file
-      const subject = spec.subjects.find((d) => d.subject === s.platform || (d.digest === s.digest && d.subject !== 'index'))
-      if (subject) subject.sbom = s.file
-      core.info(`${s.platform}: ${s.file} (${s.bytes} bytes)`)
-    }
-    if (spec.sbomArtifact) report.notes.push(await uploadSboms(sboms.map((s) => s.file), spec.name))
+  if (spec.sign) {
+    await core.group('Sign (cosign)', async () => {
+      // A re-run checks first, so the public key is needed before signing only then.
+      const allSigned = async () => {
+        const id = need(await identityReady)
+        return allPass(spec.subjects.map((s) => verifyArgv(options, id, ref(s.digest))), quiet)
+      }
+      if (spec.rerun && (await allSigned())) {
+        core.info('Re-run: every digest already carries a valid signature; not signing again')
+      } else if (index) {
+        await cmd(signArgv(options, ref(index.digest), true), `cosign sign ${index.digest}`)
+      } else {
+        for (const s of spec.subjects) await cmd(signArgv(options, ref(s.digest), false), `cosign sign ${s.digest}`)
+      }
+      for (const s of spec.subjects) s.signature = 'done'
+    })
+    result.signed = true
   }
-  if (!spec.sign) {
+
+  const sboms = spec.sbom
+    ? await core.group('SBOM per platform (syft)', async () => {
+        const list = await sbomsReady
+        for (const s of list) core.info(`${s.platform}: syft ${syftArgv(ref(s.digest), s.platform, s.file).join(' ')} -> ${s.bytes} bytes`)
+        return list
+      })
+    : []
+  for (const s of sboms) {
+    result.sboms[s.platform] = s.file
+    const subject = spec.subjects.find((d) => d.subject === s.platform || (d.digest === s.digest && d.subject !== 'index'))
+    if (subject) subject.sbom = s.file
+  }
+  if (spec.sbomArtifact && sboms.length) report.notes.push(await uploadSboms(sboms.map((s) => s.file), spec.name))
+  if (!spec.sign || !cosign) {
     report.notes.push('sign: false: nothing was signed or attested')
     return result
   }
-  if (!cosign || !identityReady) throw new Error('cosign was not installed')
+  const identity = need(await identityReady)
 
-  if (spec.transparencyLog) {
-    for (const s of sboms) {
-      if (rekorRequestEstimate(s.bytes) > REKOR_MAX_REQUEST_BYTES) {
-        throw new Error(`The SBOM of ${s.platform} is ${s.bytes} bytes; attested with the transparency log on, its Rekor entry would exceed the ${REKOR_MAX_REQUEST_BYTES}-byte request limit of Rekor's public instance. Slim the image, or attest without the public log (cosign-key with transparency-log: false).`)
-      }
-    }
-  }
-
-  const options: CosignOptions = { major: spec.cosignMajor, key, transparencyLog: spec.transparencyLog }
-  const identity = await identityReady
-  const cmd = (args: string[], what: string) => withRetry(() => run(cosign, args, { env: cosignEnv }), { what })
-  const quiet = (args: string[]) => run(cosign, args, { env: cosignEnv, silent: true, allowFailure: true }).then((r) => r.exitCode === 0)
-  const ref = (digest: string) => `${spec.name}@${digest}`
-  const index = spec.subjects.find((s) => s.subject === 'index')
-
-  await core.group('Sign (cosign)', async () => {
-    if (spec.rerun && (await allPass(spec.subjects.map((s) => verifyArgv(options, identity, ref(s.digest))), quiet))) {
-      core.info('Re-run: every digest already carries a valid signature; not signing again')
-    } else if (index) {
-      await cmd(signArgv(options, ref(index.digest), true), `cosign sign ${index.digest}`)
-    } else {
-      for (const s of spec.subjects) await cmd(signArgv(options, ref(s.digest), false), `cosign sign ${s.digest}`)
-    }
-    for (const s of spec.subjects) s.signature = 'done'
-  })
-  result.signed = true
+  // Signatures are verified while the attestations are written (different tags of each digest).
+  // allSettled: started now, never an unhandled rejection; a failure is thrown in the Verify phase.
+  const signatureChecks = spec.verify ? Promise.allSettled(spec.subjects.map((s) => checked(cosign, verifyArgv(options, identity, ref(s.digest)), cosignEnv, `signature of ${s.subject} ${s.digest}`))) : undefined
 
   if (sboms.length) {
+    if (spec.transparencyLog) {
+      for (const s of sboms) {
+        if (rekorRequestEstimate(s.bytes) > REKOR_MAX_REQUEST_BYTES) {
+          throw new Error(`The SBOM of ${s.platform} is ${s.bytes} bytes; attested with the transparency log on, its Rekor entry would exceed the ${REKOR_MAX_REQUEST_BYTES}-byte request limit of Rekor's public instance. Slim the image, or attest without the public log (cosign-key with transparency-log: false).`)
+        }
+      }
+    }
     await core.group('Attest SBOMs (cosign)', async () => {
       const attest = async (digest: string, predicate: string) => {
         if (spec.rerun && (await quiet(verifyAttestationArgv(options, identity, ref(digest))))) {
@@ -116,7 +126,6 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
         }
         await cmd(attestArgv(options, ref(digest), predicate), `cosign attest ${digest}`)
       }
-      const platformSubjects = spec.subjects.filter((s) => s.subject !== 'index')
       // Different digests in parallel; attestations to one digest one at a time (each rewrites its .att).
       const indexChain = async () => {
         if (!index) return
@@ -127,11 +136,13 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
         index.attestation = 'done'
       }
       await Promise.all([
-        ...platformSubjects.map(async (s) => {
-          s.attestation = 'failed'
-          await attest(s.digest, s.sbom ?? '')
-          s.attestation = 'done'
-        }),
+        ...spec.subjects
+          .filter((s) => s.subject !== 'index')
+          .map(async (s) => {
+            s.attestation = 'failed'
+            await attest(s.digest, s.sbom ?? '')
+            s.attestation = 'done'
+          }),
         indexChain()
       ])
     })
@@ -141,23 +152,39 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
     report.verifyCommands.push(consumerVerifyCommand(options, identity, ref(s.digest)))
     if (sboms.length) report.verifyCommands.push(consumerVerifyCommand(options, identity, ref(s.digest), true))
   }
-  if (!spec.verify) {
+  if (!signatureChecks) {
     report.notes.push('verify: false: signatures and attestations were not verified')
     return result
   }
-  await core.group('Verify (cosign)', () =>
-    Promise.all(
+  await core.group('Verify (cosign)', async () => {
+    const signatures = await signatureChecks
+    spec.subjects.forEach((s, i) => {
+      const r = signatures[i]
+      if (r?.status === 'rejected') throw r.reason
+      core.info(`Verified: ${r?.value ?? ''}`)
+      s.signature = 'verified'
+    })
+    if (!sboms.length) return
+    await Promise.all(
       spec.subjects.map(async (s) => {
-        await checked(cosign, verifyArgv(options, identity, ref(s.digest)), cosignEnv, `signature of ${s.subject} ${s.digest}`)
-        s.signature = 'verified'
-        if (sboms.length) {
-          await checked(cosign, verifyAttestationArgv(options, identity, ref(s.digest)), cosignEnv, `CycloneDX attestation of ${s.subject} ${s.digest}`)
-          s.attestation = 'verified'
-        }
+        core.info(`Verified: ${await checked(cosign, verifyAttestationArgv(options, identity, ref(s.digest)), cosignEnv, `CycloneDX attestation of ${s.subject} ${s.digest}`)}`)
+        s.attestation = 'verified'
       })
     )
-  )
+  })
   return result
+}
+
+function need<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('cosign was not installed')
+  return value
+}
+
+/** Every SBOM at once, silently (the signing logs meanwhile); the SBOM phase reports them. */
+function scanAll(syft: string, spec: SupplyChainSpec, env: Record<string, string>, workDir: string): Promise<SbomResult[]> {
+  const dir = path.join(workDir, 'sbom')
+  fs.mkdirSync(dir, { recursive: true })
+  return Promise.all(Object.entries(spec.platforms).map(([platform, digest]) => generateSbom(syft, spec.name, platform, digest, path.join(dir, sbomFileName(platform)), env, true)))
 }
 
 async function allPass(argvs: string[][], quiet: (a: string[]) => Promise<boolean>): Promise<boolean> {
@@ -165,10 +192,11 @@ async function allPass(argvs: string[][], quiet: (a: string[]) => Promise<boolea
   return results.every(Boolean)
 }
 
-async function checked(cosign: string, argv: string[], env: Record<string, string>, what: string): Promise<void> {
+/** Runs a verification; resolves to what was verified (the caller logs it in its phase). */
+async function checked(cosign: string, argv: string[], env: Record<string, string>, what: string): Promise<string> {
   try {
     await withRetry(() => run(cosign, argv, { env, silent: true }), { what: `verifying ${what}` })
-    core.info(`Verified: ${what}`)
+    return what
   } catch (err) {
     throw new Error(`Verification failed for the ${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }

@@ -77,22 +77,26 @@ test('SBOM per platform, one recursive sign of the index, attest each digest, ve
   const lines = calls.map((c) => [c.file, ...c.args].join(' '))
   const noTlog = '--use-signing-config=false --tlog-upload=false'
   expect(lines).toEqual([
-    // the public key for verifying is derived while the SBOMs are made
-    `/tc/cosign public-key --key ${key} --outfile ${pub}`,
+    // the scans and the public key are started first and run while the index is signed
     `/tc/syft scan --from registry ${N}@${AMD} --platform linux/amd64 -o cyclonedx-json=${sbom('linux-amd64')} -q`,
     `/tc/syft scan --from registry ${N}@${ARM} --platform linux/arm64 -o cyclonedx-json=${sbom('linux-arm64')} -q`,
+    `/tc/cosign public-key --key ${key} --outfile ${pub}`,
     `/tc/cosign sign --yes --key ${key} ${noTlog} --recursive ${N}@${IDX}`,
+    // the signatures are verified while the attestations are written
+    `/tc/cosign verify --key ${pub} --insecure-ignore-tlog=true --output json ${N}@${IDX}`,
+    `/tc/cosign verify --key ${pub} --insecure-ignore-tlog=true --output json ${N}@${AMD}`,
+    `/tc/cosign verify --key ${pub} --insecure-ignore-tlog=true --output json ${N}@${ARM}`,
     `/tc/cosign attest --yes --key ${key} ${noTlog} --type cyclonedx --predicate ${sbom('linux-amd64')} ${N}@${AMD}`,
     `/tc/cosign attest --yes --key ${key} ${noTlog} --type cyclonedx --predicate ${sbom('linux-arm64')} ${N}@${ARM}`,
     `/tc/cosign attest --yes --key ${key} ${noTlog} --type cyclonedx --predicate ${sbom('linux-amd64')} ${N}@${IDX}`,
     `/tc/cosign attest --yes --key ${key} ${noTlog} --type cyclonedx --predicate ${sbom('linux-arm64')} ${N}@${IDX}`,
-    `/tc/cosign verify --key ${pub} --insecure-ignore-tlog=true --output json ${N}@${IDX}`,
-    `/tc/cosign verify --key ${pub} --insecure-ignore-tlog=true --output json ${N}@${AMD}`,
-    `/tc/cosign verify --key ${pub} --insecure-ignore-tlog=true --output json ${N}@${ARM}`,
     `/tc/cosign verify-attestation --key ${pub} --insecure-ignore-tlog=true --type cyclonedx --output json ${N}@${IDX}`,
     `/tc/cosign verify-attestation --key ${pub} --insecure-ignore-tlog=true --type cyclonedx --output json ${N}@${AMD}`,
     `/tc/cosign verify-attestation --key ${pub} --insecure-ignore-tlog=true --type cyclonedx --output json ${N}@${ARM}`
   ])
+  // only the attestation verifications wait for the attestations
+  const last = (prefix: string) => lines.map((l, i) => [l, i] as const).filter(([l]) => l.startsWith(prefix)).pop()?.[1] ?? -1
+  expect(last('/tc/cosign attest')).toBeLessThan(lines.findIndex((l) => l.startsWith('/tc/cosign verify-attestation')))
   expect(result).toEqual({ signed: true, sboms: { 'linux/amd64': sbom('linux-amd64'), 'linux/arm64': sbom('linux-arm64') } })
   expect(s.subjects.map((d) => [d.signature, d.attestation])).toEqual([['verified', 'verified'], ['verified', 'verified'], ['verified', 'verified']])
   // syft reads the registry with the action's docker config and never phones home.
@@ -116,7 +120,19 @@ test('a failure while attesting leaves the statuses that say what is not done', 
   ])
 })
 
-test('an SBOM too large for Rekor is refused before anything is signed', async () => {
+test('a scan failing while the digests are signed: the signatures stand, the attestations are left pending', async () => {
+  failOn = new RegExp(`syft scan .*${ARM}`)
+  const s = spec()
+  await expect(supplyChain(s, tools, {}, workDir, newReport(N))).rejects.toThrow(/syft scan/)
+  expect(s.subjects.map((d) => [d.subject, d.signature, d.attestation])).toEqual([
+    ['index', 'done', 'pending'],
+    ['linux/amd64', 'done', 'pending'],
+    ['linux/arm64', 'done', 'pending']
+  ])
+  expect(calls.some((c) => c.args[0] === 'attest')).toBe(false)
+})
+
+test('an SBOM too large for Rekor is refused before anything is attested, naming the platform and the way out', async () => {
   const { run } = await import('../../src/exec.js')
   vi.mocked(run).mockImplementationOnce((_f, args) => {
     fs.writeFileSync(args[args.indexOf('-o') + 1]?.replace('cyclonedx-json=', '') ?? '', JSON.stringify({ bomFormat: 'CycloneDX', pad: 'x'.repeat(19_000_000) }))
@@ -124,7 +140,9 @@ test('an SBOM too large for Rekor is refused before anything is signed', async (
   })
   const s = spec({ transparencyLog: true, cosignKey: { kind: 'ref', ref: 'awskms:///alias/k' } })
   await expect(supplyChain(s, tools, {}, workDir, newReport(N))).rejects.toThrow(/The SBOM of linux\/amd64 is \d+ bytes; .*exceed the 32000000-byte request limit of Rekor's public instance/)
-  expect(calls.some((c) => c.args[0] === 'sign' || c.args[0] === 'attest')).toBe(false)
+  // signing ran beside the scans (signatures are small); no attestation was tried
+  expect(calls.some((c) => c.args[0] === 'attest')).toBe(false)
+  expect(s.subjects.map((d) => [d.signature, d.attestation])).toEqual([['done', 'pending'], ['done', 'pending'], ['done', 'pending']])
 })
 
 test('sign: false makes SBOMs only', async () => {
