@@ -8,7 +8,7 @@ import * as path from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
 import type { ActionRun } from '../../scripts/e2e/harness.js'
 import { repoRoot, runAction } from '../../scripts/e2e/harness.js'
-import { cosign, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, requireEnvironment, secretLeaks, workspace } from './env.js'
+import { cosign, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, requireEnvironment, secretLeaks, testerDockerConfig, workspace } from './env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-faults-password'
@@ -54,6 +54,10 @@ describe.runIf(run)('faults (issue 7)', () => {
     ...localBases
   })
   const direct = (image: string) => image.replace(PROXY, e2e.registry)
+  // The bases live on the registry's own port, which the job logged in to in an earlier step (as
+  // with a private base registry); the action logs in to the proxy it pushes through. Without this
+  // the cases passed only while the engine still held the bases from an earlier pull.
+  const baseLogin = { DOCKER_CONFIG: testerDockerConfig }
   const noSecrets = (r: ActionRun) => {
     const all = [r.log, r.post?.log ?? '', r.summary, fs.readFileSync(r.files.output, 'utf8'), fs.readFileSync(r.files.state, 'utf8')].join('\n')
     expect(secretLeaks(all, [e2e.password, PASSWORD, keys.key, ...keys.key.split('\n').filter((l) => l.length > 20)])).toEqual([])
@@ -62,7 +66,7 @@ describe.runIf(run)('faults (issue 7)', () => {
   test('with every 5th registry request failing with 503, a signed two-platform release completes', async () => {
     const log = await startProxy('503:5')
     const image = unique('503')
-    const r = await runAction(inputs(image), { workspace: workspace({ ...goProgram, Dockerfile: multiStageDockerfile() }) })
+    const r = await runAction(inputs(image), { workspace: workspace({ ...goProgram, Dockerfile: multiStageDockerfile() }), env: baseLogin })
     expect(r.exitCode, r.log).toBe(0)
     // buildx, BuildKit's pusher and cosign retry a failed request themselves: all absorbed.
     expect(requests(log).filter((q) => q.action === '503').length).toBeGreaterThan(5)
@@ -74,7 +78,7 @@ describe.runIf(run)('faults (issue 7)', () => {
 
   test('an 8-second registry outage: the action retries with backoff, says so, and the release completes', async () => {
     const log = await startProxy('outage:8000')
-    const r = await runAction(inputs(unique('outage')), { workspace: workspace({ ...goProgram, Dockerfile: multiStageDockerfile() }) })
+    const r = await runAction(inputs(unique('outage')), { workspace: workspace({ ...goProgram, Dockerfile: multiStageDockerfile() }), env: baseLogin })
     expect(r.exitCode, r.log).toBe(0)
     expect(r.log).toMatch(/::warning::docker login registry\.bdi\.test:\d+ failed with a transient error \(attempt 1 of 4\); retrying in 2s: /)
     expect(requests(log).filter((q) => q.action === '503').length).toBeGreaterThan(0)
@@ -84,7 +88,7 @@ describe.runIf(run)('faults (issue 7)', () => {
 
   test('with every 9th response stalled 3 s, a release completes (slower, not broken)', async () => {
     const log = await startProxy('stall:9:3000')
-    const r = await runAction(inputs(unique('stall')), { workspace: workspace({ ...goProgram, Dockerfile: multiStageDockerfile() }) })
+    const r = await runAction(inputs(unique('stall')), { workspace: workspace({ ...goProgram, Dockerfile: multiStageDockerfile() }), env: baseLogin })
     expect(r.exitCode, r.log).toBe(0)
     expect(requests(log).filter((q) => q.action === 'stall').length).toBeGreaterThan(3)
     expect(r.outputs.signed).toBe('true')
@@ -93,7 +97,7 @@ describe.runIf(run)('faults (issue 7)', () => {
 
   test('with every 7th connection reset, a release completes', async () => {
     const log = await startProxy('reset:7')
-    const r = await runAction(inputs(unique('reset')), { workspace: workspace({ ...goProgram, Dockerfile: multiStageDockerfile() }) })
+    const r = await runAction(inputs(unique('reset')), { workspace: workspace({ ...goProgram, Dockerfile: multiStageDockerfile() }), env: baseLogin })
     expect(r.exitCode, r.log).toBe(0)
     expect(requests(log).filter((q) => q.action === 'reset').length).toBeGreaterThan(3)
     noSecrets(r)
@@ -101,7 +105,7 @@ describe.runIf(run)('faults (issue 7)', () => {
 
   test('with every push failing, the step fails in bounded time and says what failed', async () => {
     const log = await startProxy('fail-writes')
-    const r = await runAction(inputs(unique('down')), { workspace: workspace({ ...goProgram, Dockerfile: multiStageDockerfile() }) })
+    const r = await runAction(inputs(unique('down')), { workspace: workspace({ ...goProgram, Dockerfile: multiStageDockerfile() }), env: baseLogin })
     expect(r.exitCode, r.log).toBe(1)
     expect(r.durationMs).toBeLessThan(240_000)
     // It names the push that failed (BuildKit sometimes re-authorizes after a 503 and reports that).
