@@ -4,11 +4,9 @@
 # local registry, and prints the digest and a `cosign verify` command that passes against it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-bash "$root/scripts/e2e/install.sh"
-bash "$root/scripts/e2e/up.sh"
-# shellcheck disable=SC1091
-. "${BDI_STATE:-/var/lib/bdi-e2e}/env"
-bash "$root/scripts/e2e/mirror.sh"
+start=$(date +%s)
+bash "$root/scripts/e2e/setup.sh"
+echo "[demo] environment ready in $(($(date +%s) - start)) s"
 # shellcheck disable=SC1091
 . "${BDI_STATE:-/var/lib/bdi-e2e}/env"
 [ -f "$root/dist/index.js" ] || (cd "$root" && npm run -s bundle)

@@ -3,17 +3,14 @@
 # dist/ if it is absent, then runs scripts/bench/bench.ts on Node 24. Figures only; see bench/RESULTS.md.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-bash "$root/scripts/e2e/install.sh"
-bash "$root/scripts/e2e/up.sh"
-# shellcheck disable=SC1091
-. "${BDI_STATE:-/var/lib/bdi-e2e}/env"
-bash "$root/scripts/e2e/mirror.sh"
+# The scaling runs build for arm/v7 and ppc64le too: the static base gets those platforms.
+BDI_EXTRA_ARCHES="armhf ppc64el" bash "$root/scripts/e2e/setup.sh"
 # shellcheck disable=SC1091
 . "${BDI_STATE:-/var/lib/bdi-e2e}/env"
 # GNU time reports a finished process's peak RSS (the load-and-exit figures).
 if [ ! -x /usr/bin/time ]; then
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get install -y -qq --no-install-recommends time >/dev/null
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq --no-install-recommends time >/dev/null
+  else sudo apt-get install -y -qq --no-install-recommends time >/dev/null; fi
 fi
 [ -f "$root/dist/index.js" ] || (cd "$root" && npm run -s bundle)
 cd "$root"

@@ -1,81 +1,77 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end suite needs on a Debian/Ubuntu machine (root or sudo):
-# Docker engine + buildx + containerd (from Debian sid, unpacked, not apt-installed, so the host's
-# libc is untouched), QEMU user emulation, a registry, cosign 3 (sid) and cosign 2 (trixie).
-# Idempotent: a second run only checks. Facts behind each step: ../shared/e2e-environment.md.
+#   - host packages from the machine's own suite (apt-get install): runc, QEMU user emulation,
+#     the registry, htpasswd, iptables, debootstrap, and a cross C compiler for arm64 (the cc
+#     base's smoke test links a cgo binary with it);
+#   - the engine from Debian sid (docker.io 28.5, buildx 0.29, containerd 2.1) and cosign 3
+#     (sid) and 2 (trixie), downloaded through lib.sh's private apt configuration and unpacked
+#     under $BDI_PREFIX: nothing from sid or trixie is apt-installed, so the host's libc stays.
+# The unpacked engine is reused only while its recipe key (this script, lib.sh and the exact
+# .debs) is unchanged; each new one must answer its smoke test before the key is written.
+# Facts behind each step: ../shared/e2e-environment.md.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+export BDI_STEP=install
+# shellcheck source=scripts/e2e/lib.sh
+. "$here/lib.sh"
 
-PREFIX=${BDI_PREFIX:-/opt/bdi-e2e}
-SUDO=""
-[ "$(id -u)" = 0 ] || SUDO="sudo"
-log() { printf '[install] %s\n' "$*"; }
-
-# An engine with buildx that already answers (a machine without apt can still run the suite).
-have_engine() { docker info >/dev/null 2>&1 && docker buildx version >/dev/null 2>&1; }
-
-if [ -f "$PREFIX/.complete" ]; then
-  log "already installed under $PREFIX"
-  exit 0
-fi
+# Installed by apt-get on the host; the ones that were missing are recorded so that
+# reset.sh purges exactly those and nothing the machine had before.
+HOST_PKGS=(runc qemu-user-static binfmt-support docker-registry apache2-utils iptables ca-certificates
+  debootstrap openssl curl dpkg-dev gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3)
+HOST_RECORD=/var/lib/bdi-e2e-host-packages
 
 if ! command -v apt-get >/dev/null; then
-  if have_engine; then log "no apt-get; using the Docker engine and buildx already here"; exit 0; fi
-  echo "install.sh: needs apt-get (Debian/Ubuntu) or an existing Docker engine with buildx" >&2
-  exit 1
+  if docker info >/dev/null 2>&1 && docker buildx version >/dev/null 2>&1; then
+    log "no apt-get; using the Docker engine and buildx already here"
+    exit 0
+  fi
+  die "needs apt-get (Debian/Ubuntu) or an existing Docker engine with buildx"
 fi
-
 export DEBIAN_FRONTEND=noninteractive
-# sid and trixie at a low pin so nothing from them is ever installed by accident.
-if [ ! -f /etc/apt/sources.list.d/bdi-e2e.sources ]; then
-  $SUDO tee /etc/apt/sources.list.d/bdi-e2e.sources >/dev/null <<'SRC'
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: sid trixie
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-  $SUDO tee /etc/apt/preferences.d/bdi-e2e >/dev/null <<'PIN'
-Package: *
-Pin: release n=sid
-Pin-Priority: 50
 
-Package: *
-Pin: release n=trixie
-Pin-Priority: 50
-PIN
-fi
-# arm64 package lists: the base images are put together from Debian packages of both arches.
-dpkg --print-foreign-architectures | grep -qx arm64 || $SUDO dpkg --add-architecture arm64
-log "apt-get update"
-$SUDO apt-get update -qq
-
-log "host packages: runc, qemu-user-static, binfmt-support, docker-registry, apache2-utils, iptables"
-$SUDO apt-get install -y -qq --no-install-recommends \
-  runc qemu-user-static binfmt-support docker-registry apache2-utils iptables ca-certificates debootstrap \
-  openssl curl dpkg-dev >/dev/null
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-log "downloading docker.io, docker-cli, containerd, docker-buildx, cosign from sid"
-apt-get download -qq -t sid docker.io docker-cli containerd docker-buildx cosign
-mkdir -p "$PREFIX/sid" "$PREFIX/trixie"
-for deb in ./*.deb; do dpkg-deb -x "$deb" "$PREFIX/sid"; done
-rm -f ./*.deb
-log "downloading cosign 2 from trixie"
-apt-get download -qq -t trixie cosign
-dpkg-deb -x ./cosign_*.deb "$PREFIX/trixie"
-
-mkdir -p "$PREFIX/bin"
-ln -sf "$PREFIX/sid/usr/sbin/dockerd" "$PREFIX/bin/dockerd"
-ln -sf "$PREFIX/sid/usr/bin/docker" "$PREFIX/bin/docker"
-for b in containerd containerd-shim-runc-v2 ctr; do
-  [ -e "$PREFIX/sid/usr/bin/$b" ] && ln -sf "$PREFIX/sid/usr/bin/$b" "$PREFIX/bin/$b"
+# --- host packages -------------------------------------------------------------------------
+missing=()
+for p in "${HOST_PKGS[@]}"; do
+  dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
 done
-ln -sf "$PREFIX/sid/usr/bin/cosign" "$PREFIX/bin/cosign"
-ln -sf "$PREFIX/trixie/usr/bin/cosign" "$PREFIX/bin/cosign2"
-$SUDO mkdir -p /usr/local/lib/docker/cli-plugins
-$SUDO ln -sf "$PREFIX/sid/usr/libexec/docker/cli-plugins/docker-buildx" /usr/local/lib/docker/cli-plugins/docker-buildx
+if [ ${#missing[@]} -gt 0 ]; then
+  log "apt-get install ${missing[*]}"
+  printf '%s\n' "${missing[@]}" | as_root tee -a "$HOST_RECORD" >/dev/null
+  retry 5 as_root apt-get update -qq --error-on=any || die "apt-get update failed 5 times (see above)"
+  retry 3 as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    die "apt-get install failed for: ${missing[*]}"
+fi
 
-touch "$PREFIX/.complete"
-log "done: $("$PREFIX/bin/docker" --version); buildx $("$PREFIX/bin/docker" buildx version | awk '{print $2}')"
+# --- engine and cosign, unpacked from sid and trixie ---------------------------------------
+e2e_apt_update
+sid_uris=$(deb_uris sid amd64 docker.io docker-cli containerd docker-buildx cosign) || exit 1
+trixie_uris=$(deb_uris trixie amd64 cosign) || exit 1
+key=$(recipe_key "$here/install.sh" "$here/lib.sh" -- "$sid_uris" "$trixie_uris")
+if [ "$(cat "$PREFIX/.key" 2>/dev/null)" = "$key" ]; then
+  log "engine and cosign already unpacked under $PREFIX (key $key)"
+else
+  log "unpacking sid's docker.io, docker-cli, containerd, docker-buildx, cosign and trixie's cosign (key $key)"
+  as_root rm -rf "$PREFIX"
+  deb_unpack "$PREFIX/sid" sid amd64 docker.io docker-cli containerd docker-buildx cosign
+  deb_unpack "$PREFIX/trixie" trixie amd64 cosign
+  mkdir -p "$PREFIX/bin"
+  ln -s "$PREFIX/sid/usr/sbin/dockerd" "$PREFIX/bin/dockerd"
+  ln -s "$PREFIX/sid/usr/bin/docker" "$PREFIX/bin/docker"
+  for b in containerd containerd-shim-runc-v2 ctr; do
+    [ -e "$PREFIX/sid/usr/bin/$b" ] || die "sid's containerd package has no usr/bin/$b"
+    ln -s "$PREFIX/sid/usr/bin/$b" "$PREFIX/bin/$b"
+  done
+  ln -s "$PREFIX/sid/usr/bin/cosign" "$PREFIX/bin/cosign"
+  ln -s "$PREFIX/trixie/usr/bin/cosign" "$PREFIX/bin/cosign2"
+  # Smoke test before the key is written: each binary runs on this libc.
+  "$PREFIX/bin/dockerd" --version >/dev/null || die "sid's dockerd does not run here"
+  "$PREFIX/bin/containerd" --version >/dev/null || die "sid's containerd does not run here"
+  "$PREFIX/sid/usr/libexec/docker/cli-plugins/docker-buildx" version >/dev/null || die "sid's docker-buildx does not run here"
+  "$PREFIX/bin/cosign" version >/dev/null 2>&1 || die "sid's cosign does not run here"
+  "$PREFIX/bin/cosign2" version >/dev/null 2>&1 || die "trixie's cosign does not run here"
+  printf '%s\n' "$key" >"$PREFIX/.key"
+fi
+as_root mkdir -p /usr/local/lib/docker/cli-plugins
+as_root ln -sfn "$PREFIX/sid/usr/libexec/docker/cli-plugins/docker-buildx" /usr/local/lib/docker/cli-plugins/docker-buildx
+log "ready: $("$PREFIX/bin/docker" --version); buildx $("$PREFIX/bin/docker" buildx version | awk '{print $2}')"

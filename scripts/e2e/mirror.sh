@@ -7,10 +7,15 @@
 #                                                      (the syft STAND-IN, see syft-standin.mjs)
 #   corrupt/...  the same layout and checksums files, with each binary altered by one byte.
 # Served on 127.0.0.1; the request log shows what the action downloaded.
+# Rebuilt whenever its recipe key (this script, lib.sh, the stand-in and the cosign binaries)
+# changes; each binary is run once before the tree is published.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+export BDI_STEP=mirror
+# shellcheck source=scripts/e2e/lib.sh
+. "$here/lib.sh"
 # shellcheck disable=SC1091
-. "${BDI_STATE:-/var/lib/bdi-e2e}/env"
+. "$STATE/env"
 PORT=${BDI_MIRROR_PORT:-5480}
 root="$BDI_STATE/mirror"
 COSIGN3=3.1.1 COSIGN2=2.5.0 SYFT=0.0.1-standin
@@ -33,7 +38,10 @@ publish() { # publish TREE
   (cd "$tree/anchore/syft/releases/download/v$SYFT" && sha256sum "syft_${SYFT}_linux_amd64.tar.gz" >"syft_${SYFT}_checksums.txt")
 }
 
-if [ ! -f "$root/.complete" ] || [ "$here/syft-standin.mjs" -nt "$root/.complete" ]; then
+key=$(recipe_key "$here/mirror.sh" "$here/lib.sh" "$here/syft-standin.mjs" -- \
+  "$(sha256_of "$BDI_PREFIX/sid/usr/bin/cosign")" "$(sha256_of "$BDI_PREFIX/trixie/usr/bin/cosign")")
+if [ "$(cat "$root/.key" 2>/dev/null)" != "$key" ]; then
+  log "publishing the release tree (key $key)"
   rm -rf "$root"
   publish "$root/good"
   publish "$root/corrupt"
@@ -41,14 +49,28 @@ if [ ! -f "$root/.complete" ] || [ "$here/syft-standin.mjs" -nt "$root/.complete
   for f in "$root"/corrupt/sigstore/cosign/releases/download/*/cosign-linux-amd64 "$root"/corrupt/anchore/syft/releases/download/*/*.tar.gz; do
     printf 'X' | dd of="$f" bs=1 seek=1000 conv=notrunc status=none
   done
-  touch "$root/.complete"
+  # Smoke test: what the good tree serves runs, and matches its checksums file.
+  for v in "$COSIGN3" "$COSIGN2"; do
+    d="$root/good/sigstore/cosign/releases/download/v$v"
+    (cd "$d" && sha256sum -c --quiet cosign_checksums.txt) || die "mirror: cosign $v checksum does not match"
+    chmod 755 "$d/cosign-linux-amd64"
+    "$d/cosign-linux-amd64" version >/dev/null 2>&1 || die "mirror: cosign $v does not run"
+  done
+  t=$(mktemp -d)
+  tar -C "$t" -xzf "$root/good/anchore/syft/releases/download/v$SYFT/syft_${SYFT}_linux_amd64.tar.gz"
+  "$t/syft" version >/dev/null || die "mirror: the syft stand-in does not run"
+  rm -rf "$t"
+  printf '%s\n' "$key" >"$root/.key"
 fi
 
 if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/good/sigstore/cosign/releases/download/v$COSIGN3/cosign_checksums.txt" 2>/dev/null; then
   echo "[mirror] serving on http://127.0.0.1:$PORT"
 else
   nohup python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$root" >>"$BDI_STATE/mirror.log" 2>&1 &
-  for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/good/" 2>/dev/null && break; sleep 0.1; done
+  echo $! >"$STATE/run/mirror.pid"
+  up=""
+  for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/good/" 2>/dev/null && { up=1; break; }; sleep 0.1; done
+  [ -n "$up" ] || { tail -5 "$BDI_STATE/mirror.log" >&2; die "the mirror did not start on 127.0.0.1:$PORT"; }
   echo "[mirror] started on http://127.0.0.1:$PORT"
 fi
 grep -q BDI_MIRROR_URL "$BDI_STATE/env" || cat >>"$BDI_STATE/env" <<ENV

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs the end-to-end suite: brings the environment up (installing what is missing), then runs
-# vitest's e2e project. A machine that cannot host the environment says so loudly; on CI
-# (CI=true) that is a failure, never a silent pass.
+# Runs the end-to-end suite: brings the environment up (installing and building what is missing
+# or whose recipe changed), then runs vitest's e2e project. A machine that cannot host the
+# environment says so loudly; on CI (CI=true) that is a failure, never a silent pass.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -13,13 +13,12 @@ if ! can_host; then
   [ "${CI:-}" = true ] && exit 1
   exit 0
 fi
-if ! bash "$here/install.sh" || ! bash "$here/up.sh"; then
-  banner "E2E FAILED TO START: the environment could not be brought up (see above)"
+start=$(date +%s)
+if ! bash "$here/setup.sh"; then
+  banner "E2E FAILED TO START: the environment could not be brought up (see the ERROR above)"
   exit 1
 fi
-# shellcheck disable=SC1091
-. "${BDI_STATE:-/var/lib/bdi-e2e}/env"
-bash "$here/mirror.sh" || { banner "E2E FAILED TO START: the release mirror could not be set up"; exit 1; }
+echo "[e2e] environment ready in $(($(date +%s) - start)) s"
 # shellcheck disable=SC1091
 . "${BDI_STATE:-/var/lib/bdi-e2e}/env"
 cd "$root" && exec npx vitest run --project e2e "$@"

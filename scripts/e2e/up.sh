@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
 # Brings up the end-to-end environment, starting only what is not already running:
-#   containerd + dockerd (containerd image store, so the docker buildx driver pushes indexes),
-#   QEMU binfmt for arm64, and a TLS + htpasswd registry under a host name (a stand-in for ghcr.io).
-# Writes $BDI_STATE/env, which the suite and the demo source. Idempotent.
+#   containerd + dockerd on data roots under $BDI_STATE (containerd image store, so the docker
+#   buildx driver pushes indexes), QEMU binfmt handlers, and a TLS + htpasswd registry under a
+#   host name (a stand-in for ghcr.io). Then the base images (bases.sh).
+# Writes $BDI_STATE/env, which the suite and the demo source. Everything it starts has a pid
+# file in $BDI_STATE/run, so reset.sh stops exactly that.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-PREFIX=${BDI_PREFIX:-/opt/bdi-e2e}
-STATE=${BDI_STATE:-/var/lib/bdi-e2e}
+export BDI_STEP=up
+# shellcheck source=scripts/e2e/lib.sh
+. "$here/lib.sh"
 REG_HOST=${BDI_REGISTRY_HOST:-registry.bdi.test}
 REG_PORT=${BDI_REGISTRY_PORT:-5443}
 REG_USER=${BDI_REGISTRY_USER:-e2e-bot}
-SUDO=""
-[ "$(id -u)" = 0 ] || SUDO="sudo"
-log() { printf '[up] %s\n' "$*"; }
-mkdir -p "$STATE"
+RUN="$STATE/run"
+mkdir -p "$STATE" "$RUN"
+# sid's usr/sbin and usr/bin too: dockerd finds docker-proxy and the shims on PATH.
 export PATH="$PREFIX/bin:$PREFIX/sid/usr/bin:$PREFIX/sid/usr/sbin:$PATH"
+CONTAINERD_SOCK=/run/bdi-e2e/containerd/containerd.sock
 
-wait_for() { # wait_for SECONDS CMD...
-  local t=$1; shift
-  for _ in $(seq 1 $((t * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+wait_for() { # wait_for PID SECONDS CMD...: until CMD succeeds; fails early when PID has died
+  local pid=$1 t=$2 i
+  shift 2
+  for ((i = 0; i < t * 5; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || { log "process $pid exited"; return 1; }
+    sleep 0.2
+  done
   "$@"
 }
 
@@ -26,37 +34,38 @@ wait_for() { # wait_for SECONDS CMD...
 if docker info >/dev/null 2>&1; then
   log "docker engine already running: $(docker info -f '{{.ServerVersion}} store={{.Driver}}')"
 else
-  $SUDO mkdir -p /etc/docker
-  if [ ! -f /etc/docker/daemon.json ]; then
-    echo '{"features":{"containerd-snapshotter":true}}' | $SUDO tee /etc/docker/daemon.json >/dev/null
+  [ -x "$PREFIX/bin/dockerd" ] || die "no engine under $PREFIX: run scripts/e2e/install.sh first"
+  if ! ctr --address "$CONTAINERD_SOCK" version >/dev/null 2>&1; then
+    log "starting containerd (root $STATE/containerd)"
+    as_root mkdir -p /run/bdi-e2e/containerd "$STATE/containerd"
+    nohup "${ROOT[@]}" "$PREFIX/bin/containerd" --root "$STATE/containerd" --state /run/bdi-e2e/containerd \
+      --address "$CONTAINERD_SOCK" >"$STATE/containerd.log" 2>&1 &
+    echo $! >"$RUN/containerd.pid"
+    wait_for "$!" 30 ctr --address "$CONTAINERD_SOCK" version || { tail -20 "$STATE/containerd.log" >&2; die "containerd did not start"; }
   fi
-  if ! [ -S /run/containerd/containerd.sock ] || ! ctr version >/dev/null 2>&1; then
-    log "starting containerd"
-    $SUDO mkdir -p /run/containerd
-    nohup $SUDO "$PREFIX/bin/containerd" >"$STATE/containerd.log" 2>&1 &
-    wait_for 30 ctr version
-  fi
-  log "starting dockerd"
-  nohup $SUDO env "PATH=$PATH" "$PREFIX/bin/dockerd" --containerd /run/containerd/containerd.sock \
-    >"$STATE/dockerd.log" 2>&1 &
-  if ! wait_for 60 docker info; then tail -20 "$STATE/dockerd.log" >&2; exit 1; fi
+  log "starting dockerd (data root $STATE/docker)"
+  echo '{"features":{"containerd-snapshotter":true}}' >"$STATE/daemon.json"
+  nohup "${ROOT[@]}" env "PATH=$PATH" "$PREFIX/bin/dockerd" --config-file "$STATE/daemon.json" \
+    --containerd "$CONTAINERD_SOCK" --data-root "$STATE/docker" --exec-root /run/bdi-e2e/docker \
+    --pidfile /run/bdi-e2e/dockerd.pid >"$STATE/dockerd.log" 2>&1 &
+  echo $! >"$RUN/dockerd.pid"
+  wait_for "$!" 60 docker info || { tail -20 "$STATE/dockerd.log" >&2; die "dockerd did not start"; }
   log "docker engine up: $(docker info -f '{{.ServerVersion}}')"
 fi
-if [ "$(docker info -f '{{.DriverStatus}}' 2>/dev/null | grep -c 'io.containerd.snapshotter')" = 0 ] &&
-   ! docker info 2>/dev/null | grep -q 'containerd.snapshotter'; then
+docker info -f '{{json .DriverStatus}}' | grep -q 'io.containerd.snapshotter' ||
   log "WARNING: the engine does not use the containerd image store; multi-platform pushes need it"
-fi
 
 # --- QEMU ----------------------------------------------------------------------------------
 if [ "${BDI_SKIP_BINFMT:-}" != 1 ]; then
-  if [ ! -e /proc/sys/fs/binfmt_misc/status ]; then
-    $SUDO mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-  fi
-  if ! grep -q '^flags: .*F' /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null; then
-    log "registering qemu-user-static binfmt handlers"
-    $SUDO update-binfmts --enable >/dev/null 2>&1 || true
-  fi
-  grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 && log "binfmt: qemu-aarch64 enabled"
+  [ -e /proc/sys/fs/binfmt_misc/status ] || as_root mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  for h in qemu-aarch64 qemu-arm qemu-ppc64le; do
+    if ! grep -q '^flags: .*F' "/proc/sys/fs/binfmt_misc/$h" 2>/dev/null; then
+      log "registering $h"
+      as_root update-binfmts --enable "$h" || die "update-binfmts --enable $h failed"
+    fi
+    grep -qx enabled "/proc/sys/fs/binfmt_misc/$h" || die "binfmt handler $h is not enabled"
+  done
+  log "binfmt: qemu-aarch64, qemu-arm, qemu-ppc64le enabled"
 fi
 
 # --- Registry (TLS + basic auth under a host name) -----------------------------------------
@@ -65,25 +74,26 @@ mkdir -p "$reg/data"
 if [ ! -f "$reg/ca.crt" ]; then
   log "creating a CA and a certificate for $REG_HOST"
   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=bdi e2e CA" \
-    -keyout "$reg/ca.key" -out "$reg/ca.crt" 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=$REG_HOST" -keyout "$reg/tls.key" -out "$reg/tls.csr" 2>/dev/null
+    -keyout "$reg/ca.key" -out "$reg/ca.crt" 2>"$reg/openssl.log" || die "openssl: CA ($(cat "$reg/openssl.log"))"
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=$REG_HOST" -keyout "$reg/tls.key" -out "$reg/tls.csr" \
+    2>"$reg/openssl.log" || die "openssl: key ($(cat "$reg/openssl.log"))"
   printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n' "$REG_HOST" >"$reg/ext.cnf"
   openssl x509 -req -in "$reg/tls.csr" -CA "$reg/ca.crt" -CAkey "$reg/ca.key" -CAcreateserial \
-    -days 3650 -extfile "$reg/ext.cnf" -out "$reg/tls.crt" 2>/dev/null
+    -days 3650 -extfile "$reg/ext.cnf" -out "$reg/tls.crt" 2>"$reg/openssl.log" || die "openssl: certificate ($(cat "$reg/openssl.log"))"
 fi
 if [ ! -f "$reg/password" ]; then
-  (umask 077; openssl rand -hex 16 >"$reg/password")
-  htpasswd -Bbc "$reg/htpasswd" "$REG_USER" "$(cat "$reg/password")" 2>/dev/null
+  (umask 077 && openssl rand -hex 16 >"$reg/password")
+  htpasswd -Bbc "$reg/htpasswd" "$REG_USER" "$(cat "$reg/password")" 2>/dev/null || die "htpasswd failed"
 fi
-grep -q " $REG_HOST\$" /etc/hosts || echo "127.0.0.1 $REG_HOST" | $SUDO tee -a /etc/hosts >/dev/null
+grep -q " $REG_HOST\$" /etc/hosts || echo "127.0.0.1 $REG_HOST" | as_root tee -a /etc/hosts >/dev/null
 # The registry's port, and the fault proxy's (scripts/e2e/fault-proxy.mjs) in front of it.
 for port in "$REG_PORT" "${BDI_FAULT_PORT:-5444}"; do
-  $SUDO mkdir -p "/etc/docker/certs.d/$REG_HOST:$port"
-  $SUDO cp "$reg/ca.crt" "/etc/docker/certs.d/$REG_HOST:$port/ca.crt"
+  as_root mkdir -p "/etc/docker/certs.d/$REG_HOST:$port"
+  as_root cp "$reg/ca.crt" "/etc/docker/certs.d/$REG_HOST:$port/ca.crt"
 done
 if ! cmp -s "$reg/ca.crt" /usr/local/share/ca-certificates/bdi-e2e.crt; then
-  $SUDO cp "$reg/ca.crt" /usr/local/share/ca-certificates/bdi-e2e.crt
-  $SUDO update-ca-certificates >/dev/null 2>&1
+  as_root cp "$reg/ca.crt" /usr/local/share/ca-certificates/bdi-e2e.crt
+  as_root update-ca-certificates >/dev/null || die "update-ca-certificates failed"
 fi
 cat >"$reg/config.yml" <<CFG
 version: 0.1
@@ -97,14 +107,14 @@ http:
 auth:
   htpasswd: { realm: bdi-e2e, path: $reg/htpasswd }
 CFG
-if curl -fsS --cacert "$reg/ca.crt" -o /dev/null -u "$REG_USER:$(cat "$reg/password")" \
-    "https://$REG_HOST:$REG_PORT/v2/" 2>/dev/null; then
+reg_up() { curl -fsS --cacert "$reg/ca.crt" -o /dev/null -u "$REG_USER:$(cat "$reg/password")" "https://$REG_HOST:$REG_PORT/v2/"; }
+if reg_up 2>/dev/null; then
   log "registry already serving on https://$REG_HOST:$REG_PORT"
 else
   log "starting registry on https://$REG_HOST:$REG_PORT"
   nohup docker-registry serve "$reg/config.yml" >>"$STATE/registry.log" 2>&1 &
-  wait_for 20 curl -fsS --cacert "$reg/ca.crt" -o /dev/null -u "$REG_USER:$(cat "$reg/password")" \
-    "https://$REG_HOST:$REG_PORT/v2/"
+  echo $! >"$RUN/registry.pid"
+  wait_for "$!" 20 reg_up || { tail -20 "$STATE/registry.log" >&2; die "the registry did not start"; }
 fi
 
 cat >"$STATE/env" <<ENV
@@ -121,4 +131,4 @@ export BDI_STATE="$STATE"
 export BDI_PREFIX="$PREFIX"
 ENV
 log "environment written to $STATE/env"
-"$here/bases.sh"
+bash "$here/bases.sh"

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole e2e environment, in order: install (host packages, engine, cosign), up (engine, QEMU,
+# registry, base images), mirror (tool release tree). Each step stops at its first error.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bash "$here/install.sh"
+bash "$here/up.sh"
+bash "$here/mirror.sh"
