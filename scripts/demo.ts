@@ -35,7 +35,9 @@ ENTRYPOINT ["/vmafx-operator"]
 )
 
 const keyPassword = 'demo-password'
-execFileSync('cosign', ['generate-key-pair'], { cwd: work, env: { ...env, COSIGN_PASSWORD: keyPassword }, stdio: 'ignore' })
+// stderr stays visible: a failing step says why.
+const cosign = path.join(env.BDI_PREFIX ?? '/opt/bdi-e2e', 'bin', 'cosign')
+execFileSync(cosign, ['generate-key-pair'], { cwd: work, env: { ...env, COSIGN_PASSWORD: keyPassword }, stdio: ['ignore', 'ignore', 'inherit'] })
 const image = `${registry}/vmafx/vmafx-operator`
 console.log(`Releasing ${image} (linux/amd64, linux/arm64) with the bundled action...`)
 const r = await runAction(
@@ -65,9 +67,11 @@ if (r.exitCode !== 0 || r.post?.exitCode !== 0) {
 // A docker config for reading the registry from this shell (the action removed its own in post).
 const dockerConfig = path.join(work, 'docker-config')
 fs.mkdirSync(dockerConfig)
-execFileSync('docker', ['login', '-u', env.BDI_REGISTRY_USER ?? '', '--password-stdin', registry], { input: password, env: { ...env, DOCKER_CONFIG: dockerConfig }, stdio: ['pipe', 'ignore', 'ignore'] })
+execFileSync('docker', ['login', '-u', env.BDI_REGISTRY_USER ?? '', '--password-stdin', registry], { input: password, env: { ...env, DOCKER_CONFIG: dockerConfig }, stdio: ['pipe', 'ignore', 'pipe'] })
 const verify = ['verify', '--key', path.join(work, 'cosign.pub'), '--insecure-ignore-tlog=true', `${image}@${r.outputs.digest}`]
-execFileSync('cosign', verify, { env: { ...env, DOCKER_CONFIG: dockerConfig }, stdio: 'ignore' })
+execFileSync(cosign, verify, { env: { ...env, DOCKER_CONFIG: dockerConfig }, stdio: ['ignore', 'ignore', 'inherit'] })
+const verifyAttestation = ['verify-attestation', '--type', 'cyclonedx', '--key', path.join(work, 'cosign.pub'), '--insecure-ignore-tlog=true', `${image}@${r.outputs.digest}`]
+execFileSync(cosign, verifyAttestation, { env: { ...env, DOCKER_CONFIG: dockerConfig }, stdio: ['ignore', 'ignore', 'inherit'] })
 
 console.log(`
 digest:            ${r.outputs.digest}
@@ -75,8 +79,7 @@ tags:              ${(r.outputs.tags ?? '').split('\n').join(' ')}
 platform digests:  ${r.outputs['platform-digests']}
 action log:        ${path.join(work, 'action.log')}
 
-This passes (it just did):
-  DOCKER_CONFIG=${dockerConfig} cosign ${verify.join(' ')}
-and so does the SBOM attestation:
-  DOCKER_CONFIG=${dockerConfig} cosign verify-attestation --type cyclonedx --key ${path.join(work, 'cosign.pub')} --insecure-ignore-tlog=true ${image}:1.4.2
+These pass (they just did):
+  DOCKER_CONFIG=${dockerConfig} ${cosign} ${verify.join(' ')}
+  DOCKER_CONFIG=${dockerConfig} ${cosign} ${verifyAttestation.join(' ')}
 `)

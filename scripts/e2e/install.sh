@@ -65,11 +65,11 @@ else
   ln -s "$PREFIX/sid/usr/bin/cosign" "$PREFIX/bin/cosign"
   ln -s "$PREFIX/trixie/usr/bin/cosign" "$PREFIX/bin/cosign2"
   # Smoke test before the key is written: each binary runs on this libc.
-  "$PREFIX/bin/dockerd" --version >/dev/null || die "sid's dockerd does not run here"
-  "$PREFIX/bin/containerd" --version >/dev/null || die "sid's containerd does not run here"
-  "$PREFIX/sid/usr/libexec/docker/cli-plugins/docker-buildx" version >/dev/null || die "sid's docker-buildx does not run here"
-  "$PREFIX/bin/cosign" version >/dev/null 2>&1 || die "sid's cosign does not run here"
-  "$PREFIX/bin/cosign2" version >/dev/null 2>&1 || die "trixie's cosign does not run here"
+  for cmd in "bin/dockerd --version" "bin/containerd --version" "bin/docker --version" \
+    "sid/usr/libexec/docker/cli-plugins/docker-buildx version" "bin/cosign version" "bin/cosign2 version"; do
+    read -r -a argv <<<"$cmd"
+    out=$("$PREFIX/${argv[0]}" "${argv[@]:1}" 2>&1) || die "$PREFIX/$cmd does not run here: $out"
+  done
   printf '%s\n' "$key" >"$PREFIX/.key"
 fi
 as_root mkdir -p /usr/local/lib/docker/cli-plugins

@@ -83,7 +83,7 @@ if [ ! -f "$reg/ca.crt" ]; then
 fi
 if [ ! -f "$reg/password" ]; then
   (umask 077 && openssl rand -hex 16 >"$reg/password")
-  htpasswd -Bbc "$reg/htpasswd" "$REG_USER" "$(cat "$reg/password")" 2>/dev/null || die "htpasswd failed"
+  out=$(htpasswd -Bbc "$reg/htpasswd" "$REG_USER" "$(cat "$reg/password")" 2>&1) || die "htpasswd failed: $out"
 fi
 grep -q " $REG_HOST\$" /etc/hosts || echo "127.0.0.1 $REG_HOST" | as_root tee -a /etc/hosts >/dev/null
 # The registry's port, and the fault proxy's (scripts/e2e/fault-proxy.mjs) in front of it.
