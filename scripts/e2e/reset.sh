@@ -57,6 +57,14 @@ if grep -q " $REG_HOST\$" /etc/hosts; then
   printf '%s\n' "$hosts" | as_root tee /etc/hosts >/dev/null
 fi
 
+# QEMU handlers: registered with the F flag, the kernel keeps the interpreter open, so they
+# would go on working after qemu-user-static is purged and hide a broken install.
+for h in /proc/sys/fs/binfmt_misc/qemu-*; do
+  [ -e "$h" ] || continue
+  log "unregistering binfmt handler $(basename "$h")"
+  echo -1 | as_root tee "$h" >/dev/null || die "cannot unregister $h"
+done
+
 # --- host packages install.sh added --------------------------------------------------------
 if [ -s "$HOST_RECORD" ]; then
   mapfile -t added < <(sort -u "$HOST_RECORD")
