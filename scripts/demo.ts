@@ -35,9 +35,9 @@ ENTRYPOINT ["/vmafx-operator"]
 )
 
 const keyPassword = 'demo-password'
-// stderr stays visible: a failing step says why.
+// stderr is piped, not dropped: a failing command throws with it in the message.
 const cosign = path.join(env.BDI_PREFIX ?? '/opt/bdi-e2e', 'bin', 'cosign')
-execFileSync(cosign, ['generate-key-pair'], { cwd: work, env: { ...env, COSIGN_PASSWORD: keyPassword }, stdio: ['ignore', 'ignore', 'inherit'] })
+execFileSync(cosign, ['generate-key-pair'], { cwd: work, env: { ...env, COSIGN_PASSWORD: keyPassword }, stdio: ['ignore', 'ignore', 'pipe'] })
 const image = `${registry}/vmafx/vmafx-operator`
 console.log(`Releasing ${image} (linux/amd64, linux/arm64) with the bundled action...`)
 const r = await runAction(
@@ -69,9 +69,9 @@ const dockerConfig = path.join(work, 'docker-config')
 fs.mkdirSync(dockerConfig)
 execFileSync('docker', ['login', '-u', env.BDI_REGISTRY_USER ?? '', '--password-stdin', registry], { input: password, env: { ...env, DOCKER_CONFIG: dockerConfig }, stdio: ['pipe', 'ignore', 'pipe'] })
 const verify = ['verify', '--key', path.join(work, 'cosign.pub'), '--insecure-ignore-tlog=true', `${image}@${r.outputs.digest}`]
-execFileSync(cosign, verify, { env: { ...env, DOCKER_CONFIG: dockerConfig }, stdio: ['ignore', 'ignore', 'inherit'] })
+execFileSync(cosign, verify, { env: { ...env, DOCKER_CONFIG: dockerConfig }, stdio: ['ignore', 'ignore', 'pipe'] })
 const verifyAttestation = ['verify-attestation', '--type', 'cyclonedx', '--key', path.join(work, 'cosign.pub'), '--insecure-ignore-tlog=true', `${image}@${r.outputs.digest}`]
-execFileSync(cosign, verifyAttestation, { env: { ...env, DOCKER_CONFIG: dockerConfig }, stdio: ['ignore', 'ignore', 'inherit'] })
+execFileSync(cosign, verifyAttestation, { env: { ...env, DOCKER_CONFIG: dockerConfig }, stdio: ['ignore', 'ignore', 'pipe'] })
 
 console.log(`
 digest:            ${r.outputs.digest}
