@@ -57,13 +57,15 @@ uname_of() { # Debian arch -> what `uname -m` prints on it
 
 # reuse NAME:TAG KEY: true (and the tag re-pointed) when the registry has the image this recipe made.
 reuse() {
-  local ref="$R/e2e/$1" key=$2
+  local ref="$R/e2e/$1" key=$2 out
+  # A probe: "not found" is the expected answer when the recipe changed.
   docker buildx imagetools inspect "${ref%:*}:recipe-$key" >/dev/null 2>&1 || return 1
-  docker buildx imagetools create -t "$ref" "${ref%:*}:recipe-$key" >/dev/null 2>&1 ||
-    die "could not point $ref at ${ref%:*}:recipe-$key"
+  out=$(docker buildx imagetools create -t "$ref" "${ref%:*}:recipe-$key" 2>&1) ||
+    die "could not point $ref at ${ref%:*}:recipe-$key: $out"
   log "$ref: reused (recipe $key)"
 }
 # build_local NAME:TAG KEY PLATFORMS DIR: build into the engine only; nothing is pushed yet.
+# Sets built_at, which publish reports.
 build_local() {
   local ref="$R/e2e/$1" key=$2
   log "building $ref ($3, recipe $key)"
