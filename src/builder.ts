@@ -69,9 +69,20 @@ export async function containerdImageStore(env: Record<string, string>): Promise
   return stdout.includes('io.containerd.snapshotter')
 }
 
-export async function createBuilder(name: string, env: Record<string, string>): Promise<void> {
-  await run('docker', ['buildx', 'create', '--name', name, '--driver', 'docker-container', '--bootstrap'], { env })
-  core.info(`Created builder ${name}; the post step removes it`)
+export const DEFAULT_BUILDKIT_IMAGE = 'moby/buildkit:buildx-stable-1'
+
+/**
+ * `docker buildx create` for the docker-container builder the action makes itself. It runs the
+ * `buildkit-image` (a mirror on air-gapped runners) on the host network, as the docker driver's
+ * BuildKit inside dockerd does, so registries on the runner's loopback stay reachable.
+ */
+export function containerBuilderArgv(name: string, buildkitImage: string): string[] {
+  return ['buildx', 'create', '--name', name, '--driver', 'docker-container', '--driver-opt', `image=${buildkitImage},network=host`, '--bootstrap']
+}
+
+export async function createBuilder(name: string, buildkitImage: string, env: Record<string, string>): Promise<void> {
+  await run('docker', containerBuilderArgv(name, buildkitImage), { env })
+  core.info(`Created builder ${name} (docker-container driver, image ${buildkitImage}); the post step removes it`)
 }
 
 export async function removeBuilder(name: string, env: Record<string, string>): Promise<void> {

@@ -17,6 +17,7 @@ import type { TemplateName } from './templates.js'
 import { isTemplate, templatePath } from './templates.js'
 import { parseMergeDigests } from './merge.js'
 import type { RemoteBuilder } from './builder.js'
+import { DEFAULT_BUILDKIT_IMAGE } from './builder.js'
 
 /** A certificate or key given as a file in the workspace or as PEM content. */
 export type Pem = { kind: 'file'; path: string } | { kind: 'pem'; content: string }
@@ -28,6 +29,8 @@ export interface Inputs {
   /** One platform pushed by digest, for a later merge. */
   pushByDigest: boolean
   builderEndpoint?: Omit<RemoteBuilder, 'tls'> & { tls: { ca?: Pem; cert?: Pem; key?: Pem } }
+  /** The BuildKit image of a docker-container builder the action creates. */
+  buildkitImage: string
   workspace: string
   context: string
   dockerfile: string
@@ -70,6 +73,9 @@ export interface Inputs {
 export type InputReader = (name: string) => string
 
 /** Inputs whose values are secrets: masked before anything else happens. */
+/** An image reference as docker takes it; no comma, since it goes into a buildx --driver-opt list. */
+const IMAGE_REF = /^[a-z0-9][a-z0-9._-]*(?::[0-9]+)?(?:\/[a-z0-9._-]+)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/
+
 export const SECRET_INPUTS = ['registry-password', 'cosign-key', 'cosign-password', 'builder-tls-key'] as const
 
 export function readInputs(ctx: GitHubContext, now = new Date()): Inputs {
@@ -195,12 +201,17 @@ export function parseInputs(read: InputReader, ctx: GitHubContext, now = new Dat
   const cert = pem('builder-tls-cert', read('builder-tls-cert'), workspace)
   const key = pem('builder-tls-key', read('builder-tls-key'), workspace)
   if (!endpoint && (ca || cert || key)) throw new InputError('builder-endpoint', 'is empty, but builder-tls-* are given: they are for a remote BuildKit at builder-endpoint')
+  const buildkitImage = read('buildkit-image').trim() || DEFAULT_BUILDKIT_IMAGE
+  if (!IMAGE_REF.test(buildkitImage)) {
+    throw new InputError('buildkit-image', `"${buildkitImage}" is not an image reference such as moby/buildkit:buildx-stable-1 or mirror.example.com/moby/buildkit@sha256:…`)
+  }
 
   return {
     image,
     mergeDigests,
     pushByDigest,
     builderEndpoint: endpoint ? { endpoint, tls: { ca, cert, key } } : undefined,
+    buildkitImage,
     workspace,
     context,
     dockerfile,

@@ -4,6 +4,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { build } from './build.js'
 import { chooseBuilder, createBuilder, createRemoteBuilder, probeBuilder } from './builder.js'
+import { probeBuilderEndpoint } from './builder-endpoint.js'
 import type { GitHubContext } from './context.js'
 import { judge, platformFacts } from './image-check.js'
 import type { Inputs, Pem } from './inputs.js'
@@ -153,7 +154,10 @@ async function buildAndPush(inputs: Inputs, ctx: GitHubContext, env: Record<stri
     await installQemu(inputs.qemuImage, plan.install, env)
   })
 
-  const builder = await core.group('Builder', () => prepareBuilder(inputs, ctx, env, workDir, probe))
+  const prepared = await core.group('Builder', () => prepareBuilder(inputs, ctx, env, workDir, probe))
+  const builder = prepared.name
+  core.info(`Building with ${prepared.description}`)
+  report.builder = prepared.description
   const rerunOf = ctx.runAttempt > 1 && inputs.push && !inputs.pushByDigest && inputs.tags[0] ? await previousRelease(`${inputs.image.name}:${inputs.tags[0]}`, env) : undefined
   const platforms = inputs.platforms.map((p) => p.id)
   const what = inputs.pushByDigest ? `Build and push ${platforms.join(', ')} by digest` : inputs.push ? `Build and push ${platforms.join(', ')}` : `Build ${platforms.join(', ')} (push: false)`
@@ -202,14 +206,23 @@ async function buildAndPush(inputs: Inputs, ctx: GitHubContext, env: Record<stri
   return { digest: meta.digest, platforms: digests, configs }
 }
 
-async function prepareBuilder(inputs: Inputs, ctx: GitHubContext, env: Record<string, string>, workDir: string, probe: Probe | undefined): Promise<string | undefined> {
+/** The builder to use (undefined: the current one), and the words that tell the user which it is. */
+interface PreparedBuilder {
+  name?: string
+  description: string
+}
+
+async function prepareBuilder(inputs: Inputs, ctx: GitHubContext, env: Record<string, string>, workDir: string, probe: Probe | undefined): Promise<PreparedBuilder> {
   const name = `build-distroless-image-${ctx.runId || process.pid}-${Date.now().toString(36)}`
   if (inputs.builderEndpoint) {
     const { endpoint, tls } = inputs.builderEndpoint
     state.save({ builder: name })
     const file = (p: Pem | undefined, base: string) => (p === undefined ? undefined : p.kind === 'file' ? p.path : writePrivate(path.join(workDir, base), p.content))
-    await createRemoteBuilder(name, { endpoint, tls: { ca: file(tls.ca, 'builder-ca.pem'), cert: file(tls.cert, 'builder-cert.pem'), key: file(tls.key, 'builder-key.pem') } }, env)
-    return name
+    const files = { ca: file(tls.ca, 'builder-ca.pem'), cert: file(tls.cert, 'builder-cert.pem'), key: file(tls.key, 'builder-key.pem') }
+    await probeBuilderEndpoint(endpoint, files)
+    await createRemoteBuilder(name, { endpoint, tls: files }, env)
+    const driver = endpoint.startsWith('kubernetes') ? 'kubernetes' : 'remote'
+    return { name, description: `builder ${name} (driver ${driver}${driver === 'remote' ? `, ${endpoint}` : ''})` }
   }
   const { current, containerdStore } = await (probe ?? probeBuilder(env, inputs.platforms.length > 1))
   const choice = chooseBuilder(current, {
@@ -219,10 +232,10 @@ async function prepareBuilder(inputs: Inputs, ctx: GitHubContext, env: Record<st
     pushByDigest: inputs.pushByDigest
   })
   core.info(choice.reason)
-  if (!choice.create) return undefined
+  if (!choice.create) return { description: `builder ${current.name} (driver ${current.driver})` }
   state.save({ builder: name })
-  await createBuilder(name, env)
-  return name
+  await createBuilder(name, inputs.buildkitImage, env)
+  return { name, description: `builder ${name} (driver docker-container, ${inputs.buildkitImage})` }
 }
 
 function writePrivate(file: string, content: string): string {

@@ -14,7 +14,11 @@ export const e2e = {
   mirrorLog: process.env.BDI_MIRROR_LOG ?? '',
   cosign3: process.env.BDI_COSIGN3_VERSION ?? '',
   cosign2: process.env.BDI_COSIGN2_VERSION ?? '',
-  syft: process.env.BDI_SYFT_VERSION ?? ''
+  syft: process.env.BDI_SYFT_VERSION ?? '',
+  /** BuildKit built from Debian's sources (scripts/e2e/buildkit.sh): an image, and a host daemon. */
+  buildkitImage: process.env.BDI_BUILDKIT_IMAGE ?? '',
+  buildkitTcp: process.env.BDI_BUILDKIT_TCP ?? '',
+  buildkitTls: process.env.BDI_BUILDKIT_TLS_DIR ?? ''
 }
 
 /**

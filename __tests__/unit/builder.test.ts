@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { chooseBuilder, parseBuilderInspect } from '../../src/builder.js'
+import { chooseBuilder, containerBuilderArgv, parseBuilderInspect } from '../../src/builder.js'
 
 test('parses `docker buildx inspect` (real buildx 0.29 output)', () => {
   const info = parseBuilderInspect(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/buildx-inspect-docker-driver.txt'), 'utf8'))
@@ -27,4 +27,11 @@ describe('chooseBuilder', () => {
     expect(choice.create).toBe(create)
     expect(choice.reason).not.toBe('')
   })
+})
+
+test.each([
+  ['moby/buildkit:buildx-stable-1', ['buildx', 'create', '--name', 'b1', '--driver', 'docker-container', '--driver-opt', 'image=moby/buildkit:buildx-stable-1,network=host', '--bootstrap']],
+  ['mirror.example.com/moby/buildkit:v0.25.2', ['buildx', 'create', '--name', 'b1', '--driver', 'docker-container', '--driver-opt', 'image=mirror.example.com/moby/buildkit:v0.25.2,network=host', '--bootstrap']]
+])('the docker-container builder the action creates runs %s on the host network', (image, argv) => {
+  expect(containerBuilderArgv('b1', image)).toEqual(argv)
 })

@@ -39,6 +39,14 @@ const reader = (values: Record<string, string>) => (name: string) => values[name
 const NOW = new Date('2026-11-23T00:00:00Z')
 
 describe('parseInputs: good inputs', () => {
+  test.each([
+    ['', 'moby/buildkit:buildx-stable-1'],
+    ['mirror.example.com:5000/moby/buildkit:v0.25.2', 'mirror.example.com:5000/moby/buildkit:v0.25.2'],
+    [`registry.bdi.test:5443/e2e/buildkit@sha256:${'a'.repeat(64)}`, `registry.bdi.test:5443/e2e/buildkit@sha256:${'a'.repeat(64)}`]
+  ])('buildkit-image %j -> %s', (value, expected) => {
+    expect(parseInputs(reader({ image: 'op', 'buildkit-image': value }), ctx(), NOW).buildkitImage).toBe(expected)
+  })
+
   test('the quick-start step', () => {
     const i = parseInputs(reader({ image: 'ghcr.io/vmafx/vmafx-operator', dockerfile: 'docker/Dockerfile.operator', platforms: 'linux/amd64,linux/arm64' }), ctx(), NOW)
     expect(i.image.name).toBe('ghcr.io/vmafx/vmafx-operator')
@@ -124,7 +132,9 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['keyless without id-token', { image: 'op' }, { idTokenAvailable: false }, /^Input `sign`: keyless signing needs an OIDC token.*id-token: write/],
     ['public key given as cosign-key', { image: 'op', 'cosign-key': '-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----' }, {}, /^Input `cosign-key`: is a public key/],
     ['unknown key scheme', { image: 'op', 'cosign-key': 'vault://x' }, {}, /^Input `cosign-key`: unknown key reference scheme/],
-    ['missing key file', { image: 'op', 'cosign-key': 'nope.key' }, {}, /^Input `cosign-key`: is neither PEM content/]
+    ['missing key file', { image: 'op', 'cosign-key': 'nope.key' }, {}, /^Input `cosign-key`: is neither PEM content/],
+    ['buildkit-image smuggling a driver-opt', { image: 'op', 'buildkit-image': 'moby/buildkit:v0.25,network=none' }, {}, /^Input `buildkit-image`: .* is not an image reference/],
+    ['buildkit-image with spaces', { image: 'op', 'buildkit-image': 'moby/buildkit latest' }, {}, /^Input `buildkit-image`: .* is not an image reference/]
   ])('%s', (_name, values, over, message) => {
     expect(() => parseInputs(reader(values), ctx(over), NOW)).toThrow(message)
   })

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end suite needs on a Debian/Ubuntu machine (root or sudo):
 #   - host packages from the machine's own suite (apt-get install): runc, QEMU user emulation,
-#     the registry, htpasswd, iptables, debootstrap, and a cross C compiler for arm64 (the cc
-#     base's smoke test links a cgo binary with it);
+#     the registry, htpasswd, iptables, debootstrap, tini (docker-init), and a cross C compiler
+#     for arm64 (the cc base's smoke test links a cgo binary with it);
 #   - the engine from Debian sid (docker.io 28.5, buildx 0.29, containerd 2.1) and cosign 3
 #     (sid) and 2 (trixie), downloaded through lib.sh's private apt configuration and unpacked
 #     under $BDI_PREFIX: nothing from sid or trixie is apt-installed, so the host's libc stays.
@@ -18,7 +18,7 @@ export BDI_STEP=install
 # Installed by apt-get on the host; the ones that were missing are recorded so that
 # reset.sh purges exactly those and nothing the machine had before.
 HOST_PKGS=(runc qemu-user-static binfmt-support docker-registry apache2-utils iptables ca-certificates
-  debootstrap openssl curl dpkg-dev gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3)
+  debootstrap openssl curl dpkg-dev gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3 tini)
 HOST_RECORD=/var/lib/bdi-e2e-host-packages
 
 if ! command -v apt-get >/dev/null; then
@@ -64,9 +64,12 @@ else
   done
   ln -s "$PREFIX/sid/usr/bin/cosign" "$PREFIX/bin/cosign"
   ln -s "$PREFIX/trixie/usr/bin/cosign" "$PREFIX/bin/cosign2"
+  # `docker run --init` (the docker-container buildx driver uses it) runs docker-init: tini.
+  ln -s /usr/bin/tini-static "$PREFIX/bin/docker-init"
   # Smoke test before the key is written: each binary runs on this libc.
   for cmd in "bin/dockerd --version" "bin/containerd --version" "bin/docker --version" \
-    "sid/usr/libexec/docker/cli-plugins/docker-buildx version" "bin/cosign version" "bin/cosign2 version"; do
+    "sid/usr/libexec/docker/cli-plugins/docker-buildx version" "bin/cosign version" "bin/cosign2 version" \
+    "bin/docker-init --version"; do
     read -r -a argv <<<"$cmd"
     out=$("$PREFIX/${argv[0]}" "${argv[@]:1}" 2>&1) || die "$PREFIX/$cmd does not run here: $out"
   done

@@ -3,9 +3,10 @@
 # next `npm run demo` or `npm test` builds the whole e2e environment from nothing, as a new
 # user's machine would. It stops what up.sh and mirror.sh started, unmounts and removes their
 # state (engine data, registry, bases, mirror, tool caches, certificates), the unpacked engine,
-# and the host packages install.sh added. It keeps only the .deb download cache
-# ($BDI_DEB_CACHE, files named by package, version and arch, checked against the archive's
-# sha256 on every use) and apt's own package cache.
+# and the host packages install.sh added. It keeps only what is keyed by its exact inputs: the
+# .deb download cache (files named by package, version and arch, checked against the archive's
+# sha256 on every use), BuildKit binaries built from Debian's sources (under a sha256 of their
+# recipe and the exact .debs, stored only after their smoke test passed), and apt's own cache.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export BDI_STEP=reset
@@ -74,4 +75,4 @@ if [ -s "$HOST_RECORD" ]; then
   as_root apt-get autoremove --purge -y -qq >/dev/null || die "apt-get autoremove failed"
   as_root rm -f "$HOST_RECORD"
 fi
-log "done in $(($(date +%s) - start)) s; kept the .deb cache $DEB_CACHE ($(du -sh "$DEB_CACHE" 2>/dev/null | cut -f1 || echo empty))"
+log "done in $(($(date +%s) - start)) s; kept $(du -sh /var/cache/bdi-e2e 2>/dev/null | cut -f1 || echo nothing) of keyed downloads and builds in /var/cache/bdi-e2e"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole e2e environment, in order: install (host packages, engine, cosign), up (engine, QEMU,
-# registry, base images), mirror (tool release tree). Each step stops at its first error.
+# registry, base images), buildkit (BuildKit from Debian's sources: binaries, image, host
+# daemon), mirror (tool release tree). Each step stops at its first error.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bash "$here/install.sh"
 bash "$here/up.sh"
+bash "$here/buildkit.sh"
 bash "$here/mirror.sh"
