@@ -60,33 +60,14 @@ key_of() {
 # A second apt view of sid with its Sources and Contents-all, fetched only for a build.
 bk_apt_config() {
   local d="$STATE/apt-buildkit"
-  mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/sources"
-  : >"$d/status"
-  cat >"$d/sources/sid.sources" <<SRC
-Types: deb deb-src
-URIs: http://deb.debian.org/debian
-Suites: sid
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-Architectures: amd64
-SRC
-  cat >"$d/apt.conf" <<CONF
-Dir::State::Lists "$d/lists";
-Dir::State::status "$d/status";
-Dir::Etc::SourceList "/dev/null";
-Dir::Etc::SourceParts "$d/sources";
-Dir::Etc::Preferences "/dev/null";
-Dir::Etc::PreferencesParts "/dev/null";
-Dir::Cache "$d/cache";
-Acquire::Languages "none";
-APT::Architectures { "amd64"; };
-Acquire::IndexTargets::deb::Contents-all-bdi {
-  MetaKey "\$(COMPONENT)/Contents-all";
+  # shellcheck disable=SC2016 # $(COMPONENT) and $(RELEASE) are apt's own variables
+  apt_config "$d" amd64 "$(debian_source 'deb deb-src' sid amd64)
+" 'Acquire::IndexTargets::deb::Contents-all-bdi {
+  MetaKey "$(COMPONENT)/Contents-all";
   ShortDescription "Contents-all";
-  Description "\$(RELEASE)/\$(COMPONENT) all Contents (deb)";
+  Description "$(RELEASE)/$(COMPONENT) all Contents (deb)";
   KeepCompressed "true";
-};
-CONF
+};'
   printf '%s\n' "$d"
 }
 

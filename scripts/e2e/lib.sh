@@ -47,35 +47,36 @@ sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 # 4-platform scaling runs.
 E2E_ARCHES=$(echo "amd64 arm64 ${BDI_EXTRA_ARCHES:-}" | tr -s ' ' '\n' | awk 'NF && !seen[$0]++' | xargs)
 
-e2e_apt_config() {
-  local arch
-  mkdir -p "$E2E_APT/lists/partial" "$E2E_APT/cache/archives/partial" "$E2E_APT/sources"
-  : >"$E2E_APT/status"
-  # trixie for the base images' packages of every arch; sid (amd64) for the engine and cosign 3.
-  cat >"$E2E_APT/sources/bdi-e2e.sources" <<SRC
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: trixie
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-Architectures: $E2E_ARCHES
+# debian_source TYPES SUITE ARCHES: one deb822 stanza of Debian's archive (no trailing blank line).
+debian_source() {
+  printf 'Types: %s\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: main\n' "$1" "$2"
+  printf 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\nArchitectures: %s\n' "$3"
+}
 
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: sid
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-Architectures: amd64
-SRC
+# apt_config DIR ARCHES SOURCES [EXTRA]: an apt configuration of its own in DIR (lists, cache,
+# an empty dpkg status), reading only SOURCES; EXTRA is appended to its apt.conf.
+apt_config() {
+  local d=$1 arches=$2 arch
+  mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/sources"
+  : >"$d/status"
+  printf '%s' "$3" >"$d/sources/bdi-e2e.sources"
   {
-    printf 'Dir::State::Lists "%s/lists";\n' "$E2E_APT"
-    printf 'Dir::State::status "%s/status";\n' "$E2E_APT"
-    printf 'Dir::Etc::SourceList "/dev/null";\nDir::Etc::SourceParts "%s/sources";\n' "$E2E_APT"
+    printf 'Dir::State::Lists "%s/lists";\nDir::State::status "%s/status";\n' "$d" "$d"
+    printf 'Dir::Etc::SourceList "/dev/null";\nDir::Etc::SourceParts "%s/sources";\n' "$d"
     printf 'Dir::Etc::Preferences "/dev/null";\nDir::Etc::PreferencesParts "/dev/null";\n'
-    printf 'Dir::Cache "%s/cache";\nAcquire::Languages "none";\nAPT::Architectures {' "$E2E_APT"
-    for arch in $E2E_ARCHES; do printf ' "%s";' "$arch"; done
-    printf ' };\n'
-  } >"$E2E_APT/apt.conf"
+    printf 'Dir::Cache "%s/cache";\nAcquire::Languages "none";\nAPT::Architectures {' "$d"
+    for arch in $arches; do printf ' "%s";' "$arch"; done
+    printf ' };\n%s\n' "${4:-}"
+  } >"$d/apt.conf"
+}
+
+# trixie for the base images' packages of every arch; sid (amd64) for the engine and cosign 3.
+e2e_apt_config() {
+  # deb822 stanzas are separated by a blank line.
+  apt_config "$E2E_APT" "$E2E_ARCHES" "$(debian_source deb trixie "$E2E_ARCHES")
+
+$(debian_source deb sid amd64)
+"
 }
 
 # The binary cache is named on the command line: the host's apt.conf.d may switch it off, and
