@@ -40,8 +40,11 @@ mkdir -p "$BUILDKIT_CACHE"
 work=$(mktemp -d)
 cleanup() {
   local rc=$?
-  [ -z "${smoke_pid:-}" ] || kill "$smoke_pid" 2>/dev/null || true
-  wait 2>/dev/null || true
+  # Only the smoke daemon: a bare `wait` would wait for the host daemon this script leaves running.
+  if [ -n "${smoke_pid:-}" ]; then
+    kill "$smoke_pid" 2>/dev/null || true
+    wait "$smoke_pid" 2>/dev/null || true
+  fi
   grep -q " $work/" /proc/mounts && awk -v w="$work/" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount -l
   rm -rf "$work"
   exit "$rc"
@@ -228,7 +231,7 @@ else
     docker image rm -f "$image" >/dev/null
     die "smoke test: a RUN step pushed by digest through $image failed: $(tail -20 <<<"$out")"
   fi
-  docker buildx rm "$smoke_builder" >/dev/null
+  docker buildx rm "$smoke_builder" >/dev/null 2>&1
   retry 3 docker push -q "$image" >/dev/null || die "docker push $image failed"
   docker image rm -f "$image" >/dev/null
   log "$image: smoke-tested (docker-container builder, RUN, push by digest) and pushed"
@@ -260,8 +263,9 @@ else
   nohup "${ROOT[@]}" "$PREFIX/buildkit/buildkitd" --root "$STATE/buildkit" --addr "unix://$sock" \
     --addr "tcp://127.0.0.1:$TCP_PORT" --tlscacert "$tls/ca.crt" --tlscert "$tls/server.crt" --tlskey "$tls/server.key" \
     --oci-worker-binary "$(command -v runc)" --oci-worker-snapshotter overlayfs --containerd-worker=false \
-    >"$STATE/buildkitd.log" 2>&1 &
+    >"$STATE/buildkitd.log" 2>&1 </dev/null &
   echo $! >"$STATE/run/buildkitd.pid"
+  disown
   up=""
   for _ in $(seq 100); do
     "$PREFIX/buildkit/buildctl" --addr "tcp://127.0.0.1:$TCP_PORT" --tlscacert "$tls/ca.crt" --tlscert "$tls/client.crt" \
