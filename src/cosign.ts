@@ -1,5 +1,7 @@
 /** cosign's command lines, for 2.x and 3.x, signing and attesting by digest only. */
 
+import type { SigstoreTrust } from './sigstore-trust.js'
+
 export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com'
 
 export interface CosignOptions {
@@ -7,6 +9,8 @@ export interface CosignOptions {
   /** Private key path or KMS reference; absent for keyless. */
   key?: string
   transparencyLog: boolean
+  /** A private Sigstore instance (sigstore-trusted-root / sigstore-signing-config). */
+  trust?: Pick<SigstoreTrust, 'trustedRoot' | 'signingConfig' | 'trustedRootInput' | 'fulcioUrl' | 'rekorUrl'>
 }
 
 export type Identity = { kind: 'key'; publicKey: string } | { kind: 'keyless'; certificateIdentity: string; issuer: string }
@@ -27,6 +31,11 @@ function signingFlags(o: CosignOptions): string[] {
     if (o.major >= 3) flags.push('--use-signing-config=false')
     flags.push('--tlog-upload=false')
   }
+  if (o.trust) {
+    // cosign 3 reads both files; cosign 2 has URL flags (and env for the keys, see sigstore-trust).
+    if (o.major >= 3) flags.push('--signing-config', o.trust.signingConfig, '--trusted-root', o.trust.trustedRoot)
+    else flags.push('--fulcio-url', o.trust.fulcioUrl, ...(o.trust.rekorUrl ? ['--rekor-url', o.trust.rekorUrl] : []))
+  }
   return flags
 }
 
@@ -42,6 +51,10 @@ export function attestArgv(o: CosignOptions, ref: string, predicate: string): st
 function verifyFlags(o: CosignOptions, id: Identity): string[] {
   const flags = id.kind === 'key' ? ['--key', id.publicKey] : ['--certificate-identity', id.certificateIdentity, '--certificate-oidc-issuer', id.issuer]
   if (!o.transparencyLog) flags.push('--insecure-ignore-tlog=true')
+  if (o.trust) {
+    if (o.major >= 3) flags.push('--trusted-root', o.trust.trustedRoot)
+    else if (o.trust.rekorUrl) flags.push('--rekor-url', o.trust.rekorUrl)
+  }
   return flags
 }
 
@@ -61,7 +74,14 @@ export function publicKeyArgv(key: string, outfile: string): string[] {
 export function consumerVerifyCommand(o: CosignOptions, id: Identity, ref: string, attestation = false): string {
   const who = id.kind === 'key' ? ['--key', 'cosign.pub'] : ['--certificate-identity', id.certificateIdentity, '--certificate-oidc-issuer', id.issuer]
   const tlog = o.transparencyLog ? [] : ['--insecure-ignore-tlog=true']
-  return ['cosign', attestation ? 'verify-attestation' : 'verify', ...(attestation ? ['--type', 'cyclonedx'] : []), ...who, ...tlog, ref].join(' ')
+  // The trusted root as the workflow named it: cosign 3 verifies cosign 2's signatures with it too.
+  const root = o.trust ? ['--trusted-root', o.trust.trustedRootInput] : []
+  return ['cosign', attestation ? 'verify-attestation' : 'verify', ...(attestation ? ['--type', 'cyclonedx'] : []), ...who, ...tlog, ...root, ref].map(shellWord).join(' ')
+}
+
+/** Quotes a word for sh only when it needs it, so the common command reads plainly. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
 }
 
 /** The Fulcio certificate of a GitHub Actions job names the workflow file it ran from. */

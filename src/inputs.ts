@@ -11,6 +11,8 @@ import type { ImageName, SemVer } from './refs.js'
 import { InputError, deriveTags, ociLabels, parseImageName, parseVersion, validateTag } from './refs.js'
 import type { CosignKey } from './cosign-key.js'
 import { parseCosignKey } from './cosign-key.js'
+import type { SigstoreTrust } from './sigstore-trust.js'
+import { readSigstoreTrust } from './sigstore-trust.js'
 import type { PolicyMode } from './policy.js'
 import { parseSize } from './policy.js'
 import type { TemplateName } from './templates.js'
@@ -61,6 +63,8 @@ export interface Inputs {
   cosignKey?: CosignKey
   cosignPassword: string
   transparencyLog: boolean
+  /** A private Sigstore instance to sign with and verify against (absent: the public one). */
+  sigstoreTrust?: SigstoreTrust
   cosignVersion: string
   syftVersion: string
   toolsUrl: string
@@ -187,6 +191,12 @@ export function parseInputs(read: InputReader, ctx: GitHubContext, now = new Dat
     throw new InputError('sign', 'keyless signing needs an OIDC token, and this job has none: add `permissions: { id-token: write }` to the job (or give `cosign-key`, or set `sign: false`)')
   }
 
+  const cosignVersion = toolVersion('cosign-version', read('cosign-version') || DEFAULT_COSIGN_VERSION)
+  const sigstoreTrust = readSigstoreTrust(read('sigstore-trusted-root'), read('sigstore-signing-config'), workspace, Number(cosignVersion.replace(/^v/, '').split('.')[0]))
+  if (sigstoreTrust && !transparencyLog) {
+    throw new InputError('sigstore-trusted-root', 'and sigstore-signing-config name a Sigstore instance, but transparency-log: false signs with the key alone and uses none: remove them, or turn the log on')
+  }
+
   const policy = read('policy').trim() || 'enforce'
   if (policy !== 'enforce' && policy !== 'warn' && policy !== 'off') throw new InputError('policy', `"${policy}" is not one of enforce, warn, off`)
   const maxRaw = read('max-image-size').trim()
@@ -239,7 +249,8 @@ export function parseInputs(read: InputReader, ctx: GitHubContext, now = new Dat
     cosignKey,
     cosignPassword: read('cosign-password'),
     transparencyLog,
-    cosignVersion: toolVersion('cosign-version', read('cosign-version') || DEFAULT_COSIGN_VERSION),
+    cosignVersion,
+    sigstoreTrust,
     syftVersion: toolVersion('syft-version', read('syft-version') || DEFAULT_SYFT_VERSION),
     toolsUrl: toolsUrl(read('tools-url') || 'https://github.com'),
     policy,

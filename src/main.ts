@@ -102,6 +102,7 @@ async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Prom
         cosignKey: inputs.cosignKey,
         cosignPassword: inputs.cosignPassword,
         transparencyLog: inputs.transparencyLog,
+        sigstoreTrust: inputs.sigstoreTrust,
         serverUrl: ctx.serverUrl,
         workflowRef: ctx.workflowRef,
         rerun: ctx.runAttempt > 1

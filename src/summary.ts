@@ -20,6 +20,8 @@ export interface Report {
   digests: DigestReport[]
   notes: string[]
   verifyCommands: string[]
+  /** The keyless certificate identity the digests were signed as. */
+  signer?: string
   /** Which buildx builder and driver built the release. */
   builder?: string
   error?: string
@@ -41,6 +43,7 @@ export async function writeSummary(r: Report): Promise<void> {
   if (r.error) s.addRaw(`<p><strong>❌ Failed:</strong> ${escape(r.error)}</p>`, true)
   if (r.digest) s.addRaw(`<p><strong>Digest:</strong> <code>${r.digest}</code>${r.pushed ? '' : ' (built, not pushed)'}</p>`, true)
   if (r.builder) s.addRaw(`<p><strong>Built with:</strong> ${escape(r.builder)}</p>`, true)
+  if (r.signer && r.signer !== 'key') s.addRaw(`<p><strong>Signed as:</strong> ${escape(r.signer)}</p>`, true)
   if (r.tags.length) s.addRaw(`<p><strong>Tags:</strong> ${r.tags.map((t) => `<code>${escape(t)}</code>`).join(' ')}</p>`, true)
   if (r.digests.length) {
     s.addTable([

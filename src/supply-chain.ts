@@ -9,6 +9,8 @@ import type { CosignKey } from './cosign-key.js'
 import { run } from './exec.js'
 import { githubKeylessIdentity } from './identity.js'
 import { withRetry } from './retry.js'
+import type { SigstoreTrust } from './sigstore-trust.js'
+import { cosign2TrustEnv } from './sigstore-trust.js'
 import type { SbomResult } from './sbom.js'
 import { generateSbom, sbomFileName, syftArgv } from './sbom.js'
 import type { DigestReport, Report } from './summary.js'
@@ -32,6 +34,7 @@ export interface SupplyChainSpec {
   cosignKey?: CosignKey
   cosignPassword: string
   transparencyLog: boolean
+  sigstoreTrust?: SigstoreTrust
   serverUrl: string
   workflowRef: string
   /** A re-run checks what is already signed and attested instead of adding it again. */
@@ -58,9 +61,13 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
   // cosign run that decrypts the key) go on while the digests are signed.
   const sbomsReady = spec.sbom && syft ? scanAll(syft, spec, env, workDir) : Promise.resolve([])
   sbomsReady.catch(() => undefined) // awaited below; a failure surfaces there
-  const cosignEnv = { ...env, ...(spec.cosignPassword ? { COSIGN_PASSWORD: spec.cosignPassword } : {}) }
+  const cosignEnv = {
+    ...env,
+    ...(spec.cosignPassword ? { COSIGN_PASSWORD: spec.cosignPassword } : {}),
+    ...(spec.sign && spec.sigstoreTrust && spec.cosignMajor < 3 ? cosign2TrustEnv(spec.sigstoreTrust, workDir) : {})
+  }
   const key = spec.sign && spec.cosignKey ? keyReference(spec.cosignKey, workDir) : undefined
-  const options: CosignOptions = { major: spec.cosignMajor, key, transparencyLog: spec.transparencyLog }
+  const options: CosignOptions = { major: spec.cosignMajor, key, transparencyLog: spec.transparencyLog, trust: spec.sigstoreTrust }
   const identityReady = spec.sign && cosign ? identityFor(cosign, spec, key, workDir, cosignEnv) : Promise.resolve(undefined)
   identityReady.catch(() => undefined)
   const ref = (digest: string) => `${spec.name}@${digest}`
@@ -70,6 +77,12 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
 
   if (spec.sign) {
     await core.group('Sign (cosign)', async () => {
+      if (!key) {
+        // Keyless: the token says who signs; show it before anything is signed as them.
+        const id = need(await identityReady)
+        report.signer = signerLine(id, spec)
+        core.info(`Signing keylessly as ${report.signer}${spec.sigstoreTrust ? ` through the Sigstore instance of ${spec.sigstoreTrust.trustedRootInput}` : ''}`)
+      }
       // A re-run checks first, so the public key is needed before signing only then.
       const allSigned = async () => {
         const id = need(await identityReady)
@@ -111,7 +124,8 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
   const signatureChecks = spec.verify ? Promise.allSettled(spec.subjects.map((s) => checked(cosign, verifyArgv(options, identity, ref(s.digest)), cosignEnv, `signature of ${s.subject} ${s.digest}`))) : undefined
 
   if (sboms.length) {
-    if (spec.transparencyLog) {
+    // The request limit is the public instance's; a private one sets its own.
+    if (spec.transparencyLog && !spec.sigstoreTrust) {
       for (const s of sboms) {
         if (rekorRequestEstimate(s.bytes) > REKOR_MAX_REQUEST_BYTES) {
           throw new Error(`The SBOM of ${s.platform} is ${s.bytes} bytes; attested with the transparency log on, its Rekor entry would exceed the ${REKOR_MAX_REQUEST_BYTES}-byte request limit of Rekor's public instance. Slim the image, or attest without the public log (cosign-key with transparency-log: false).`)
@@ -173,6 +187,14 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
     )
   })
   return result
+}
+
+/** The certificate identity, and why it is not the caller's workflow when a reusable one ran. */
+function signerLine(id: Identity, spec: SupplyChainSpec): string {
+  if (id.kind === 'key') return 'key'
+  const caller = `${spec.serverUrl}/${spec.workflowRef}`
+  const reusable = spec.workflowRef && id.certificateIdentity !== caller ? ` (the reusable workflow this job ran, called from ${caller})` : ''
+  return `${id.certificateIdentity}, issuer ${id.issuer}${reusable}`
 }
 
 function need<T>(value: T | undefined): T {

@@ -147,3 +147,53 @@ export function secretLeaks(text: string, secrets: string[]): string[] {
   const visible = text.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')
   return secrets.filter((s) => s && visible.includes(s))
 }
+
+/** The local Sigstore stand-in (scripts/e2e/sigstore-standin.mjs), over HTTPS with the e2e CA. */
+export const sigstore = {
+  url: process.env.BDI_SIGSTORE_URL ?? '',
+  trustedRoot: process.env.BDI_SIGSTORE_TRUSTED_ROOT ?? '',
+  signingConfig: process.env.BDI_SIGSTORE_SIGNING_CONFIG ?? '',
+  requestLog: process.env.BDI_SIGSTORE_REQUEST_LOG ?? ''
+}
+
+function standin(method: 'GET' | 'POST', pathAndQuery: string, body?: unknown): unknown {
+  const args = ['-fsS', '--cacert', process.env.BDI_REGISTRY_CA ?? '', '-X', method, `${sigstore.url}${pathAndQuery}`]
+  if (body !== undefined) args.push('-H', 'content-type: application/json', '-d', JSON.stringify(body))
+  return JSON.parse(execFileSync('curl', args, { encoding: 'utf8' })) as unknown
+}
+
+/** GitHub Actions' OIDC claims for a job of REPO at REF; `jobWorkflow` differs for a reusable workflow. */
+export function githubClaims(repo: string, ref: string, jobWorkflow = `${repo}/.github/workflows/release.yml@${ref}`): Record<string, string> {
+  return {
+    sub: `repo:${repo}:ref:${ref}`,
+    repository: repo,
+    repository_owner: repo.split('/')[0] ?? '',
+    ref,
+    sha: 'c0ffee0000000000000000000000000000000000',
+    event_name: 'push',
+    workflow: 'release',
+    workflow_ref: `${repo}/.github/workflows/release.yml@${ref}`,
+    job_workflow_ref: jobWorkflow,
+    runner_environment: 'github-hosted',
+    run_id: '4242',
+    run_attempt: '1'
+  }
+}
+
+/**
+ * One job's `id-token: write`: the runner env that lets the action (and cosign) ask the stand-in
+ * for an ID token, the way ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN work in a job, and the tokens it
+ * was handed. The runner trusts its token service; here that is the e2e CA.
+ */
+export function idTokenJob(claims: Record<string, string>): { env: Record<string, string>; tokens: () => string[] } {
+  const job = standin('POST', '/_standin/jobs', { claims }) as { url: string; token: string }
+  const id = new URL(job.url).searchParams.get('job') ?? ''
+  return {
+    env: { ACTIONS_ID_TOKEN_REQUEST_URL: job.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: job.token, NODE_EXTRA_CA_CERTS: process.env.BDI_REGISTRY_CA ?? '' },
+    tokens: () => [...(standin('GET', `/_standin/tokens?job=${id}`) as string[]), job.token]
+  }
+}
+
+export function sigstoreStats(): { tokens: number; certificates: number; rekorEntries: number; rejected: string[] } {
+  return standin('GET', '/_standin/stats') as { tokens: number; certificates: number; rekorEntries: number; rejected: string[] }
+}

@@ -165,3 +165,14 @@ recipe_key() {
     for f in "$@"; do printf '%s\n' "$f"; done
   } | sha256sum | cut -c1-16
 }
+
+wait_for() { # wait_for PID SECONDS CMD...: until CMD succeeds; fails early when PID has died
+  local pid=$1 t=$2 i
+  shift 2
+  for ((i = 0; i < t * 5; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || { log "process $pid exited"; return 1; }
+    sleep 0.2
+  done
+  "$@"
+}

@@ -19,17 +19,6 @@ mkdir -p "$STATE" "$RUN"
 export PATH="$PREFIX/bin:$PREFIX/sid/usr/bin:$PREFIX/sid/usr/sbin:$PATH"
 CONTAINERD_SOCK=/run/bdi-e2e/containerd/containerd.sock
 
-wait_for() { # wait_for PID SECONDS CMD...: until CMD succeeds; fails early when PID has died
-  local pid=$1 t=$2 i
-  shift 2
-  for ((i = 0; i < t * 5; i++)); do
-    "$@" >/dev/null 2>&1 && return 0
-    kill -0 "$pid" 2>/dev/null || { log "process $pid exited"; return 1; }
-    sleep 0.2
-  done
-  "$@"
-}
-
 # --- Docker engine -------------------------------------------------------------------------
 if docker info >/dev/null 2>&1; then
   log "docker engine already running: $(docker info -f '{{.ServerVersion}} store={{.Driver}}')"

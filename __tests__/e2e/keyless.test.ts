@@ -1,0 +1,226 @@
+/**
+ * Keyless signing, end to end, against the local Sigstore STAND-IN (scripts/e2e/sigstore-standin.mjs:
+ * GitHub's token service, Fulcio and Rekor on loopback; the public ones cannot be reached here).
+ * The action finds the stand-in only through its `sigstore-trusted-root` / `sigstore-signing-config`
+ * inputs and the job's ACTIONS_ID_TOKEN_REQUEST_URL: the same way it finds a private instance.
+ */
+import { execFileSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { beforeAll, describe, expect, test } from 'vitest'
+import type { ActionRun } from '../../scripts/e2e/harness.js'
+import { runAction } from '../../scripts/e2e/harness.js'
+import { cosign, docker, e2e, githubClaims, goProgram, idTokenJob, localBases, multiStageDockerfile, requireEnvironment, secretLeaks, sigstore, sigstoreStats, testerDockerConfig, uniqueImage, workspace } from './env.js'
+
+const run = requireEnvironment()
+const ISSUER = 'https://token.actions.githubusercontent.com'
+const REPO = 'vmafx/demo-operator'
+
+/** A workspace with the program, and the instance's trust files where a repository would keep them. */
+function keylessWorkspace(dockerfile = multiStageDockerfile()): string {
+  return workspace({
+    ...goProgram,
+    Dockerfile: dockerfile,
+    '.sigstore/trusted_root.json': fs.readFileSync(sigstore.trustedRoot, 'utf8'),
+    '.sigstore/signing_config.json': fs.readFileSync(sigstore.signingConfig, 'utf8')
+  })
+}
+
+function inputs(image: string, over: Record<string, string> = {}): Record<string, string> {
+  return {
+    image,
+    ...localBases,
+    'registry-username': e2e.user,
+    'registry-password': e2e.password,
+    'sigstore-trusted-root': '.sigstore/trusted_root.json',
+    'sigstore-signing-config': '.sigstore/signing_config.json',
+    'tools-url': `${e2e.mirror}/good`,
+    'cosign-version': e2e.cosign3,
+    'syft-version': e2e.syft,
+    'sbom-artifact': 'false',
+    ...over
+  }
+}
+
+const identityFlags = (identity: string, issuer = ISSUER) => ['--certificate-identity', identity, '--certificate-oidc-issuer', issuer]
+const verify3 = (ref: string, identity: string, issuer = ISSUER, attestation = false) =>
+  cosign('cosign', [attestation ? 'verify-attestation' : 'verify', ...(attestation ? ['--type', 'cyclonedx'] : []), '--trusted-root', sigstore.trustedRoot, ...identityFlags(identity, issuer), ref])
+
+/** The summary's verify commands, run verbatim in the workspace as a consumer would paste them. */
+function runSummaryCommands(summary: string, ws: string): Array<{ command: string; code: number; out: string }> {
+  const block = /<pre lang="sh"><code>([\s\S]*?)<\/code><\/pre>/.exec(summary)?.[1] ?? ''
+  const cosignDir = path.dirname(execFileSync('sh', ['-c', 'command -v cosign'], { encoding: 'utf8' }).trim())
+  return block
+    .split('\n')
+    .filter(Boolean)
+    .map((command) => {
+      try {
+        const out = execFileSync('bash', ['-c', command], { cwd: ws, env: { PATH: `${cosignDir}:/usr/bin:/bin`, HOME: process.env.HOME ?? '/root', DOCKER_CONFIG: testerDockerConfig }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+        return { command, code: 0, out }
+      } catch (err) {
+        const e = err as { status?: number; stdout?: string; stderr?: string }
+        return { command, code: e.status ?? 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }
+      }
+    })
+}
+
+/** Every file under DIR, read as text, for looking for a secret. */
+function filesUnder(dir: string): string {
+  if (!fs.existsSync(dir)) return ''
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => fs.readFileSync(path.join(d.parentPath, d.name), 'latin1'))
+    .join('\n')
+}
+
+describe.runIf(run)('keyless release with cosign 3 through the trust-root inputs (issue 18)', () => {
+  const ref = 'refs/tags/v1.4.0'
+  const identity = `https://github.com/${REPO}/.github/workflows/release.yml@${ref}`
+  let r: ActionRun
+  let image: string
+  let ws: string
+  let job: ReturnType<typeof idTokenJob>
+  let before: ReturnType<typeof sigstoreStats>
+
+  beforeAll(async () => {
+    image = uniqueImage('keyless')
+    ws = keylessWorkspace()
+    job = idTokenJob(githubClaims(REPO, ref))
+    before = sigstoreStats()
+    r = await runAction(inputs(image, { version: 'v1.4.0' }), { workspace: ws, github: { repository: REPO, ref }, env: job.env })
+    if (r.exitCode !== 0) console.log(r.log)
+  })
+
+  test('signs every digest, attests each platform SBOM and verifies, with no cosign-key', () => {
+    expect(r.exitCode).toBe(0)
+    expect(r.outputs.signed).toBe('true')
+    const digests = r.summary.match(/sha256:[a-f0-9]{64}/g) ?? []
+    expect(new Set(digests).size).toBe(3) // the index and two platforms
+    expect(r.log).toContain(`Signing keylessly as ${identity}, issuer ${ISSUER} through the Sigstore instance of .sigstore/trusted_root.json`)
+    expect(r.log).toMatch(/\[command\]\S*cosign sign --yes --signing-config \S+\/\.sigstore\/signing_config\.json --trusted-root \S+\/\.sigstore\/trusted_root\.json --recursive /)
+    expect(r.summary).toContain(`<strong>Signed as:</strong> ${identity}, issuer ${ISSUER}</p>`)
+    // The stand-in issued the certificates and logged the entries: nothing went to the public instance.
+    const after = sigstoreStats()
+    expect(after.certificates).toBeGreaterThan(before.certificates)
+    expect(after.rekorEntries - before.rekorEntries).toBeGreaterThanOrEqual(3) // a signature per digest, an attestation per platform
+  })
+
+  test('each digest verifies for the workflow identity and issuer; each platform carries its own SBOM', () => {
+    const index = `${image}@${r.outputs.digest ?? ''}`
+    expect(verify3(index, identity).code).toBe(0)
+    const manifests = (JSON.parse(docker(['buildx', 'imagetools', 'inspect', '--raw', index]).out) as { manifests: Array<{ digest: string; platform?: { architecture: string } }> }).manifests.filter((m) => m.platform?.architecture !== 'unknown')
+    expect(manifests).toHaveLength(2)
+    for (const m of manifests) {
+      const v = verify3(`${image}@${m.digest}`, identity, ISSUER, true)
+      expect(v.code, v.out).toBe(0)
+      const statement = JSON.parse(Buffer.from((JSON.parse(v.out.split('\n')[0] ?? '{}') as { payload: string }).payload, 'base64').toString('utf8')) as { predicateType: string; subject: Array<{ digest: { sha256: string } }> }
+      expect(statement.predicateType).toBe('https://cyclonedx.org/bom')
+      expect(`sha256:${statement.subject[0]?.digest.sha256 ?? ''}`).toBe(m.digest)
+    }
+  })
+
+  test('the summary verify commands pass when run verbatim', () => {
+    const results = runSummaryCommands(r.summary, ws)
+    expect(results.length).toBe(6) // verify and verify-attestation for the index and two platforms
+    for (const c of results) {
+      expect(c.command).toContain('--trusted-root .sigstore/trusted_root.json')
+      expect(c.command).toContain(`--certificate-identity ${identity}`)
+      expect(c.code, `${c.command}\n${c.out}`).toBe(0)
+    }
+  })
+
+  test('a wrong identity or issuer fails verification', () => {
+    const index = `${image}@${r.outputs.digest ?? ''}`
+    const otherWorkflow = verify3(index, `https://github.com/${REPO}/.github/workflows/other.yml@${ref}`)
+    expect(otherWorkflow.code).not.toBe(0)
+    expect(otherWorkflow.out).toMatch(/no matching CertificateIdentity found, last error: expected SAN value "https:\/\/github\.com\/vmafx\/demo-operator\/\.github\/workflows\/other\.yml/)
+    const otherIssuer = verify3(index, identity, 'https://accounts.google.com')
+    expect(otherIssuer.code).not.toBe(0)
+    expect(otherIssuer.out).toMatch(/no matching CertificateIdentity found.*expected issuer value "https:\/\/accounts\.google\.com"/)
+  })
+
+  test('the ID token appears nowhere: not in the log, the summary, the outputs, nor RUNNER_TEMP after post', () => {
+    const tokens = job.tokens()
+    expect(tokens.length).toBeGreaterThan(2) // the action's own, and one per cosign run
+    expect(r.log).toContain('::add-mask::') // the token was masked before use
+    expect(secretLeaks(r.log, tokens)).toEqual([])
+    expect(secretLeaks(r.post?.log ?? '', tokens)).toEqual([])
+    expect(secretLeaks(r.summary, tokens)).toEqual([])
+    expect(secretLeaks(JSON.stringify(r.outputs), tokens)).toEqual([])
+    expect(secretLeaks(filesUnder(r.runnerTemp), tokens)).toEqual([])
+    // Nor a token's signature alone (what a partial print would show).
+    expect(secretLeaks(r.log + filesUnder(r.runnerTemp), tokens.filter((t) => t.includes('.')).map((t) => t.split('.')[2] ?? ''))).toEqual([])
+  })
+
+  test('a re-run of the release adds no second signature or attestation', async () => {
+    const mid = sigstoreStats()
+    const again = await runAction(inputs(image, { version: 'v1.4.0' }), { workspace: ws, github: { repository: REPO, ref }, env: { ...job.env, GITHUB_RUN_ATTEMPT: '2' } })
+    expect(again.exitCode, again.log).toBe(0)
+    expect(again.outputs.digest).toBe(r.outputs.digest)
+    expect(again.log).toContain('every digest already carries a valid signature; not signing again')
+    expect(again.log).not.toMatch(/\[command\]\S*cosign (sign|attest) /)
+    const end = sigstoreStats()
+    expect(end.rekorEntries).toBe(mid.rekorEntries)
+    expect(end.certificates).toBe(mid.certificates)
+  })
+})
+
+describe.runIf(run)('keyless with cosign 2, a reusable workflow, and a job without id-token (issue 18)', () => {
+  test('cosign 2 signs and attests through the same inputs (mapped to its env and URL flags); cosign 3 and 2 verify it', async () => {
+    const ref = 'refs/tags/v0.9.1'
+    const identity = `https://github.com/${REPO}/.github/workflows/release.yml@${ref}`
+    const image = uniqueImage('keyless2')
+    const ws = keylessWorkspace()
+    const job = idTokenJob(githubClaims(REPO, ref))
+    const r = await runAction(inputs(image, { version: 'v0.9.1', 'cosign-version': e2e.cosign2 }), { workspace: ws, github: { repository: REPO, ref }, env: job.env })
+    expect(r.exitCode, r.log).toBe(0)
+    expect(r.outputs.signed).toBe('true')
+    expect(r.log).toMatch(/\[command\]\S*cosign sign --yes --fulcio-url https:\/\/127\.0\.0\.1:\d+ --rekor-url https:\/\/127\.0\.0\.1:\d+ --recursive /)
+    const index = `${image}@${r.outputs.digest ?? ''}`
+    expect(verify3(index, identity).code).toBe(0)
+    // cosign 2 on its own, with the PEM files its env names (what the action wrote for it).
+    const pem = (b64: string, label: string) => `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`
+    const root = JSON.parse(fs.readFileSync(sigstore.trustedRoot, 'utf8')) as { tlogs: Array<{ baseUrl: string; publicKey: { rawBytes: string } }>; ctlogs: Array<{ publicKey: { rawBytes: string } }>; certificateAuthorities: Array<{ certChain: { certificates: Array<{ rawBytes: string }> } }> }
+    const dir = fs.mkdtempSync(path.join(ws, '.cosign2-'))
+    const write = (n: string, c: string) => (fs.writeFileSync(path.join(dir, n), c), path.join(dir, n))
+    const env2 = {
+      SIGSTORE_ROOT_FILE: write('fulcio.pem', pem(root.certificateAuthorities[0]?.certChain.certificates[0]?.rawBytes ?? '', 'CERTIFICATE')),
+      SIGSTORE_REKOR_PUBLIC_KEY: write('rekor.pub', pem(root.tlogs[0]?.publicKey.rawBytes ?? '', 'PUBLIC KEY')),
+      SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: write('ctlog.pub', pem(root.ctlogs[0]?.publicKey.rawBytes ?? '', 'PUBLIC KEY'))
+    }
+    const v2 = cosign('cosign2', ['verify-attestation', '--type', 'cyclonedx', '--rekor-url', root.tlogs[0]?.baseUrl ?? '', ...identityFlags(identity), index], env2)
+    expect(v2.code, v2.out).toBe(0)
+    for (const c of runSummaryCommands(r.summary, ws)) expect(c.code, `${c.command}\n${c.out}`).toBe(0)
+    expect(secretLeaks(r.log + r.summary + filesUnder(r.runnerTemp), job.tokens())).toEqual([])
+  })
+
+  test('a reusable workflow: signed as the called workflow (job_workflow_ref), which the summary names', async () => {
+    const ref = 'refs/tags/v2.0.0'
+    const called = 'vmafx/release-workflows/.github/workflows/image.yml@refs/heads/main'
+    const image = uniqueImage('reusable')
+    const ws = keylessWorkspace()
+    const job = idTokenJob(githubClaims(REPO, ref, called))
+    const r = await runAction(inputs(image, { version: 'v2.0.0', platforms: 'linux/amd64' }), { workspace: ws, github: { repository: REPO, ref }, env: job.env })
+    expect(r.exitCode, r.log).toBe(0)
+    const caller = `https://github.com/${REPO}/.github/workflows/release.yml@${ref}`
+    expect(r.summary).toContain(`<strong>Signed as:</strong> https://github.com/${called}, issuer ${ISSUER} (the reusable workflow this job ran, called from ${caller})</p>`)
+    const digest = `${image}@${r.outputs.digest ?? ''}`
+    expect(verify3(digest, `https://github.com/${called}`).code).toBe(0)
+    expect(verify3(digest, caller).code).not.toBe(0)
+    for (const c of runSummaryCommands(r.summary, ws)) expect(c.code, `${c.command}\n${c.out}`).toBe(0)
+  })
+
+  test('no id-token permission: fails before the build, saying to add it or give a key; nothing pushed', async () => {
+    const image = uniqueImage('no-id-token')
+    const before = sigstoreStats()
+    const r = await runAction(inputs(image, { version: 'v1.0.0', platforms: 'linux/amd64' }), { workspace: keylessWorkspace(), github: { repository: REPO, ref: 'refs/tags/v1.0.0' } })
+    expect(r.exitCode).toBe(1)
+    expect(r.log).toContain('::error::')
+    expect(r.log).toContain('`permissions: { id-token: write }`')
+    expect(r.log).toContain('cosign-key')
+    expect(r.log).not.toContain('docker buildx build')
+    expect(docker(['buildx', 'imagetools', 'inspect', `${image}:v1.0.0`], { allowFailure: true }).code).not.toBe(0)
+    expect(sigstoreStats().certificates).toBe(before.certificates)
+  })
+})
