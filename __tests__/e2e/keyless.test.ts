@@ -191,7 +191,9 @@ describe.runIf(run)('keyless with cosign 2, a reusable workflow, and a job witho
     }
     const v2 = cosign('cosign2', ['verify-attestation', '--type', 'cyclonedx', '--rekor-url', root.tlogs[0]?.baseUrl ?? '', ...identityFlags(identity), index], env2)
     expect(v2.code, v2.out).toBe(0)
-    for (const c of runSummaryCommands(r.summary, ws)) expect(c.code, `${c.command}\n${c.out}`).toBe(0)
+    const commands = runSummaryCommands(r.summary, ws)
+    expect(commands.length).toBeGreaterThanOrEqual(2)
+    for (const c of commands) expect(c.code, `${c.command}\n${c.out}`).toBe(0)
     expect(secretLeaks(r.log + r.summary + filesUnder(r.runnerTemp), job.tokens())).toEqual([])
   })
 
@@ -208,7 +210,9 @@ describe.runIf(run)('keyless with cosign 2, a reusable workflow, and a job witho
     const digest = `${image}@${r.outputs.digest ?? ''}`
     expect(verify3(digest, `https://github.com/${called}`).code).toBe(0)
     expect(verify3(digest, caller).code).not.toBe(0)
-    for (const c of runSummaryCommands(r.summary, ws)) expect(c.code, `${c.command}\n${c.out}`).toBe(0)
+    const commands = runSummaryCommands(r.summary, ws)
+    expect(commands.length).toBeGreaterThanOrEqual(2)
+    for (const c of commands) expect(c.code, `${c.command}\n${c.out}`).toBe(0)
   })
 
   test('no id-token permission: fails before the build, saying to add it or give a key; nothing pushed', async () => {

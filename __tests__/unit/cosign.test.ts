@@ -8,6 +8,9 @@ const v3Key: CosignOptions = { major: 3, key: '/t/cosign.key', transparencyLog: 
 const v2Key: CosignOptions = { major: 2, key: '/t/cosign.key', transparencyLog: false }
 const keyless3: CosignOptions = { major: 3, transparencyLog: true }
 const keyless2: CosignOptions = { major: 2, transparencyLog: true }
+const trust = { trustedRoot: '/ws/.sigstore/trusted_root.json', signingConfig: '/ws/.sigstore/signing_config.json', trustedRootInput: '.sigstore/trusted_root.json', fulcioUrl: 'https://fulcio.corp.example', rekorUrl: 'https://rekor.corp.example' }
+const private3: CosignOptions = { ...keyless3, trust }
+const private2: CosignOptions = { ...keyless2, trust }
 const pub: Identity = { kind: 'key', publicKey: '/t/cosign.pub' }
 const gh: Identity = keylessIdentity('https://github.com', 'o/app/.github/workflows/release.yml@refs/tags/v1.4.2')
 
@@ -17,6 +20,8 @@ describe('signArgv', () => {
     ['cosign 2, key, no tlog: --tlog-upload=false alone', v2Key, true, ['sign', '--yes', '--key', '/t/cosign.key', '--tlog-upload=false', '--recursive', REF]],
     ['cosign 3 keyless', keyless3, true, ['sign', '--yes', '--recursive', REF]],
     ['cosign 2 keyless, not recursive', keyless2, false, ['sign', '--yes', REF]],
+    ['cosign 3, private instance: its signing config and trusted root', private3, true, ['sign', '--yes', '--signing-config', '/ws/.sigstore/signing_config.json', '--trusted-root', '/ws/.sigstore/trusted_root.json', '--recursive', REF]],
+    ['cosign 2, private instance: the URL flags (the keys go by env)', private2, false, ['sign', '--yes', '--fulcio-url', 'https://fulcio.corp.example', '--rekor-url', 'https://rekor.corp.example', REF]],
     ['KMS key with the log', { major: 3, key: 'awskms:///alias/release', transparencyLog: true }, false, ['sign', '--yes', '--key', 'awskms:///alias/release', REF]]
   ])('%s', (_name, o, recursive, argv) => {
     expect(signArgv(o, REF, recursive)).toEqual(argv)
@@ -31,7 +36,9 @@ describe('signArgv', () => {
 test.each<[string, CosignOptions, string[]]>([
   ['cosign 3 key no tlog', v3Key, ['attest', '--yes', '--key', '/t/cosign.key', '--use-signing-config=false', '--tlog-upload=false', '--type', 'cyclonedx', '--predicate', '/s.json', REF]],
   ['cosign 2 key no tlog', v2Key, ['attest', '--yes', '--key', '/t/cosign.key', '--tlog-upload=false', '--type', 'cyclonedx', '--predicate', '/s.json', REF]],
-  ['keyless', keyless3, ['attest', '--yes', '--type', 'cyclonedx', '--predicate', '/s.json', REF]]
+  ['keyless', keyless3, ['attest', '--yes', '--type', 'cyclonedx', '--predicate', '/s.json', REF]],
+  ['cosign 3, private instance', private3, ['attest', '--yes', '--signing-config', '/ws/.sigstore/signing_config.json', '--trusted-root', '/ws/.sigstore/trusted_root.json', '--type', 'cyclonedx', '--predicate', '/s.json', REF]],
+  ['cosign 2, private instance', private2, ['attest', '--yes', '--fulcio-url', 'https://fulcio.corp.example', '--rekor-url', 'https://rekor.corp.example', '--type', 'cyclonedx', '--predicate', '/s.json', REF]]
 ])('attestArgv: %s', (_name, o, argv) => {
   expect(attestArgv(o, REF, '/s.json')).toEqual(argv)
 })
@@ -44,6 +51,18 @@ describe('verify', () => {
       keyless3,
       gh,
       ['verify', '--certificate-identity', 'https://github.com/o/app/.github/workflows/release.yml@refs/tags/v1.4.2', '--certificate-oidc-issuer', 'https://token.actions.githubusercontent.com', '--output', 'json', REF]
+    ],
+    [
+      'cosign 3, private instance: --trusted-root',
+      private3,
+      gh,
+      ['verify', '--certificate-identity', 'https://github.com/o/app/.github/workflows/release.yml@refs/tags/v1.4.2', '--certificate-oidc-issuer', 'https://token.actions.githubusercontent.com', '--trusted-root', '/ws/.sigstore/trusted_root.json', '--output', 'json', REF]
+    ],
+    [
+      'cosign 2, private instance: --rekor-url (the trust root goes by env)',
+      private2,
+      gh,
+      ['verify', '--certificate-identity', 'https://github.com/o/app/.github/workflows/release.yml@refs/tags/v1.4.2', '--certificate-oidc-issuer', 'https://token.actions.githubusercontent.com', '--rekor-url', 'https://rekor.corp.example', '--output', 'json', REF]
     ]
   ])('verifyArgv: %s', (_name, o, id, argv) => {
     expect(verifyArgv(o, id, REF)).toEqual(argv)
@@ -56,6 +75,16 @@ describe('verify', () => {
   test('the consumer command in the summary', () => {
     expect(consumerVerifyCommand(keyless3, gh, REF)).toBe(`cosign verify --certificate-identity https://github.com/o/app/.github/workflows/release.yml@refs/tags/v1.4.2 --certificate-oidc-issuer https://token.actions.githubusercontent.com ${REF}`)
     expect(consumerVerifyCommand(v3Key, pub, REF, true)).toBe(`cosign verify-attestation --type cyclonedx --key cosign.pub --insecure-ignore-tlog=true ${REF}`)
+  })
+
+  test.each([private3, private2])('the consumer command carries the trusted root as the workflow named it (cosign %#)', (o) => {
+    expect(consumerVerifyCommand(o, gh, REF, true)).toBe(
+      `cosign verify-attestation --type cyclonedx --certificate-identity https://github.com/o/app/.github/workflows/release.yml@refs/tags/v1.4.2 --certificate-oidc-issuer https://token.actions.githubusercontent.com --trusted-root .sigstore/trusted_root.json ${REF}`
+    )
+  })
+
+  test('a path with a space or quote is quoted for sh', () => {
+    expect(consumerVerifyCommand({ ...private3, trust: { ...trust, trustedRootInput: "trust roots/it's.json" } }, gh, REF)).toContain(`--trusted-root 'trust roots/it'\\''s.json' ${REF}`)
   })
 })
 

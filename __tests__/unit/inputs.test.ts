@@ -15,6 +15,7 @@ beforeAll(() => {
   fs.writeFileSync(path.join(ws, 'Dockerfile'), DOCKERFILE)
   fs.mkdirSync(path.join(ws, 'docker'))
   fs.writeFileSync(path.join(ws, 'docker', 'Dockerfile.operator'), 'FROM scratch AS op\n')
+  for (const f of ['trusted_root.json', 'signing_config.json', 'signing_config_rekor_v2.json']) fs.copyFileSync(path.join(import.meta.dirname, '../fixtures/sigstore', f), path.join(ws, f))
   fs.writeFileSync(path.join(ws, 'cosign.key'), '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n')
 })
 
@@ -131,6 +132,14 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['transparency-log false without a key', { image: 'op', 'transparency-log': 'false' }, {}, /^Input `transparency-log`: false is only allowed with `cosign-key`/],
     ['keyless without id-token', { image: 'op' }, { idTokenAvailable: false }, /^Input `sign`: keyless signing needs an OIDC token.*id-token: write/],
     ['public key given as cosign-key', { image: 'op', 'cosign-key': '-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----' }, {}, /^Input `cosign-key`: is a public key/],
+    ['a trusted root without its signing config', { image: 'op', 'sigstore-trusted-root': 'trusted_root.json' }, {}, /^Input `sigstore-signing-config`: is empty, but sigstore-trusted-root is given/],
+    [
+      'a private instance with transparency-log: false',
+      { image: 'op', 'cosign-key': 'cosign.key', 'transparency-log': 'false', 'sigstore-trusted-root': 'trusted_root.json', 'sigstore-signing-config': 'signing_config.json' },
+      {},
+      /^Input `sigstore-trusted-root`: and sigstore-signing-config name a Sigstore instance, but transparency-log: false/
+    ],
+    ['cosign 2 and a Rekor v2-only instance', { image: 'op', 'cosign-version': 'v2.5.0', 'sigstore-trusted-root': 'trusted_root.json', 'sigstore-signing-config': 'signing_config_rekor_v2.json' }, {}, /^Input `sigstore-signing-config`: lists no Rekor v1 log/],
     ['unknown key scheme', { image: 'op', 'cosign-key': 'vault://x' }, {}, /^Input `cosign-key`: unknown key reference scheme/],
     ['missing key file', { image: 'op', 'cosign-key': 'nope.key' }, {}, /^Input `cosign-key`: is neither PEM content/],
     ['buildkit-image smuggling a driver-opt', { image: 'op', 'buildkit-image': 'moby/buildkit:v0.25,network=none' }, {}, /^Input `buildkit-image`: .* is not an image reference/],

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { beforeEach, expect, test, vi } from 'vitest'
+import { beforeEach, describe, expect, test, vi } from 'vitest'
 import type { RunOptions } from '../../src/exec.js'
 
 const calls: Array<{ file: string; args: string[]; env?: Record<string, string> }> = []
@@ -28,6 +28,7 @@ vi.mock('@actions/core', () => ({
 
 const { supplyChain } = await import('../../src/supply-chain.js')
 const { newReport } = await import('../../src/summary.js')
+const { readSigstoreTrust } = await import('../../src/sigstore-trust.js')
 
 const IDX = 'sha256:' + '1'.repeat(64)
 const AMD = 'sha256:' + '2'.repeat(64)
@@ -162,4 +163,36 @@ test('a KMS key is used for verifying as it is, with the transparency log on', a
     `verify --key gcpkms://projects/p/k --output json ${N}@${AMD}`,
     `verify --key gcpkms://projects/p/k --output json ${N}@${ARM}`
   ])
+})
+
+describe('keyless through a private Sigstore instance', () => {
+  const FIX = path.join(import.meta.dirname, '../fixtures/sigstore')
+  const jwt = (claims: Record<string, string>) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
+  const reusable = 'o/shared/.github/workflows/image.yml@refs/heads/main'
+
+  test.each([3, 2])('cosign %i: the instance in every sign and verify, the token identity, the caller named', async (major) => {
+    const core = await import('@actions/core')
+    vi.mocked(core.getIDToken).mockResolvedValue(jwt({ job_workflow_ref: reusable }))
+    const trust = readSigstoreTrust(path.join(FIX, 'trusted_root.json'), path.join(FIX, 'signing_config.json'), '/', major)
+    const report = newReport(N)
+    await supplyChain(spec({ cosignKey: undefined, cosignPassword: '', transparencyLog: true, cosignMajor: major, sigstoreTrust: trust }), tools, { DOCKER_CONFIG: '/cfg' }, workDir, report)
+    const cosign = calls.filter((c) => c.file === '/tc/cosign')
+    const sign = cosign.find((c) => c.args[0] === 'sign')?.args ?? []
+    const verify = cosign.find((c) => c.args[0] === 'verify')?.args ?? []
+    const identity = ['--certificate-identity', `https://github.com/${reusable}`, '--certificate-oidc-issuer', 'https://token.actions.githubusercontent.com']
+    if (major === 3) {
+      expect(sign).toEqual(['sign', '--yes', '--signing-config', path.join(FIX, 'signing_config.json'), '--trusted-root', path.join(FIX, 'trusted_root.json'), '--recursive', `${N}@${IDX}`])
+      expect(verify).toEqual(['verify', ...identity, '--trusted-root', path.join(FIX, 'trusted_root.json'), '--output', 'json', `${N}@${IDX}`])
+      for (const c of cosign) expect(c.env?.SIGSTORE_ROOT_FILE).toBeUndefined()
+    } else {
+      expect(sign).toEqual(['sign', '--yes', '--fulcio-url', 'https://fulcio.corp.example', '--rekor-url', 'https://rekor.corp.example', '--recursive', `${N}@${IDX}`])
+      expect(verify).toEqual(['verify', ...identity, '--rekor-url', 'https://rekor.corp.example', '--output', 'json', `${N}@${IDX}`])
+      for (const c of cosign) {
+        expect(c.env).toMatchObject({ DOCKER_CONFIG: '/cfg', SIGSTORE_ROOT_FILE: path.join(workDir, 'sigstore-fulcio-roots.pem'), SIGSTORE_REKOR_PUBLIC_KEY: path.join(workDir, 'sigstore-rekor.pub'), SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: path.join(workDir, 'sigstore-ctlog.pub') })
+      }
+      expect(fs.readFileSync(path.join(workDir, 'sigstore-fulcio-roots.pem'), 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/)
+    }
+    expect(report.signer).toBe(`https://github.com/${reusable}, issuer https://token.actions.githubusercontent.com (the reusable workflow this job ran, called from https://github.com/o/app/.github/workflows/release.yml@refs/heads/main)`)
+    expect(report.verifyCommands[0]).toBe(`cosign verify ${identity.join(' ')} --trusted-root ${path.join(FIX, 'trusted_root.json')} ${N}@${IDX}`)
+  })
 })

@@ -19,7 +19,9 @@
 // Control (OIDC port only, the suite's side of the runner): POST /_standin/jobs {claims} ->
 // {url, token} sets up one job's ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN; GET /_standin/tokens?job=ID
 // lists the ID tokens that job was handed; GET /_standin/stats counts certificates and entries.
-// It writes trusted_root.json and signing_config.json (the formats cosign 3 takes) to --dir.
+// It writes its Fulcio root, Rekor and CT log keys as PEM and its URLs to --dir; sigstore.sh turns
+// them into trusted_root.json and signing_config.json with cosign's own `trusted-root create` and
+// `signing-config create`.
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as https from 'node:https'
@@ -98,7 +100,6 @@ export async function createStandin({ host = '127.0.0.1', now = () => new Date()
   const ca = await initializeCA(caKeys, ctlog)
   const rekorPub = spkiDER(rekorKeys.publicKey)
   const rekorLogID = sha256(rekorPub)
-  const ctLogID = sha256(spkiDER(ctKeys.publicKey))
   const treeID = crypto.randomInt(2 ** 47)
   const jobs = new Map()
   const log = { leaves: [], entries: [], byUUID: new Map() }
@@ -106,11 +107,11 @@ export async function createStandin({ host = '127.0.0.1', now = () => new Date()
   const urls = {}
 
   // --- OIDC: GitHub Actions' token service ---------------------------------------------------
-  async function mint(claims, audience) {
+  async function mint(claims, audience, issuer = GITHUB_ISSUER) {
     const iat = Math.floor(now().getTime() / 1000)
     return new jose.SignJWT({ ...claims })
       .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
-      .setIssuer(GITHUB_ISSUER)
+      .setIssuer(issuer)
       .setAudience(audience)
       .setIssuedAt(iat)
       .setNotBefore(iat - 5)
@@ -332,41 +333,22 @@ export async function createStandin({ host = '127.0.0.1', now = () => new Date()
 
   const handlers = { oidc, fulcio, rekor }
 
-  /** The trust material as cosign 3 takes it (protobuf-specs JSON). */
-  function trustedRoot() {
-    const start = new Date(now().getTime() - 3600_000).toISOString()
-    const key = (der) => ({ rawBytes: der.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } })
-    return {
-      mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-      tlogs: [{ baseUrl: urls.rekor, hashAlgorithm: 'SHA2_256', publicKey: key(rekorPub), logId: { keyId: rekorLogID.toString('base64') } }],
-      certificateAuthorities: [
-        {
-          subject: { organization: 'sigstore.mock', commonName: 'sigstore' },
-          uri: urls.fulcio,
-          certChain: { certificates: [{ rawBytes: ca.rootCertificate.toString('base64') }] },
-          validFor: { start }
-        }
-      ],
-      ctlogs: [{ baseUrl: urls.fulcio, hashAlgorithm: 'SHA2_256', publicKey: key(spkiDER(ctKeys.publicKey)), logId: { keyId: ctLogID.toString('base64') } }],
-      timestampAuthorities: []
+  /** The trust material as PEM, for `cosign trusted-root create` (sigstore.sh makes the JSON with it). */
+  const pems = () => ({ 'fulcio.pem': toPEM(ca.rootCertificate), 'rekor.pub': toPEM(rekorPub, 'PUBLIC KEY'), 'ctlog.pub': toPEM(spkiDER(ctKeys.publicKey), 'PUBLIC KEY') })
+
+  /** One request to one service, answered as the real ones answer errors (JSON code and message). */
+  async function respond(name, req, url, body) {
+    try {
+      return await handlers[name](req, url, body)
+    } catch (e) {
+      // A body that is not JSON is the client's error, as Rekor and Fulcio answer it.
+      const status = e instanceof HttpError ? e.status : e instanceof SyntaxError ? 400 : 500
+      stats.rejected.push(`${name} ${req.method} ${url.pathname}: ${status} ${e.message}`)
+      return json(status, { code: status, message: e.message })
     }
   }
 
-  function signingConfig() {
-    const validFor = { start: new Date(now().getTime() - 3600_000).toISOString() }
-    const svc = (url, majorApiVersion) => ({ url, majorApiVersion, validFor, operator: 'bdi-e2e-standin' })
-    return {
-      mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json',
-      caUrls: [svc(urls.fulcio, 1)],
-      oidcUrls: [svc(urls.oidc, 1)],
-      rekorTlogUrls: [svc(urls.rekor, 1)],
-      tsaUrls: [],
-      rekorTlogConfig: { selector: 'ANY' },
-      tsaConfig: { selector: 'ANY' }
-    }
-  }
-
-  return { handlers, urls, trustedRoot, signingConfig, stats, mint, jobs, rekorPublicKey: rekorKeys.publicKey, ctPublicKey: ctKeys.publicKey, caRoot: ca.rootCertificate }
+  return { handlers, respond, urls, pems, stats, mint, jobs, rekorPublicKey: rekorKeys.publicKey, ctPublicKey: ctKeys.publicKey, caRoot: ca.rootCertificate }
 }
 
 /** Serves the three services on their own ports; answers errors as the real ones do (JSON). */
@@ -378,13 +360,7 @@ export async function serve(standin, { host = '127.0.0.1', ports = { oidc: 0, fu
       req.on('data', (c) => chunks.push(c))
       req.on('end', () => {
         const url = new URL(req.url, standin.urls[name])
-        standin.handlers[name](req, url, Buffer.concat(chunks))
-          .catch((e) => {
-            const status = e instanceof HttpError ? e.status : 500
-            if (status >= 400) standin.stats.rejected.push(`${name} ${req.method} ${url.pathname}: ${status} ${e.message}`)
-            return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: status, message: e.message }) }
-          })
-          .then((r) => {
+        standin.respond(name, req, url, Buffer.concat(chunks)).then((r) => {
             if (requestLog) fs.appendFileSync(requestLog, JSON.stringify({ t: Date.now(), service: name, method: req.method, path: url.pathname, status: r.status }) + '\n')
             res.writeHead(r.status, r.headers)
             res.end(r.body)
@@ -415,8 +391,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(im
     tls: { cert: fs.readFileSync(arg('cert')), key: fs.readFileSync(arg('key')) },
     requestLog: path.join(dir, 'requests.log')
   })
-  fs.writeFileSync(path.join(dir, 'trusted_root.json'), JSON.stringify(standin.trustedRoot(), null, 2) + '\n')
-  fs.writeFileSync(path.join(dir, 'signing_config.json'), JSON.stringify(standin.signingConfig(), null, 2) + '\n')
+  for (const [name, content] of Object.entries(standin.pems())) fs.writeFileSync(path.join(dir, name), content)
+  // Written last: its presence says the services are up.
   fs.writeFileSync(path.join(dir, 'urls.json'), JSON.stringify(standin.urls) + '\n')
   console.log(`sigstore stand-in: oidc ${standin.urls.oidc} fulcio ${standin.urls.fulcio} rekor ${standin.urls.rekor}`)
 }

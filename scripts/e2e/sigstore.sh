@@ -27,16 +27,30 @@ if [ ! -f "$dir/tls.crt" ]; then
 fi
 
 up() { curl -fsS -o /dev/null "https://127.0.0.1:$BASE/.well-known/openid-configuration"; }
-if up 2>/dev/null && [ -s "$dir/trusted_root.json" ]; then
+if up 2>/dev/null && [ -s "$dir/trusted_root.json" ] && [ -s "$dir/signing_config.json" ]; then
   log "stand-in already serving on https://127.0.0.1:$BASE-$((BASE + 2))"
 else
-  rm -f "$dir/trusted_root.json" "$dir/signing_config.json"
+  rm -f "$dir/urls.json" "$dir/trusted_root.json" "$dir/signing_config.json"
   log "starting the Sigstore stand-in on https://127.0.0.1:$BASE-$((BASE + 2))"
   nohup "$node_bin" "$here/sigstore-standin.mjs" --dir "$dir" --cert "$dir/tls.crt" --key "$dir/tls.key" \
     --port-base "$BASE" </dev/null >>"$dir/standin.log" 2>&1 &
   echo $! >"$STATE/run/sigstore.pid"
-  ready() { up && [ -s "$dir/signing_config.json" ]; }
+  ready() { up && [ -s "$dir/urls.json" ]; }
   wait_for "$!" 20 ready || { tail -20 "$dir/standin.log" >&2; die "the Sigstore stand-in did not start"; }
+  # The trust files, made by cosign itself from the stand-in's keys: the formats a private
+  # instance's operators would hand out.
+  since=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
+  out=$("$PREFIX/sid/usr/bin/cosign" trusted-root create \
+    --fulcio="url=https://127.0.0.1:$((BASE + 1)),certificate-chain=$dir/fulcio.pem,start-time=$since" \
+    --rekor="url=https://127.0.0.1:$((BASE + 2)),public-key=$dir/rekor.pub,start-time=$since" \
+    --ctfe="url=https://127.0.0.1:$((BASE + 1)),public-key=$dir/ctlog.pub,start-time=$since" \
+    --out "$dir/trusted_root.json" 2>&1) || die "cosign trusted-root create failed: $out"
+  out=$("$PREFIX/sid/usr/bin/cosign" signing-config create \
+    --fulcio="url=https://127.0.0.1:$((BASE + 1)),api-version=1,start-time=$since,operator=bdi-e2e-standin" \
+    --rekor="url=https://127.0.0.1:$((BASE + 2)),api-version=1,start-time=$since,operator=bdi-e2e-standin" \
+    --rekor-config=ANY \
+    --oidc-provider="url=https://127.0.0.1:$BASE,api-version=1,start-time=$since,operator=bdi-e2e-standin" \
+    --out "$dir/signing_config.json" 2>&1) || die "cosign signing-config create failed: $out"
 fi
 
 # --- smoke test: both cosign lines, keyless, the token fetched the way a job fetches it ------
