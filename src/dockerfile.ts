@@ -17,6 +17,8 @@ export interface Stage {
   platform: string
   /** RUN instructions in this stage (1-based lines). */
   runLines: number[]
+  /** RUN and ENV instructions with their text, for the architecture rules. */
+  commands: Array<{ keyword: 'RUN' | 'ENV'; line: number; text: string }>
   /** The last USER in this stage, or empty. */
   user: string
   userLine: number
@@ -63,6 +65,7 @@ export function parseDockerfile(content: string, buildArgs: Record<string, strin
       image: substitute(rawImage, scope),
       platform: from.getPlatformFlag()?.getValue() ?? '',
       runLines: [],
+      commands: [],
       user: '',
       userLine: 0,
       uses: []
@@ -74,6 +77,7 @@ export function parseDockerfile(content: string, buildArgs: Record<string, strin
         const from = (ins as Copy).getFromFlag()?.getValue()
         if (from) stage.uses.push(from.toLowerCase())
       }
+      if (keyword === 'RUN' || keyword === 'ENV') stage.commands.push({ keyword, line: l, text: ins.getArgumentsContent() ?? '' })
       if (keyword === 'RUN') {
         stage.runLines.push(l)
         for (const flag of (ins as Run).getFlags()) {

@@ -10,11 +10,14 @@ import { judge, platformFacts } from './image-check.js'
 import type { Inputs, Pem } from './inputs.js'
 import { dockerfileLabel } from './inputs.js'
 import type { PushedImage } from './manifest.js'
-import { inspectPushed } from './manifest.js'
+import { inspectPushed, inspectRaw } from './manifest.js'
 import { imagetoolsCreateArgv, mergedPlatforms, resolveSources } from './merge.js'
 import { nativeArches } from './platform.js'
 import type { Finding } from './policy.js'
 import { checkDockerfile } from './policy.js'
+import { BlobReader } from './registry-blob.js'
+import { checkPlatform } from './arch-check.js'
+import { checkGoTargets, qemuGoNotices } from './arch-rules.js'
 import { binfmtReader, installQemu, planQemu, runsOnTarget } from './qemu.js'
 import { createDockerConfig, dockerEnv, login } from './registry.js'
 import { previousRelease, retag, samePlatforms } from './rerun.js'
@@ -78,13 +81,12 @@ async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Prom
   core.setOutput('platform-digests', JSON.stringify(pushed.platforms))
   for (const [platform, digest] of Object.entries(pushed.platforms)) core.info(`${platform}: ${digest}`)
 
-  await checkPushedImages(inputs, pushed, env, report)
-
   const single = Object.keys(pushed.platforms).length === 1 && Object.values(pushed.platforms)[0] === pushed.digest
   report.digests = [
     ...(single ? [] : [{ subject: 'index', digest: pushed.digest, signature: 'skipped' as const, attestation: 'skipped' as const }]),
     ...Object.entries(pushed.platforms).map(([subject, digest]) => ({ subject, digest, signature: 'skipped' as const, attestation: 'skipped' as const }))
   ]
+  await checkPushedImages(inputs, pushed, env, report, refs)
   if (inputs.pushByDigest && !inputs.sign) report.notes.push('push-by-digest: not signed here; the merge job signs, SBOMs and attests the merged index')
 
   core.setOutput('signed', 'false')
@@ -131,12 +133,11 @@ function checkDockerfilePolicy(inputs: Inputs, report: Report): void {
   }
   core.startGroup('Policy (Dockerfile)')
   try {
-    const findings = checkDockerfile(inputs.parsed, {
-      target: inputs.target,
-      allowRoot: inputs.allowRoot,
-      allowedBases: inputs.allowedBases,
-      dockerfileName: dockerfileLabel(inputs.dockerfile, inputs.workspace, inputs.template)
-    })
+    const dockerfileName = dockerfileLabel(inputs.dockerfile, inputs.workspace, inputs.template)
+    const findings = [
+      ...checkDockerfile(inputs.parsed, { target: inputs.target, allowRoot: inputs.allowRoot, allowedBases: inputs.allowedBases, dockerfileName }),
+      ...checkGoTargets(inputs.parsed, inputs.target, inputs.platforms, dockerfileName)
+    ]
     apply(findings, inputs.policy, report, 'Policy refuses this Dockerfile')
   } finally {
     core.endGroup()
@@ -151,6 +152,7 @@ async function buildAndPush(inputs: Inputs, ctx: GitHubContext, env: Record<stri
   await core.group('QEMU', async () => {
     const plan = planQemu(inputs.platforms, nativeArches(process.arch), binfmtReader(), runsOnTarget(parsed, inputs.target))
     for (const r of plan.reasons) core.info(r)
+    for (const n of qemuGoNotices(parsed, inputs.target, inputs.platforms, nativeArches(process.arch), dockerfileLabel(inputs.dockerfile, inputs.workspace, inputs.template))) core.notice(n.message)
     report.notes.push(...plan.reasons.filter((r) => r.startsWith('QEMU skipped')))
     await installQemu(inputs.qemuImage, plan.install, env)
   })
@@ -258,17 +260,33 @@ async function merge(inputs: Inputs, env: Record<string, string>, report: Report
   })
 }
 
-async function checkPushedImages(inputs: Inputs, pushed: Pushed, env: Record<string, string>, report: Report): Promise<void> {
+async function checkPushedImages(inputs: Inputs, pushed: Pushed, env: Record<string, string>, report: Report, refs: string[]): Promise<void> {
   if (inputs.policy === 'off' && inputs.maxImageSize === undefined) return
   await core.group('Policy (pushed images)', async () => {
     const configs = pushed.configs ?? (await inspectPushed(inputs.image.name, pushed.digest, Object.keys(pushed.platforms), env)).configs
     const facts = await platformFacts(inputs.image.name, { platforms: pushed.platforms, configs }, inputs.maxImageSize !== undefined, env)
     for (const f of facts) core.info(`${f.platform}: user "${f.user}"${f.size === undefined ? '' : `, ${f.size} bytes compressed`}`)
     const findings = judge(facts, { allowRoot: inputs.allowRoot || inputs.policy === 'off', maxSize: inputs.maxImageSize })
+    if (inputs.policy !== 'off') {
+      const reader = new BlobReader({ registry: inputs.image.registry, repository: inputs.image.path, username: inputs.registryUsername, password: inputs.registryPassword })
+      const checks = await Promise.all(
+        Object.entries(pushed.platforms).map(async ([platform, digest]) =>
+          checkPlatform(platform, configs[platform] ?? {}, await inspectRaw(`${inputs.image.name}@${digest}`, env), (d) => reader.open(d))
+        )
+      )
+      for (const c of checks) core.info(c.line)
+      findings.push(...checks.flatMap((c) => (c.finding ? [c.finding] : [])))
+    }
     // max-image-size is its own limit: it fails the step whatever the policy mode.
     const sizeErrors = findings.filter((f) => f.message.includes('max-image-size'))
-    apply(findings.filter((f) => !sizeErrors.includes(f)), inputs.policy, report, 'Policy refuses the pushed image')
-    apply(sizeErrors, 'enforce', report, 'Image too large')
+    try {
+      apply(findings.filter((f) => !sizeErrors.includes(f)), inputs.policy, report, 'Policy refuses the pushed image')
+      apply(sizeErrors, 'enforce', report, 'Image too large')
+    } catch (err) {
+      // The tags moved with the push: say which now name an image nothing will sign.
+      report.refused = refs.length ? `These tags now point at the refused, unsigned image: ${refs.join(', ')}. Fix the Dockerfile and release again to move them.` : 'No tag points at it (pushed by digest only).'
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\nNot signed or attested. ${report.refused}`, { cause: err })
+    }
   })
 }
 

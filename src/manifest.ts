@@ -13,7 +13,7 @@ export interface RawManifest {
   mediaType?: string
   manifests?: Descriptor[]
   config?: { digest: string }
-  layers?: Array<{ size: number }>
+  layers?: Array<{ size: number; digest?: string; mediaType?: string }>
 }
 
 const INDEX_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']
@@ -57,7 +57,7 @@ export async function inspectRaw(ref: string, env: Record<string, string>): Prom
 
 /** An image config as buildx prints it (`.Image`): only what the action reads. */
 export interface ImageConfig {
-  config?: { User?: string }
+  config?: { User?: string; Entrypoint?: string[] | null; Cmd?: string[] | null; Env?: string[] | null; WorkingDir?: string }
 }
 
 /** What the action reads of a push: each platform's manifest digest and config. */

@@ -20,6 +20,8 @@ export interface Report {
   digests: DigestReport[]
   notes: string[]
   verifyCommands: string[]
+  /** Set when a check refused the image after the push: what that means for the tags. */
+  refused?: string
   /** The keyless certificate identity the digests were signed as. */
   signer?: string
   /** Which buildx builder and driver built the release. */
@@ -57,7 +59,9 @@ export async function writeSummary(r: Report): Promise<void> {
     ])
   }
   const open = unfinished(r)
-  if (open.length) {
+  if (r.refused) {
+    s.addRaw(`<p><strong>⛔ Pushed, refused by the checks, not signed or attested.</strong> ${escape(r.refused)}</p>`, true)
+  } else if (open.length) {
     s.addRaw(`<p><strong>⚠️ Pushed but not signed or attested:</strong></p>`, true)
     s.addList(open.map((d) => `${escape(d.subject)} <code>${d.digest}</code>`))
     s.addRaw('<p>Re-run the job: the digests stay the same and the missing signatures and attestations are added.</p>', true)

@@ -99,7 +99,7 @@ export function rawManifest(ref: string): { mediaType?: string; manifests?: Arra
 }
 
 /** A fresh workspace holding the given files. */
-export function workspace(files: Record<string, string>): string {
+export function workspace(files: Record<string, string | Buffer>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bdi-ws-'))
   for (const [name, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true })

@@ -1,0 +1,73 @@
+/** Never sign an image whose main binary is not of its platform (issue 13), end to end. */
+import * as fs from 'node:fs'
+import { describe, expect, test } from 'vitest'
+import { runAction } from '../../scripts/e2e/harness.js'
+import { cosign, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, requireEnvironment, uniqueImage, workspace } from './env.js'
+
+const run = requireEnvironment()
+const PASSWORD = 'e2e-arch-password-7c1d'
+
+/** A binary of this x86-64 runner, copied into every platform's image: no GOARCH for the Dockerfile rule to see. */
+const prebuilt = () => ({
+  hello: fs.readFileSync('/bin/true'),
+  Dockerfile: `FROM ${e2e.registry}/e2e/static:nonroot\nCOPY hello /hello\nENTRYPOINT ["/hello"]\n`
+})
+
+describe.runIf(run)('architecture of the main binary (issue 13)', () => {
+  test('an x86-64 binary in the arm64 image is refused after the push, before anything is signed; the summary names the moved tags', async () => {
+    const keys = keyPair(PASSWORD)
+    const image = uniqueImage('wrong-arch')
+    const r = await runAction({ image, version: 'v1.0.0', ...localBases, 'registry-username': e2e.user, 'registry-password': e2e.password, ...keySigning(keys.key, PASSWORD) }, { workspace: workspace(prebuilt()) })
+    expect(r.exitCode).toBe(1)
+    expect(r.log).toContain('linux/amd64: /hello is x86-64 (ELF64, little-endian), as the platform needs (read ')
+    expect(r.log).toMatch(/::error::.*linux\/arm64: the image's main binary \/hello is x86-64 \(ELF64, little-endian\), but linux\/arm64 needs AArch64 \(ELF64, little-endian\); on a linux\/arm64 node it fails with "exec format error"/)
+    expect(r.log).toContain(`These tags now point at the refused, unsigned image: ${image}:1.0.0`)
+    expect(r.log).not.toMatch(/\[command\]\S*cosign (sign|attest) /)
+    expect(r.outputs.digest).toMatch(/^sha256:[a-f0-9]{64}$/)
+    expect(r.outputs.signed).toBe('false')
+    expect(r.summary).toContain('⛔ Pushed, refused by the checks, not signed or attested.')
+    expect(cosign('cosign', ['verify', '--key', keys.pub, '--insecure-ignore-tlog=true', `${image}@${r.outputs.digest ?? ''}`]).code).not.toBe(0)
+  })
+
+  test('policy: warn lets it through with a warning; policy: off does not look', async () => {
+    const keys = keyPair(PASSWORD)
+    const warned = await runAction({ image: uniqueImage('wrong-arch-warn'), version: 'v1.0.0', policy: 'warn', 'registry-username': e2e.user, 'registry-password': e2e.password, ...keySigning(keys.key, PASSWORD) }, { workspace: workspace(prebuilt()) })
+    expect(warned.exitCode, warned.log).toBe(0)
+    expect(warned.log).toMatch(/::warning::linux\/arm64: the image's main binary \/hello is x86-64/)
+    const off = await runAction({ image: uniqueImage('wrong-arch-off'), version: 'v1.0.0', policy: 'off', sign: 'false', sbom: 'false', 'registry-username': e2e.user, 'registry-password': e2e.password }, { workspace: workspace(prebuilt()) })
+    expect(off.exitCode, off.log).toBe(0)
+    expect(off.log).not.toContain('/hello is x86-64')
+  })
+
+  test('a hard-coded GOARCH is refused from the Dockerfile, before any registry request', async () => {
+    const before = fs.statSync(e2e.registryLog).size
+    const dockerfile = multiStageDockerfile().replace('GOARCH=$TARGETARCH', 'GOARCH=amd64')
+    const line = dockerfile.split('\n').findIndex((l) => l.includes('GOARCH=amd64')) + 1
+    const r = await runAction({ image: uniqueImage('goarch-literal'), version: 'v1.0.0', ...localBases, 'registry-username': e2e.user, 'registry-password': e2e.password, sign: 'false', sbom: 'false' }, { workspace: workspace({ ...goProgram, Dockerfile: dockerfile }) })
+    expect(r.exitCode).toBe(1)
+    expect(r.log).toContain(`Dockerfile:${line} (stage "build"): GOARCH=amd64 is hard-coded, but linux/arm64 is requested`)
+    expect(r.log).toContain('Write GOARCH=$TARGETARCH')
+    expect(fs.readFileSync(e2e.registryLog, 'utf8').slice(before)).not.toMatch(/"(GET|HEAD|POST|PUT|PATCH) \/v2\//)
+  })
+
+  test('a cross-compiled two-platform image passes the check, with no QEMU notice', async () => {
+    const keys = keyPair(PASSWORD)
+    const r = await runAction({ image: uniqueImage('right-arch'), version: 'v1.0.0', ...localBases, 'registry-username': e2e.user, 'registry-password': e2e.password, ...keySigning(keys.key, PASSWORD) }, { workspace: workspace({ ...goProgram, Dockerfile: multiStageDockerfile() }) })
+    expect(r.exitCode, r.log).toBe(0)
+    expect(r.log).toMatch(/linux\/amd64: \/hello is x86-64 \(ELF64, little-endian\), as the platform needs \(read \d+(\.\d+)? (B|KiB) of 1 layer in \d+ ms\)/)
+    expect(r.log).toMatch(/linux\/arm64: \/hello is AArch64 \(ELF64, little-endian\), as the platform needs \(read \d+(\.\d+)? (B|KiB) of 1 layer in \d+ ms\)/)
+    expect(r.log).not.toContain('the whole Go toolchain runs under QEMU')
+    expect(r.outputs.signed).toBe('true')
+  })
+
+  test('Go built on the target platform (the kubebuilder layout): one notice with the two-line change, and the release still passes', async () => {
+    const dockerfile = `FROM ${e2e.registry}/e2e/golang:1.24 AS builder\nWORKDIR /src\nCOPY go.mod main.go ./\nRUN CGO_ENABLED=0 go build -o /out/hello .\n\nFROM ${e2e.registry}/e2e/static:nonroot\nCOPY --from=builder /out/hello /hello\nENTRYPOINT ["/hello"]\n`
+    const r = await runAction({ image: uniqueImage('qemu-go'), version: 'v1.0.0', ...localBases, 'registry-username': e2e.user, 'registry-password': e2e.password, sign: 'false', sbom: 'false' }, { workspace: workspace({ ...goProgram, Dockerfile: dockerfile }) })
+    expect(r.exitCode, r.log).toBe(0)
+    const notices = r.log.split('\n').filter((l) => l.startsWith('::notice') && l.includes('the whole Go toolchain runs under QEMU'))
+    expect(notices).toHaveLength(1)
+    expect(notices[0]).toContain('Dockerfile:4 (stage "builder")')
+    expect(notices[0]).toContain(`FROM --platform=$BUILDPLATFORM ${e2e.registry}/e2e/golang:1.24 AS builder%0A  ARG TARGETOS TARGETARCH`)
+    expect(r.log).toMatch(/linux\/arm64: \/hello is AArch64/)
+  })
+})

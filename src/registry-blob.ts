@@ -1,0 +1,103 @@
+/**
+ * Streams a blob from an OCI registry (distribution API): what the architecture check reads of
+ * a layer, and no more. Anonymous, Basic, or a Bearer token from the registry's realm, with the
+ * credentials the action logged in with; redirects to blob storage get no Authorization.
+ */
+import * as https from 'node:https'
+import * as http from 'node:http'
+import * as tls from 'node:tls'
+import type { Readable } from 'node:stream'
+
+export interface BlobAccess {
+  /** Host with port: `ghcr.io`, `registry.example:5443`. */
+  registry: string
+  repository: string
+  username?: string
+  password?: string
+}
+
+/** docker.io is served by registry-1.docker.io. */
+function apiHost(registry: string): string {
+  return registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry
+}
+
+/** The CAs buildx and cosign trust (the system store) as well as Node's own, where Node can list them. */
+function trustedCAs(): string[] | undefined {
+  const get = (tls as { getCACertificates?: (kind: string) => string[] }).getCACertificates
+  return get ? [...get('default'), ...get('system')] : undefined
+}
+
+function request(url: URL, headers: Record<string, string>): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const mod = url.protocol === 'http:' ? http : https
+    const req = mod.get(url, { headers, ca: url.protocol === 'https:' ? trustedCAs() : undefined, timeout: 30_000 }, resolve)
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url.host} in 30 s`)))
+    req.on('error', reject)
+  })
+}
+
+async function readAll(res: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const c of res) chunks.push(c as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** `Bearer realm="…",service="…",scope="…"` -> its parameters. */
+export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
+  const [scheme = '', ...rest] = header.trim().split(/\s+/)
+  const params: Record<string, string> = {}
+  for (const m of rest.join(' ').matchAll(/(\w+)="([^"]*)"/g)) params[m[1] ?? ''] = m[2] ?? ''
+  return { scheme: scheme.toLowerCase(), params }
+}
+
+export class BlobReader {
+  private authorization?: string
+
+  constructor(private readonly access: BlobAccess) {}
+
+  private basic(): string | undefined {
+    const { username, password } = this.access
+    return password ? `Basic ${Buffer.from(`${username ?? ''}:${password}`).toString('base64')}` : undefined
+  }
+
+  /** Answers a 401 challenge once: Basic, or a pull token from the Bearer realm. */
+  private async authorize(challenge: string): Promise<void> {
+    const { scheme, params } = parseChallenge(challenge)
+    if (scheme === 'basic') {
+      this.authorization = this.basic()
+      if (!this.authorization) throw new Error(`${this.access.registry} asks for credentials to read ${this.access.repository}, and none were given (registry-password)`)
+      return
+    }
+    if (scheme !== 'bearer' || !params.realm) throw new Error(`${this.access.registry} answered 401 with an unknown challenge: ${challenge}`)
+    const realm = new URL(params.realm)
+    if (params.service) realm.searchParams.set('service', params.service)
+    realm.searchParams.set('scope', `repository:${this.access.repository}:pull`)
+    const basic = this.basic()
+    const res = await request(realm, basic ? { authorization: basic } : {})
+    const body = await readAll(res)
+    if (res.statusCode !== 200) throw new Error(`${realm.host} refused a pull token for ${this.access.repository}: HTTP ${res.statusCode ?? 0} ${body.slice(0, 200)}`)
+    const token = (JSON.parse(body) as { token?: string; access_token?: string })
+    this.authorization = `Bearer ${token.token ?? token.access_token ?? ''}`
+  }
+
+  /** The blob's bytes as they come (compressed); destroy the stream to stop reading. */
+  async open(digest: string): Promise<Readable> {
+    const url = new URL(`https://${apiHost(this.access.registry)}/v2/${this.access.repository}/blobs/${digest}`)
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let res = await request(url, this.authorization ? { authorization: this.authorization } : {})
+      for (let hops = 0; res.statusCode && [301, 302, 303, 307, 308].includes(res.statusCode) && hops < 5; hops++) {
+        res.resume()
+        // Storage URLs are pre-signed: the registry's credentials stay with the registry.
+        res = await request(new URL(res.headers.location ?? '', url), {})
+      }
+      if (res.statusCode === 200) return res
+      const body = await readAll(res)
+      if (res.statusCode === 401 && attempt === 0 && res.headers['www-authenticate']) {
+        await this.authorize(res.headers['www-authenticate'])
+        continue
+      }
+      throw new Error(`reading blob ${digest} of ${this.access.registry}/${this.access.repository}: HTTP ${res.statusCode ?? 0} ${body.slice(0, 200)}`)
+    }
+    throw new Error(`reading blob ${digest} of ${this.access.registry}/${this.access.repository}: the registry refused the credentials`)
+  }
+}
