@@ -14,6 +14,8 @@ export interface BlobAccess {
   repository: string
   username?: string
   password?: string
+  /** Extra CAs to trust (tests); the system store and Node's own are always trusted. */
+  ca?: string[]
 }
 
 /** docker.io is served by registry-1.docker.io. */
@@ -27,10 +29,12 @@ function trustedCAs(): string[] | undefined {
   return get ? [...get('default'), ...get('system')] : undefined
 }
 
-function request(url: URL, headers: Record<string, string>): Promise<http.IncomingMessage> {
+function request(url: URL, headers: Record<string, string>, extraCA: string[] = []): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'http:' ? http : https
-    const req = mod.get(url, { headers, ca: url.protocol === 'https:' ? trustedCAs() : undefined, timeout: 30_000 }, resolve)
+    const base = trustedCAs() ?? (extraCA.length ? [...tls.rootCertificates] : undefined)
+    const ca = base && url.protocol === 'https:' ? [...base, ...extraCA] : undefined
+    const req = mod.get(url, { headers, ca, timeout: 30_000 }, resolve)
     req.on('timeout', () => req.destroy(new Error(`no answer from ${url.host} in 30 s`)))
     req.on('error', reject)
   })
@@ -73,7 +77,7 @@ export class BlobReader {
     if (params.service) realm.searchParams.set('service', params.service)
     realm.searchParams.set('scope', `repository:${this.access.repository}:pull`)
     const basic = this.basic()
-    const res = await request(realm, basic ? { authorization: basic } : {})
+    const res = await request(realm, basic ? { authorization: basic } : {}, this.access.ca)
     const body = await readAll(res)
     if (res.statusCode !== 200) throw new Error(`${realm.host} refused a pull token for ${this.access.repository}: HTTP ${res.statusCode ?? 0} ${body.slice(0, 200)}`)
     const token = (JSON.parse(body) as { token?: string; access_token?: string })
@@ -84,11 +88,11 @@ export class BlobReader {
   async open(digest: string): Promise<Readable> {
     const url = new URL(`https://${apiHost(this.access.registry)}/v2/${this.access.repository}/blobs/${digest}`)
     for (let attempt = 0; attempt < 2; attempt++) {
-      let res = await request(url, this.authorization ? { authorization: this.authorization } : {})
+      let res = await request(url, this.authorization ? { authorization: this.authorization } : {}, this.access.ca)
       for (let hops = 0; res.statusCode && [301, 302, 303, 307, 308].includes(res.statusCode) && hops < 5; hops++) {
         res.resume()
         // Storage URLs are pre-signed: the registry's credentials stay with the registry.
-        res = await request(new URL(res.headers.location ?? '', url), {})
+        res = await request(new URL(res.headers.location ?? '', url), {}, this.access.ca)
       }
       if (res.statusCode === 200) return res
       const body = await readAll(res)
@@ -96,7 +100,8 @@ export class BlobReader {
         await this.authorize(res.headers['www-authenticate'])
         continue
       }
-      throw new Error(`reading blob ${digest} of ${this.access.registry}/${this.access.repository}: HTTP ${res.statusCode ?? 0} ${body.slice(0, 200)}`)
+      const refused = res.statusCode === 401 ? ': the registry refused the credentials (registry-username, registry-password)' : ''
+      throw new Error(`reading blob ${digest} of ${this.access.registry}/${this.access.repository}: HTTP ${res.statusCode ?? 0} ${body.slice(0, 200)}${refused}`)
     }
     throw new Error(`reading blob ${digest} of ${this.access.registry}/${this.access.repository}: the registry refused the credentials`)
   }
