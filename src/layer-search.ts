@@ -58,7 +58,8 @@ function scanLayer(layer: Layer, raw: Readable, targets: string[], headBytes: nu
       else resolve(hit)
     }
     raw.on('data', (c: Buffer) => (counted.bytes += c.length))
-    const fail = (e: Error) => done(undefined, new Error(`reading layer ${layer.digest}: ${e.message}`))
+    // Keep the code (ECONNRESET...) so that a reset mid-layer is retried as the transient it is.
+    const fail = (e: NodeJS.ErrnoException) => done(undefined, new Error(`reading layer ${layer.digest}: ${e.message}${e.code ? ` (${e.code})` : ''}`, { cause: e }))
     raw.on('error', fail)
     unzip?.on('error', fail)
     tar.on('error', fail)

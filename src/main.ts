@@ -86,10 +86,10 @@ async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Prom
     ...(single ? [] : [{ subject: 'index', digest: pushed.digest, signature: 'skipped' as const, attestation: 'skipped' as const }]),
     ...Object.entries(pushed.platforms).map(([subject, digest]) => ({ subject, digest, signature: 'skipped' as const, attestation: 'skipped' as const }))
   ]
+  core.setOutput('signed', 'false')
   await checkPushedImages(inputs, pushed, env, report, refs)
   if (inputs.pushByDigest && !inputs.sign) report.notes.push('push-by-digest: not signed here; the merge job signs, SBOMs and attests the merged index')
 
-  core.setOutput('signed', 'false')
   try {
     const result = await supplyChain(
       {
@@ -270,9 +270,11 @@ async function checkPushedImages(inputs: Inputs, pushed: Pushed, env: Record<str
     if (inputs.policy !== 'off') {
       const reader = new BlobReader({ registry: inputs.image.registry, repository: inputs.image.path, username: inputs.registryUsername, password: inputs.registryPassword })
       const checks = await Promise.all(
-        Object.entries(pushed.platforms).map(async ([platform, digest]) =>
-          checkPlatform(platform, configs[platform] ?? {}, await inspectRaw(`${inputs.image.name}@${digest}`, env), (d) => reader.open(d))
-        )
+        Object.entries(pushed.platforms).map(async ([platform, digest]) => {
+          const manifest = await inspectRaw(`${inputs.image.name}@${digest}`, env)
+          // A reset or a 5xx mid-layer starts that platform's check again.
+          return withRetry(() => checkPlatform(platform, configs[platform] ?? {}, manifest, (d) => reader.open(d)), { what: `checking the architecture of ${platform}` })
+        })
       )
       for (const c of checks) core.info(c.line)
       findings.push(...checks.flatMap((c) => (c.finding ? [c.finding] : [])))

@@ -35,8 +35,9 @@ function request(url: URL, headers: Record<string, string>, extraCA: string[] = 
     const base = trustedCAs() ?? (extraCA.length ? [...tls.rootCertificates] : undefined)
     const ca = base && url.protocol === 'https:' ? [...base, ...extraCA] : undefined
     const req = mod.get(url, { headers, ca, timeout: 30_000 }, resolve)
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url.host} in 30 s`)))
-    req.on('error', reject)
+    req.on('timeout', () => req.destroy(new Error(`timeout awaiting response headers from ${url.host} (30 s)`)))
+    // The code (ECONNRESET for "socket hang up") is what tells a retry it is worth another try.
+    req.on('error', (err: NodeJS.ErrnoException) => reject(new Error(`${url.host}: ${err.message}${err.code ? ` (${err.code})` : ''}`, { cause: err })))
   })
 }
 
