@@ -187,7 +187,17 @@ else
   log "built, smoke-tested and stored under $BUILDKIT_CACHE/$key in $(($(date +%s) - start)) s"
 fi
 mkdir -p "$PREFIX/buildkit"
-cp "$BUILDKIT_CACHE/$key/buildkitd" "$BUILDKIT_CACHE/$key/buildctl" "$PREFIX/buildkit/"
+# A running host daemon holds its binary busy: replace by rename, and only what changed; a
+# daemon left running on an older binary is stopped so that it restarts on this one below.
+for b in buildkitd buildctl; do
+  cmp -s "$BUILDKIT_CACHE/$key/$b" "$PREFIX/buildkit/$b" && continue
+  cp "$BUILDKIT_CACHE/$key/$b" "$PREFIX/buildkit/$b.new"
+  mv -f "$PREFIX/buildkit/$b.new" "$PREFIX/buildkit/$b"
+  if [ "$b" = buildkitd ] && [ -f "$STATE/run/buildkitd.pid" ]; then
+    as_root kill "$(cat "$STATE/run/buildkitd.pid")" 2>/dev/null || true
+    rm -f "$STATE/run/buildkitd.pid"
+  fi
+done
 log "buildkitd $("$PREFIX/buildkit/buildkitd" --version | awk '{print $3}') ready (key $key)"
 
 # --- as an image, for the docker-container driver ------------------------------------------
