@@ -18,8 +18,9 @@
 #     (buildkit-worker-patch.py): neither is packaged for this BuildKit, neither is used here.
 #
 # Output: buildkitd and buildctl, smoke-tested (a RUN step, pushed by digest to the local
-# registry) and only then kept in $BUILDKIT_CACHE/<KEY>, where KEY is a sha256 over this recipe
-# and the exact .debs that went in (file name and sha256). A later run reuses them only under
+# registry) and only then kept in $BUILDKIT_CACHE/<KEY>, where KEY is a sha256 over the code
+# that builds and smoke-tests them (see key_of) and the exact .debs that went in (file name and
+# sha256). A later run reuses them only under
 # the same KEY; reset.sh leaves this cache, as it leaves the .deb cache.
 # Run by setup.sh after up.sh (it needs the registry and the busybox base); writes BDI_BUILDKIT_*
 # to $STATE/env.
@@ -33,6 +34,7 @@ export BDI_STEP=buildkit
 BUILDKIT_CACHE=${BDI_BUILDKIT_CACHE:-/var/cache/bdi-e2e/buildkit}
 GO_PKGS=(golang-1.27-go golang-1.27-src:all)
 SEED=golang-github-docker-docker-dev
+# What the image and daemon steps below rebuild on (cheap): the whole of this script and lib.sh.
 RECIPE=("$here/buildkit.sh" "$here/buildkit-worker-patch.py" "$here/lib.sh")
 e2e_apt_update
 mkdir -p "$BUILDKIT_CACHE"
@@ -56,7 +58,11 @@ key_of() {
   local uris
   # shellcheck disable=SC2046 # one package name per line
   uris=$(deb_uris sid amd64 $(cat "$1") "${GO_PKGS[@]}") || exit 1
-  recipe_key "${RECIPE[@]}" -- "$uris"
+  # The binaries' key holds only the code that makes them (the build and smoke functions, the
+  # lib.sh functions they call, the worker patch) and the exact .debs: editing how the daemon is
+  # provisioned below does not cost a 4-minute rebuild.
+  recipe_key "$here/buildkit-worker-patch.py" -- "$uris" "${GO_PKGS[*]} $SEED" \
+    "$(declare -f bk_apt_config build smoke apt_config debian_source e2e_apt deb_uris deb_fetch deb_unpack retry die sha256_of)"
 }
 
 # --- the build (only when no smoke-tested output has this key) -----------------------------
