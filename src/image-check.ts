@@ -2,7 +2,7 @@
 import type { Finding } from './policy.js'
 import { formatSize, runsAsRoot } from './policy.js'
 import { run } from './exec.js'
-import type { ImageConfig, PushedImage } from './manifest.js'
+import type { ImageConfig, PushedImage, RawManifest } from './manifest.js'
 import { inspectRaw } from './manifest.js'
 import { withRetry } from './retry.js'
 
@@ -35,11 +35,17 @@ export function judge(facts: PlatformFacts[], o: ImageCheckOptions): Finding[] {
  * Each platform's user, from the configs read with the digests; the compressed size (a read of
  * each platform manifest) only when `max-image-size` asks for it.
  */
-export async function platformFacts(name: string, pushed: PushedImage, needSizes: boolean, env: Record<string, string>): Promise<PlatformFacts[]> {
+export async function platformFacts(
+  name: string,
+  pushed: PushedImage,
+  needSizes: boolean,
+  env: Record<string, string>,
+  manifestOf: (ref: string) => Promise<RawManifest> = (ref) => inspectRaw(ref, env)
+): Promise<PlatformFacts[]> {
   return Promise.all(
     Object.entries(pushed.platforms).map(async ([platform, digest]) => {
       const ref = `${name}@${digest}`
-      const [config, manifest] = await Promise.all([pushed.configs[platform] ?? readConfig(ref, env), needSizes ? inspectRaw(ref, env) : undefined])
+      const [config, manifest] = await Promise.all([pushed.configs[platform] ?? readConfig(ref, env), needSizes ? manifestOf(ref) : undefined])
       const user = config.config?.User ?? ''
       return { platform, user, size: manifest && (manifest.layers ?? []).reduce((sum, l) => sum + l.size, 0) }
     })

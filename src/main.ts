@@ -9,7 +9,7 @@ import type { GitHubContext } from './context.js'
 import { judge, platformFacts } from './image-check.js'
 import type { Inputs, Pem } from './inputs.js'
 import { dockerfileLabel } from './inputs.js'
-import type { PushedImage } from './manifest.js'
+import type { PushedImage, RawManifest } from './manifest.js'
 import { inspectPushed, inspectRaw } from './manifest.js'
 import { imagetoolsCreateArgv, mergedPlatforms, resolveSources } from './merge.js'
 import { nativeArches } from './platform.js'
@@ -264,14 +264,21 @@ async function checkPushedImages(inputs: Inputs, pushed: Pushed, env: Record<str
   if (inputs.policy === 'off' && inputs.maxImageSize === undefined) return
   await core.group('Policy (pushed images)', async () => {
     const configs = pushed.configs ?? (await inspectPushed(inputs.image.name, pushed.digest, Object.keys(pushed.platforms), env)).configs
-    const facts = await platformFacts(inputs.image.name, { platforms: pushed.platforms, configs }, inputs.maxImageSize !== undefined, env)
+    // Each platform manifest is read once, for the sizes and the architecture check alike.
+    const manifests = new Map<string, Promise<RawManifest>>()
+    const manifestOf = (ref: string): Promise<RawManifest> => {
+      let m = manifests.get(ref)
+      if (!m) manifests.set(ref, (m = inspectRaw(ref, env)))
+      return m
+    }
+    const facts = await platformFacts(inputs.image.name, { platforms: pushed.platforms, configs }, inputs.maxImageSize !== undefined, env, manifestOf)
     for (const f of facts) core.info(`${f.platform}: user "${f.user}"${f.size === undefined ? '' : `, ${f.size} bytes compressed`}`)
     const findings = judge(facts, { allowRoot: inputs.allowRoot || inputs.policy === 'off', maxSize: inputs.maxImageSize })
     if (inputs.policy !== 'off') {
       const reader = new BlobReader({ registry: inputs.image.registry, repository: inputs.image.path, username: inputs.registryUsername, password: inputs.registryPassword })
       const checks = await Promise.all(
         Object.entries(pushed.platforms).map(async ([platform, digest]) => {
-          const manifest = await inspectRaw(`${inputs.image.name}@${digest}`, env)
+          const manifest = await manifestOf(`${inputs.image.name}@${digest}`)
           // A reset or a 5xx mid-layer starts that platform's check again.
           return withRetry(() => checkPlatform(platform, configs[platform] ?? {}, manifest, (d) => reader.open(d)), { what: `checking the architecture of ${platform}` })
         })

@@ -24,9 +24,13 @@ function apiHost(registry: string): string {
 }
 
 /** The CAs buildx and cosign trust (the system store) as well as Node's own, where Node can list them. */
+let cas: string[] | undefined | null = null
 function trustedCAs(): string[] | undefined {
+  if (cas !== null) return cas
   const get = (tls as { getCACertificates?: (kind: string) => string[] }).getCACertificates
-  return get ? [...get('default'), ...get('system')] : undefined
+  // Read once: every layer request of every platform uses the same list.
+  cas = get ? [...get('default'), ...get('system')] : undefined
+  return cas
 }
 
 function request(url: URL, headers: Record<string, string>, extraCA: string[] = []): Promise<http.IncomingMessage> {

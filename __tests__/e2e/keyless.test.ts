@@ -179,17 +179,15 @@ describe.runIf(run)('keyless with cosign 2, a reusable workflow, and a job witho
     expect(r.log).toMatch(/\[command\]\S*cosign sign --yes --fulcio-url https:\/\/127\.0\.0\.1:\d+ --rekor-url https:\/\/127\.0\.0\.1:\d+ --recursive /)
     const index = `${image}@${r.outputs.digest ?? ''}`
     expect(verify3(index, identity).code).toBe(0)
-    // cosign 2 on its own, with the PEM files its env names (what the action wrote for it).
-    const pem = (b64: string, label: string) => `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`
-    const root = JSON.parse(fs.readFileSync(sigstore.trustedRoot, 'utf8')) as { tlogs: Array<{ baseUrl: string; publicKey: { rawBytes: string } }>; ctlogs: Array<{ publicKey: { rawBytes: string } }>; certificateAuthorities: Array<{ certChain: { certificates: Array<{ rawBytes: string }> } }> }
-    const dir = fs.mkdtempSync(path.join(ws, '.cosign2-'))
-    const write = (n: string, c: string) => (fs.writeFileSync(path.join(dir, n), c), path.join(dir, n))
+    // cosign 2 on its own, with its documented env naming the stand-in's own PEM files.
+    const standinDir = path.dirname(sigstore.trustedRoot)
+    const rekorUrl = (JSON.parse(fs.readFileSync(sigstore.trustedRoot, 'utf8')) as { tlogs: Array<{ baseUrl: string }> }).tlogs[0]?.baseUrl ?? ''
     const env2 = {
-      SIGSTORE_ROOT_FILE: write('fulcio.pem', pem(root.certificateAuthorities[0]?.certChain.certificates[0]?.rawBytes ?? '', 'CERTIFICATE')),
-      SIGSTORE_REKOR_PUBLIC_KEY: write('rekor.pub', pem(root.tlogs[0]?.publicKey.rawBytes ?? '', 'PUBLIC KEY')),
-      SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: write('ctlog.pub', pem(root.ctlogs[0]?.publicKey.rawBytes ?? '', 'PUBLIC KEY'))
+      SIGSTORE_ROOT_FILE: path.join(standinDir, 'fulcio.pem'),
+      SIGSTORE_REKOR_PUBLIC_KEY: path.join(standinDir, 'rekor.pub'),
+      SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: path.join(standinDir, 'ctlog.pub')
     }
-    const v2 = cosign('cosign2', ['verify-attestation', '--type', 'cyclonedx', '--rekor-url', root.tlogs[0]?.baseUrl ?? '', ...identityFlags(identity), index], env2)
+    const v2 = cosign('cosign2', ['verify-attestation', '--type', 'cyclonedx', '--rekor-url', rekorUrl, ...identityFlags(identity), index], env2)
     expect(v2.code, v2.out).toBe(0)
     const commands = runSummaryCommands(r.summary, ws)
     expect(commands.length).toBeGreaterThanOrEqual(2)

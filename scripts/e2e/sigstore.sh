@@ -73,12 +73,8 @@ export ACTIONS_ID_TOKEN_REQUEST_URL="$url" ACTIONS_ID_TOKEN_REQUEST_TOKEN="$toke
 run_smoke cosign3-sign "$c3" sign-blob --yes --signing-config "$dir/signing_config.json" --trusted-root "$dir/trusted_root.json" \
   --bundle "$t/b3.json" "$t/blob"
 run_smoke cosign3-verify "$c3" verify-blob --bundle "$t/b3.json" --trusted-root "$dir/trusted_root.json" "${ident[@]}" "$t/blob"
-node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));const n=Buffer.from(r.tlogs[0].publicKey.rawBytes,"base64");const k=require("crypto").createPublicKey({key:n,format:"der",type:"spki"});process.stdout.write(k.export({format:"pem",type:"spki"}))' \
-  "$dir/trusted_root.json" >"$t/rekor.pub"
-curl -fsS -o "$t/fulcio.pem" "https://127.0.0.1:$((BASE + 1))/api/v1/rootCert" || die "the stand-in's Fulcio root is not served"
-node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));const n=Buffer.from(r.ctlogs[0].publicKey.rawBytes,"base64");const k=require("crypto").createPublicKey({key:n,format:"der",type:"spki"});process.stdout.write(k.export({format:"pem",type:"spki"}))' \
-  "$dir/trusted_root.json" >"$t/ctlog.pub"
-export SIGSTORE_ROOT_FILE="$t/fulcio.pem" SIGSTORE_REKOR_PUBLIC_KEY="$t/rekor.pub" SIGSTORE_CT_LOG_PUBLIC_KEY_FILE="$t/ctlog.pub"
+# cosign 2 reads the keys as PEM files: the ones the stand-in wrote (the action writes its own from the trusted root).
+export SIGSTORE_ROOT_FILE="$dir/fulcio.pem" SIGSTORE_REKOR_PUBLIC_KEY="$dir/rekor.pub" SIGSTORE_CT_LOG_PUBLIC_KEY_FILE="$dir/ctlog.pub"
 run_smoke cosign2-sign "$c2" sign-blob --yes --fulcio-url "https://127.0.0.1:$((BASE + 1))" --rekor-url "https://127.0.0.1:$((BASE + 2))" \
   --bundle "$t/b2.json" "$t/blob"
 run_smoke cosign2-verify "$c2" verify-blob --bundle "$t/b2.json" --rekor-url "https://127.0.0.1:$((BASE + 2))" "${ident[@]}" "$t/blob"
