@@ -1,8 +1,10 @@
 /** `docker buildx build`: its argv, running it with retries, and reading its metadata file. */
 import * as fs from 'node:fs'
 import { run } from './exec.js'
+import { isDigest } from './refs.js'
 import { RegistryAuthError } from './registry.js'
-import { authHint, classifyFailure, errorText, withRetry } from './retry.js'
+import { errorText } from './errors.js'
+import { authHint, classifyFailure, withRetry } from './retry.js'
 
 export interface BuildSpec {
   builder?: string
@@ -70,7 +72,7 @@ export function parseMetadata(text: string): BuildMetadata {
   const raw = JSON.parse(text) as Record<string, unknown>
   const descriptor = raw['containerimage.descriptor'] as { digest?: string; mediaType?: string } | undefined
   const digest = (raw['containerimage.digest'] as string | undefined) ?? descriptor?.digest ?? ''
-  if (!/^sha256:[a-f0-9]{64}$/.test(digest)) throw new Error(`buildx metadata has no image digest (keys: ${Object.keys(raw).join(', ')})`)
+  if (!isDigest(digest)) throw new Error(`buildx metadata has no image digest (keys: ${Object.keys(raw).join(', ')})`)
   return { digest, mediaType: descriptor?.mediaType ?? '', raw }
 }
 

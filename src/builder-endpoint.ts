@@ -7,7 +7,7 @@
 import * as fs from 'node:fs'
 import * as net from 'node:net'
 import * as tls from 'node:tls'
-import { InputError } from './refs.js'
+import { InputError } from './errors.js'
 
 export interface EndpointTls {
   ca?: string

@@ -16,7 +16,10 @@ export interface GitHubContext {
   /** The runner grants an OIDC token only with `id-token: write`; this URL is its sign. */
   idTokenAvailable: boolean
   runnerTemp: string
-  eventName: string
+  /** Node's process.arch: which platforms this runner runs natively, which tool builds to fetch. */
+  nodeArch: string
+  /** BUILDX_NO_DEFAULT_ATTESTATIONS is set: buildx adds no provenance unless asked. */
+  noDefaultAttestations: boolean
   /**
    * When the change being built was made: SOURCE_DATE_EPOCH, else the event's commit or release
    * time. A re-run gets the same event, so the same labels and the same digest. Empty if unknown.
@@ -24,7 +27,7 @@ export interface GitHubContext {
   sourceDate: string
 }
 
-export function readContext(env: NodeJS.ProcessEnv = process.env): GitHubContext {
+export function readContext(env: NodeJS.ProcessEnv = process.env, nodeArch: string = process.arch): GitHubContext {
   const repository = env.GITHUB_REPOSITORY ?? ''
   return {
     workspace: env.GITHUB_WORKSPACE || process.cwd(),
@@ -38,7 +41,8 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): GitHubContext
     runAttempt: Number(env.GITHUB_RUN_ATTEMPT ?? '1') || 1,
     idTokenAvailable: Boolean(env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN),
     runnerTemp: env.RUNNER_TEMP || '/tmp',
-    eventName: env.GITHUB_EVENT_NAME ?? '',
+    nodeArch,
+    noDefaultAttestations: Boolean(env.BUILDX_NO_DEFAULT_ATTESTATIONS),
     sourceDate: sourceDate(env)
   }
 }

@@ -1,5 +1,6 @@
 /** cosign's command lines, for 2.x and 3.x, signing and attesting by digest only. */
 
+import { isDigestRef } from './refs.js'
 import type { SigstoreTrust } from './sigstore-trust.js'
 
 export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com'
@@ -15,10 +16,8 @@ export interface CosignOptions {
 
 export type Identity = { kind: 'key'; publicKey: string } | { kind: 'keyless'; certificateIdentity: string; issuer: string }
 
-const DIGEST_REF = /^[^@\s]+@sha256:[a-f0-9]{64}$/
-
 function byDigest(ref: string): string {
-  if (!DIGEST_REF.test(ref)) throw new Error(`refusing to sign or attest "${ref}": only NAME@sha256:DIGEST references are signed, never tags`)
+  if (!isDigestRef(ref)) throw new Error(`refusing to sign or attest "${ref}": only NAME@sha256:DIGEST references are signed, never tags`)
   return ref
 }
 
@@ -27,7 +26,7 @@ function signingFlags(o: CosignOptions): string[] {
   if (o.key) flags.push('--key', o.key)
   if (!o.transparencyLog) {
     // cosign 3 takes the Rekor URL from the signing config and refuses --tlog-upload=false unless
-    // that is off too; cosign 2 has no such flag.
+    // that is off too. cosign 2.6 has the flag as well, but off by default, so 2.x needs only this.
     if (o.major >= 3) flags.push('--use-signing-config=false')
     flags.push('--tlog-upload=false')
   }

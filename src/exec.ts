@@ -1,3 +1,4 @@
+import { errorMessage } from './errors.js'
 import * as actionsExec from '@actions/exec'
 
 export interface RunOptions {
@@ -54,7 +55,7 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     })
   } catch (err) {
     // Spawn failures (binary missing, not executable) land here, not as an exit code.
-    throw new CommandError(label, -1, err instanceof Error ? err.message : String(err), '', { cause: err })
+    throw new CommandError(label, -1, errorMessage(err), '', { cause: err })
   }
   if (result.exitCode !== 0 && !opts.allowFailure) {
     throw new CommandError(label, result.exitCode, result.stderr, result.stdout)

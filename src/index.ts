@@ -1,4 +1,5 @@
 /** Entry point for both phases: main, and post (the runner runs this bundle twice). */
+import { errorMessage } from './errors.js'
 import * as core from '@actions/core'
 import { readContext } from './context.js'
 import { readInputs } from './inputs.js'
@@ -18,5 +19,5 @@ async function entry(): Promise<void> {
 }
 
 entry().catch((err: unknown) => {
-  core.setFailed(err instanceof Error ? err.message : String(err))
+  core.setFailed(errorMessage(err))
 })

@@ -8,9 +8,12 @@ import { finalStage, parseDockerfile, stageNames } from './dockerfile.js'
 import type { Platform } from './platform.js'
 import { parsePlatforms } from './platform.js'
 import type { ImageName, SemVer } from './refs.js'
-import { InputError, deriveTags, ociLabels, parseImageName, parseVersion, validateTag } from './refs.js'
+import { InputError } from './errors.js'
+import { deriveTags, isImageRef, ociLabels, parseImageName, parseVersion, validateTag } from './refs.js'
 import type { CosignKey } from './cosign-key.js'
 import { parseCosignKey } from './cosign-key.js'
+import type { Pem } from './pem.js'
+import { parsePem } from './pem.js'
 import type { SigstoreTrust } from './sigstore-trust.js'
 import { readSigstoreTrust } from './sigstore-trust.js'
 import type { PolicyMode } from './policy.js'
@@ -20,9 +23,6 @@ import { isTemplate, templatePath } from './templates.js'
 import { parseMergeDigests } from './merge.js'
 import type { RemoteBuilder } from './builder.js'
 import { DEFAULT_BUILDKIT_IMAGE } from './builder.js'
-
-/** A certificate or key given as a file in the workspace or as PEM content. */
-export type Pem = { kind: 'file'; path: string } | { kind: 'pem'; content: string }
 
 export interface Inputs {
   image: ImageName
@@ -77,9 +77,6 @@ export interface Inputs {
 export type InputReader = (name: string) => string
 
 /** Inputs whose values are secrets: masked before anything else happens. */
-/** An image reference as docker takes it; no comma, since it goes into a buildx --driver-opt list. */
-const IMAGE_REF = /^[a-z0-9][a-z0-9._-]*(?::[0-9]+)?(?:\/[a-z0-9._-]+)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/
-
 export const SECRET_INPUTS = ['registry-password', 'cosign-key', 'cosign-password', 'builder-tls-key'] as const
 
 export function readInputs(ctx: GitHubContext, now = new Date()): Inputs {
@@ -207,12 +204,12 @@ export function parseInputs(read: InputReader, ctx: GitHubContext, now = new Dat
   if (endpoint && !/^(tcp|unix|ssh|docker-container|kube-pod):\/\/\S+$|^kubernetes(:\S+)?$/.test(endpoint)) {
     throw new InputError('builder-endpoint', `"${endpoint}" is neither a BuildKit address (tcp://host:port, unix://, ssh://) nor kubernetes[:driver options]`)
   }
-  const ca = pem('builder-tls-ca', read('builder-tls-ca'), workspace)
-  const cert = pem('builder-tls-cert', read('builder-tls-cert'), workspace)
-  const key = pem('builder-tls-key', read('builder-tls-key'), workspace)
+  const ca = parsePem('builder-tls-ca', read('builder-tls-ca'), workspace)
+  const cert = parsePem('builder-tls-cert', read('builder-tls-cert'), workspace)
+  const key = parsePem('builder-tls-key', read('builder-tls-key'), workspace)
   if (!endpoint && (ca || cert || key)) throw new InputError('builder-endpoint', 'is empty, but builder-tls-* are given: they are for a remote BuildKit at builder-endpoint')
   const buildkitImage = read('buildkit-image').trim() || DEFAULT_BUILDKIT_IMAGE
-  if (!IMAGE_REF.test(buildkitImage)) {
+  if (!isImageRef(buildkitImage)) {
     throw new InputError('buildkit-image', `"${buildkitImage}" is not an image reference such as moby/buildkit:buildx-stable-1 or mirror.example.com/moby/buildkit@sha256:…`)
   }
 
@@ -322,15 +319,6 @@ function insideWorkspace(name: string, value: string, base: string, workspace: s
 /** How errors name the Dockerfile: the template, or its path in the workspace. */
 export function dockerfileLabel(file: string, workspace: string, template?: string): string {
   return template ? `template ${template} (dockerfiles/Dockerfile.${template})` : path.relative(workspace, file) || file
-}
-
-function pem(name: string, raw: string, workspace: string): Pem | undefined {
-  const value = raw.trim()
-  if (!value) return undefined
-  if (value.startsWith('-----BEGIN')) return { kind: 'pem', content: value + '\n' }
-  const file = path.resolve(workspace, value)
-  if (!fs.existsSync(file)) throw new InputError(name, `is neither PEM content nor an existing file (looked for ${file})`)
-  return { kind: 'file', path: file }
 }
 
 function toolVersion(name: string, value: string): string {

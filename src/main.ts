@@ -1,4 +1,5 @@
 /** The main step: validate, log in, then build and push (or merge), check, and the supply chain. */
+import { errorMessage } from './errors.js'
 import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -7,7 +8,9 @@ import { chooseBuilder, createBuilder, createRemoteBuilder, probeBuilder } from 
 import { probeBuilderEndpoint } from './builder-endpoint.js'
 import type { GitHubContext } from './context.js'
 import { judge, platformFacts } from './image-check.js'
-import type { Inputs, Pem } from './inputs.js'
+import type { Inputs } from './inputs.js'
+import type { Pem } from './pem.js'
+import { pemFile } from './pem.js'
 import { dockerfileLabel } from './inputs.js'
 import type { PushedImage, RawManifest } from './manifest.js'
 import { inspectPushed, inspectRaw } from './manifest.js'
@@ -35,7 +38,7 @@ export async function main(inputs: Inputs, ctx: GitHubContext): Promise<void> {
   try {
     await release(inputs, ctx, report)
   } catch (err) {
-    report.error = err instanceof Error ? err.message : String(err)
+    report.error = errorMessage(err)
     throw err
   } finally {
     await writeSummary(report).catch((e: unknown) => core.warning(`Could not write the job summary: ${String(e)}`))
@@ -62,7 +65,7 @@ async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Prom
   const refs = inputs.pushByDigest ? [] : inputs.tags.map((t) => `${inputs.image.name}:${t}`)
 
   // The tools download while QEMU, the builder and the build run; awaited only after the push.
-  const tools = startToolInstall(inputs)
+  const tools = startToolInstall(inputs, ctx.nodeArch)
   // The builder is looked at while the login runs; a failure surfaces in the Builder phase.
   const probe = inputs.mergeDigests.length || inputs.builderEndpoint ? undefined : probeBuilder(env, inputs.platforms.length > 1)
   probe?.catch(() => undefined)
@@ -120,7 +123,7 @@ async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Prom
     const open = unfinished(report)
     if (open.length === 0) throw err
     const list = open.map((d) => `${d.subject} ${inputs.image.name}@${d.digest}`).join(', ')
-    const message = err instanceof Error ? err.message : String(err)
+    const message = errorMessage(err)
     throw new Error(`${message}\nPushed but not signed or attested: ${list}. The digest outputs are set; re-run the job to finish signing.`, { cause: err })
   }
 }
@@ -150,9 +153,9 @@ async function buildAndPush(inputs: Inputs, ctx: GitHubContext, env: Record<stri
   const parsed = inputs.parsed
   if (!parsed) throw new Error('no Dockerfile to build')
   await core.group('QEMU', async () => {
-    const plan = planQemu(inputs.platforms, nativeArches(process.arch), binfmtReader(), runsOnTarget(parsed, inputs.target))
+    const plan = planQemu(inputs.platforms, nativeArches(ctx.nodeArch), binfmtReader(), runsOnTarget(parsed, inputs.target))
     for (const r of plan.reasons) core.info(r)
-    for (const n of qemuGoNotices(parsed, inputs.target, inputs.platforms, nativeArches(process.arch), dockerfileLabel(inputs.dockerfile, inputs.workspace, inputs.template))) core.notice(n.message)
+    for (const n of qemuGoNotices(parsed, inputs.target, inputs.platforms, nativeArches(ctx.nodeArch), dockerfileLabel(inputs.dockerfile, inputs.workspace, inputs.template))) core.notice(n.message)
     report.notes.push(...plan.reasons.filter((r) => r.startsWith('QEMU skipped')))
     await installQemu(inputs.qemuImage, plan.install, env)
   })
@@ -182,7 +185,7 @@ async function buildAndPush(inputs: Inputs, ctx: GitHubContext, env: Record<stri
         cacheFrom: inputs.cacheFrom,
         cacheTo: inputs.cacheTo,
         metadataFile: path.join(workDir, 'metadata.json'),
-        noDefaultAttestations: Boolean(process.env.BUILDX_NO_DEFAULT_ATTESTATIONS),
+        noDefaultAttestations: ctx.noDefaultAttestations,
         pushByDigest: inputs.pushByDigest ? { name: inputs.image.name } : undefined
       },
       env,
@@ -220,7 +223,7 @@ async function prepareBuilder(inputs: Inputs, ctx: GitHubContext, env: Record<st
   if (inputs.builderEndpoint) {
     const { endpoint, tls } = inputs.builderEndpoint
     state.save({ builder: name })
-    const file = (p: Pem | undefined, base: string) => (p === undefined ? undefined : p.kind === 'file' ? p.path : writePrivate(path.join(workDir, base), p.content))
+    const file = (p: Pem | undefined, base: string) => (p === undefined ? undefined : pemFile(p, workDir, base))
     const files = { ca: file(tls.ca, 'builder-ca.pem'), cert: file(tls.cert, 'builder-cert.pem'), key: file(tls.key, 'builder-key.pem') }
     await probeBuilderEndpoint(endpoint, files)
     await createRemoteBuilder(name, { endpoint, tls: files }, env)
@@ -239,11 +242,6 @@ async function prepareBuilder(inputs: Inputs, ctx: GitHubContext, env: Record<st
   state.save({ builder: name })
   await createBuilder(name, inputs.buildkitImage, env)
   return { name, description: `builder ${name} (driver docker-container, ${inputs.buildkitImage})` }
-}
-
-function writePrivate(file: string, content: string): string {
-  fs.writeFileSync(file, content, { mode: 0o600 })
-  return file
 }
 
 async function merge(inputs: Inputs, env: Record<string, string>, report: Report): Promise<Pushed> {
@@ -294,7 +292,7 @@ async function checkPushedImages(inputs: Inputs, pushed: Pushed, env: Record<str
     } catch (err) {
       // The tags moved with the push: say which now name an image nothing will sign.
       report.refused = refs.length ? `These tags now point at the refused, unsigned image: ${refs.join(', ')}. Fix the Dockerfile and release again to move them.` : 'No tag points at it (pushed by digest only).'
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\nNot signed or attested. ${report.refused}`, { cause: err })
+      throw new Error(`${errorMessage(err)}\nNot signed or attested. ${report.refused}`, { cause: err })
     }
   })
 }
@@ -311,12 +309,12 @@ function apply(findings: Finding[], mode: 'enforce' | 'warn' | 'off', report: Re
 }
 
 /** Starts downloading (or finding in the tool cache) cosign and syft; never rejects unobserved. */
-function startToolInstall(inputs: Inputs): Promise<Tools> {
+function startToolInstall(inputs: Inputs, nodeArch: string): Promise<Tools> {
   if (!inputs.push || (!inputs.sign && !inputs.sbom)) return Promise.resolve({})
   const install = async (): Promise<Tools> => {
     const [cosign, syft] = await Promise.all([
-      inputs.sign ? installTool(toolSpec('cosign', inputs.cosignVersion, inputs.toolsUrl, process.arch)) : undefined,
-      inputs.sbom ? installTool(toolSpec('syft', inputs.syftVersion, inputs.toolsUrl, process.arch)) : undefined
+      inputs.sign ? installTool(toolSpec('cosign', inputs.cosignVersion, inputs.toolsUrl, nodeArch)) : undefined,
+      inputs.sbom ? installTool(toolSpec('syft', inputs.syftVersion, inputs.toolsUrl, nodeArch)) : undefined
     ])
     return { cosign: cosign?.path, syft: syft?.path }
   }

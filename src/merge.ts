@@ -5,10 +5,9 @@
 import { run } from './exec.js'
 import type { RawManifest } from './manifest.js'
 import { platformDigests } from './manifest.js'
-import { InputError } from './refs.js'
+import { InputError, errorMessage } from './errors.js'
+import { isDigest } from './refs.js'
 import { withRetry } from './retry.js'
-
-const DIGEST = /^sha256:[a-f0-9]{64}$/
 
 /**
  * Parses the input: one entry a line, each `sha256:…`, `NAME@sha256:…`, or a `platform-digests`
@@ -24,7 +23,7 @@ export function parseMergeDigests(value: string, imageName: string): string[] {
       if (name !== imageName) throw new InputError('merge-digests', `${where} names ${name}, but image is ${imageName}: every digest must be of the same image`)
       digest = entry.slice(at + 1)
     }
-    if (!DIGEST.test(digest)) throw new InputError('merge-digests', `${where} "${entry}" is not a sha256: digest`)
+    if (!isDigest(digest)) throw new InputError('merge-digests', `${where} "${entry}" is not a sha256: digest`)
     if (digests.includes(digest)) throw new InputError('merge-digests', `${digest} is listed twice`)
     digests.push(digest)
   }
@@ -60,7 +59,7 @@ export async function resolveSources(name: string, digests: string[], env: Recor
       const ref = `${name}@${digest}`
       const inspect = (format: string) =>
         withRetry(() => run('docker', ['buildx', 'imagetools', 'inspect', ref, '--format', format], { env, silent: true }), { what: `reading ${ref}` }).catch((err: unknown) => {
-          throw new Error(`merge-digests: ${ref} cannot be read from the registry (was it pushed, and to this image?): ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+          throw new Error(`merge-digests: ${ref} cannot be read from the registry (was it pushed, and to this image?): ${errorMessage(err)}`, { cause: err })
         })
       const manifest = JSON.parse((await inspect('{{json .Manifest}}')).stdout) as RawManifest
       if (Array.isArray(manifest.manifests)) return { digest, platforms: platformDigests(manifest) }

@@ -1,5 +1,5 @@
 /** Platform strings as buildx knows them, and which of them this machine runs natively. */
-import { InputError } from './refs.js'
+import { InputError } from './errors.js'
 
 const ARCHES: Record<string, readonly string[]> = {
   amd64: ['v1', 'v2', 'v3', 'v4'],

@@ -1,4 +1,5 @@
 /** Image names, tags and the OCI labels/annotations derived from the GitHub context. */
+import { InputError } from './errors.js'
 
 export interface ImageName {
   /** Registry host, with port when given: `ghcr.io`, `registry.example:5443`. */
@@ -12,12 +13,24 @@ export interface ImageName {
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/
 const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?$/
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/
+/** A content digest as the action pushes, signs and returns it. */
+const DIGEST_SOURCE = 'sha256:[a-f0-9]{64}'
+const DIGEST = new RegExp(`^${DIGEST_SOURCE}$`)
+const DIGEST_REF = new RegExp(`^[^@\\s]+@${DIGEST_SOURCE}$`)
+/** An image reference as docker takes it, tag and digest optional; no comma (it goes into buildx --driver-opt lists). */
+const IMAGE_REF = new RegExp(`^[a-z0-9][a-z0-9._-]*(?::[0-9]+)?(?:/[a-z0-9._-]+)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@${DIGEST_SOURCE})?$`)
 
-export class InputError extends Error {
-  constructor(readonly input: string, message: string) {
-    super(`Input \`${input}\`: ${message}`)
-    this.name = 'InputError'
-  }
+export function isDigest(value: string): boolean {
+  return DIGEST.test(value)
+}
+
+/** `NAME@sha256:…`: the only form that is signed or attested. */
+export function isDigestRef(value: string): boolean {
+  return DIGEST_REF.test(value)
+}
+
+export function isImageRef(value: string): boolean {
+  return IMAGE_REF.test(value)
 }
 
 /**

@@ -4,7 +4,8 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { run } from './exec.js'
-import { authHint, classifyFailure, errorText, withRetry } from './retry.js'
+import { errorText } from './errors.js'
+import { authHint, classifyFailure, withRetry } from './retry.js'
 
 /** Links into the user's docker config dir so contexts, builders and plugins stay visible. */
 const SHARED_ENTRIES = ['contexts', 'buildx', 'cli-plugins']

@@ -1,3 +1,4 @@
+import { errorText } from './errors.js'
 import * as core from '@actions/core'
 
 /** Registry failures worth another try: server errors, resets, timeouts. */
@@ -80,14 +81,6 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
       await sleep(delay)
     }
   }
-}
-
-export function errorText(err: unknown): string {
-  if (err instanceof Error) {
-    const stderr = (err as { stderr?: unknown }).stderr
-    return typeof stderr === 'string' && stderr ? `${err.message}\n${stderr}` : err.message
-  }
-  return String(err)
 }
 
 function firstLine(text: string): string {

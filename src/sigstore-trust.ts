@@ -7,7 +7,7 @@
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { InputError } from './refs.js'
+import { InputError, errorMessage } from './errors.js'
 
 export const TRUSTED_ROOT_MEDIA_TYPE = 'application/vnd.dev.sigstore.trustedroot+json;version=0.1'
 export const SIGNING_CONFIG_MEDIA_TYPE = 'application/vnd.dev.sigstore.signingconfig.v0.2+json'
@@ -62,7 +62,7 @@ function readJson(input: string, value: string, workspace: string): { file: stri
   try {
     return { file, json: JSON.parse(text) as unknown }
   } catch (err) {
-    throw new InputError(input, `${value} is not JSON (${err instanceof Error ? err.message : String(err)})`)
+    throw new InputError(input, `${value} is not JSON (${errorMessage(err)})`)
   }
 }
 

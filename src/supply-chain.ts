@@ -1,4 +1,5 @@
 /** After the push: SBOM per platform, sign, attest, verify, all by digest; statuses into the report. */
+import { errorMessage } from './errors.js'
 import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -6,6 +7,7 @@ import { uploadSboms } from './artifact.js'
 import type { CosignOptions, Identity } from './cosign.js'
 import { REKOR_MAX_REQUEST_BYTES, attestArgv, consumerVerifyCommand, publicKeyArgv, rekorRequestEstimate, signArgv, verifyArgv, verifyAttestationArgv } from './cosign.js'
 import type { CosignKey } from './cosign-key.js'
+import { cosignKeyArg, isKmsReference } from './cosign-key.js'
 import { run } from './exec.js'
 import { githubKeylessIdentity } from './identity.js'
 import { withRetry } from './retry.js'
@@ -66,7 +68,7 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
     ...(spec.cosignPassword ? { COSIGN_PASSWORD: spec.cosignPassword } : {}),
     ...(spec.sign && spec.sigstoreTrust && spec.cosignMajor < 3 ? cosign2TrustEnv(spec.sigstoreTrust, workDir) : {})
   }
-  const key = spec.sign && spec.cosignKey ? keyReference(spec.cosignKey, workDir) : undefined
+  const key = spec.sign && spec.cosignKey ? cosignKeyArg(spec.cosignKey, workDir) : undefined
   const options: CosignOptions = { major: spec.cosignMajor, key, transparencyLog: spec.transparencyLog, trust: spec.sigstoreTrust }
   const identityReady = spec.sign && cosign ? identityFor(cosign, spec, key, workDir, cosignEnv) : Promise.resolve(undefined)
   identityReady.catch(() => undefined)
@@ -220,23 +222,13 @@ async function checked(cosign: string, argv: string[], env: Record<string, strin
     await withRetry(() => run(cosign, argv, { env, silent: true }), { what: `verifying ${what}` })
     return what
   } catch (err) {
-    throw new Error(`Verification failed for the ${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    throw new Error(`Verification failed for the ${what}: ${errorMessage(err)}`, { cause: err })
   }
-}
-
-/** Where cosign finds the private key: a 0600 file for PEM content (removed in post), else as given. */
-function keyReference(key: CosignKey, workDir: string): string {
-  if (key.kind === 'file') return key.path
-  if (key.kind === 'ref') return key.ref
-  const file = path.join(workDir, 'cosign.key')
-  fs.writeFileSync(file, key.content, { mode: 0o600 })
-  fs.chmodSync(file, 0o600)
-  return file
 }
 
 async function identityFor(cosign: string, spec: SupplyChainSpec, key: string | undefined, workDir: string, env: Record<string, string>): Promise<Identity> {
   if (!key) return githubKeylessIdentity(spec.serverUrl, spec.workflowRef)
-  if (/^(awskms|gcpkms|azurekms|hashivault|k8s):\/\//.test(key)) return { kind: 'key', publicKey: key }
+  if (isKmsReference(key)) return { kind: 'key', publicKey: key }
   const pub = path.join(workDir, 'cosign.pub')
   await run(cosign, publicKeyArgv(key, pub), { env, silent: true })
   return { kind: 'key', publicKey: pub }

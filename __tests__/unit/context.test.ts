@@ -34,3 +34,8 @@ test('jwtClaims reads job_workflow_ref, the identity Fulcio puts in the certific
   expect(jwtClaims(`e30.${payload}.sig`).job_workflow_ref).toBe('o/shared/.github/workflows/release.yml@refs/tags/v1')
   expect(() => jwtClaims('not-a-jwt')).toThrow(/not a JWT/)
 })
+
+test('readContext: the runner architecture and BUILDX_NO_DEFAULT_ATTESTATIONS come from the environment, read once', () => {
+  expect(readContext({ BUILDX_NO_DEFAULT_ATTESTATIONS: '1' }, 'arm64')).toMatchObject({ nodeArch: 'arm64', noDefaultAttestations: true })
+  expect(readContext({}, 'x64')).toMatchObject({ nodeArch: 'x64', noDefaultAttestations: false })
+})

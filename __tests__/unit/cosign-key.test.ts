@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { expect, test, vi } from 'vitest'
-import { parseCosignKey } from '../../src/cosign-key.js'
+import { cosignKeyArg, isKmsReference, parseCosignKey } from '../../src/cosign-key.js'
 
 vi.mock('@actions/core', () => ({ setSecret: vi.fn(), getInput: vi.fn() }))
 const { maskSecret } = await import('../../src/inputs.js')
@@ -44,4 +44,29 @@ test('maskSecret masks the whole value and every line of it', () => {
   expect(masked).toContain(PEM)
   expect(masked).toContain('AAAAbbbbCCCCdddd')
   expect(masked).toContain('EEEEffff')
+})
+
+test.each([
+  ['awskms://arn', true],
+  ['gcpkms://projects/p', true],
+  ['k8s://ns/secret', true],
+  // env:// holds the private key itself: its public key must be derived, not passed to verify.
+  ['env://COSIGN_PRIVATE_KEY', false],
+  ['/keys/cosign.key', false]
+])('isKmsReference(%s) = %s', (ref, expected) => {
+  expect(isKmsReference(ref)).toBe(expected)
+})
+
+test('cosignKeyArg: PEM content goes to a 0600 file in the given dir; files and references pass as given', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyarg-'))
+  const file = cosignKeyArg({ kind: 'pem', content: PEM + '\n' }, dir)
+  expect(file).toBe(path.join(dir, 'cosign.key'))
+  expect(fs.statSync(file).mode & 0o777).toBe(0o600)
+  expect(fs.readFileSync(file, 'utf8')).toBe(PEM + '\n')
+  expect(cosignKeyArg({ kind: 'file', path: '/k/cosign.key' }, dir)).toBe('/k/cosign.key')
+  expect(cosignKeyArg({ kind: 'ref', ref: 'env://K' }, dir)).toBe('env://K')
+})
+
+test('a directory is not a key file', () => {
+  expect(() => parseCosignKey(os.tmpdir(), os.tmpdir())).toThrow(/^Input `cosign-key`: is neither PEM content, a key reference/)
 })

@@ -31,7 +31,8 @@ const ctx = (over: Partial<GitHubContext> = {}): GitHubContext => ({
   runAttempt: 1,
   idTokenAvailable: true,
   runnerTemp: os.tmpdir(),
-  eventName: 'push',
+  nodeArch: 'x64',
+  noDefaultAttestations: false,
   sourceDate: '',
   ...over
 })
