@@ -47,6 +47,7 @@ export function judgeExecutable(platform: string, program: string | undefined, r
     platform,
     line: `${platform}: ${file} is ${wrong.found}${cost}`,
     finding: {
+      rule: 'architecture',
       level: 'error',
       message: `${platform}: the image's main binary ${file} is ${wrong.found}, but ${platform} needs ${wrong.expected}; on a ${platform} node it fails with "exec format error". Build it for the target (GOARCH=$TARGETARCH, GOOS=$TARGETOS) instead of copying or compiling one architecture's binary into every image.`
     }

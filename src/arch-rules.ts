@@ -37,6 +37,7 @@ export function checkGoTargets(parsed: ParsedDockerfile, target: string, platfor
         if (!wrong) continue
         const variable = a.name === 'GOARCH' ? 'TARGETARCH' : 'TARGETOS'
         findings.push({
+          rule: 'go-target',
           level: 'error',
           message: `${where(df, stage, c.line)}: ${a.name}=${a.value} is hard-coded, but ${wrong.id} is requested: its image would carry a binary built for ${a.value}, which fails there with "exec format error". Write ${a.name}=$${variable} (with ARG ${variable} in the stage), so each platform builds its own.`
         })
@@ -59,6 +60,7 @@ export function qemuGoNotices(parsed: ParsedDockerfile, target: string, platform
     if (!run) continue
     const alias = stage.name ? ` AS ${stage.name}` : ''
     notices.push({
+      rule: 'go-under-qemu',
       level: 'notice',
       message: `${where(df, stage, run.line)}: go runs on the target platform here, so for ${foreign.map((p) => p.id).join(', ')} the whole Go toolchain runs under QEMU (often several times slower). To cross-compile instead, change the stage to:\n  FROM --platform=$BUILDPLATFORM ${stage.rawImage}${alias}\n  ARG TARGETOS TARGETARCH\nand build with GOOS=$TARGETOS GOARCH=$TARGETARCH (CGO_ENABLED=0). Keep QEMU only for cgo builds that need it.`
     })

@@ -7,25 +7,21 @@ import { build } from './build.js'
 import { chooseBuilder, createBuilder, createRemoteBuilder, probeBuilder } from './builder.js'
 import { probeBuilderEndpoint } from './builder-endpoint.js'
 import type { GitHubContext } from './context.js'
-import { judge, platformFacts } from './image-check.js'
+import { dockerfileGate, pushedImagesGate } from './gate.js'
+import type { Verdict } from './gate.js'
+import type { Pushed } from './imagetools.js'
+import { ImageTools } from './imagetools.js'
 import type { Inputs } from './inputs.js'
 import type { Pem } from './pem.js'
 import { pemFile } from './pem.js'
 import { dockerfileLabel } from './inputs.js'
-import type { PushedImage, RawManifest } from './manifest.js'
-import { inspectPushed, inspectRaw } from './manifest.js'
-import { imagetoolsCreateArgv, mergedPlatforms, resolveSources } from './merge.js'
+import { mergeDigests } from './merge.js'
 import { nativeArches } from './platform.js'
-import type { Finding } from './policy.js'
-import { checkDockerfile } from './policy.js'
 import { BlobReader } from './registry-blob.js'
-import { checkPlatform } from './arch-check.js'
-import { checkGoTargets, qemuGoNotices } from './arch-rules.js'
+import { qemuGoNotices } from './arch-rules.js'
 import { binfmtReader, installQemu, planQemu, runsOnTarget } from './qemu.js'
 import { createDockerConfig, dockerEnv, login } from './registry.js'
-import { previousRelease, retag, samePlatforms } from './rerun.js'
-import { run } from './exec.js'
-import { withRetry } from './retry.js'
+import { keptRelease, retag } from './rerun.js'
 import * as state from './state.js'
 import type { Report } from './summary.js'
 import { newReport, unfinished, writeSummary } from './summary.js'
@@ -45,14 +41,6 @@ export async function main(inputs: Inputs, ctx: GitHubContext): Promise<void> {
   }
 }
 
-/** What was pushed: the digest the tags point at and its platform manifests. */
-interface Pushed {
-  digest: string
-  platforms: Record<string, string>
-  /** Platform configs, when the read that found the digests brought them. */
-  configs?: PushedImage['configs']
-}
-
 async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<void> {
   checkDockerfilePolicy(inputs, report)
 
@@ -62,17 +50,18 @@ async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Prom
   const configDir = createDockerConfig(ctx.runnerTemp, inputs.image.registry)
   state.save({ dockerConfig: configDir, registry: inputs.image.registry })
   const env = dockerEnv(configDir)
+  const tools = new ImageTools(env)
   const refs = inputs.pushByDigest ? [] : inputs.tags.map((t) => `${inputs.image.name}:${t}`)
 
   // The tools download while QEMU, the builder and the build run; awaited only after the push.
-  const tools = startToolInstall(inputs, ctx.nodeArch)
+  const installs = startToolInstall(inputs, ctx.nodeArch)
   // The builder is looked at while the login runs; a failure surfaces in the Builder phase.
   const probe = inputs.mergeDigests.length || inputs.builderEndpoint ? undefined : probeBuilder(env, inputs.platforms.length > 1)
   probe?.catch(() => undefined)
 
   await core.group(`Log in to ${inputs.image.registry}`, () => login(configDir, inputs.image.registry, inputs.registryUsername, inputs.registryPassword))
 
-  const pushed = inputs.mergeDigests.length ? await merge(inputs, env, report) : await buildAndPush(inputs, ctx, env, workDir, report, probe)
+  const pushed = inputs.mergeDigests.length ? await merge(inputs, tools, report) : await buildAndPush(inputs, ctx, env, tools, workDir, report, probe)
   if (!pushed) return
 
   report.pushed = true
@@ -90,7 +79,7 @@ async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Prom
     ...Object.entries(pushed.platforms).map(([subject, digest]) => ({ subject, digest, signature: 'skipped' as const, attestation: 'skipped' as const }))
   ]
   core.setOutput('signed', 'false')
-  await checkPushedImages(inputs, pushed, env, report, refs)
+  await checkPushedImages(inputs, pushed, tools, report, refs)
   if (inputs.pushByDigest && !inputs.sign) report.notes.push('push-by-digest: not signed here; the merge job signs, SBOMs and attests the merged index')
 
   try {
@@ -112,7 +101,7 @@ async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Prom
         workflowRef: ctx.workflowRef,
         rerun: ctx.runAttempt > 1
       },
-      tools,
+      installs,
       env,
       workDir,
       report
@@ -130,26 +119,19 @@ async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Prom
 
 function checkDockerfilePolicy(inputs: Inputs, report: Report): void {
   if (!inputs.parsed) return
-  if (inputs.policy === 'off') {
-    report.notes.push('policy: off: the distroless, non-root policy was not checked')
-    return
-  }
-  core.startGroup('Policy (Dockerfile)')
-  try {
-    const dockerfileName = dockerfileLabel(inputs.dockerfile, inputs.workspace, inputs.template)
-    const findings = [
-      ...checkDockerfile(inputs.parsed, { target: inputs.target, allowRoot: inputs.allowRoot, allowedBases: inputs.allowedBases, dockerfileName }),
-      ...checkGoTargets(inputs.parsed, inputs.target, inputs.platforms, dockerfileName)
-    ]
-    apply(findings, inputs.policy, report, 'Policy refuses this Dockerfile')
-  } finally {
-    core.endGroup()
-  }
+  const dockerfileName = dockerfileLabel(inputs.dockerfile, inputs.workspace, inputs.template)
+  enforce(dockerfileGate(inputs.parsed, { ...inputs, dockerfileName }), report)
+}
+
+/** Notes into the report; a refusal fails the step. */
+function enforce(v: Verdict, report: Report): void {
+  report.notes.push(...v.notes)
+  if (v.refusal) throw new Error(v.refusal)
 }
 
 type Probe = ReturnType<typeof probeBuilder>
 
-async function buildAndPush(inputs: Inputs, ctx: GitHubContext, env: Record<string, string>, workDir: string, report: Report, probe: Probe | undefined): Promise<Pushed | undefined> {
+async function buildAndPush(inputs: Inputs, ctx: GitHubContext, env: Record<string, string>, tools: ImageTools, workDir: string, report: Report, probe: Probe | undefined): Promise<Pushed | undefined> {
   const parsed = inputs.parsed
   if (!parsed) throw new Error('no Dockerfile to build')
   await core.group('QEMU', async () => {
@@ -164,7 +146,9 @@ async function buildAndPush(inputs: Inputs, ctx: GitHubContext, env: Record<stri
   const builder = prepared.name
   core.info(`Building with ${prepared.description}`)
   report.builder = prepared.description
-  const rerunOf = ctx.runAttempt > 1 && inputs.push && !inputs.pushByDigest && inputs.tags[0] ? await previousRelease(`${inputs.image.name}:${inputs.tags[0]}`, env) : undefined
+  // A re-run reads what the first tag names before the build moves it.
+  const first = inputs.tags[0]
+  const earlier = ctx.runAttempt > 1 && inputs.push && !inputs.pushByDigest && first ? await tools.find(`${inputs.image.name}:${first}`) : undefined
   const platforms = inputs.platforms.map((p) => p.id)
   const what = inputs.pushByDigest ? `Build and push ${platforms.join(', ')} by digest` : inputs.push ? `Build and push ${platforms.join(', ')}` : `Build ${platforms.join(', ')} (push: false)`
   const meta = await core.group(what, () =>
@@ -203,13 +187,14 @@ async function buildAndPush(inputs: Inputs, ctx: GitHubContext, env: Record<stri
     return undefined
   }
 
-  const { platforms: digests, configs } = await core.group('Resolve platform digests', () => inspectPushed(inputs.image.name, meta.digest, platforms, env))
-  if (rerunOf && rerunOf.digest !== meta.digest && samePlatforms(rerunOf.platforms, digests)) {
-    await core.group('Re-run: keep the earlier digest', () => retag(inputs.image.name, inputs.tags, rerunOf.digest, env))
-    report.notes.push(`Re-run (attempt ${ctx.runAttempt}): the platform images equal those of ${rerunOf.digest}, so the tags point back at it and the digest stays the same`)
-    return { digest: rerunOf.digest, platforms: digests, configs }
+  const pushed = await core.group('Resolve platform digests', () => tools.pushed(inputs.image.name, meta.digest, platforms))
+  const kept = keptRelease(earlier, pushed)
+  if (kept) {
+    await core.group('Re-run: keep the earlier digest', () => retag(inputs.image.name, inputs.tags, kept.digest, tools))
+    report.notes.push(`Re-run (attempt ${ctx.runAttempt}): the platform images equal those of ${kept.digest}, so the tags point back at it and the digest stays the same`)
+    return { ...pushed, digest: kept.digest }
   }
-  return { digest: meta.digest, platforms: digests, configs }
+  return pushed
 }
 
 /** The builder to use (undefined: the current one), and the words that tell the user which it is. */
@@ -244,68 +229,30 @@ async function prepareBuilder(inputs: Inputs, ctx: GitHubContext, env: Record<st
   return { name, description: `builder ${name} (driver docker-container, ${inputs.buildkitImage})` }
 }
 
-async function merge(inputs: Inputs, env: Record<string, string>, report: Report): Promise<Pushed> {
+async function merge(inputs: Inputs, tools: ImageTools, report: Report): Promise<Pushed> {
   return core.group(`Merge ${inputs.mergeDigests.length} digests into one index`, async () => {
-    const sources = await resolveSources(inputs.image.name, inputs.mergeDigests, env)
-    const platforms = mergedPlatforms(sources)
-    const argv = imagetoolsCreateArgv(inputs.image.name, inputs.tags, inputs.indexAnnotations, inputs.mergeDigests)
-    await withRetry(() => run('docker', argv, { env }), { what: 'docker buildx imagetools create' })
-    const first = `${inputs.image.name}:${inputs.tags[0] ?? ''}`
-    const { stdout } = await withRetry(() => run('docker', ['buildx', 'imagetools', 'inspect', first, '--format', '{{json .Manifest}}'], { env, silent: true }), { what: `reading ${first}` })
-    const digest = (JSON.parse(stdout) as { digest: string }).digest
-    report.notes.push(`Merged ${sources.length} pushes (${Object.keys(platforms).join(', ')}) into ${digest}`)
-    return { digest, platforms }
+    const { pushed, note } = await mergeDigests(inputs.image.name, inputs.mergeDigests, inputs.tags, inputs.indexAnnotations, tools)
+    report.notes.push(note)
+    return pushed
   })
 }
 
-async function checkPushedImages(inputs: Inputs, pushed: Pushed, env: Record<string, string>, report: Report, refs: string[]): Promise<void> {
+async function checkPushedImages(inputs: Inputs, pushed: Pushed, tools: ImageTools, report: Report, refs: string[]): Promise<void> {
   if (inputs.policy === 'off' && inputs.maxImageSize === undefined) return
   await core.group('Policy (pushed images)', async () => {
-    const configs = pushed.configs ?? (await inspectPushed(inputs.image.name, pushed.digest, Object.keys(pushed.platforms), env)).configs
-    // Each platform manifest is read once, for the sizes and the architecture check alike.
-    const manifests = new Map<string, Promise<RawManifest>>()
-    const manifestOf = (ref: string): Promise<RawManifest> => {
-      let m = manifests.get(ref)
-      if (!m) manifests.set(ref, (m = inspectRaw(ref, env)))
-      return m
-    }
-    const facts = await platformFacts(inputs.image.name, { platforms: pushed.platforms, configs }, inputs.maxImageSize !== undefined, env, manifestOf)
-    for (const f of facts) core.info(`${f.platform}: user "${f.user}"${f.size === undefined ? '' : `, ${f.size} bytes compressed`}`)
-    const findings = judge(facts, { allowRoot: inputs.allowRoot || inputs.policy === 'off', maxSize: inputs.maxImageSize })
-    if (inputs.policy !== 'off') {
-      const reader = new BlobReader({ registry: inputs.image.registry, repository: inputs.image.path, username: inputs.registryUsername, password: inputs.registryPassword })
-      const checks = await Promise.all(
-        Object.entries(pushed.platforms).map(async ([platform, digest]) => {
-          const manifest = await manifestOf(`${inputs.image.name}@${digest}`)
-          // A reset or a 5xx mid-layer starts that platform's check again.
-          return withRetry(() => checkPlatform(platform, configs[platform] ?? {}, manifest, (d) => reader.open(d)), { what: `checking the architecture of ${platform}` })
-        })
-      )
-      for (const c of checks) core.info(c.line)
-      findings.push(...checks.flatMap((c) => (c.finding ? [c.finding] : [])))
-    }
-    // max-image-size is its own limit: it fails the step whatever the policy mode.
-    const sizeErrors = findings.filter((f) => f.message.includes('max-image-size'))
-    try {
-      apply(findings.filter((f) => !sizeErrors.includes(f)), inputs.policy, report, 'Policy refuses the pushed image')
-      apply(sizeErrors, 'enforce', report, 'Image too large')
-    } catch (err) {
-      // The tags moved with the push: say which now name an image nothing will sign.
-      report.refused = refs.length ? `These tags now point at the refused, unsigned image: ${refs.join(', ')}. Fix the Dockerfile and release again to move them.` : 'No tag points at it (pushed by digest only).'
-      throw new Error(`${errorMessage(err)}\nNot signed or attested. ${report.refused}`, { cause: err })
-    }
+    const { configs } = pushed.configs ? { configs: pushed.configs } : await tools.pushed(inputs.image.name, pushed.digest, Object.keys(pushed.platforms))
+    const blobs = new BlobReader({ registry: inputs.image.registry, repository: inputs.image.path, username: inputs.registryUsername, password: inputs.registryPassword })
+    const v = await pushedImagesGate(inputs.image.name, { ...pushed, configs }, inputs, {
+      manifest: (ref) => tools.raw(ref, { justPushed: true }),
+      config: (ref) => tools.config(ref, { justPushed: true }),
+      blob: (digest) => blobs.open(digest)
+    })
+    report.notes.push(...v.notes)
+    if (!v.refusal) return
+    // The tags moved with the push: say which now name an image nothing will sign.
+    report.refused = refs.length ? `These tags now point at the refused, unsigned image: ${refs.join(', ')}. Fix the Dockerfile and release again to move them.` : 'No tag points at it (pushed by digest only).'
+    throw new Error(`${v.refusal}\nNot signed or attested. ${report.refused}`)
   })
-}
-
-/** Reports findings; errors fail the step in enforce mode and are warnings in warn mode. */
-function apply(findings: Finding[], mode: 'enforce' | 'warn' | 'off', report: Report, heading: string): void {
-  for (const f of findings) {
-    if (f.level === 'notice') core.notice(f.message)
-    else if (f.level === 'warning' || mode === 'warn') core.warning(f.message)
-    if (f.level !== 'error' || mode === 'warn') report.notes.push(f.message)
-  }
-  const errors = findings.filter((f) => f.level === 'error')
-  if (mode === 'enforce' && errors.length) throw new Error(`${heading}:\n- ${errors.map((e) => e.message).join('\n- ')}`)
 }
 
 /** Starts downloading (or finding in the tool cache) cosign and syft; never rejects unobserved. */

@@ -2,12 +2,9 @@
  * `merge-digests`: the per-platform images pushed by digest from matrix jobs, merged into one
  * index with `docker buildx imagetools create`, tagged and annotated; no build.
  */
-import { run } from './exec.js'
-import type { RawManifest } from './manifest.js'
-import { platformDigests } from './manifest.js'
+import type { ImageTools, Pushed } from './imagetools.js'
 import { InputError, errorMessage } from './errors.js'
 import { isDigest } from './refs.js'
-import { withRetry } from './retry.js'
 
 /**
  * Parses the input: one entry a line, each `sha256:…`, `NAME@sha256:…`, or a `platform-digests`
@@ -46,32 +43,19 @@ export function parseMergeDigests(value: string, imageName: string): string[] {
   return digests
 }
 
-export interface Source {
-  digest: string
-  /** platform -> manifest digest, attestation manifests left out. */
-  platforms: Record<string, string>
-}
-
-/** Reads each source from the registry: an index lists its platforms, a manifest's config names it. */
-export async function resolveSources(name: string, digests: string[], env: Record<string, string>): Promise<Source[]> {
+/** Reads each digest from the registry: an index lists its platforms, a manifest's config names it. */
+export async function resolveSources(name: string, digests: string[], tools: Pick<ImageTools, 'platformsOf'>): Promise<Pushed[]> {
   return Promise.all(
-    digests.map(async (digest) => {
-      const ref = `${name}@${digest}`
-      const inspect = (format: string) =>
-        withRetry(() => run('docker', ['buildx', 'imagetools', 'inspect', ref, '--format', format], { env, silent: true }), { what: `reading ${ref}` }).catch((err: unknown) => {
-          throw new Error(`merge-digests: ${ref} cannot be read from the registry (was it pushed, and to this image?): ${errorMessage(err)}`, { cause: err })
-        })
-      const manifest = JSON.parse((await inspect('{{json .Manifest}}')).stdout) as RawManifest
-      if (Array.isArray(manifest.manifests)) return { digest, platforms: platformDigests(manifest) }
-      const image = JSON.parse((await inspect('{{json .Image}}')).stdout) as { os?: string; architecture?: string; variant?: string }
-      const platform = [image.os, image.architecture, image.architecture === 'arm64' && image.variant === 'v8' ? '' : image.variant].filter(Boolean).join('/')
-      return { digest, platforms: { [platform]: digest } }
-    })
+    digests.map((digest) =>
+      tools.platformsOf(name, digest).catch((err: unknown) => {
+        throw new Error(`merge-digests: ${name}@${digest} cannot be read from the registry (was it pushed, and to this image?): ${errorMessage(err)}`, { cause: err })
+      })
+    )
   )
 }
 
 /** Every platform once across the sources; returns the merged platform -> digest map. */
-export function mergedPlatforms(sources: Source[]): Record<string, string> {
+export function mergedPlatforms(sources: Pushed[]): Record<string, string> {
   const out: Record<string, string> = {}
   const from: Record<string, string> = {}
   for (const s of sources) {
@@ -85,11 +69,18 @@ export function mergedPlatforms(sources: Source[]): Record<string, string> {
   return out
 }
 
-export function imagetoolsCreateArgv(name: string, tags: string[], indexAnnotations: Array<[string, string]>, digests: string[]): string[] {
-  return [
-    'buildx', 'imagetools', 'create',
-    ...tags.flatMap((t) => ['--tag', `${name}:${t}`]),
-    ...indexAnnotations.flatMap(([k, v]) => ['--annotation', `index:${k}=${v}`]),
-    ...digests.map((d) => `${name}@${d}`)
-  ]
+/** Merges the digests into one index under every tag; returns it and what the summary says. */
+export async function mergeDigests(
+  name: string,
+  digests: string[],
+  tags: string[],
+  indexAnnotations: Array<[string, string]>,
+  tools: Pick<ImageTools, 'platformsOf' | 'create' | 'digest'>
+): Promise<{ pushed: Pushed; note: string }> {
+  const sources = await resolveSources(name, digests, tools)
+  const platforms = mergedPlatforms(sources)
+  const refs = tags.map((t) => `${name}:${t}`)
+  await tools.create({ tags: refs, indexAnnotations, sources: digests.map((d) => `${name}@${d}`) }, 'docker buildx imagetools create')
+  const digest = await tools.digest(refs[0] ?? '', { justPushed: true })
+  return { pushed: { digest, platforms }, note: `Merged ${sources.length} pushes (${Object.keys(platforms).join(', ')}) into ${digest}` }
 }

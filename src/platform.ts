@@ -38,9 +38,23 @@ export function parsePlatform(raw: string): Platform {
   if (variant && !variants.includes(variant)) {
     throw new InputError('platforms', `"${value}": unknown variant "${variant}" for ${arch}${variants.length ? ` (known: ${variants.join(', ')})` : ''}`)
   }
-  // buildx treats linux/arm64/v8 as linux/arm64 and linux/amd64/v1 as linux/amd64.
+  const id = platformId(os, arch, variant)
+  return { os, arch, variant: id.split('/')[2] ?? '', id }
+}
+
+/**
+ * `os/arch[/variant]` as inputs, outputs and the registry's descriptors are compared: buildx treats
+ * linux/arm64/v8 as linux/arm64 and linux/amd64/v1 as linux/amd64, so the default variant is left out.
+ */
+export function platformId(os: string, arch: string, variant = ''): string {
   const v = (arch === 'arm64' && variant === 'v8') || (arch === 'amd64' && variant === 'v1') ? '' : variant
-  return { os, arch, variant: v, id: [os, arch, v].filter(Boolean).join('/') }
+  return [os, arch, v].filter(Boolean).join('/')
+}
+
+/** A platform string from the registry or buildx (`linux/arm64/v8`) in the form the inputs use. */
+export function normalizePlatform(platform: string): string {
+  const [os = '', arch = '', variant = ''] = platform.split('/')
+  return platformId(os, arch, variant)
 }
 
 export function parsePlatforms(list: readonly string[]): Platform[] {

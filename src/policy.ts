@@ -7,7 +7,21 @@ import { finalStage } from './dockerfile.js'
 
 export type PolicyMode = 'enforce' | 'warn' | 'off'
 
+/** Which rule a finding comes from: the gate decides by rule, never by message text. */
+export type Rule =
+  | 'stage'
+  | 'distroless-base'
+  | 'base-end-of-life'
+  | 'base-digest'
+  | 'non-root'
+  | 'exec-form'
+  | 'go-target'
+  | 'go-under-qemu'
+  | 'architecture'
+  | 'max-image-size'
+
 export interface Finding {
+  rule: Rule
   level: 'error' | 'warning' | 'notice'
   message: string
 }
@@ -60,7 +74,7 @@ export function isDistroless(image: string, allowed: string[]): boolean {
 
 export function checkDockerfile(parsed: ParsedDockerfile, o: PolicyOptions): Finding[] {
   const final = finalStage(parsed, o.target)
-  if (!final) return [{ level: 'error', message: `${o.dockerfileName}: no stage to check` }]
+  if (!final) return [{ rule: 'stage', level: 'error', message: `${o.dockerfileName}: no stage to check` }]
   const chain = stageChain(parsed, final)
   const base = chain[chain.length - 1] as Stage
   const where = (s: Stage, line: number) => `${o.dockerfileName}:${line} (stage ${s.name ? `"${s.name}"` : `#${s.index}`})`
@@ -69,30 +83,34 @@ export function checkDockerfile(parsed: ParsedDockerfile, o: PolicyOptions): Fin
 
   if (!isDistroless(image, o.allowedBases)) {
     findings.push({
+      rule: 'distroless-base',
       level: 'error',
       message: `${where(base, base.line)}: the final image is built on "${image}", which is not distroless. Use gcr.io/distroless/* (e.g. gcr.io/distroless/static-debian13:nonroot), or list the base in \`allowed-bases\`.`
     })
   }
   if (/^gcr\.io\/distroless\/[^:@]*-debian12(?=[:@]|$)/.test(image)) {
     findings.push({
+      rule: 'base-end-of-life',
       level: 'warning',
       message: `${where(base, base.line)}: "${image}" is Debian 12, past its end of life (September 2026): use ${image.replace('-debian12', '-debian13').replace(/@sha256:[a-f0-9]+$/, '')}`
     })
   }
   if (!image.includes('@sha256:') && image !== 'scratch') {
-    findings.push({ level: 'notice', message: `${where(base, base.line)}: "${image}" is given by tag without a digest; pin it (${image}@sha256:…) for reproducible releases` })
+    findings.push({ rule: 'base-digest', level: 'notice', message: `${where(base, base.line)}: "${image}" is given by tag without a digest; pin it (${image}@sha256:…) for reproducible releases` })
   }
 
   if (!o.allowRoot) {
     const userStage = chain.find((s) => s.user)
     if (userStage && ROOT_USERS.test(userStage.user)) {
       findings.push({
+        rule: 'non-root',
         level: 'error',
         message: `${where(userStage, userStage.userLine)}: the final stage runs as root (USER ${userStage.user}). Use USER 65532:65532 (nonroot), or set \`allow-root: true\`.`
       })
     } else if (!userStage && image.startsWith('gcr.io/distroless/') && imageTag(image) && !imageTag(image).endsWith('nonroot')) {
       // Distroless runs as root except its *nonroot tags; an untagged digest is judged after the push.
       findings.push({
+        rule: 'non-root',
         level: 'error',
         message: `${where(final, final.line)}: the final stage runs as root: "${image}" runs as root and no USER is set. Use the :nonroot tag or add USER 65532:65532, or set \`allow-root: true\`.`
       })
@@ -104,6 +122,7 @@ export function checkDockerfile(parsed: ParsedDockerfile, o: PolicyOptions): Fin
     const ins = s?.[kind]
     if (s && ins && !ins.json) {
       findings.push({
+        rule: 'exec-form',
         level: 'error',
         message: `${where(s, ins.line)}: ${kind.toUpperCase()} is in shell form, which needs a shell that distroless images do not have: write it as JSON, e.g. ${kind.toUpperCase()} ["/app"]`
       })

@@ -5,21 +5,15 @@
  * when its platform images are the ones just built, points the tags back at it.
  */
 import * as core from '@actions/core'
-import { run } from './exec.js'
-import type { RawManifest } from './manifest.js'
-import { platformDigests } from './manifest.js'
-import { withRetry } from './retry.js'
+import type { ImageTools, Pushed } from './imagetools.js'
 
-export interface Release {
-  digest: string
-  platforms: Record<string, string>
-}
-
-export async function previousRelease(ref: string, env: Record<string, string>): Promise<Release | undefined> {
-  const r = await run('docker', ['buildx', 'imagetools', 'inspect', ref, '--format', '{{json .Manifest}}'], { env, silent: true, allowFailure: true })
-  if (r.exitCode !== 0) return undefined
-  const m = JSON.parse(r.stdout) as RawManifest & { digest: string }
-  return { digest: m.digest, platforms: platformDigests(m) }
+/**
+ * The index an earlier attempt left under the first tag (read before the build moves the tag),
+ * when it differs from the one just built but holds the same platform images.
+ */
+export function keptRelease(earlier: Pushed | undefined, built: Pushed): Pushed | undefined {
+  if (!earlier || earlier.digest === built.digest || !samePlatforms(earlier.platforms, built.platforms)) return undefined
+  return earlier
 }
 
 export function samePlatforms(a: Record<string, string>, b: Record<string, string>): boolean {
@@ -28,8 +22,7 @@ export function samePlatforms(a: Record<string, string>, b: Record<string, strin
 }
 
 /** Points every tag at `digest`; copying one index with imagetools keeps its digest. */
-export async function retag(name: string, tags: string[], digest: string, env: Record<string, string>): Promise<void> {
-  const argv = ['buildx', 'imagetools', 'create', ...tags.flatMap((t) => ['--tag', `${name}:${t}`]), `${name}@${digest}`]
-  await withRetry(() => run('docker', argv, { env }), { what: 're-tagging the earlier index' })
+export async function retag(name: string, tags: string[], digest: string, tools: Pick<ImageTools, 'create'>): Promise<void> {
+  await tools.create({ tags: tags.map((t) => `${name}:${t}`), sources: [`${name}@${digest}`] }, 're-tagging the earlier index')
   core.info(`Tags point back at ${name}@${digest}`)
 }

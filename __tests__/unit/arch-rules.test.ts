@@ -27,6 +27,7 @@ describe('checkGoTargets', () => {
     const findings = checkGoTargets(df('RUN CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -o /s .'), '', BOTH, 'Dockerfile')
     expect(findings).toEqual([
       {
+        rule: 'go-target',
         level: 'error',
         message: 'Dockerfile:4 (stage "build"): GOARCH=amd64 is hard-coded, but linux/arm64 is requested: its image would carry a binary built for amd64, which fails there with "exec format error". Write GOARCH=$TARGETARCH (with ARG TARGETARCH in the stage), so each platform builds its own.'
       }

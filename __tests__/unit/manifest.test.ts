@@ -14,8 +14,12 @@ vi.mock('../../src/exec.js', () => ({
 }))
 vi.mock('@actions/core', () => ({ warning: vi.fn(), info: vi.fn() }))
 
-const { normalizePlatform, parsePushed } = await import('../../src/manifest.js')
+const { parsePushed } = await import('../../src/manifest.js')
+const { normalizePlatform } = await import('../../src/platform.js')
 const { platformFacts } = await import('../../src/image-check.js')
+const { ImageTools } = await import('../../src/imagetools.js')
+const tools = new ImageTools({})
+const reads = { manifest: (ref: string) => tools.raw(ref, { justPushed: true }), config: (ref: string) => tools.config(ref, { justPushed: true }) }
 
 const fixture = (name: string) => fs.readFileSync(path.join(import.meta.dirname, '../fixtures', name), 'utf8')
 const indexJson = fixture('imagetools-json-index.json')
@@ -64,7 +68,9 @@ test.each([
   ['linux/arm64/v8', 'linux/arm64'],
   ['linux/arm64', 'linux/arm64'],
   ['linux/arm/v7', 'linux/arm/v7'],
-  ['linux/ppc64le', 'linux/ppc64le']
+  ['linux/ppc64le', 'linux/ppc64le'],
+  ['linux/amd64/v1', 'linux/amd64'],
+  ['linux/amd64/v3', 'linux/amd64/v3']
 ])('normalizePlatform(%s) = %s', (given, expected) => {
   expect(normalizePlatform(given)).toBe(expected)
 })
@@ -73,7 +79,7 @@ describe('platformFacts', () => {
   const pushed = parsePushed(indexJson, REF, ['linux/amd64', 'linux/arm64'])
 
   test('without max-image-size the users come from the index read: no further registry reads', async () => {
-    const facts = await platformFacts('r.example/o/app', pushed, false, {})
+    const facts = await platformFacts('r.example/o/app', pushed, false, reads)
     expect(facts).toEqual([
       { platform: 'linux/amd64', user: '65532:65532', size: undefined },
       { platform: 'linux/arm64', user: '65532:65532', size: undefined }
@@ -82,7 +88,7 @@ describe('platformFacts', () => {
   })
 
   test('with max-image-size each platform manifest is read for its layer sizes', async () => {
-    const facts = await platformFacts('r.example/o/app', pushed, true, {})
+    const facts = await platformFacts('r.example/o/app', pushed, true, reads)
     expect(facts.map((f) => f.size)).toEqual([1234, 1234])
     expect(calls).toEqual([
       ['buildx', 'imagetools', 'inspect', '--raw', `r.example/o/app@${AMD}`],
@@ -91,7 +97,7 @@ describe('platformFacts', () => {
   })
 
   test('a platform whose config the index read lacked is read on its own, not taken for root', async () => {
-    const facts = await platformFacts('r.example/o/app', { platforms: pushed.platforms, configs: { 'linux/amd64': pushed.configs['linux/amd64'] ?? {} } }, false, {})
+    const facts = await platformFacts('r.example/o/app', { digest: pushed.digest, platforms: pushed.platforms, configs: { 'linux/amd64': pushed.configs['linux/amd64'] ?? {} } }, false, reads)
     expect(facts.find((f) => f.platform === 'linux/arm64')?.user).toBe('0')
     expect(calls).toEqual([['buildx', 'imagetools', 'inspect', `r.example/o/app@${ARM}`, '--format', '{{json .Image}}']])
   })

@@ -5,7 +5,8 @@ import { describe, expect, test, vi } from 'vitest'
 import { remoteBuilderArgv } from '../../src/builder.js'
 import { buildArgv } from '../../src/build.js'
 import type { GitHubContext } from '../../src/context.js'
-import { imagetoolsCreateArgv, mergedPlatforms, parseMergeDigests } from '../../src/merge.js'
+import type { Pushed } from '../../src/imagetools.js'
+import { mergeDigests, mergedPlatforms, parseMergeDigests } from '../../src/merge.js'
 
 vi.mock('@actions/core', () => ({ setSecret: vi.fn(), getInput: vi.fn(), info: vi.fn() }))
 const { parseInputs } = await import('../../src/inputs.js')
@@ -41,13 +42,6 @@ test('mergedPlatforms: every platform once, or the error names both pushes', () 
   expect(() => mergedPlatforms([{ digest: A, platforms: { 'linux/arm64': A } }, { digest: B, platforms: { 'linux/arm64': B } }])).toThrow(
     `merge-digests: linux/arm64 is in both ${A} and ${B}; each platform must come from one job`
   )
-})
-
-test('imagetoolsCreateArgv: tags, index annotations, then the sources by digest', () => {
-  expect(imagetoolsCreateArgv(N, ['1.4.2', 'latest'], [['org.opencontainers.image.description', 'A worker']], [A, B])).toEqual([
-    'buildx', 'imagetools', 'create', '--tag', `${N}:1.4.2`, '--tag', `${N}:latest`,
-    '--annotation', 'index:org.opencontainers.image.description=A worker', `${N}@${A}`, `${N}@${B}`
-  ])
 })
 
 describe('remoteBuilderArgv', () => {
@@ -101,5 +95,25 @@ describe('inputs for split and merge', () => {
     expect(i.mergeDigests).toEqual([A, B])
     expect(i.parsed).toBeUndefined()
     expect(i.tags).toEqual(['1.0.0', '1.0', '1', 'latest'])
+  })
+})
+
+describe('mergeDigests', () => {
+  test('reads each source, writes one index under every tag, and reads its digest back', async () => {
+    const sources: Record<string, Pushed> = { [A]: { digest: A, platforms: { 'linux/amd64': A } }, [B]: { digest: B, platforms: { 'linux/arm64': B } } }
+    const platformsOf = vi.fn((_n: string, digest: string) => Promise.resolve(sources[digest] ?? { digest, platforms: {} }))
+    const create = vi.fn(() => Promise.resolve())
+    const digest = vi.fn(() => Promise.resolve(C))
+    const out = await mergeDigests(N, [A, B], ['1.4.2', 'latest'], [['org.opencontainers.image.description', 'A worker']], { platformsOf, create, digest })
+    expect(create).toHaveBeenCalledWith({ tags: [`${N}:1.4.2`, `${N}:latest`], indexAnnotations: [['org.opencontainers.image.description', 'A worker']], sources: [`${N}@${A}`, `${N}@${B}`] }, 'docker buildx imagetools create')
+    expect(digest).toHaveBeenCalledWith(`${N}:1.4.2`, { justPushed: true })
+    expect(out).toEqual({ pushed: { digest: C, platforms: { 'linux/amd64': A, 'linux/arm64': B } }, note: `Merged 2 pushes (linux/amd64, linux/arm64) into ${C}` })
+  })
+
+  test('a digest that cannot be read is named, with the registry\'s words, before anything is written', async () => {
+    const create = vi.fn(() => Promise.resolve())
+    const platformsOf = vi.fn(() => Promise.reject(new Error('ERROR: not found')))
+    await expect(mergeDigests(N, [A], ['1'], [], { platformsOf, create, digest: vi.fn() })).rejects.toThrow(`merge-digests: ${N}@${A} cannot be read from the registry (was it pushed, and to this image?): ERROR: not found`)
+    expect(create).not.toHaveBeenCalled()
   })
 })
