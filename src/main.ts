@@ -3,6 +3,7 @@ import { errorMessage } from './errors.js'
 import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { startNow } from './background.js'
 import { build } from './build.js'
 import { chooseBuilder, createBuilder, createRemoteBuilder, probeBuilder } from './builder.js'
 import { probeBuilderEndpoint } from './builder-endpoint.js'
@@ -26,6 +27,8 @@ import * as state from './state.js'
 import type { Report } from './summary.js'
 import { newReport, unfinished, writeSummary } from './summary.js'
 import type { Tools } from './supply-chain.js'
+import type { Subject } from './sign.js'
+import { uploadSboms } from './artifact.js'
 import { supplyChain } from './supply-chain.js'
 import { installTool, toolSpec } from './tools.js'
 
@@ -56,8 +59,7 @@ async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Prom
   // The tools download while QEMU, the builder and the build run; awaited only after the push.
   const installs = startToolInstall(inputs, ctx.nodeArch)
   // The builder is looked at while the login runs; a failure surfaces in the Builder phase.
-  const probe = inputs.mergeDigests.length || inputs.builderEndpoint ? undefined : probeBuilder(env, inputs.platforms.length > 1)
-  probe?.catch(() => undefined)
+  const probe = inputs.mergeDigests.length || inputs.builderEndpoint ? undefined : startNow(probeBuilder(env, inputs.platforms.length > 1))
 
   await core.group(`Log in to ${inputs.image.registry}`, () => login(configDir, inputs.image.registry, inputs.registryUsername, inputs.registryPassword))
 
@@ -73,48 +75,38 @@ async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Prom
   core.setOutput('platform-digests', JSON.stringify(pushed.platforms))
   for (const [platform, digest] of Object.entries(pushed.platforms)) core.info(`${platform}: ${digest}`)
 
-  const single = Object.keys(pushed.platforms).length === 1 && Object.values(pushed.platforms)[0] === pushed.digest
-  report.digests = [
-    ...(single ? [] : [{ subject: 'index', digest: pushed.digest, signature: 'skipped' as const, attestation: 'skipped' as const }]),
-    ...Object.entries(pushed.platforms).map(([subject, digest]) => ({ subject, digest, signature: 'skipped' as const, attestation: 'skipped' as const }))
-  ]
+  const subjects = subjectsOf(pushed)
+  report.digests = subjects.map((s) => ({ ...s, signature: 'skipped', attestation: 'skipped' }))
   core.setOutput('signed', 'false')
   await checkPushedImages(inputs, pushed, tools, report, refs)
   if (inputs.pushByDigest && !inputs.sign) report.notes.push('push-by-digest: not signed here; the merge job signs, SBOMs and attests the merged index')
 
-  try {
-    const result = await supplyChain(
-      {
-        name: inputs.image.name,
-        subjects: report.digests,
-        platforms: pushed.platforms,
-        sbom: inputs.sbom,
-        sbomArtifact: inputs.sbomArtifact,
-        sign: inputs.sign,
-        verify: inputs.verify,
-        cosignMajor: Number(inputs.cosignVersion.split('.')[0]),
-        cosignKey: inputs.cosignKey,
-        cosignPassword: inputs.cosignPassword,
-        transparencyLog: inputs.transparencyLog,
-        sigstoreTrust: inputs.sigstoreTrust,
-        serverUrl: ctx.serverUrl,
-        workflowRef: ctx.workflowRef,
-        rerun: ctx.runAttempt > 1
-      },
-      installs,
-      env,
-      workDir,
-      report
-    )
-    core.setOutput('sbom', JSON.stringify(result.sboms))
-    core.setOutput('signed', String(result.signed))
-  } catch (err) {
+  const result = await supplyChain(
+    { ...inputs, name: inputs.image.name, subjects, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1 },
+    installs,
+    env,
+    workDir,
+    uploadSboms
+  )
+  report.digests = result.subjects
+  report.notes.push(...result.notes)
+  report.verifyCommands.push(...result.verifyCommands)
+  report.signer = result.signer
+  if (result.failure) {
     const open = unfinished(report)
-    if (open.length === 0) throw err
+    if (open.length === 0) throw result.failure
     const list = open.map((d) => `${d.subject} ${inputs.image.name}@${d.digest}`).join(', ')
-    const message = errorMessage(err)
-    throw new Error(`${message}\nPushed but not signed or attested: ${list}. The digest outputs are set; re-run the job to finish signing.`, { cause: err })
+    throw new Error(`${result.failure.message}\nPushed but not signed or attested: ${list}. The digest outputs are set; re-run the job to finish signing.`, { cause: result.failure })
   }
+  core.setOutput('sbom', JSON.stringify(result.sboms))
+  core.setOutput('signed', String(result.signed))
+}
+
+/** What is signed: the index (when there is one) first, then each platform manifest. */
+function subjectsOf(pushed: Pushed): Subject[] {
+  const platforms = Object.entries(pushed.platforms).map(([subject, digest]) => ({ subject, digest }))
+  const single = platforms.length === 1 && platforms[0]?.digest === pushed.digest
+  return single ? platforms : [{ subject: 'index', digest: pushed.digest }, ...platforms]
 }
 
 function checkDockerfilePolicy(inputs: Inputs, report: Report): void {
@@ -265,7 +257,5 @@ function startToolInstall(inputs: Inputs, nodeArch: string): Promise<Tools> {
     ])
     return { cosign: cosign?.path, syft: syft?.path }
   }
-  const promise = install()
-  promise.catch(() => undefined)
-  return promise
+  return startNow(install())
 }

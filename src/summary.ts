@@ -1,23 +1,13 @@
 /** The job summary: what was pushed, where, and what was skipped or left undone and why. */
 import * as core from '@actions/core'
-
-export type Status = 'done' | 'verified' | 'skipped' | 'failed' | 'pending'
-
-export interface DigestReport {
-  /** `index` or a platform such as `linux/arm64`. */
-  subject: string
-  digest: string
-  signature: Status
-  attestation: Status
-  sbom?: string
-}
+import type { Status, SubjectOutcome } from './supply-chain.js'
 
 export interface Report {
   image: string
   digest: string
   tags: string[]
   pushed: boolean
-  digests: DigestReport[]
+  digests: SubjectOutcome[]
   notes: string[]
   verifyCommands: string[]
   /** Set when a check refused the image after the push: what that means for the tags. */
@@ -36,7 +26,7 @@ export function newReport(image: string): Report {
 const ICON: Record<Status, string> = { done: '✅ done', verified: '✅ verified', skipped: '➖ skipped', failed: '❌ failed', pending: '⚠️ not done' }
 
 /** Digests that were pushed but whose signature or attestation is not in place. */
-export function unfinished(r: Report): DigestReport[] {
+export function unfinished(r: Report): SubjectOutcome[] {
   return r.digests.filter((d) => d.signature === 'failed' || d.signature === 'pending' || d.attestation === 'failed' || d.attestation === 'pending')
 }
 

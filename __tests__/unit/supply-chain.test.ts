@@ -27,7 +27,7 @@ vi.mock('@actions/core', () => ({
 }))
 
 const { supplyChain } = await import('../../src/supply-chain.js')
-const { newReport } = await import('../../src/summary.js')
+const upload = vi.fn((files: string[]) => Promise.resolve(`uploaded ${files.length}`))
 const { readSigstoreTrust } = await import('../../src/sigstore-trust.js')
 
 const IDX = 'sha256:' + '1'.repeat(64)
@@ -46,16 +46,15 @@ function spec(over: Record<string, unknown> = {}) {
   return {
     name: N,
     subjects: [
-      { subject: 'index', digest: IDX, signature: 'skipped' as const, attestation: 'skipped' as const },
-      { subject: 'linux/amd64', digest: AMD, signature: 'skipped' as const, attestation: 'skipped' as const },
-      { subject: 'linux/arm64', digest: ARM, signature: 'skipped' as const, attestation: 'skipped' as const }
+      { subject: 'index', digest: IDX },
+      { subject: 'linux/amd64', digest: AMD },
+      { subject: 'linux/arm64', digest: ARM }
     ],
-    platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM },
     sbom: true,
     sbomArtifact: false,
     sign: true,
     verify: true,
-    cosignMajor: 3,
+    cosignVersion: '3.1.2',
     cosignKey: { kind: 'pem' as const, content: '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nk\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n' },
     cosignPassword: 'pw',
     transparencyLog: false,
@@ -69,9 +68,8 @@ function spec(over: Record<string, unknown> = {}) {
 const tools = Promise.resolve({ cosign: '/tc/cosign', syft: '/tc/syft' })
 
 test('SBOM per platform, one recursive sign of the index, attest each digest, verify everything: exact argv', async () => {
-  const report = newReport(N)
   const s = spec()
-  const result = await supplyChain(s, tools, { DOCKER_CONFIG: '/cfg' }, workDir, report)
+  const result = await supplyChain(s, tools, { DOCKER_CONFIG: '/cfg' }, workDir, upload)
   const key = path.join(workDir, 'cosign.key')
   const pub = path.join(workDir, 'cosign.pub')
   const sbom = (p: string) => path.join(workDir, 'sbom', `sbom-${p}.cdx.json`)
@@ -87,9 +85,10 @@ test('SBOM per platform, one recursive sign of the index, attest each digest, ve
     `/tc/cosign verify --key ${pub} --insecure-ignore-tlog=true --output json ${N}@${IDX}`,
     `/tc/cosign verify --key ${pub} --insecure-ignore-tlog=true --output json ${N}@${AMD}`,
     `/tc/cosign verify --key ${pub} --insecure-ignore-tlog=true --output json ${N}@${ARM}`,
+    // each digest's attestations in parallel with the others'; the index's one SBOM at a time
+    `/tc/cosign attest --yes --key ${key} ${noTlog} --type cyclonedx --predicate ${sbom('linux-amd64')} ${N}@${IDX}`,
     `/tc/cosign attest --yes --key ${key} ${noTlog} --type cyclonedx --predicate ${sbom('linux-amd64')} ${N}@${AMD}`,
     `/tc/cosign attest --yes --key ${key} ${noTlog} --type cyclonedx --predicate ${sbom('linux-arm64')} ${N}@${ARM}`,
-    `/tc/cosign attest --yes --key ${key} ${noTlog} --type cyclonedx --predicate ${sbom('linux-amd64')} ${N}@${IDX}`,
     `/tc/cosign attest --yes --key ${key} ${noTlog} --type cyclonedx --predicate ${sbom('linux-arm64')} ${N}@${IDX}`,
     `/tc/cosign verify-attestation --key ${pub} --insecure-ignore-tlog=true --type cyclonedx --output json ${N}@${IDX}`,
     `/tc/cosign verify-attestation --key ${pub} --insecure-ignore-tlog=true --type cyclonedx --output json ${N}@${AMD}`,
@@ -98,8 +97,16 @@ test('SBOM per platform, one recursive sign of the index, attest each digest, ve
   // only the attestation verifications wait for the attestations
   const last = (prefix: string) => lines.map((l, i) => [l, i] as const).filter(([l]) => l.startsWith(prefix)).pop()?.[1] ?? -1
   expect(last('/tc/cosign attest')).toBeLessThan(lines.findIndex((l) => l.startsWith('/tc/cosign verify-attestation')))
-  expect(result).toEqual({ signed: true, sboms: { 'linux/amd64': sbom('linux-amd64'), 'linux/arm64': sbom('linux-arm64') } })
-  expect(s.subjects.map((d) => [d.signature, d.attestation])).toEqual([['verified', 'verified'], ['verified', 'verified'], ['verified', 'verified']])
+  expect(result).toMatchObject({ signed: true, sboms: { 'linux/amd64': sbom('linux-amd64'), 'linux/arm64': sbom('linux-arm64') }, notes: [] })
+  expect(result.failure).toBeUndefined()
+  expect(result.subjects.map((d) => [d.subject, d.signature, d.attestation, d.sbom])).toEqual([
+    ['index', 'verified', 'verified', undefined],
+    ['linux/amd64', 'verified', 'verified', sbom('linux-amd64')],
+    ['linux/arm64', 'verified', 'verified', sbom('linux-arm64')]
+  ])
+  expect(result.verifyCommands).toEqual([IDX, AMD, ARM].flatMap((d) => [`cosign verify --key cosign.pub --insecure-ignore-tlog=true ${N}@${d}`, `cosign verify-attestation --type cyclonedx --key cosign.pub --insecure-ignore-tlog=true ${N}@${d}`]))
+  // the spec given is not changed: the result says what happened
+  expect(s.subjects[0]).toEqual({ subject: 'index', digest: IDX })
   // syft reads the registry with the action's docker config and never phones home.
   expect(calls.find((c) => c.file === '/tc/syft')?.env).toEqual({ DOCKER_CONFIG: '/cfg', SYFT_CHECK_FOR_APP_UPDATE: 'false' })
   // the password reaches cosign through the environment, never argv.
@@ -111,10 +118,10 @@ test('SBOM per platform, one recursive sign of the index, attest each digest, ve
 
 test('a failure while attesting leaves the statuses that say what is not done', async () => {
   failOn = new RegExp(`attest .*${ARM}`)
-  const s = spec({ verify: false })
-  await expect(supplyChain(s, tools, {}, workDir, newReport(N))).rejects.toThrow(/boom/)
+  const result = await supplyChain(spec({ verify: false }), tools, {}, workDir, upload)
+  expect(result.failure?.message).toMatch(/boom/)
   // the index's attestations run beside the platforms' and finished
-  expect(s.subjects.map((d) => [d.subject, d.signature, d.attestation])).toEqual([
+  expect(result.subjects.map((d) => [d.subject, d.signature, d.attestation])).toEqual([
     ['index', 'done', 'done'],
     ['linux/amd64', 'done', 'done'],
     ['linux/arm64', 'done', 'failed']
@@ -123,9 +130,9 @@ test('a failure while attesting leaves the statuses that say what is not done', 
 
 test('a scan failing while the digests are signed: the signatures stand, the attestations are left pending', async () => {
   failOn = new RegExp(`syft scan .*${ARM}`)
-  const s = spec()
-  await expect(supplyChain(s, tools, {}, workDir, newReport(N))).rejects.toThrow(/syft scan/)
-  expect(s.subjects.map((d) => [d.subject, d.signature, d.attestation])).toEqual([
+  const result = await supplyChain(spec(), tools, {}, workDir, upload)
+  expect(result.failure?.message).toMatch(/syft scan/)
+  expect(result.subjects.map((d) => [d.subject, d.signature, d.attestation])).toEqual([
     ['index', 'done', 'pending'],
     ['linux/amd64', 'done', 'pending'],
     ['linux/arm64', 'done', 'pending']
@@ -139,23 +146,23 @@ test('an SBOM too large for Rekor is refused before anything is attested, naming
     fs.writeFileSync(args[args.indexOf('-o') + 1]?.replace('cyclonedx-json=', '') ?? '', JSON.stringify({ bomFormat: 'CycloneDX', pad: 'x'.repeat(19_000_000) }))
     return Promise.resolve({ exitCode: 0, stdout: '', stderr: '' })
   })
-  const s = spec({ transparencyLog: true, cosignKey: { kind: 'ref', ref: 'awskms:///alias/k' } })
-  await expect(supplyChain(s, tools, {}, workDir, newReport(N))).rejects.toThrow(/The SBOM of linux\/amd64 is \d+ bytes; .*exceed the 32000000-byte request limit of Rekor's public instance/)
+  const result = await supplyChain(spec({ transparencyLog: true, cosignKey: { kind: 'ref', ref: 'awskms:///alias/k' } }), tools, {}, workDir, upload)
+  expect(result.failure?.message).toMatch(/The SBOM of linux\/amd64 is \d+ bytes; .*exceed the 32000000-byte request limit of Rekor's public instance/)
   // signing ran beside the scans (signatures are small); no attestation was tried
   expect(calls.some((c) => c.args[0] === 'attest')).toBe(false)
-  expect(s.subjects.map((d) => [d.signature, d.attestation])).toEqual([['done', 'pending'], ['done', 'pending'], ['done', 'pending']])
+  expect(result.subjects.map((d) => [d.signature, d.attestation])).toEqual([['done', 'pending'], ['done', 'pending'], ['done', 'pending']])
 })
 
 test('sign: false makes SBOMs only', async () => {
-  const report = newReport(N)
-  const result = await supplyChain(spec({ sign: false }), tools, {}, workDir, report)
+  const result = await supplyChain(spec({ sign: false, sbomArtifact: true }), tools, {}, workDir, upload)
   expect(result.signed).toBe(false)
   expect(calls.every((c) => c.file === '/tc/syft')).toBe(true)
-  expect(report.notes).toContain('sign: false: nothing was signed or attested')
+  expect(result.notes).toEqual(['uploaded 2', 'sign: false: nothing was signed or attested'])
+  expect(result.subjects.map((d) => [d.signature, d.attestation])).toEqual([['skipped', 'skipped'], ['skipped', 'skipped'], ['skipped', 'skipped']])
 })
 
 test('a KMS key is used for verifying as it is, with the transparency log on', async () => {
-  await supplyChain(spec({ sbom: false, transparencyLog: true, cosignKey: { kind: 'ref', ref: 'gcpkms://projects/p/k' } }), tools, {}, workDir, newReport(N))
+  await supplyChain(spec({ sbom: false, transparencyLog: true, cosignKey: { kind: 'ref', ref: 'gcpkms://projects/p/k' } }), tools, {}, workDir, upload)
   const lines = calls.map((c) => c.args.join(' '))
   expect(lines).toEqual([
     `sign --yes --key gcpkms://projects/p/k --recursive ${N}@${IDX}`,
@@ -174,8 +181,7 @@ describe('keyless through a private Sigstore instance', () => {
     const core = await import('@actions/core')
     vi.mocked(core.getIDToken).mockResolvedValue(jwt({ job_workflow_ref: reusable }))
     const trust = readSigstoreTrust(path.join(FIX, 'trusted_root.json'), path.join(FIX, 'signing_config.json'), '/', major)
-    const report = newReport(N)
-    await supplyChain(spec({ cosignKey: undefined, cosignPassword: '', transparencyLog: true, cosignMajor: major, sigstoreTrust: trust }), tools, { DOCKER_CONFIG: '/cfg' }, workDir, report)
+    const report = await supplyChain(spec({ cosignKey: undefined, cosignPassword: '', transparencyLog: true, cosignVersion: `${major}.0.0`, sigstoreTrust: trust }), tools, { DOCKER_CONFIG: '/cfg' }, workDir, upload)
     const cosign = calls.filter((c) => c.file === '/tc/cosign')
     const sign = cosign.find((c) => c.args[0] === 'sign')?.args ?? []
     const verify = cosign.find((c) => c.args[0] === 'verify')?.args ?? []

@@ -1,0 +1,9 @@
+/**
+ * Work started now and awaited later (a download during the build, a scan during signing). The
+ * promise is observed at once, so a failure before the await is never an unhandled rejection;
+ * awaiting it still throws, in the phase that needs the result.
+ */
+export function startNow<T>(work: Promise<T>): Promise<T> {
+  work.catch(() => undefined)
+  return work
+}
