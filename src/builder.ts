@@ -1,6 +1,10 @@
 /** Which buildx builder to build with: the existing one when it can do the job, else one of our own. */
 import * as core from '@actions/core'
+import { probeBuilderEndpoint } from './builder-endpoint.js'
 import { run } from './exec.js'
+import type { BuilderInputs } from './inputs/index.js'
+import type { Pem } from './pem.js'
+import { pemFile } from './pem.js'
 
 export interface BuilderInfo {
   name: string
@@ -108,4 +112,44 @@ export function remoteBuilderArgv(name: string, b: RemoteBuilder): string[] {
 export async function createRemoteBuilder(name: string, b: RemoteBuilder, env: Record<string, string>): Promise<void> {
   await run('docker', remoteBuilderArgv(name, b), { env })
   core.info(`Created builder ${name} (${b.endpoint.startsWith('kubernetes') ? 'kubernetes' : 'remote'} driver); the post step removes it`)
+}
+
+/** The builder to use (undefined: the current one), and the words that tell the user which it is. */
+export interface PreparedBuilder {
+  name?: string
+  description: string
+}
+
+export type BuilderProbe = ReturnType<typeof probeBuilder>
+
+/**
+ * The Builder phase: a remote BuildKit when `builder-endpoint` names one; else the current builder
+ * when it can do the job, else a docker-container builder of our own. `created` is told the name
+ * of any builder made, before it is made, so post removes it whatever happens.
+ */
+export async function prepareBuilder(
+  o: BuilderInputs & { multiPlatform: boolean; cacheExport: boolean; pushByDigest: boolean },
+  name: string,
+  env: Record<string, string>,
+  workDir: string,
+  probe: BuilderProbe | undefined,
+  created: (name: string) => void
+): Promise<PreparedBuilder> {
+  if (o.builderEndpoint) {
+    const { endpoint, tls } = o.builderEndpoint
+    created(name)
+    const file = (p: Pem | undefined, base: string) => (p === undefined ? undefined : pemFile(p, workDir, base))
+    const files = { ca: file(tls.ca, 'builder-ca.pem'), cert: file(tls.cert, 'builder-cert.pem'), key: file(tls.key, 'builder-key.pem') }
+    await probeBuilderEndpoint(endpoint, files)
+    await createRemoteBuilder(name, { endpoint, tls: files }, env)
+    const driver = endpoint.startsWith('kubernetes') ? 'kubernetes' : 'remote'
+    return { name, description: `builder ${name} (driver ${driver}${driver === 'remote' ? `, ${endpoint}` : ''})` }
+  }
+  const { current, containerdStore } = await (probe ?? probeBuilder(env, o.multiPlatform))
+  const choice = chooseBuilder(current, { multiPlatform: o.multiPlatform, containerdStore, cacheExport: o.cacheExport, pushByDigest: o.pushByDigest })
+  core.info(choice.reason)
+  if (!choice.create) return { description: `builder ${current.name} (driver ${current.driver})` }
+  created(name)
+  await createBuilder(name, o.buildkitImage, env)
+  return { name, description: `builder ${name} (driver docker-container, ${o.buildkitImage})` }
 }

@@ -1,6 +1,9 @@
 /** The parts of a Dockerfile the action reasons about: stages, their bases, platforms and RUNs. */
 import type { Copy, Run } from 'dockerfile-ast'
 import { DockerfileParser } from 'dockerfile-ast'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { InputError } from './errors.js'
 
 export interface Stage {
   /** 0-based position among the FROMs. */
@@ -139,4 +142,24 @@ export function reachableStages(parsed: ParsedDockerfile, target: string): Stage
 
 export function stageNames(parsed: ParsedDockerfile): string[] {
   return parsed.stages.map((s) => s.name).filter(Boolean)
+}
+
+/** How errors name the Dockerfile: the template, or its path in the workspace. */
+export function dockerfileLabel(file: string, workspace: string, template?: string): string {
+  return template ? `template ${template} (dockerfiles/Dockerfile.${template})` : path.relative(workspace, file) || file
+}
+
+/**
+ * Reads and parses the Dockerfile once (build-args applied to FROM), refusing one without a stage
+ * and a `target` it does not have, before anything reaches the registry.
+ */
+export function loadDockerfile(o: { dockerfile: string; workspace: string; template?: string; target: string; buildArgs: Array<[string, string]> }): { parsed: ParsedDockerfile; label: string } {
+  const label = dockerfileLabel(o.dockerfile, o.workspace, o.template)
+  const parsed = parseDockerfile(fs.readFileSync(o.dockerfile, 'utf8'), Object.fromEntries(o.buildArgs))
+  if (parsed.stages.length === 0) throw new InputError('dockerfile', `${label} has no FROM instruction`)
+  if (o.target && !finalStage(parsed, o.target)) {
+    const names = stageNames(parsed)
+    throw new InputError('target', `"${o.target}" is not a stage of ${label}; its stages are: ${names.length ? names.join(', ') : '(none named: add `AS name` to a FROM)'}`)
+  }
+  return { parsed, label }
 }

@@ -9,19 +9,13 @@ import { checkPlatform } from './arch-check.js'
 import { checkGoTargets } from './arch-rules.js'
 import type { ParsedDockerfile } from './dockerfile.js'
 import type { ImageReads } from './image-check.js'
+import type { PolicyInputs } from './inputs/index.js'
 import { judge, platformFacts } from './image-check.js'
 import type { Pushed } from './imagetools.js'
 import type { Platform } from './platform.js'
 import type { Finding, PolicyMode } from './policy.js'
 import { checkDockerfile } from './policy.js'
 import { withRetry } from './retry.js'
-
-export interface PolicyInputs {
-  policy: PolicyMode
-  allowRoot: boolean
-  allowedBases: string[]
-  maxImageSize?: number
-}
 
 /** What the gate decided: notes for the summary, and the refusal when it refuses. */
 export interface Verdict {

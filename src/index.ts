@@ -2,7 +2,7 @@
 import { errorMessage } from './errors.js'
 import * as core from '@actions/core'
 import { readContext } from './context.js'
-import { readInputs } from './inputs.js'
+import { readInputs } from './inputs/index.js'
 import { main } from './main.js'
 import { post } from './post.js'
 import * as state from './state.js'

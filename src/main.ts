@@ -1,41 +1,43 @@
-/** The main step: validate, log in, then build and push (or merge), check, and the supply chain. */
-import { errorMessage } from './errors.js'
+/**
+ * The main step, as a pipeline: check the Dockerfile, log in, build and push (or merge), check
+ * what was pushed, then the supply chain; every phase hands its result to the next.
+ */
 import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { qemuGoNotices } from './arch-rules.js'
+import { uploadSboms } from './artifact.js'
 import { startNow } from './background.js'
 import { build } from './build.js'
-import { chooseBuilder, createBuilder, createRemoteBuilder, probeBuilder } from './builder.js'
-import { probeBuilderEndpoint } from './builder-endpoint.js'
+import type { BuilderProbe } from './builder.js'
+import { prepareBuilder, probeBuilder } from './builder.js'
 import type { GitHubContext } from './context.js'
-import { dockerfileGate, pushedImagesGate } from './gate.js'
+import type { ParsedDockerfile } from './dockerfile.js'
+import { loadDockerfile } from './dockerfile.js'
+import { errorMessage } from './errors.js'
 import type { Verdict } from './gate.js'
+import { dockerfileGate, pushedImagesGate } from './gate.js'
 import type { Pushed } from './imagetools.js'
 import { ImageTools } from './imagetools.js'
-import type { Inputs } from './inputs.js'
-import type { Pem } from './pem.js'
-import { pemFile } from './pem.js'
-import { dockerfileLabel } from './inputs.js'
+import type { Inputs } from './inputs/index.js'
+import { imageLabels } from './labels.js'
 import { mergeDigests } from './merge.js'
 import { nativeArches } from './platform.js'
-import { BlobReader } from './registry-blob.js'
-import { qemuGoNotices } from './arch-rules.js'
 import { binfmtReader, installQemu, planQemu, runsOnTarget } from './qemu.js'
+import { BlobReader } from './registry-blob.js'
 import { createDockerConfig, dockerEnv, login } from './registry.js'
 import { keptRelease, retag } from './rerun.js'
+import type { Subject } from './sign.js'
 import * as state from './state.js'
 import type { Report } from './summary.js'
 import { newReport, unfinished, writeSummary } from './summary.js'
-import type { Tools } from './supply-chain.js'
-import type { Subject } from './sign.js'
-import { uploadSboms } from './artifact.js'
 import { supplyChain } from './supply-chain.js'
-import { installTool, toolSpec } from './tools.js'
+import { startToolInstall } from './tools.js'
 
-export async function main(inputs: Inputs, ctx: GitHubContext): Promise<void> {
+export async function main(inputs: Inputs, ctx: GitHubContext, now = new Date()): Promise<void> {
   const report = newReport(inputs.image.name)
   try {
-    await release(inputs, ctx, report)
+    await release(inputs, ctx, report, now)
   } catch (err) {
     report.error = errorMessage(err)
     throw err
@@ -44,8 +46,15 @@ export async function main(inputs: Inputs, ctx: GitHubContext): Promise<void> {
   }
 }
 
-async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Promise<void> {
-  checkDockerfilePolicy(inputs, report)
+/** The Dockerfile, read once, and how errors name it (absent when merging). */
+interface Dockerfile {
+  parsed: ParsedDockerfile
+  label: string
+}
+
+async function release(inputs: Inputs, ctx: GitHubContext, report: Report, now: Date): Promise<void> {
+  const dockerfile = inputs.mergeDigests.length ? undefined : loadDockerfile(inputs)
+  if (dockerfile) enforce(dockerfileGate(dockerfile.parsed, { ...inputs, dockerfileName: dockerfile.label }), report)
 
   const workDir = fs.mkdtempSync(path.join(ctx.runnerTemp, 'build-distroless-image-'))
   fs.chmodSync(workDir, 0o700)
@@ -59,11 +68,11 @@ async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Prom
   // The tools download while QEMU, the builder and the build run; awaited only after the push.
   const installs = startToolInstall(inputs, ctx.nodeArch)
   // The builder is looked at while the login runs; a failure surfaces in the Builder phase.
-  const probe = inputs.mergeDigests.length || inputs.builderEndpoint ? undefined : startNow(probeBuilder(env, inputs.platforms.length > 1))
+  const probe = dockerfile && !inputs.builderEndpoint ? startNow(probeBuilder(env, inputs.platforms.length > 1)) : undefined
 
   await core.group(`Log in to ${inputs.image.registry}`, () => login(configDir, inputs.image.registry, inputs.registryUsername, inputs.registryPassword))
 
-  const pushed = inputs.mergeDigests.length ? await merge(inputs, tools, report) : await buildAndPush(inputs, ctx, env, tools, workDir, report, probe)
+  const pushed = dockerfile ? await buildAndPush(inputs, ctx, dockerfile, env, tools, workDir, report, probe, now) : await merge(inputs, ctx, tools, report, now)
   if (!pushed) return
 
   report.pushed = true
@@ -81,13 +90,7 @@ async function release(inputs: Inputs, ctx: GitHubContext, report: Report): Prom
   await checkPushedImages(inputs, pushed, tools, report, refs)
   if (inputs.pushByDigest && !inputs.sign) report.notes.push('push-by-digest: not signed here; the merge job signs, SBOMs and attests the merged index')
 
-  const result = await supplyChain(
-    { ...inputs, name: inputs.image.name, subjects, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1 },
-    installs,
-    env,
-    workDir,
-    uploadSboms
-  )
+  const result = await supplyChain({ ...inputs, name: inputs.image.name, subjects, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1 }, installs, env, workDir, uploadSboms)
   report.digests = result.subjects
   report.notes.push(...result.notes)
   report.verifyCommands.push(...result.verifyCommands)
@@ -109,57 +112,53 @@ function subjectsOf(pushed: Pushed): Subject[] {
   return single ? platforms : [{ subject: 'index', digest: pushed.digest }, ...platforms]
 }
 
-function checkDockerfilePolicy(inputs: Inputs, report: Report): void {
-  if (!inputs.parsed) return
-  const dockerfileName = dockerfileLabel(inputs.dockerfile, inputs.workspace, inputs.template)
-  enforce(dockerfileGate(inputs.parsed, { ...inputs, dockerfileName }), report)
-}
-
-/** Notes into the report; a refusal fails the step. */
+/** The gate's notes into the report; a refusal fails the step. */
 function enforce(v: Verdict, report: Report): void {
   report.notes.push(...v.notes)
   if (v.refusal) throw new Error(v.refusal)
 }
 
-type Probe = ReturnType<typeof probeBuilder>
-
-async function buildAndPush(inputs: Inputs, ctx: GitHubContext, env: Record<string, string>, tools: ImageTools, workDir: string, report: Report, probe: Probe | undefined): Promise<Pushed | undefined> {
-  const parsed = inputs.parsed
-  if (!parsed) throw new Error('no Dockerfile to build')
+async function buildAndPush(
+  inputs: Inputs,
+  ctx: GitHubContext,
+  dockerfile: Dockerfile,
+  env: Record<string, string>,
+  tools: ImageTools,
+  workDir: string,
+  report: Report,
+  probe: BuilderProbe | undefined,
+  now: Date
+): Promise<Pushed | undefined> {
+  const native = nativeArches(ctx.nodeArch)
   await core.group('QEMU', async () => {
-    const plan = planQemu(inputs.platforms, nativeArches(ctx.nodeArch), binfmtReader(), runsOnTarget(parsed, inputs.target))
+    const plan = planQemu(inputs.platforms, native, binfmtReader(), runsOnTarget(dockerfile.parsed, inputs.target))
     for (const r of plan.reasons) core.info(r)
-    for (const n of qemuGoNotices(parsed, inputs.target, inputs.platforms, nativeArches(ctx.nodeArch), dockerfileLabel(inputs.dockerfile, inputs.workspace, inputs.template))) core.notice(n.message)
+    for (const n of qemuGoNotices(dockerfile.parsed, inputs.target, inputs.platforms, native, dockerfile.label)) core.notice(n.message)
     report.notes.push(...plan.reasons.filter((r) => r.startsWith('QEMU skipped')))
     await installQemu(inputs.qemuImage, plan.install, env)
   })
 
-  const prepared = await core.group('Builder', () => prepareBuilder(inputs, ctx, env, workDir, probe))
-  const builder = prepared.name
-  core.info(`Building with ${prepared.description}`)
-  report.builder = prepared.description
+  const builderName = `build-distroless-image-${ctx.runId || process.pid}-${Date.now().toString(36)}`
+  const needs = { multiPlatform: inputs.platforms.length > 1, cacheExport: inputs.cacheTo.length > 0, pushByDigest: inputs.pushByDigest }
+  const builder = await core.group('Builder', () => prepareBuilder({ ...inputs, ...needs }, builderName, env, workDir, probe, (name) => state.save({ builder: name })))
+  core.info(`Building with ${builder.description}`)
+  report.builder = builder.description
+
   // A re-run reads what the first tag names before the build moves it.
   const first = inputs.tags[0]
   const earlier = ctx.runAttempt > 1 && inputs.push && !inputs.pushByDigest && first ? await tools.find(`${inputs.image.name}:${first}`) : undefined
   const platforms = inputs.platforms.map((p) => p.id)
   const what = inputs.pushByDigest ? `Build and push ${platforms.join(', ')} by digest` : inputs.push ? `Build and push ${platforms.join(', ')}` : `Build ${platforms.join(', ')} (push: false)`
+  const { labels, indexAnnotations } = imageLabels({ ...inputs, imagePath: inputs.image.path }, ctx, now)
   const meta = await core.group(what, () =>
     build(
       {
-        builder,
-        context: inputs.context,
-        dockerfile: inputs.dockerfile,
-        target: inputs.target,
+        ...inputs,
+        builder: builder.name,
         platforms,
         tags: inputs.tags.map((t) => `${inputs.image.name}:${t}`),
-        buildArgs: inputs.buildArgs,
-        labels: inputs.labels,
-        annotations: inputs.annotations,
-        indexAnnotations: inputs.indexAnnotations,
-        push: inputs.push,
-        provenance: inputs.provenance,
-        cacheFrom: inputs.cacheFrom,
-        cacheTo: inputs.cacheTo,
+        labels,
+        indexAnnotations,
         metadataFile: path.join(workDir, 'metadata.json'),
         noDefaultAttestations: ctx.noDefaultAttestations,
         pushByDigest: inputs.pushByDigest ? { name: inputs.image.name } : undefined
@@ -181,54 +180,22 @@ async function buildAndPush(inputs: Inputs, ctx: GitHubContext, env: Record<stri
 
   const pushed = await core.group('Resolve platform digests', () => tools.pushed(inputs.image.name, meta.digest, platforms))
   const kept = keptRelease(earlier, pushed)
-  if (kept) {
-    await core.group('Re-run: keep the earlier digest', () => retag(inputs.image.name, inputs.tags, kept.digest, tools))
-    report.notes.push(`Re-run (attempt ${ctx.runAttempt}): the platform images equal those of ${kept.digest}, so the tags point back at it and the digest stays the same`)
-    return { ...pushed, digest: kept.digest }
-  }
-  return pushed
+  if (!kept) return pushed
+  await core.group('Re-run: keep the earlier digest', () => retag(inputs.image.name, inputs.tags, kept.digest, tools))
+  report.notes.push(`Re-run (attempt ${ctx.runAttempt}): the platform images equal those of ${kept.digest}, so the tags point back at it and the digest stays the same`)
+  return { ...pushed, digest: kept.digest }
 }
 
-/** The builder to use (undefined: the current one), and the words that tell the user which it is. */
-interface PreparedBuilder {
-  name?: string
-  description: string
-}
-
-async function prepareBuilder(inputs: Inputs, ctx: GitHubContext, env: Record<string, string>, workDir: string, probe: Probe | undefined): Promise<PreparedBuilder> {
-  const name = `build-distroless-image-${ctx.runId || process.pid}-${Date.now().toString(36)}`
-  if (inputs.builderEndpoint) {
-    const { endpoint, tls } = inputs.builderEndpoint
-    state.save({ builder: name })
-    const file = (p: Pem | undefined, base: string) => (p === undefined ? undefined : pemFile(p, workDir, base))
-    const files = { ca: file(tls.ca, 'builder-ca.pem'), cert: file(tls.cert, 'builder-cert.pem'), key: file(tls.key, 'builder-key.pem') }
-    await probeBuilderEndpoint(endpoint, files)
-    await createRemoteBuilder(name, { endpoint, tls: files }, env)
-    const driver = endpoint.startsWith('kubernetes') ? 'kubernetes' : 'remote'
-    return { name, description: `builder ${name} (driver ${driver}${driver === 'remote' ? `, ${endpoint}` : ''})` }
-  }
-  const { current, containerdStore } = await (probe ?? probeBuilder(env, inputs.platforms.length > 1))
-  const choice = chooseBuilder(current, {
-    multiPlatform: inputs.platforms.length > 1,
-    containerdStore,
-    cacheExport: inputs.cacheTo.length > 0,
-    pushByDigest: inputs.pushByDigest
-  })
-  core.info(choice.reason)
-  if (!choice.create) return { description: `builder ${current.name} (driver ${current.driver})` }
-  state.save({ builder: name })
-  await createBuilder(name, inputs.buildkitImage, env)
-  return { name, description: `builder ${name} (driver docker-container, ${inputs.buildkitImage})` }
-}
-
-async function merge(inputs: Inputs, tools: ImageTools, report: Report): Promise<Pushed> {
+async function merge(inputs: Inputs, ctx: GitHubContext, tools: ImageTools, report: Report, now: Date): Promise<Pushed> {
   return core.group(`Merge ${inputs.mergeDigests.length} digests into one index`, async () => {
-    const { pushed, note } = await mergeDigests(inputs.image.name, inputs.mergeDigests, inputs.tags, inputs.indexAnnotations, tools)
+    const { indexAnnotations } = imageLabels({ ...inputs, imagePath: inputs.image.path }, ctx, now)
+    const { pushed, note } = await mergeDigests(inputs.image.name, inputs.mergeDigests, inputs.tags, indexAnnotations, tools)
     report.notes.push(note)
     return pushed
   })
 }
 
+/** The gate after the push: refused images are named with the tags that now point at them. */
 async function checkPushedImages(inputs: Inputs, pushed: Pushed, tools: ImageTools, report: Report, refs: string[]): Promise<void> {
   if (inputs.policy === 'off' && inputs.maxImageSize === undefined) return
   await core.group('Policy (pushed images)', async () => {
@@ -245,17 +212,4 @@ async function checkPushedImages(inputs: Inputs, pushed: Pushed, tools: ImageToo
     report.refused = refs.length ? `These tags now point at the refused, unsigned image: ${refs.join(', ')}. Fix the Dockerfile and release again to move them.` : 'No tag points at it (pushed by digest only).'
     throw new Error(`${v.refusal}\nNot signed or attested. ${report.refused}`)
   })
-}
-
-/** Starts downloading (or finding in the tool cache) cosign and syft; never rejects unobserved. */
-function startToolInstall(inputs: Inputs, nodeArch: string): Promise<Tools> {
-  if (!inputs.push || (!inputs.sign && !inputs.sbom)) return Promise.resolve({})
-  const install = async (): Promise<Tools> => {
-    const [cosign, syft] = await Promise.all([
-      inputs.sign ? installTool(toolSpec('cosign', inputs.cosignVersion, inputs.toolsUrl, nodeArch)) : undefined,
-      inputs.sbom ? installTool(toolSpec('syft', inputs.syftVersion, inputs.toolsUrl, nodeArch)) : undefined
-    ])
-    return { cosign: cosign?.path, syft: syft?.path }
-  }
-  return startNow(install())
 }

@@ -3,45 +3,7 @@
  * index with `docker buildx imagetools create`, tagged and annotated; no build.
  */
 import type { ImageTools, Pushed } from './imagetools.js'
-import { InputError, errorMessage } from './errors.js'
-import { isDigest } from './refs.js'
-
-/**
- * Parses the input: one entry a line, each `sha256:…`, `NAME@sha256:…`, or a `platform-digests`
- * JSON object. Returns the digests, refusing another image's references and repeats.
- */
-export function parseMergeDigests(value: string, imageName: string): string[] {
-  const digests: string[] = []
-  const add = (entry: string, where: string) => {
-    let digest = entry
-    const at = entry.lastIndexOf('@')
-    if (at > 0) {
-      const name = entry.slice(0, at)
-      if (name !== imageName) throw new InputError('merge-digests', `${where} names ${name}, but image is ${imageName}: every digest must be of the same image`)
-      digest = entry.slice(at + 1)
-    }
-    if (!isDigest(digest)) throw new InputError('merge-digests', `${where} "${entry}" is not a sha256: digest`)
-    if (digests.includes(digest)) throw new InputError('merge-digests', `${digest} is listed twice`)
-    digests.push(digest)
-  }
-  const lines = value.split('\n').map((l) => l.trim()).filter(Boolean)
-  lines.forEach((line, i) => {
-    if (line.startsWith('{')) {
-      let obj: unknown
-      try {
-        obj = JSON.parse(line)
-      } catch {
-        throw new InputError('merge-digests', `line ${i + 1} starts like a platform-digests JSON object but is not valid JSON`)
-      }
-      if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new InputError('merge-digests', `line ${i + 1} is not a platform-digests object`)
-      for (const [platform, digest] of Object.entries(obj)) add(String(digest), `line ${i + 1} (${platform})`)
-    } else {
-      add(line, `line ${i + 1}`)
-    }
-  })
-  if (digests.length === 0) throw new InputError('merge-digests', 'is empty')
-  return digests
-}
+import { errorMessage } from './errors.js'
 
 /** Reads each digest from the registry: an index lists its platforms, a manifest's config names it. */
 export async function resolveSources(name: string, digests: string[], tools: Pick<ImageTools, 'platformsOf'>): Promise<Pushed[]> {

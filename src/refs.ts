@@ -1,4 +1,4 @@
-/** Image names, tags and the OCI labels/annotations derived from the GitHub context. */
+/** Image names, references, digests, versions and the tags derived from them. */
 import { InputError } from './errors.js'
 
 export interface ImageName {
@@ -152,24 +152,4 @@ export function deriveTags(version: SemVer | undefined, git: GitRef): string[] {
   if (pr) return withSha(`pr-${pr[1]}`)
   if (sha) return [sha]
   throw new InputError('tags', `cannot derive tags from ref "${git.ref}" without a commit sha; give \`tags\` or \`version\``)
-}
-
-export interface LabelContext {
-  serverUrl: string
-  repository: string
-  sha: string
-  title: string
-  version: string
-  created: string
-}
-
-export function ociLabels(c: LabelContext): Record<string, string> {
-  const labels: Record<string, string> = {
-    'org.opencontainers.image.title': c.title,
-    'org.opencontainers.image.created': c.created
-  }
-  if (c.repository) labels['org.opencontainers.image.source'] = `${c.serverUrl}/${c.repository}`
-  if (c.sha) labels['org.opencontainers.image.revision'] = c.sha
-  if (c.version) labels['org.opencontainers.image.version'] = c.version
-  return labels
 }

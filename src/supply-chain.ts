@@ -7,7 +7,6 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { attestSboms, checkRekorLimit } from './attest.js'
 import { startNow } from './background.js'
-import type { CosignKey } from './cosign-key.js'
 import { cosignKeyArg, isKmsReference } from './cosign-key.js'
 import type { Cosign } from './cosign-runner.js'
 import { cosignRunner } from './cosign-runner.js'
@@ -15,34 +14,16 @@ import type { CosignOptions, Identity } from './cosign.js'
 import { consumerVerifyCommand, publicKeyArgv } from './cosign.js'
 import { run } from './exec.js'
 import { githubKeylessIdentity } from './identity.js'
+import type { SupplyChainInputs } from './inputs/index.js'
 import type { SbomResult } from './sbom.js'
 import { generateSbom, sbomFileName, syftArgv } from './sbom.js'
 import type { Subject } from './sign.js'
 import { signDigests } from './sign.js'
-import type { SigstoreTrust } from './sigstore-trust.js'
 import { cosign2TrustEnv } from './sigstore-trust.js'
+import type { Tools } from './tools.js'
 import { verifyAttestations, verifySignatures } from './verify.js'
 
-export interface Tools {
-  cosign?: string
-  syft?: string
-}
-
-/** The supply-chain inputs, as the inputs module validated them. */
-export interface SupplyChainInputs {
-  sbom: boolean
-  sbomArtifact: boolean
-  sign: boolean
-  verify: boolean
-  cosignVersion: string
-  cosignKey?: CosignKey
-  cosignPassword: string
-  transparencyLog: boolean
-  /** A private Sigstore instance to sign with and verify against (absent: the public one). */
-  sigstoreTrust?: SigstoreTrust
-}
-
-export interface SupplyChainSpec extends SupplyChainInputs {
+export interface SupplyChainSpec extends Omit<SupplyChainInputs, 'syftVersion' | 'toolsUrl'> {
   name: string
   /** Every pushed digest: the index first (when there is one), then each platform. */
   subjects: Subject[]

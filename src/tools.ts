@@ -1,5 +1,6 @@
 /** cosign and syft from their releases (or a mirror), verified by sha256 before use, via the tool cache. */
 import * as core from '@actions/core'
+import { startNow } from './background.js'
 import * as tc from '@actions/tool-cache'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
@@ -116,4 +117,26 @@ export async function installTool(spec: ToolSpec): Promise<Installed> {
   } finally {
     fs.rmSync(file, { force: true })
   }
+}
+
+/** The installed binaries the supply chain runs (absent: not asked for). */
+export interface Tools {
+  cosign?: string
+  syft?: string
+}
+
+/**
+ * Starts installing (or finding in the tool cache) what the supply chain will run; awaited only
+ * after the push, so the downloads go on during QEMU, the builder and the build.
+ */
+export function startToolInstall(o: { push: boolean; sign: boolean; sbom: boolean; cosignVersion: string; syftVersion: string; toolsUrl: string }, nodeArch: string): Promise<Tools> {
+  if (!o.push || (!o.sign && !o.sbom)) return Promise.resolve({})
+  const install = async (): Promise<Tools> => {
+    const [cosign, syft] = await Promise.all([
+      o.sign ? installTool(toolSpec('cosign', o.cosignVersion, o.toolsUrl, nodeArch)) : undefined,
+      o.sbom ? installTool(toolSpec('syft', o.syftVersion, o.toolsUrl, nodeArch)) : undefined
+    ])
+    return { cosign: cosign?.path, syft: syft?.path }
+  }
+  return startNow(install())
 }

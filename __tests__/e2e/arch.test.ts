@@ -2,7 +2,7 @@
 import * as fs from 'node:fs'
 import { describe, expect, test } from 'vitest'
 import { runAction } from '../../scripts/e2e/harness.js'
-import { cosign, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, requireEnvironment, uniqueImage, workspace } from './env.js'
+import { cosign, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, requireEnvironment, uniqueImage, workspace } from '../../scripts/e2e/env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-arch-password-7c1d'

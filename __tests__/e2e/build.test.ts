@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import type { ActionRun } from '../../scripts/e2e/harness.js'
 import { runAction } from '../../scripts/e2e/harness.js'
-import { docker, e2e, localBases, secretLeaks, goProgram, multiStageDockerfile, rawManifest, requireEnvironment, uniqueImage, workspace } from './env.js'
+import { docker, e2e, localBases, secretLeaks, goProgram, multiStageDockerfile, rawManifest, requireEnvironment, uniqueImage, workspace } from '../../scripts/e2e/env.js'
 
 const run = requireEnvironment()
 

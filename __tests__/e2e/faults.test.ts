@@ -8,7 +8,7 @@ import * as path from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
 import type { ActionRun } from '../../scripts/e2e/harness.js'
 import { repoRoot, runAction } from '../../scripts/e2e/harness.js'
-import { cosign, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, requireEnvironment, secretLeaks, testerDockerConfig, workspace } from './env.js'
+import { cosign, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, requireEnvironment, secretLeaks, testerDockerConfig, workspace } from '../../scripts/e2e/env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-faults-password'

@@ -10,7 +10,7 @@ import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import type { ActionRun } from '../../scripts/e2e/harness.js'
 import { runAction } from '../../scripts/e2e/harness.js'
-import { cosign, docker, e2e, githubClaims, goProgram, idTokenJob, localBases, multiStageDockerfile, requireEnvironment, secretLeaks, sigstore, sigstoreStats, testerDockerConfig, uniqueImage, workspace } from './env.js'
+import { cosign, docker, e2e, githubClaims, goProgram, idTokenJob, localBases, multiStageDockerfile, requireEnvironment, secretLeaks, sigstore, sigstoreStats, testerDockerConfig, uniqueImage, workspace } from '../../scripts/e2e/env.js'
 
 const run = requireEnvironment()
 const ISSUER = 'https://token.actions.githubusercontent.com'

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, test } from 'vitest'
 import type { ActionRun } from '../../scripts/e2e/harness.js'
 import { runAction } from '../../scripts/e2e/harness.js'
-import { cosign, docker, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, rawManifest, requireEnvironment, uniqueImage, workspace } from './env.js'
+import { cosign, docker, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, rawManifest, requireEnvironment, uniqueImage, workspace } from '../../scripts/e2e/env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-merge-password'

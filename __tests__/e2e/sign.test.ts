@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import type { ActionRun } from '../../scripts/e2e/harness.js'
 import { runAction } from '../../scripts/e2e/harness.js'
-import { cosign, docker, e2e, localBases, goProgram, keyPair, mirrorRequests, multiStageDockerfile, requireEnvironment, secretLeaks, uniqueImage, workspace } from './env.js'
+import { cosign, docker, e2e, localBases, goProgram, keyPair, mirrorRequests, multiStageDockerfile, requireEnvironment, secretLeaks, uniqueImage, workspace } from '../../scripts/e2e/env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-cosign-password-3f9a'

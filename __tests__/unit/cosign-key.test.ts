@@ -5,7 +5,7 @@ import { expect, test, vi } from 'vitest'
 import { cosignKeyArg, isKmsReference, parseCosignKey } from '../../src/cosign-key.js'
 
 vi.mock('@actions/core', () => ({ setSecret: vi.fn(), getInput: vi.fn() }))
-const { maskSecret } = await import('../../src/inputs.js')
+const { maskSecret } = await import('../../src/inputs/index.js')
 const core = await import('@actions/core')
 
 const PEM = '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nAAAAbbbbCCCCdddd\nEEEEffff\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----'

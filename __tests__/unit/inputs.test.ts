@@ -3,7 +3,10 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { beforeAll, describe, expect, test, vi } from 'vitest'
 import type { GitHubContext } from '../../src/context.js'
-import { list, parseInputs } from '../../src/inputs.js'
+import { parseInputs } from '../../src/inputs/index.js'
+import { list } from '../../src/inputs/values.js'
+import { loadDockerfile } from '../../src/dockerfile.js'
+import { imageLabels } from '../../src/labels.js'
 
 vi.mock('@actions/core', () => ({ setSecret: vi.fn(), getInput: vi.fn() }))
 
@@ -46,11 +49,11 @@ describe('parseInputs: good inputs', () => {
     ['mirror.example.com:5000/moby/buildkit:v0.25.2', 'mirror.example.com:5000/moby/buildkit:v0.25.2'],
     [`registry.bdi.test:5443/e2e/buildkit@sha256:${'a'.repeat(64)}`, `registry.bdi.test:5443/e2e/buildkit@sha256:${'a'.repeat(64)}`]
   ])('buildkit-image %j -> %s', (value, expected) => {
-    expect(parseInputs(reader({ image: 'op', 'buildkit-image': value }), ctx(), NOW).buildkitImage).toBe(expected)
+    expect(parseInputs(reader({ image: 'op', 'buildkit-image': value }), ctx()).buildkitImage).toBe(expected)
   })
 
   test('the quick-start step', () => {
-    const i = parseInputs(reader({ image: 'ghcr.io/vmafx/vmafx-operator', dockerfile: 'docker/Dockerfile.operator', platforms: 'linux/amd64,linux/arm64' }), ctx(), NOW)
+    const i = parseInputs(reader({ image: 'ghcr.io/vmafx/vmafx-operator', dockerfile: 'docker/Dockerfile.operator', platforms: 'linux/amd64,linux/arm64' }), ctx())
     expect(i.image.name).toBe('ghcr.io/vmafx/vmafx-operator')
     expect(i.dockerfile).toBe(fs.realpathSync(path.join(ws, 'docker/Dockerfile.operator')))
     expect(i.platforms.map((p) => p.id)).toEqual(['linux/amd64', 'linux/arm64'])
@@ -63,15 +66,16 @@ describe('parseInputs: good inputs', () => {
   })
 
   test('defaults: Dockerfile, ., and both platforms', () => {
-    const i = parseInputs(reader({ image: 'op' }), ctx(), NOW)
+    const i = parseInputs(reader({ image: 'op' }), ctx())
     expect(i.image.name).toBe('ghcr.io/vmafx/op')
     expect(i.context).toBe(fs.realpathSync(ws))
     expect(i.platforms.map((p) => p.id)).toEqual(['linux/amd64', 'linux/arm64'])
   })
 
   test('OCI labels from the context, overridden by labels; index annotations', () => {
-    const i = parseInputs(reader({ image: 'op', version: 'v1.4.2', labels: 'org.opencontainers.image.title=The Operator\nextra=1' }), ctx(), NOW)
-    expect(Object.fromEntries(i.labels)).toEqual({
+    const i = parseInputs(reader({ image: 'op', version: 'v1.4.2', labels: 'org.opencontainers.image.title=The Operator\nextra=1' }), ctx())
+    const l = imageLabels({ ...i, imagePath: i.image.path }, ctx(), NOW)
+    expect(Object.fromEntries(l.labels)).toEqual({
       'org.opencontainers.image.title': 'The Operator',
       'org.opencontainers.image.created': '2026-11-23T00:00:00.000Z',
       'org.opencontainers.image.source': 'https://github.com/vmafx/vmafx',
@@ -79,16 +83,21 @@ describe('parseInputs: good inputs', () => {
       'org.opencontainers.image.version': '1.4.2',
       extra: '1'
     })
-    expect(i.indexAnnotations).toEqual([
+    expect(l.indexAnnotations).toEqual([
       ['org.opencontainers.image.description', 'op from vmafx/vmafx'],
       ['org.opencontainers.image.source', 'https://github.com/vmafx/vmafx']
     ])
   })
 
   test('a user description annotation replaces the default', () => {
-    const i = parseInputs(reader({ image: 'op', annotations: 'index:org.opencontainers.image.description=Mine' }), ctx(), NOW)
-    expect(i.indexAnnotations.map(([k]) => k)).toEqual(['org.opencontainers.image.source'])
+    const i = parseInputs(reader({ image: 'op', annotations: 'index:org.opencontainers.image.description=Mine' }), ctx())
+    expect(imageLabels({ ...i, imagePath: i.image.path }, ctx(), NOW).indexAnnotations.map(([k]) => k)).toEqual(['org.opencontainers.image.source'])
     expect(i.annotations).toEqual(['index:org.opencontainers.image.description=Mine'])
+  })
+
+  test('without a version, the first tag names the version label', () => {
+    const i = parseInputs(reader({ image: 'op', tags: 'edge' }), ctx())
+    expect(Object.fromEntries(imageLabels({ ...i, imagePath: i.image.path }, ctx(), NOW).labels)['org.opencontainers.image.version']).toBe('edge')
   })
 
   test.each([
@@ -101,13 +110,14 @@ describe('parseInputs: good inputs', () => {
     ['cosign-key as a KMS reference', { 'cosign-key': 'awskms:///alias/release' }, (i: ReturnType<typeof parseInputs>) => expect(i.cosignKey).toEqual({ kind: 'ref', ref: 'awskms:///alias/release' })],
     ['tools-url trailing slash dropped', { 'tools-url': 'https://mirror.example/gh/' }, (i: ReturnType<typeof parseInputs>) => expect(i.toolsUrl).toBe('https://mirror.example/gh')]
   ])('%s', (_name, values, check) => {
-    check(parseInputs(reader({ image: 'op', ...values }), ctx(), NOW))
+    check(parseInputs(reader({ image: 'op', ...values }), ctx()))
   })
 })
 
 test('the commit time of the event stamps created and SOURCE_DATE_EPOCH, so re-runs match', () => {
-  const i = parseInputs(reader({ image: 'op' }), ctx({ sourceDate: '2026-11-20T10:00:00.000Z' }), NOW)
-  expect(Object.fromEntries(i.labels)['org.opencontainers.image.created']).toBe('2026-11-20T10:00:00.000Z')
+  const c = ctx({ sourceDate: '2026-11-20T10:00:00.000Z' })
+  const i = parseInputs(reader({ image: 'op' }), c)
+  expect(Object.fromEntries(imageLabels({ ...i, imagePath: i.image.path }, c, NOW).labels)['org.opencontainers.image.created']).toBe('2026-11-20T10:00:00.000Z')
   expect(i.buildArgs).toEqual([['SOURCE_DATE_EPOCH', '1795168800']])
 })
 
@@ -117,7 +127,6 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['dockerfile escaping the workspace', { image: 'op', dockerfile: '../../../../etc/hostname' }, {}, /^Input `dockerfile`: .*outside the workspace/],
     ['missing dockerfile', { image: 'op', dockerfile: 'Nope' }, {}, /^Input `dockerfile`: file "Nope" does not exist/],
     ['context that is a file', { image: 'op', context: 'Dockerfile' }, {}, /^Input `context`: "Dockerfile" is not a directory/],
-    ['unknown target', { image: 'op', target: 'debug' }, {}, /^Input `target`: "debug" is not a stage of Dockerfile; its stages are: build, runtime/],
     ['bad platform', { image: 'op', platforms: 'linux/x86' }, {}, /^Input `platforms`: .*unknown architecture "x86"/],
     ['bad boolean', { image: 'op', sign: 'on' }, {}, /^Input `sign`: "on" is not a boolean: use true or false/],
     ['bad build-arg', { image: 'op', 'build-args': '1A=x' }, {}, /^Input `build-args`: "1A" is not a valid key/],
@@ -146,12 +155,12 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['buildkit-image smuggling a driver-opt', { image: 'op', 'buildkit-image': 'moby/buildkit:v0.25,network=none' }, {}, /^Input `buildkit-image`: .* is not an image reference/],
     ['buildkit-image with spaces', { image: 'op', 'buildkit-image': 'moby/buildkit latest' }, {}, /^Input `buildkit-image`: .* is not an image reference/]
   ])('%s', (_name, values, over, message) => {
-    expect(() => parseInputs(reader(values), ctx(over), NOW)).toThrow(message)
+    expect(() => parseInputs(reader(values), ctx(over))).toThrow(message)
   })
 
   test('keyless without id-token is fine when nothing is pushed or signed', () => {
-    expect(() => parseInputs(reader({ image: 'op', push: 'false' }), ctx({ idTokenAvailable: false }), NOW)).not.toThrow()
-    expect(() => parseInputs(reader({ image: 'op', sign: 'false' }), ctx({ idTokenAvailable: false }), NOW)).not.toThrow()
+    expect(() => parseInputs(reader({ image: 'op', push: 'false' }), ctx({ idTokenAvailable: false }))).not.toThrow()
+    expect(() => parseInputs(reader({ image: 'op', sign: 'false' }), ctx({ idTokenAvailable: false }))).not.toThrow()
   })
 })
 
@@ -162,4 +171,25 @@ test.each([
   ['', []]
 ])('list(%j)', (value, items) => {
   expect(list(value)).toEqual(items)
+})
+
+describe('loadDockerfile: read once, before anything reaches the registry', () => {
+  test('a target in the middle of the file, build-args applied to FROM', () => {
+    const i = parseInputs(reader({ image: 'op', target: 'build', 'build-args': 'BASE=gcr.io/distroless/base-debian13:nonroot' }), ctx())
+    const { parsed, label } = loadDockerfile(i)
+    expect(label).toBe('Dockerfile')
+    expect(parsed.stages.map((s) => [s.name, s.image])).toEqual([['build', 'golang:1.24'], ['runtime', 'gcr.io/distroless/base-debian13:nonroot']])
+  })
+
+  test.each([
+    ['unknown target', { image: 'op', target: 'debug' }, /^Input `target`: "debug" is not a stage of Dockerfile; its stages are: build, runtime/],
+    ['a file without FROM', { image: 'op', dockerfile: 'docker/Empty' }, /^Input `dockerfile`: docker\/Empty has no FROM instruction/]
+  ])('%s', (_name, values, message) => {
+    fs.writeFileSync(path.join(ws, 'docker', 'Empty'), '# nothing to build\n')
+    expect(() => loadDockerfile(parseInputs(reader(values), ctx()))).toThrow(message)
+  })
+
+  test('a template is named as such', () => {
+    expect(loadDockerfile(parseInputs(reader({ image: 'op', dockerfile: 'static' }), ctx())).label).toBe('template static (dockerfiles/Dockerfile.static)')
+  })
 })

@@ -6,10 +6,11 @@ import { remoteBuilderArgv } from '../../src/builder.js'
 import { buildArgv } from '../../src/build.js'
 import type { GitHubContext } from '../../src/context.js'
 import type { Pushed } from '../../src/imagetools.js'
-import { mergeDigests, mergedPlatforms, parseMergeDigests } from '../../src/merge.js'
+import { mergeDigests, mergedPlatforms } from '../../src/merge.js'
+import { parseMergeDigests } from '../../src/inputs/image.js'
 
 vi.mock('@actions/core', () => ({ setSecret: vi.fn(), getInput: vi.fn(), info: vi.fn() }))
-const { parseInputs } = await import('../../src/inputs.js')
+const { parseInputs } = await import('../../src/inputs/index.js')
 
 const N = 'ghcr.io/vmafx/worker'
 const A = 'sha256:' + 'a'.repeat(64)
@@ -93,7 +94,7 @@ describe('inputs for split and merge', () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'merge-empty-'))
     const i = parseInputs(read({ image: N, 'merge-digests': `${A}\n${B}`, sign: 'false' }), { ...ctx, workspace: empty })
     expect(i.mergeDigests).toEqual([A, B])
-    expect(i.parsed).toBeUndefined()
+    expect([i.context, i.dockerfile]).toEqual(['', ''])
     expect(i.tags).toEqual(['1.0.0', '1.0', '1', 'latest'])
   })
 })

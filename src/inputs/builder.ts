@@ -1,0 +1,37 @@
+/** The builder slice: a remote BuildKit (`builder-endpoint`, `builder-tls-*`), the BuildKit and QEMU images. */
+import { DEFAULT_BUILDKIT_IMAGE } from '../builder.js'
+import type { RemoteBuilder } from '../builder.js'
+import { InputError } from '../errors.js'
+import type { Pem } from '../pem.js'
+import { parsePem } from '../pem.js'
+import { isImageRef } from '../refs.js'
+import type { InputReader } from './values.js'
+
+export const DEFAULT_QEMU_IMAGE = 'docker.io/tonistiigi/binfmt:qemu-v10.2.3@sha256:400a4873b838d1b89194d982c45e5fb3cda4593fbfd7e08a02e76b03b21166f0'
+
+export interface BuilderInputs {
+  builderEndpoint?: Omit<RemoteBuilder, 'tls'> & { tls: { ca?: Pem; cert?: Pem; key?: Pem } }
+  /** The BuildKit image of a docker-container builder the action creates. */
+  buildkitImage: string
+  qemuImage: string
+}
+
+export function parseBuilderInputs(read: InputReader, workspace: string): BuilderInputs {
+  const endpoint = read('builder-endpoint').trim()
+  if (endpoint && !/^(tcp|unix|ssh|docker-container|kube-pod):\/\/\S+$|^kubernetes(:\S+)?$/.test(endpoint)) {
+    throw new InputError('builder-endpoint', `"${endpoint}" is neither a BuildKit address (tcp://host:port, unix://, ssh://) nor kubernetes[:driver options]`)
+  }
+  const ca = parsePem('builder-tls-ca', read('builder-tls-ca'), workspace)
+  const cert = parsePem('builder-tls-cert', read('builder-tls-cert'), workspace)
+  const key = parsePem('builder-tls-key', read('builder-tls-key'), workspace)
+  if (!endpoint && (ca || cert || key)) throw new InputError('builder-endpoint', 'is empty, but builder-tls-* are given: they are for a remote BuildKit at builder-endpoint')
+  const buildkitImage = read('buildkit-image').trim() || DEFAULT_BUILDKIT_IMAGE
+  if (!isImageRef(buildkitImage)) {
+    throw new InputError('buildkit-image', `"${buildkitImage}" is not an image reference such as moby/buildkit:buildx-stable-1 or mirror.example.com/moby/buildkit@sha256:…`)
+  }
+  return {
+    builderEndpoint: endpoint ? { endpoint, tls: { ca, cert, key } } : undefined,
+    buildkitImage,
+    qemuImage: read('qemu-image').trim() || DEFAULT_QEMU_IMAGE
+  }
+}

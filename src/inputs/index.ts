@@ -1,0 +1,51 @@
+/**
+ * The only module that reads inputs. Each slice is typed and validated in the file named for its
+ * concern (image, build, builder, supply chain, policy); this one masks the secrets, composes the
+ * slices and checks the rules that span two of them.
+ */
+import * as core from '@actions/core'
+import type { GitHubContext } from '../context.js'
+import { InputError } from '../errors.js'
+import type { BuildInputs } from './build.js'
+import { parseBuildInputs } from './build.js'
+import type { BuilderInputs } from './builder.js'
+import { parseBuilderInputs } from './builder.js'
+import type { ImageInputs } from './image.js'
+import { parseImageInputs } from './image.js'
+import type { PolicyInputs } from './policy.js'
+import { parsePolicyInputs } from './policy.js'
+import type { SupplyChainInputs } from './supply-chain.js'
+import { parseSupplyChainInputs } from './supply-chain.js'
+import type { InputReader } from './values.js'
+
+export type { BuildInputs, BuilderInputs, ImageInputs, InputReader, PolicyInputs, SupplyChainInputs }
+
+export type Inputs = ImageInputs & BuildInputs & BuilderInputs & SupplyChainInputs & PolicyInputs
+
+/** Inputs whose values are secrets: masked before anything else happens. */
+export const SECRET_INPUTS = ['registry-password', 'cosign-key', 'cosign-password', 'builder-tls-key'] as const
+
+export function readInputs(ctx: GitHubContext): Inputs {
+  const read: InputReader = (name) => core.getInput(name)
+  for (const name of SECRET_INPUTS) {
+    const value = read(name)
+    if (value) maskSecret(value)
+  }
+  return parseInputs(read, ctx)
+}
+
+/** Masks a secret and each of its lines (the runner matches masks line by line). */
+export function maskSecret(value: string): void {
+  core.setSecret(value)
+  for (const line of value.split(/\r?\n/)) if (line.trim().length >= 4 && line !== value) core.setSecret(line.trim())
+}
+
+export function parseInputs(read: InputReader, ctx: GitHubContext): Inputs {
+  const image = parseImageInputs(read, ctx)
+  const build = parseBuildInputs(read, ctx, image.mergeDigests.length > 0)
+  if (image.pushByDigest && build.platforms.length !== 1) {
+    throw new InputError('push-by-digest', `builds one platform per job, but platforms lists ${build.platforms.length}: give one (e.g. platforms: \${{ matrix.platform }})`)
+  }
+  const supplyChain = parseSupplyChainInputs(read, ctx, image)
+  return { ...image, ...build, ...supplyChain, ...parsePolicyInputs(read), ...parseBuilderInputs(read, build.workspace) }
+}
