@@ -73,8 +73,6 @@ export async function containerdImageStore(env: Record<string, string>): Promise
   return stdout.includes('io.containerd.snapshotter')
 }
 
-export const DEFAULT_BUILDKIT_IMAGE = 'moby/buildkit:buildx-stable-1'
-
 /**
  * `docker buildx create` for the docker-container builder the action makes itself. It runs the
  * `buildkit-image` (a mirror on air-gapped runners) on the host network, as the docker driver's

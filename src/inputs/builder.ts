@@ -1,5 +1,4 @@
 /** The builder slice: a remote BuildKit (`builder-endpoint`, `builder-tls-*`), the BuildKit and QEMU images. */
-import { DEFAULT_BUILDKIT_IMAGE } from '../builder.js'
 import type { RemoteBuilder } from '../builder.js'
 import { InputError } from '../errors.js'
 import type { Pem } from '../pem.js'
@@ -7,6 +6,7 @@ import { parsePem } from '../pem.js'
 import { isImageRef } from '../refs.js'
 import type { InputReader } from './values.js'
 
+export const DEFAULT_BUILDKIT_IMAGE = 'moby/buildkit:buildx-stable-1'
 export const DEFAULT_QEMU_IMAGE = 'docker.io/tonistiigi/binfmt:qemu-v10.2.3@sha256:400a4873b838d1b89194d982c45e5fb3cda4593fbfd7e08a02e76b03b21166f0'
 
 export interface BuilderInputs {

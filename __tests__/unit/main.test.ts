@@ -1,0 +1,219 @@
+// main() with @actions/core and the modules that reach docker or a registry mocked (as
+// actions/typescript-action tests its main): every output of every path, and what the summary says.
+// The inputs, the Dockerfile, the policy gate and the labels are the real ones.
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { beforeEach, describe, expect, test, vi } from 'vitest'
+import type { GitHubContext } from '../../src/context.js'
+import type { Pushed } from '../../src/imagetools.js'
+import type { SupplyChainResult } from '../../src/supply-chain.js'
+
+const outputs: Record<string, string> = {}
+const summary: string[] = []
+const calls: string[] = []
+vi.mock('@actions/core', () => {
+  const s = {
+    addHeading: (t: string) => (summary.push(t), s),
+    addRaw: (t: string) => (summary.push(t), s),
+    addTable: (rows: unknown[]) => (summary.push(JSON.stringify(rows)), s),
+    addList: (items: string[]) => (summary.push(items.join('\n')), s),
+    addCodeBlock: (t: string) => (summary.push(t), s),
+    write: () => Promise.resolve(s)
+  }
+  return {
+    setOutput: vi.fn((k: string, v: string) => (outputs[k] = v)),
+    info: vi.fn(),
+    notice: vi.fn(),
+    warning: vi.fn(),
+    startGroup: vi.fn(),
+    endGroup: vi.fn(),
+    group: vi.fn((_n: string, fn: () => Promise<unknown>) => fn()),
+    setSecret: vi.fn(),
+    summary: s
+  }
+})
+vi.mock('../../src/state.js', () => ({ save: vi.fn() }))
+vi.mock('../../src/registry.js', () => ({
+  createDockerConfig: vi.fn(() => '/cfg'),
+  dockerEnv: vi.fn(() => ({ DOCKER_CONFIG: '/cfg' })),
+  login: vi.fn(() => (calls.push('login'), Promise.resolve()))
+}))
+vi.mock('../../src/qemu.js', () => ({
+  binfmtReader: vi.fn(),
+  runsOnTarget: vi.fn(() => false),
+  planQemu: vi.fn(() => ({ install: [], reasons: ['QEMU skipped: every RUN runs on the build platform'] })),
+  installQemu: vi.fn(() => Promise.resolve())
+}))
+vi.mock('../../src/builder.js', () => ({
+  probeBuilder: vi.fn(() => Promise.resolve({ current: { name: 'default', driver: 'docker', platforms: [] }, containerdStore: true })),
+  prepareBuilder: vi.fn(() => Promise.resolve({ description: 'builder default (driver docker)' }))
+}))
+const IDX = 'sha256:' + '1'.repeat(64)
+const AMD = 'sha256:' + '2'.repeat(64)
+const ARM = 'sha256:' + '3'.repeat(64)
+const OLD = 'sha256:' + '4'.repeat(64)
+vi.mock('../../src/build.js', () => ({ build: vi.fn(() => (calls.push('build'), Promise.resolve({ digest: IDX, mediaType: 'application/vnd.oci.image.index.v1+json', raw: { 'containerimage.digest': IDX } }))) }))
+const registry = {
+  pushed: vi.fn((_n: string, digest: string): Promise<Required<Pushed>> => Promise.resolve({ digest, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM }, configs: { 'linux/amd64': { config: { User: user } }, 'linux/arm64': { config: { User: user } } } })),
+  find: vi.fn((): Promise<Pushed | undefined> => Promise.resolve(undefined)),
+  create: vi.fn(() => (calls.push('imagetools create'), Promise.resolve())),
+  raw: vi.fn(() => Promise.resolve({ layers: [{ size: 100 }] })),
+  config: vi.fn(),
+  digest: vi.fn(() => Promise.resolve(IDX)),
+  platformsOf: vi.fn((_n: string, digest: string) => Promise.resolve({ digest, platforms: digest === AMD ? { 'linux/amd64': AMD } : { 'linux/arm64': ARM } }))
+}
+vi.mock('../../src/imagetools.js', () => ({
+  ImageTools: class {
+    constructor() {
+      return registry
+    }
+  }
+}))
+vi.mock('../../src/registry-blob.js', () => ({ BlobReader: class {
+  open = vi.fn()
+} }))
+vi.mock('../../src/tools.js', () => ({ startToolInstall: vi.fn(() => Promise.resolve({ cosign: '/tc/cosign', syft: '/tc/syft' })) }))
+vi.mock('../../src/artifact.js', () => ({ uploadSboms: vi.fn() }))
+let chain: Partial<SupplyChainResult> = {}
+vi.mock('../../src/supply-chain.js', () => ({
+  supplyChain: vi.fn((spec: { subjects: Array<{ subject: string; digest: string }> }) => {
+    calls.push('supply chain')
+    const sign = (s: { subject: string; digest: string }) => ({ ...s, signature: 'verified' as const, attestation: 'verified' as const })
+    return Promise.resolve({ subjects: spec.subjects.map(sign), sboms: { 'linux/amd64': '/w/sbom-linux-amd64.cdx.json', 'linux/arm64': '/w/sbom-linux-arm64.cdx.json' }, signed: true, verifyCommands: ['cosign verify …'], notes: [], ...chain })
+  })
+}))
+
+const { main } = await import('../../src/main.js')
+const { parseInputs } = await import('../../src/inputs/index.js')
+const { supplyChain } = await import('../../src/supply-chain.js')
+const { build } = await import('../../src/build.js')
+
+let user = '65532:65532'
+let ws: string
+const ctx = (over: Partial<GitHubContext> = {}): GitHubContext => ({
+  workspace: ws,
+  repository: 'vmafx/op',
+  owner: 'vmafx',
+  ref: 'refs/tags/v1.4.2',
+  sha: 'a'.repeat(40),
+  serverUrl: 'https://github.com',
+  workflowRef: 'vmafx/op/.github/workflows/release.yml@refs/tags/v1.4.2',
+  runId: '7',
+  runAttempt: 1,
+  idTokenAvailable: true,
+  runnerTemp: fs.mkdtempSync(path.join(os.tmpdir(), 'main-tmp-')),
+  nodeArch: 'x64',
+  noDefaultAttestations: false,
+  sourceDate: '2026-11-20T10:00:00.000Z',
+  ...over
+})
+const inputs = (values: Record<string, string>, c: GitHubContext) => parseInputs((n) => ({ image: 'ghcr.io/vmafx/op', ...values })[n] ?? '', c)
+const N = 'ghcr.io/vmafx/op'
+const TAGS = ['1.4.2', '1.4', '1', 'latest'].map((t) => `${N}:${t}`)
+
+beforeEach(() => {
+  vi.clearAllMocks()
+  for (const k of Object.keys(outputs)) delete outputs[k]
+  summary.length = 0
+  calls.length = 0
+  chain = {}
+  user = '65532:65532'
+  ws = fs.mkdtempSync(path.join(os.tmpdir(), 'main-ws-'))
+  fs.writeFileSync(path.join(ws, 'Dockerfile'), 'FROM gcr.io/distroless/static-debian13:nonroot\nCOPY app /app\nENTRYPOINT ["/app"]\n')
+})
+
+describe('main', () => {
+  test('a release: every output, in order: login, build, then the supply chain', async () => {
+    const c = ctx()
+    await main(inputs({}, c), c, new Date('2026-11-28T00:00:00Z'))
+    expect(outputs).toEqual({
+      metadata: JSON.stringify({ 'containerimage.digest': IDX }),
+      digest: IDX,
+      image: `${N}@${IDX}`,
+      tags: TAGS.join('\n'),
+      'platform-digests': JSON.stringify({ 'linux/amd64': AMD, 'linux/arm64': ARM }),
+      sbom: JSON.stringify({ 'linux/amd64': '/w/sbom-linux-amd64.cdx.json', 'linux/arm64': '/w/sbom-linux-arm64.cdx.json' }),
+      signed: 'true'
+    })
+    expect(calls).toEqual(['login', 'build', 'supply chain'])
+    // the supply chain gets the index first, then each platform, and the run's identity
+    expect(vi.mocked(supplyChain).mock.calls[0]?.[0]).toMatchObject({
+      name: N,
+      subjects: [{ subject: 'index', digest: IDX }, { subject: 'linux/amd64', digest: AMD }, { subject: 'linux/arm64', digest: ARM }],
+      workflowRef: c.workflowRef,
+      rerun: false
+    })
+    // the build gets the labels derived from the run, not from input parsing
+    const spec = vi.mocked(build).mock.calls[0]?.[0]
+    expect(spec?.tags).toEqual(TAGS)
+    expect(Object.fromEntries(spec?.labels ?? [])).toMatchObject({ 'org.opencontainers.image.version': '1.4.2', 'org.opencontainers.image.created': '2026-11-20T10:00:00.000Z' })
+    expect(spec?.indexAnnotations).toEqual([['org.opencontainers.image.description', 'op from vmafx/op'], ['org.opencontainers.image.source', 'https://github.com/vmafx/op']])
+    expect(summary.join('\n')).toContain(`<strong>Digest:</strong> <code>${IDX}</code>`)
+    expect(summary.join('\n')).toContain('QEMU skipped: every RUN runs on the build platform')
+  })
+
+  test('push: false builds every platform and sets the build outputs only; nothing is signed', async () => {
+    const c = ctx()
+    await main(inputs({ push: 'false' }, c), c)
+    expect(outputs).toEqual({ metadata: JSON.stringify({ 'containerimage.digest': IDX }), digest: IDX, image: `${N}@${IDX}`, tags: '', 'platform-digests': '{}' })
+    expect(supplyChain).not.toHaveBeenCalled()
+    expect(registry.pushed).not.toHaveBeenCalled()
+    expect(summary.join('\n')).toContain('(built, not pushed)')
+    expect(summary.join('\n')).toContain('push: false: every platform was built, nothing was pushed, signed or attested')
+  })
+
+  test('a supply chain failure: the digest outputs stand, signed stays false, the error lists what is unsigned', async () => {
+    chain = { failure: new Error('cosign sign exited with code 1'), signed: false, subjects: [{ subject: 'index', digest: IDX, signature: 'failed', attestation: 'pending' }, { subject: 'linux/amd64', digest: AMD, signature: 'done', attestation: 'pending' }] }
+    const c = ctx()
+    await expect(main(inputs({}, c), c)).rejects.toThrow(`cosign sign exited with code 1\nPushed but not signed or attested: index ${N}@${IDX}, linux/amd64 ${N}@${AMD}. The digest outputs are set; re-run the job to finish signing.`)
+    expect(outputs).toMatchObject({ digest: IDX, signed: 'false' })
+    expect(outputs.sbom).toBeUndefined()
+    expect(summary.join('\n')).toContain('⚠️ Pushed but not signed or attested')
+  })
+
+  test('a pushed image the gate refuses: nothing is signed, the error and summary name the moved tags', async () => {
+    user = 'root'
+    const c = ctx()
+    await expect(main(inputs({}, c), c)).rejects.toThrow(`Not signed or attested. These tags now point at the refused, unsigned image: ${TAGS.join(', ')}.`)
+    expect(supplyChain).not.toHaveBeenCalled()
+    expect(outputs).toMatchObject({ digest: IDX, signed: 'false' })
+    expect(summary.join('\n')).toContain('⛔ Pushed, refused by the checks')
+  })
+
+  test('a Dockerfile the policy refuses fails before the login', async () => {
+    fs.writeFileSync(path.join(ws, 'Dockerfile'), 'FROM debian:13\nENTRYPOINT ["/app"]\n')
+    const c = ctx()
+    await expect(main(inputs({}, c), c)).rejects.toThrow(/^Policy refuses this Dockerfile:\n- Dockerfile:1 \(stage #0\): the final image is built on "debian:13", which is not distroless/)
+    expect(calls).toEqual([])
+    expect(outputs).toEqual({})
+  })
+
+  test('merge-digests: no build; one index from the matrix pushes, signed as usual', async () => {
+    const c = ctx({ workspace: fs.mkdtempSync(path.join(os.tmpdir(), 'main-empty-')) })
+    await main(inputs({ 'merge-digests': `${AMD}\n${ARM}` }, c), c)
+    expect(calls).toEqual(['login', 'imagetools create', 'supply chain'])
+    expect(registry.create).toHaveBeenCalledWith({ tags: TAGS, indexAnnotations: [['org.opencontainers.image.description', 'op from vmafx/op'], ['org.opencontainers.image.source', 'https://github.com/vmafx/op']], sources: [`${N}@${AMD}`, `${N}@${ARM}`] }, 'docker buildx imagetools create')
+    expect(outputs).toMatchObject({ digest: IDX, 'platform-digests': JSON.stringify({ 'linux/amd64': AMD, 'linux/arm64': ARM }), signed: 'true' })
+    expect(outputs.metadata).toBeUndefined()
+  })
+
+  test('a re-run whose platform images equal the earlier ones keeps the earlier digest', async () => {
+    registry.find.mockResolvedValueOnce({ digest: OLD, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM } })
+    const c = ctx({ runAttempt: 2 })
+    await main(inputs({}, c), c)
+    expect(registry.find).toHaveBeenCalledWith(`${N}:1.4.2`)
+    expect(registry.create).toHaveBeenCalledWith({ tags: TAGS, sources: [`${N}@${OLD}`] }, 're-tagging the earlier index')
+    expect(outputs).toMatchObject({ digest: OLD, image: `${N}@${OLD}` })
+    expect(vi.mocked(supplyChain).mock.calls[0]?.[0]).toMatchObject({ rerun: true, subjects: [{ subject: 'index', digest: OLD }, { subject: 'linux/amd64', digest: AMD }, { subject: 'linux/arm64', digest: ARM }] })
+  })
+
+  test('push-by-digest: no tags, one platform, not signed here', async () => {
+    registry.pushed.mockResolvedValueOnce({ digest: AMD, platforms: { 'linux/amd64': AMD }, configs: { 'linux/amd64': { config: { User: '65532' } } } })
+    const c = ctx()
+    await main(inputs({ 'push-by-digest': 'true', platforms: 'linux/amd64' }, c), c)
+    expect(outputs).toMatchObject({ digest: AMD, tags: '', 'platform-digests': JSON.stringify({ 'linux/amd64': AMD }) })
+    expect(vi.mocked(build).mock.calls[0]?.[0]).toMatchObject({ pushByDigest: { name: N } })
+    expect(summary.join('\n')).toContain('push-by-digest: not signed here')
+  })
+})
