@@ -27,6 +27,16 @@ export interface BuildSpec {
   noDefaultAttestations?: boolean
   /** Push by digest, no tags: one platform of a matrix, merged later with merge-digests. */
   pushByDigest?: { name: string }
+  /** `name=value` named contexts (`docker-image://`, `oci-layout://`, a URL, or an absolute directory). */
+  buildContexts?: Array<[string, string]>
+  noCache?: boolean
+  noCacheFilters?: string[]
+  pull?: boolean
+  network?: string
+  shmSize?: string
+  ulimits?: string[]
+  addHosts?: string[]
+  allow?: string[]
 }
 
 export function buildArgv(s: BuildSpec): string[] {
@@ -44,6 +54,15 @@ export function buildArgv(s: BuildSpec): string[] {
   for (const [k, v] of s.indexAnnotations) argv.push('--annotation', `${level}:${k}=${v}`)
   for (const c of s.cacheFrom) argv.push('--cache-from', c)
   for (const c of s.cacheTo) argv.push('--cache-to', c)
+  for (const [name, value] of s.buildContexts ?? []) argv.push('--build-context', `${name}=${value}`)
+  if (s.noCache) argv.push('--no-cache')
+  if (s.noCacheFilters?.length) argv.push('--no-cache-filter', s.noCacheFilters.join(','))
+  if (s.pull) argv.push('--pull')
+  if (s.network) argv.push('--network', s.network)
+  if (s.shmSize) argv.push('--shm-size', s.shmSize)
+  for (const u of s.ulimits ?? []) argv.push('--ulimit', u)
+  for (const h of s.addHosts ?? []) argv.push('--add-host', h)
+  for (const a of s.allow ?? []) argv.push('--allow', a)
   if (s.provenance) argv.push(`--provenance=${s.provenance}`)
   if (s.pushByDigest) {
     argv.push('--output', `type=image,name=${s.pushByDigest.name},push-by-digest=true,name-canonical=true,push=true`)

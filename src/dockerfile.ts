@@ -153,7 +153,7 @@ export function dockerfileLabel(file: string, workspace: string, template?: stri
  * Reads and parses the Dockerfile once (build-args applied to FROM), refusing one without a stage
  * and a `target` it does not have, before anything reaches the registry.
  */
-export function loadDockerfile(o: { dockerfile: string; workspace: string; template?: string; target: string; buildArgs: Array<[string, string]> }): { parsed: ParsedDockerfile; label: string } {
+export function loadDockerfile(o: { dockerfile: string; workspace: string; template?: string; target: string; buildArgs: Array<[string, string]>; noCacheFilters?: string[] }): { parsed: ParsedDockerfile; label: string } {
   const label = dockerfileLabel(o.dockerfile, o.workspace, o.template)
   const parsed = parseDockerfile(fs.readFileSync(o.dockerfile, 'utf8'), Object.fromEntries(o.buildArgs))
   if (parsed.stages.length === 0) throw new InputError('dockerfile', `${label} has no FROM instruction`)
@@ -161,5 +161,8 @@ export function loadDockerfile(o: { dockerfile: string; workspace: string; templ
     const names = stageNames(parsed)
     throw new InputError('target', `"${o.target}" is not a stage of ${label}; its stages are: ${names.length ? names.join(', ') : '(none named: add `AS name` to a FROM)'}`)
   }
+  const names = stageNames(parsed)
+  const unknown = (o.noCacheFilters ?? []).filter((f) => !names.includes(f))
+  if (unknown.length) throw new InputError('no-cache-filters', `${unknown.map((u) => `"${u}"`).join(', ')} ${unknown.length === 1 ? 'is not a stage' : 'are not stages'} of ${label}; its stages are: ${names.join(', ') || '(none named)'}`)
   return { parsed, label }
 }

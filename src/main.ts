@@ -15,6 +15,7 @@ import type { GitHubContext } from './context.js'
 import type { ParsedDockerfile } from './dockerfile.js'
 import { loadDockerfile } from './dockerfile.js'
 import { errorMessage } from './errors.js'
+import { decideTags, needsExistingTags } from './floating-tags.js'
 import type { Verdict } from './gate.js'
 import { dockerfileGate, pushedImagesGate } from './gate.js'
 import type { Pushed } from './imagetools.js'
@@ -24,13 +25,14 @@ import { imageLabels } from './labels.js'
 import { mergeDigests } from './merge.js'
 import { nativeArches } from './platform.js'
 import { binfmtReader, installQemu, planQemu, runsOnTarget } from './qemu.js'
-import { BlobReader } from './registry-blob.js'
+import { RegistryApi } from './registry-api.js'
 import { createDockerConfig, dockerEnv, login } from './registry.js'
 import { keptRelease, retag } from './rerun.js'
 import type { Subject } from './sign.js'
 import * as state from './state.js'
 import type { Report } from './summary.js'
 import { newReport, unfinished, writeSummary } from './summary.js'
+import { withRetry } from './retry.js'
 import { supplyChain } from './supply-chain.js'
 import { startToolInstall } from './tools.js'
 
@@ -52,7 +54,8 @@ interface Dockerfile {
   label: string
 }
 
-async function release(inputs: Inputs, ctx: GitHubContext, report: Report, now: Date): Promise<void> {
+async function release(given: Inputs, ctx: GitHubContext, report: Report, now: Date): Promise<void> {
+  let inputs = given
   const dockerfile = inputs.mergeDigests.length ? undefined : loadDockerfile(inputs)
   if (dockerfile) enforce(dockerfileGate(dockerfile.parsed, { ...inputs, dockerfileName: dockerfile.label }), report)
 
@@ -63,7 +66,7 @@ async function release(inputs: Inputs, ctx: GitHubContext, report: Report, now: 
   state.save({ dockerConfig: configDir, registry: inputs.image.registry })
   const env = dockerEnv(configDir)
   const tools = new ImageTools(env)
-  const refs = inputs.pushByDigest ? [] : inputs.tags.map((t) => `${inputs.image.name}:${t}`)
+  const api = new RegistryApi({ registry: inputs.image.registry, repository: inputs.image.path, username: inputs.registryUsername, password: inputs.registryPassword })
 
   // The tools download while QEMU, the builder and the build run; awaited only after the push.
   const installs = startToolInstall(inputs, ctx.nodeArch)
@@ -71,6 +74,14 @@ async function release(inputs: Inputs, ctx: GitHubContext, report: Report, now: 
   const probe = dockerfile && !inputs.builderEndpoint ? startNow(probeBuilder(env, inputs.platforms.length > 1)) : undefined
 
   await core.group(`Log in to ${inputs.image.registry}`, () => login(configDir, inputs.image.registry, inputs.registryUsername, inputs.registryPassword))
+
+  if (needsExistingTags(inputs)) {
+    const decided = await core.group('Tags', () => decideTags(inputs, () => withRetry(() => api.tags(), { what: `listing the tags of ${inputs.image.name}` })))
+    for (const h of decided.heldBack) core.notice(h.reason)
+    report.notes.push(...decided.heldBack.map((h) => h.reason))
+    inputs = { ...inputs, tags: decided.tags }
+  }
+  const refs = inputs.pushByDigest ? [] : inputs.tags.map((t) => `${inputs.image.name}:${t}`)
 
   const pushed = dockerfile ? await buildAndPush(inputs, ctx, dockerfile, env, tools, workDir, report, probe, now) : await merge(inputs, ctx, tools, report, now)
   if (!pushed) return
@@ -87,7 +98,7 @@ async function release(inputs: Inputs, ctx: GitHubContext, report: Report, now: 
   const subjects = subjectsOf(pushed)
   report.digests = subjects.map((s) => ({ ...s, signature: 'skipped', attestation: 'skipped' }))
   core.setOutput('signed', 'false')
-  await checkPushedImages(inputs, pushed, tools, report, refs)
+  await checkPushedImages(inputs, pushed, tools, api, report, refs)
   if (inputs.pushByDigest && !inputs.sign) report.notes.push('push-by-digest: not signed here; the merge job signs, SBOMs and attests the merged index')
 
   const result = await supplyChain({ ...inputs, name: inputs.image.name, subjects, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1 }, installs, env, workDir, uploadSboms)
@@ -196,15 +207,14 @@ async function merge(inputs: Inputs, ctx: GitHubContext, tools: ImageTools, repo
 }
 
 /** The gate after the push: refused images are named with the tags that now point at them. */
-async function checkPushedImages(inputs: Inputs, pushed: Pushed, tools: ImageTools, report: Report, refs: string[]): Promise<void> {
+async function checkPushedImages(inputs: Inputs, pushed: Pushed, tools: ImageTools, api: RegistryApi, report: Report, refs: string[]): Promise<void> {
   if (inputs.policy === 'off' && inputs.maxImageSize === undefined) return
   await core.group('Policy (pushed images)', async () => {
     const { configs } = pushed.configs ? { configs: pushed.configs } : await tools.pushed(inputs.image.name, pushed.digest, Object.keys(pushed.platforms))
-    const blobs = new BlobReader({ registry: inputs.image.registry, repository: inputs.image.path, username: inputs.registryUsername, password: inputs.registryPassword })
     const v = await pushedImagesGate(inputs.image.name, { ...pushed, configs }, inputs, {
       manifest: (ref) => tools.raw(ref, { justPushed: true }),
       config: (ref) => tools.config(ref, { justPushed: true }),
-      blob: (digest) => blobs.open(digest)
+      blob: (digest) => api.blob(digest)
     })
     report.notes.push(...v.notes)
     if (!v.refusal) return

@@ -98,12 +98,12 @@ export interface SemVer {
 const SEMVER = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/
 
 /**
- * Parses a release version: `1.4.2`, `v1.4.2`, or release-please's monorepo form
- * `component-v1.4.2`. Returns undefined when it is not one.
+ * Parses a release version: `1.4.2`, `v1.4.2`, or release-please's monorepo forms
+ * `component-v1.4.2` and `component/v1.4.2`. Returns undefined when it is not one.
  */
 export function parseVersion(raw: string): SemVer | undefined {
   let value = raw.trim()
-  const prefixed = /^.+?-(v\d+\.\d+\.\d+.*)$/.exec(value)
+  const prefixed = /^.+?[-/](v\d+\.\d+\.\d+.*)$/.exec(value)
   if (!SEMVER.test(value) && prefixed?.[1]) value = prefixed[1]
   const m = SEMVER.exec(value)
   if (!m) return undefined
@@ -112,14 +112,16 @@ export function parseVersion(raw: string): SemVer | undefined {
   return { major: Number(major), minor: Number(minor), patch: Number(patch), prerelease: pre ?? '', text }
 }
 
-/** Tags for a release version: 1.4.2, 1.4, 1, latest; a pre-release gets only its own tag; 0.x gets no `0`. */
-export function versionTags(v: SemVer): string[] {
-  if (v.prerelease) return [v.text]
+/**
+ * Tags for a release version: 1.4.2, 1.4, 1, latest (with `prefix`: v1.4.2, v1.4, v1, latest); a
+ * pre-release gets only its own tag; 0.x gets no `0`.
+ */
+export function versionTags(v: SemVer, prefix = ''): string[] {
+  if (v.prerelease) return [prefix + v.text]
   const tags = [v.text, `${v.major}.${v.minor}`]
   // A `0` tag would float across breaking 0.x releases, so 0.x gets none (as docker/metadata-action).
   if (v.major > 0) tags.push(String(v.major))
-  tags.push('latest')
-  return tags
+  return [...tags.map((t) => prefix + t), 'latest']
 }
 
 /** Makes a branch or tag name usable as an image tag. */
@@ -137,16 +139,18 @@ export interface GitRef {
   sha: string
 }
 
+/** The release version a tag ref names (`refs/tags/v1.4.2`, `refs/tags/op/v1.4.2`), if any. */
+export function refVersion(ref: string): SemVer | undefined {
+  return ref.startsWith('refs/tags/') ? parseVersion(ref.slice('refs/tags/'.length)) : undefined
+}
+
 /** The tags to push when the `tags` input is empty. */
-export function deriveTags(version: SemVer | undefined, git: GitRef): string[] {
-  if (version) return versionTags(version)
+export function deriveTags(version: SemVer | undefined, git: GitRef, prefix = ''): string[] {
+  const release = version ?? refVersion(git.ref)
+  if (release) return versionTags(release, prefix)
   const sha = git.sha ? `sha-${git.sha.slice(0, 7)}` : ''
   const withSha = (t: string) => (sha ? [t, sha] : [t])
-  if (git.ref.startsWith('refs/tags/')) {
-    const name = git.ref.slice('refs/tags/'.length)
-    const v = parseVersion(name)
-    return v ? versionTags(v) : [tagSafe(name)]
-  }
+  if (git.ref.startsWith('refs/tags/')) return [tagSafe(git.ref.slice('refs/tags/'.length))]
   if (git.ref.startsWith('refs/heads/')) return withSha(tagSafe(git.ref.slice('refs/heads/'.length)))
   const pr = /^refs\/pull\/(\d+)\//.exec(git.ref)
   if (pr) return withSha(`pr-${pr[1]}`)

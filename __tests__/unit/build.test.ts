@@ -25,6 +25,25 @@ const base: BuildSpec = {
   metadataFile: '/tmp/m.json'
 }
 
+describe('buildArgv: the build inputs build-push-action users reach for, passed straight to buildx', () => {
+  const tail = ['--tag', 'ghcr.io/o/app:1.4.2', '--tag', 'ghcr.io/o/app:latest', '--push', '--metadata-file', '/tmp/m.json', '/ws']
+  const head = ['buildx', 'build', '--file', '/ws/Dockerfile', '--platform', 'linux/amd64,linux/arm64']
+  test.each<[string, Partial<BuildSpec>, string[]]>([
+    ['build-contexts', { buildContexts: [['golang:1.25', 'docker-image://mirror.example/golang:1.25'], ['assets', '/ws/assets']] }, ['--build-context', 'golang:1.25=docker-image://mirror.example/golang:1.25', '--build-context', 'assets=/ws/assets']],
+    ['no-cache', { noCache: true }, ['--no-cache']],
+    ['no-cache-filters', { noCacheFilters: ['build', 'test'] }, ['--no-cache-filter', 'build,test']],
+    ['pull', { pull: true }, ['--pull']],
+    ['network', { network: 'none' }, ['--network', 'none']],
+    ['shm-size', { shmSize: '128m' }, ['--shm-size', '128m']],
+    ['ulimit', { ulimits: ['nofile=1024:2048', 'nproc=512'] }, ['--ulimit', 'nofile=1024:2048', '--ulimit', 'nproc=512']],
+    ['add-hosts', { addHosts: ['registry.internal=10.0.0.5', 'gw=host-gateway'] }, ['--add-host', 'registry.internal=10.0.0.5', '--add-host', 'gw=host-gateway']],
+    ['allow', { allow: ['network.host', 'security.insecure'] }, ['--allow', 'network.host', '--allow', 'security.insecure']],
+    ['all off: nothing added', { noCache: false, pull: false, buildContexts: [], noCacheFilters: [], ulimits: [], addHosts: [], allow: [], network: '', shmSize: '' }, []]
+  ])('%s', (_name, over, flags) => {
+    expect(buildArgv({ ...base, ...over })).toEqual([...head, ...flags, ...tail])
+  })
+})
+
 describe('buildArgv', () => {
   test.each<[string, Partial<BuildSpec>, string[]]>([
     [

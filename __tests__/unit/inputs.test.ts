@@ -108,10 +108,23 @@ describe('parseInputs: good inputs', () => {
     ['booleans in any case YAML accepts', { push: 'False', sbom: 'TRUE' }, (i: ReturnType<typeof parseInputs>) => expect([i.push, i.sbom]).toEqual([false, true])],
     ['cosign-key as a file', { 'cosign-key': 'cosign.key', 'transparency-log': 'false' }, (i: ReturnType<typeof parseInputs>) => expect(i.cosignKey).toEqual({ kind: 'file', path: path.join(ws, 'cosign.key') })],
     ['cosign-key as a KMS reference', { 'cosign-key': 'awskms:///alias/release' }, (i: ReturnType<typeof parseInputs>) => expect(i.cosignKey).toEqual({ kind: 'ref', ref: 'awskms:///alias/release' })],
+    ['tag-prefix on the version tags, not on latest', { version: 'v1.4.2', 'tag-prefix': 'v' }, (i: ReturnType<typeof parseInputs>) => expect([i.tags, i.tagsFromVersion, i.latest]).toEqual([['v1.4.2', 'v1.4', 'v1', 'latest'], true, 'auto'])],
+    ['a tag ref is the release version (label and tags)', {}, (i: ReturnType<typeof parseInputs>) => expect([i.version?.text, i.tagsFromVersion]).toEqual([undefined, false])],
+    ['explicit tags are not version tags', { version: 'v1.4.2', tags: 'stable', latest: 'false' }, (i: ReturnType<typeof parseInputs>) => expect([i.tags, i.tagsFromVersion, i.latest]).toEqual([['stable'], false, 'false'])],
+    ['build-contexts: an image by name, a directory made absolute', { 'build-contexts': 'golang:1.24=docker-image://mirror.example/golang:1.24\ndocs=docker\nsrc=target:build' }, (i: ReturnType<typeof parseInputs>) => expect(i.buildContexts).toEqual([['golang:1.24', 'docker-image://mirror.example/golang:1.24'], ['docs', fs.realpathSync(path.join(ws, 'docker'))], ['src', 'target:build']])],
+    ['the other build inputs', { 'no-cache': 'true', 'no-cache-filters': 'build', pull: 'true', network: 'none', 'shm-size': '128m', ulimit: 'nofile=1024:2048', 'add-hosts': 'registry.internal:10.0.0.5,gw=host-gateway', allow: 'security.insecure' }, (i: ReturnType<typeof parseInputs>) =>
+      expect([i.noCache, i.noCacheFilters, i.pull, i.network, i.shmSize, i.ulimits, i.addHosts, i.allow]).toEqual([true, ['build'], true, 'none', '128m', ['nofile=1024:2048'], ['registry.internal=10.0.0.5', 'gw=host-gateway'], ['security.insecure']])],
     ['tools-url trailing slash dropped', { 'tools-url': 'https://mirror.example/gh/' }, (i: ReturnType<typeof parseInputs>) => expect(i.toolsUrl).toBe('https://mirror.example/gh')]
   ])('%s', (_name, values, check) => {
     check(parseInputs(reader({ image: 'op', ...values }), ctx()))
   })
+})
+
+test('a release tag ref (release-please component/v) gives the version, its tags and its label', () => {
+  const c = ctx({ ref: 'refs/tags/operator/v2.1.0' })
+  const i = parseInputs(reader({ image: 'op' }), c)
+  expect([i.version?.text, i.tagsFromVersion, i.tags]).toEqual(['2.1.0', true, ['2.1.0', '2.1', '2', 'latest']])
+  expect(Object.fromEntries(imageLabels({ ...i, imagePath: i.image.path }, c, NOW).labels)['org.opencontainers.image.version']).toBe('2.1.0')
 })
 
 test('the commit time of the event stamps created and SOURCE_DATE_EPOCH, so re-runs match', () => {
@@ -136,6 +149,20 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['bad tag', { image: 'op', tags: 'ok\nnot ok' }, {}, /^Input `tags`: "not ok" is not a valid tag/],
     ['duplicate tag', { image: 'op', tags: 'a\na' }, {}, /^Input `tags`: lists a tag twice/],
     ['bad version', { image: 'op', version: 'v1.2' }, {}, /^Input `version`: "v1.2" is not a release version/],
+    ['bad latest', { image: 'op', latest: 'yes' }, {}, /^Input `latest`: "yes" is not one of auto, true, false/],
+    ['bad tag-prefix', { image: 'op', 'tag-prefix': '-v' }, {}, /^Input `tag-prefix`: "-v" cannot start a tag/],
+    ['a tag-prefix too long for the tags', { image: 'op', version: `1.2.3-${'a'.repeat(70)}`, 'tag-prefix': 'p'.repeat(60) }, {}, /^Input `tag-prefix`: "p{60}1\.2\.3-a{70}" is not a valid tag/],
+    ['build-contexts without a value', { image: 'op', 'build-contexts': 'golang' }, {}, /^Input `build-contexts`: "golang" is not KEY=VALUE/],
+    ['build-contexts with an unknown scheme', { image: 'op', 'build-contexts': 'x=ftp://host/x' }, {}, /^Input `build-contexts`: "x=ftp:\/\/host\/x": unknown scheme/],
+    ['build-contexts outside the workspace', { image: 'op', 'build-contexts': 'x=../../..' }, {}, /^Input `build-contexts`: .*outside the workspace/],
+    ['build-contexts naming a context twice', { image: 'op', 'build-contexts': 'x=docker-image://a\nx=docker-image://b' }, {}, /^Input `build-contexts`: "x" is given twice/],
+    ['bad no-cache', { image: 'op', 'no-cache': 'yes' }, {}, /^Input `no-cache`: "yes" is not a boolean/],
+    ['bad network', { image: 'op', network: 'bridge' }, {}, /^Input `network`: "bridge" is not one of default, none, host/],
+    ['network host without the entitlement', { image: 'op', network: 'host' }, {}, /^Input `network`: host needs `allow: network.host`/],
+    ['bad shm-size', { image: 'op', 'shm-size': 'lots' }, {}, /^Input `shm-size`: "lots" is not a size/],
+    ['bad ulimit', { image: 'op', ulimit: 'files=10' }, {}, /^Input `ulimit`: "files=10" is not TYPE=SOFT\[:HARD\]/],
+    ['bad add-hosts', { image: 'op', 'add-hosts': 'registry.internal' }, {}, /^Input `add-hosts`: "registry.internal" is not HOST:IP/],
+    ['bad allow', { image: 'op', allow: 'root' }, {}, /^Input `allow`: "root" is not one of network.host, security.insecure, device/],
     ['bad provenance', { image: 'op', provenance: 'maybe' }, {}, /^Input `provenance`: "maybe" is not a buildx --provenance value/],
     ['bad cosign-version', { image: 'op', 'cosign-version': 'latest' }, {}, /^Input `cosign-version`: "latest" is not a release version/],
     ['bad tools-url', { image: 'op', 'tools-url': 'ftp://x' }, {}, /^Input `tools-url`: "ftp:\/\/x" must be an http\(s\) URL/],
@@ -183,7 +210,8 @@ describe('loadDockerfile: read once, before anything reaches the registry', () =
 
   test.each([
     ['unknown target', { image: 'op', target: 'debug' }, /^Input `target`: "debug" is not a stage of Dockerfile; its stages are: build, runtime/],
-    ['a file without FROM', { image: 'op', dockerfile: 'docker/Empty' }, /^Input `dockerfile`: docker\/Empty has no FROM instruction/]
+    ['a file without FROM', { image: 'op', dockerfile: 'docker/Empty' }, /^Input `dockerfile`: docker\/Empty has no FROM instruction/],
+    ['no-cache-filters naming no stage', { image: 'op', 'no-cache-filters': 'build,tests' }, /^Input `no-cache-filters`: "tests" is not a stage of Dockerfile; its stages are: build, runtime/]
   ])('%s', (_name, values, message) => {
     fs.writeFileSync(path.join(ws, 'docker', 'Empty'), '# nothing to build\n')
     expect(() => loadDockerfile(parseInputs(reader(values), ctx()))).toThrow(message)

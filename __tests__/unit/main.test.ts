@@ -70,12 +70,16 @@ vi.mock('../../src/imagetools.js', () => ({
     }
   }
 }))
-vi.mock('../../src/registry-blob.js', () => ({ BlobReader: class {
-  open = vi.fn()
-} }))
+vi.mock('../../src/registry-api.js', () => ({
+  RegistryApi: class {
+    blob = vi.fn()
+    tags = vi.fn(() => Promise.resolve(existingTags))
+  }
+}))
 vi.mock('../../src/tools.js', () => ({ startToolInstall: vi.fn(() => Promise.resolve({ cosign: '/tc/cosign', syft: '/tc/syft' })) }))
 vi.mock('../../src/artifact.js', () => ({ uploadSboms: vi.fn() }))
 let chain: Partial<SupplyChainResult> = {}
+let existingTags: string[] = []
 vi.mock('../../src/supply-chain.js', () => ({
   supplyChain: vi.fn((spec: { subjects: Array<{ subject: string; digest: string }> }) => {
     calls.push('supply chain')
@@ -118,6 +122,7 @@ beforeEach(() => {
   summary.length = 0
   calls.length = 0
   chain = {}
+  existingTags = []
   user = '65532:65532'
   ws = fs.mkdtempSync(path.join(os.tmpdir(), 'main-ws-'))
   fs.writeFileSync(path.join(ws, 'Dockerfile'), 'FROM gcr.io/distroless/static-debian13:nonroot\nCOPY app /app\nENTRYPOINT ["/app"]\n')
@@ -206,6 +211,16 @@ describe('main', () => {
     expect(registry.create).toHaveBeenCalledWith({ tags: TAGS, sources: [`${N}@${OLD}`] }, 're-tagging the earlier index')
     expect(outputs).toMatchObject({ digest: OLD, image: `${N}@${OLD}` })
     expect(vi.mocked(supplyChain).mock.calls[0]?.[0]).toMatchObject({ rerun: true, subjects: [{ subject: 'index', digest: OLD }, { subject: 'linux/amd64', digest: AMD }, { subject: 'linux/arm64', digest: ARM }] })
+  })
+
+  test('a maintenance release: the floating tags a higher release holds stay there, and the summary says so', async () => {
+    existingTags = ['1.3.4', '1.4.0', '1.4', '1', 'latest']
+    const c = ctx({ ref: 'refs/tags/v1.3.5' })
+    await main(inputs({}, c), c)
+    expect(outputs.tags).toBe([`${N}:1.3.5`, `${N}:1.3`].join('\n'))
+    expect(vi.mocked(build).mock.calls[0]?.[0].tags).toEqual([`${N}:1.3.5`, `${N}:1.3`])
+    expect(summary.join('\n')).toContain('latest stays where it is: 1.4.0 is a higher release than 1.3.5')
+    expect(summary.join('\n')).toContain('1 stays where it is: 1.4.0 is a higher 1.x release than 1.3.5')
   })
 
   test('push-by-digest: no tags, one platform, not signed here', async () => {

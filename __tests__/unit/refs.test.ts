@@ -37,6 +37,7 @@ describe('parseVersion and versionTags', () => {
     ['v1.4.2', ['1.4.2', '1.4', '1', 'latest']],
     ['1.4.2', ['1.4.2', '1.4', '1', 'latest']],
     ['vmafx-operator-v2.0.1', ['2.0.1', '2.0', '2', 'latest']],
+    ['vmafx-operator/v2.0.1', ['2.0.1', '2.0', '2', 'latest']],
     ['1.5.0-rc.1', ['1.5.0-rc.1']],
     ['v2.0.0-beta', ['2.0.0-beta']],
     ['0.3.1', ['0.3.1', '0.3', 'latest']]
@@ -51,11 +52,21 @@ describe('parseVersion and versionTags', () => {
   })
 })
 
+test.each([
+  ['', '1.4.2', ['1.4.2', '1.4', '1', 'latest']],
+  ['v', '1.4.2', ['v1.4.2', 'v1.4', 'v1', 'latest']],
+  ['v', '1.5.0-rc.1', ['v1.5.0-rc.1']],
+  ['release-', '0.3.1', ['release-0.3.1', 'release-0.3', 'latest']]
+])('versionTags with prefix %j: %s -> %j', (prefix, raw, tags) => {
+  expect(versionTags(parseVersion(raw)!, prefix)).toEqual(tags)
+})
+
 describe('deriveTags', () => {
   const sha = 'abcdef0123456789abcdef0123456789abcdef01'
   test.each([
     ['version wins over the ref', 'v1.4.2', 'refs/heads/main', ['1.4.2', '1.4', '1', 'latest']],
     ['a release tag ref', '', 'refs/tags/v1.4.2', ['1.4.2', '1.4', '1', 'latest']],
+    ["release-please's component/v tag ref", '', 'refs/tags/operator/v1.4.2', ['1.4.2', '1.4', '1', 'latest']],
     ['a pre-release tag ref', '', 'refs/tags/v1.5.0-rc.1', ['1.5.0-rc.1']],
     ['a non-semver tag ref', '', 'refs/tags/nightly', ['nightly']],
     ['a branch', '', 'refs/heads/main', ['main', 'sha-abcdef0']],

@@ -7,7 +7,7 @@ import { parsePlatforms } from '../platform.js'
 import type { TemplateName } from '../templates.js'
 import { isTemplate, templatePath } from '../templates.js'
 import type { InputReader } from './values.js'
-import { insideWorkspace, keyValues, list } from './values.js'
+import { bool, insideWorkspace, keyValues, list } from './values.js'
 
 export interface BuildInputs {
   workspace: string
@@ -25,6 +25,63 @@ export interface BuildInputs {
   provenance: string
   cacheFrom: string[]
   cacheTo: string[]
+  buildContexts: Array<[string, string]>
+  noCache: boolean
+  /** Stages rebuilt without cache (checked against the Dockerfile when it is read). */
+  noCacheFilters: string[]
+  pull: boolean
+  network: string
+  shmSize: string
+  ulimits: string[]
+  addHosts: string[]
+  allow: string[]
+}
+
+/** docker's `--ulimit` names (`docker run --help`, ulimit(3)). */
+const ULIMITS = ['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack']
+/** buildx `--allow` entitlements. */
+const ENTITLEMENTS = ['network.host', 'security.insecure', 'device']
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/
+
+/** A named context's value: a scheme buildx resolves, or a directory in the workspace (made absolute). */
+function contextValue(name: string, value: string, workspace: string): string {
+  if (/^(docker-image|oci-layout):\/\/\S+$/.test(value) || /^(https?|git|ssh):\/\/\S+$/.test(value) || /^target:[a-z0-9][a-z0-9._-]*$/i.test(value)) return value
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    throw new InputError('build-contexts', `"${name}=${value}": unknown scheme; use docker-image://, oci-layout://, a git or https URL, target:STAGE, or a directory in the workspace`)
+  }
+  return insideWorkspace('build-contexts', value, workspace, workspace, 'directory')
+}
+
+function buildInputsExtra(read: InputReader, workspace: string): Pick<BuildInputs, 'buildContexts' | 'noCache' | 'noCacheFilters' | 'pull' | 'network' | 'shmSize' | 'ulimits' | 'addHosts' | 'allow'> {
+  const buildContexts = keyValues('build-contexts', read('build-contexts'), /^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/).map(([k, v]) => [k, contextValue(k, v.trim(), workspace)] as [string, string])
+  for (const [k, v] of buildContexts) if (!v) throw new InputError('build-contexts', `"${k}=" has no value`)
+  const noCacheFilters = list(read('no-cache-filters')).map((f) => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(f)) throw new InputError('no-cache-filters', `"${f}" is not a stage name`)
+    return f.toLowerCase()
+  })
+  const network = read('network').trim()
+  if (network && !['default', 'none', 'host'].includes(network)) throw new InputError('network', `"${network}" is not one of default, none, host`)
+  const shmSize = read('shm-size').trim()
+  if (shmSize && !/^\d+(\.\d+)? ?[kmgtp]?i?b?$/i.test(shmSize)) throw new InputError('shm-size', `"${shmSize}" is not a size such as 64m or 1g`)
+  const ulimits = list(read('ulimit'), /\n/).map((u) => {
+    const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(u)
+    if (!m || !ULIMITS.includes(m[1] ?? '')) throw new InputError('ulimit', `"${u}" is not TYPE=SOFT[:HARD] with a docker ulimit type (${ULIMITS.join(', ')}), e.g. nofile=1024:1024`)
+    return u
+  })
+  const addHosts = list(read('add-hosts')).map((h) => {
+    const m = /^([^:=\s]+)[:=](.+)$/.exec(h)
+    const host = m?.[1] ?? ''
+    const ip = m?.[2] ?? ''
+    if (!HOSTNAME.test(host) || !(IPV4.test(ip) || /^[0-9a-f:]+$/i.test(ip) || ip === 'host-gateway')) throw new InputError('add-hosts', `"${h}" is not HOST:IP (or HOST=IP), e.g. registry.internal:10.0.0.5`)
+    return `${host}=${ip}`
+  })
+  const allow = list(read('allow')).map((a) => {
+    if (!ENTITLEMENTS.includes(a)) throw new InputError('allow', `"${a}" is not one of ${ENTITLEMENTS.join(', ')}`)
+    return a
+  })
+  if (network === 'host' && !allow.includes('network.host')) throw new InputError('network', 'host needs `allow: network.host` (and a builder started with that entitlement)')
+  return { buildContexts, noCache: bool(read, 'no-cache', false), noCacheFilters, pull: bool(read, 'pull', false), network, shmSize, ulimits, addHosts, allow }
 }
 
 export function parseBuildInputs(read: InputReader, ctx: GitHubContext, merging: boolean): BuildInputs {
@@ -64,6 +121,7 @@ export function parseBuildInputs(read: InputReader, ctx: GitHubContext, merging:
     annotations,
     provenance,
     cacheFrom: list(read('cache-from'), /\n/),
-    cacheTo: list(read('cache-to'), /\n/)
+    cacheTo: list(read('cache-to'), /\n/),
+    ...buildInputsExtra(read, workspace)
   }
 }

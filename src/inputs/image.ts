@@ -5,7 +5,8 @@
 import type { GitHubContext } from '../context.js'
 import { InputError } from '../errors.js'
 import type { ImageName, SemVer } from '../refs.js'
-import { deriveTags, isDigest, parseImageName, parseVersion, validateTag } from '../refs.js'
+import type { LatestMode } from '../floating-tags.js'
+import { deriveTags, isDigest, parseImageName, parseVersion, refVersion, validateTag } from '../refs.js'
 import type { InputReader } from './values.js'
 import { bool, list } from './values.js'
 
@@ -13,8 +14,14 @@ export interface ImageInputs {
   image: ImageName
   /** Tags (not full references) the release is pushed under. */
   tags: string[]
-  /** The release version, when given: it names the `org.opencontainers.image.version` label. */
+  /** The release version (the `version` input, else a tag ref's): the version label, and the tags when `tags` is empty. */
   version?: SemVer
+  /** The tags were derived from `version`: its floating tags follow the never-backwards rule. */
+  tagsFromVersion: boolean
+  /** `latest`: auto (only for the highest stable release), true, false. */
+  latest: LatestMode
+  /** Put before every version tag (`v` -> v1.4.2, v1.4, v1); never before latest. */
+  tagPrefix: string
   push: boolean
   /** One platform pushed by digest, for a later merge. */
   pushByDigest: boolean
@@ -39,11 +46,33 @@ export function parseImageInputs(read: InputReader, ctx: GitHubContext): ImageIn
     version = parseVersion(versionRaw)
     if (!version) throw new InputError('version', `"${versionRaw}" is not a release version such as v1.4.2, 1.5.0-rc.1 or component-v1.4.2`)
   }
+  version ??= refVersion(ctx.ref)
+  const tagPrefix = read('tag-prefix').trim()
+  if (tagPrefix && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(tagPrefix)) {
+    throw new InputError('tag-prefix', `"${tagPrefix}" cannot start a tag: letters, digits, "_", "." and "-", not starting with "." or "-" (e.g. v)`)
+  }
+  const latest = read('latest').trim() || 'auto'
+  if (latest !== 'auto' && latest !== 'true' && latest !== 'false') throw new InputError('latest', `"${latest}" is not one of auto, true, false`)
   const explicitTags = list(read('tags')).map((t) => validateTag(t))
   if (new Set(explicitTags).size !== explicitTags.length) throw new InputError('tags', 'lists a tag twice')
-  const tags = explicitTags.length ? explicitTags : deriveTags(version, { ref: ctx.ref, sha: ctx.sha })
+  const tagsFromVersion = explicitTags.length === 0 && version !== undefined
+  const tags = explicitTags.length ? explicitTags : deriveTags(version, { ref: ctx.ref, sha: ctx.sha }, tagPrefix)
+  // The prefix must still leave valid tags (at most 128 characters).
+  if (tagsFromVersion) for (const t of tags) validateTag(t, 'tag-prefix')
 
-  return { image, tags, version, push, pushByDigest, mergeDigests, registryUsername: read('registry-username').trim(), registryPassword: read('registry-password') }
+  return {
+    image,
+    tags,
+    version,
+    tagsFromVersion,
+    latest,
+    tagPrefix,
+    push,
+    pushByDigest,
+    mergeDigests,
+    registryUsername: read('registry-username').trim(),
+    registryPassword: read('registry-password')
+  }
 }
 
 /**

@@ -6,7 +6,7 @@ import * as https from 'node:https'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { BlobReader, parseChallenge } from '../../src/registry-blob.js'
+import { RegistryApi, nextPage, parseChallenge } from '../../src/registry-api.js'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'blob-'))
 const f = (n: string) => path.join(dir, n)
@@ -41,6 +41,20 @@ beforeAll(async () => {
       res.writeHead(307, { location: `https://${host}/storage/blob?sig=presigned` })
       return res.end()
     }
+    if (url.pathname === '/v2/o/app/tags/list') {
+      if (req.headers.authorization !== 'Bearer pull-token') {
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="https://${host}/token",service="reg.test",scope="repository:o/app:pull"` })
+        return res.end('{"errors":[{"code":"UNAUTHORIZED"}]}')
+      }
+      // distribution pages with a Link header when n is smaller than the tag count
+      const last = url.searchParams.get('last')
+      res.writeHead(200, last ? {} : { link: '</v2/o/app/tags/list?last=1.4.0&n=10000>; rel="next"' })
+      return res.end(JSON.stringify({ name: 'o/app', tags: last ? ['latest', 'sha-abcdef0'] : ['1.3.4', '1.4.0'] }))
+    }
+    if (url.pathname === '/v2/o/new/tags/list') {
+      res.writeHead(404)
+      return res.end('{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}')
+    }
     res.writeHead(404)
     res.end('{"errors":[{"code":"BLOB_UNKNOWN"}]}')
   })
@@ -59,10 +73,10 @@ const read = async (s: NodeJS.ReadableStream) => {
   return Buffer.concat(chunks)
 }
 
-describe('BlobReader', () => {
+describe('RegistryApi', () => {
   test('a Bearer challenge: a pull token from the realm with the credentials, then the blob; storage gets no Authorization', async () => {
-    const reader = new BlobReader({ registry: host, repository: 'o/app', username: 'bot', password: 's3cret', ca: [fs.readFileSync(f('cert.pem'), 'utf8')] })
-    expect(await read(await reader.open('sha256:aaa'))).toEqual(BLOB)
+    const reader = new RegistryApi({ registry: host, repository: 'o/app', username: 'bot', password: 's3cret', ca: [fs.readFileSync(f('cert.pem'), 'utf8')] })
+    expect(await read(await reader.blob('sha256:aaa'))).toEqual(BLOB)
     expect(seen).toEqual([
       { url: '/v2/o/app/blobs/sha256:aaa', authorization: undefined },
       { url: '/token?service=reg.test&scope=repository%3Ao%2Fapp%3Apull', authorization: BASIC },
@@ -71,32 +85,54 @@ describe('BlobReader', () => {
     ])
     // The token is kept for the next layer.
     seen.length = 0
-    await read(await reader.open('sha256:aaa'))
+    await read(await reader.blob('sha256:aaa'))
     expect(seen[0]).toEqual({ url: '/v2/o/app/blobs/sha256:aaa', authorization: 'Bearer pull-token' })
   })
 
   test('anonymous: a token without credentials', async () => {
-    const reader = new BlobReader({ registry: host, repository: 'o/app', ca: [fs.readFileSync(f('cert.pem'), 'utf8')] })
-    expect(await read(await reader.open('sha256:aaa'))).toEqual(BLOB)
+    const reader = new RegistryApi({ registry: host, repository: 'o/app', ca: [fs.readFileSync(f('cert.pem'), 'utf8')] })
+    expect(await read(await reader.blob('sha256:aaa'))).toEqual(BLOB)
     expect(seen[1]?.authorization).toBeUndefined()
   })
 
   test('a Basic challenge (distribution with htpasswd)', async () => {
     scheme = 'basic'
-    const reader = new BlobReader({ registry: host, repository: 'o/app', username: 'bot', password: 's3cret', ca: [fs.readFileSync(f('cert.pem'), 'utf8')] })
-    expect(await read(await reader.open('sha256:aaa'))).toEqual(BLOB)
+    const reader = new RegistryApi({ registry: host, repository: 'o/app', username: 'bot', password: 's3cret', ca: [fs.readFileSync(f('cert.pem'), 'utf8')] })
+    expect(await read(await reader.blob('sha256:aaa'))).toEqual(BLOB)
     expect(seen[1]?.authorization).toBe(BASIC)
   })
 
-  test.each<[string, () => BlobReader, string, RegExp]>([
-    ['Basic without credentials', () => ((scheme = 'basic'), new BlobReader({ registry: host, repository: 'o/app', ca: [fs.readFileSync(f('cert.pem'), 'utf8')] })), 'sha256:aaa', /asks for credentials to read o\/app, and none were given \(registry-password\)/],
-    ['a wrong password', () => ((scheme = 'basic'), new BlobReader({ registry: host, repository: 'o/app', username: 'bot', password: 'nope', ca: [fs.readFileSync(f('cert.pem'), 'utf8')] })), 'sha256:aaa', /HTTP 401 .*: the registry refused the credentials \(registry-username, registry-password\)$/],
-    ['an unknown blob', () => new BlobReader({ registry: host, repository: 'o/app', ca: [fs.readFileSync(f('cert.pem'), 'utf8')] }), 'sha256:bbb', /^reading blob sha256:bbb of 127\.0\.0\.1:\d+\/o\/app: HTTP 404 .*BLOB_UNKNOWN/]
+  test.each<[string, () => RegistryApi, string, RegExp]>([
+    ['Basic without credentials', () => ((scheme = 'basic'), new RegistryApi({ registry: host, repository: 'o/app', ca: [fs.readFileSync(f('cert.pem'), 'utf8')] })), 'sha256:aaa', /asks for credentials to read o\/app, and none were given \(registry-password\)/],
+    ['a wrong password', () => ((scheme = 'basic'), new RegistryApi({ registry: host, repository: 'o/app', username: 'bot', password: 'nope', ca: [fs.readFileSync(f('cert.pem'), 'utf8')] })), 'sha256:aaa', /HTTP 401 .*: the registry refused the credentials \(registry-username, registry-password\)$/],
+    ['an unknown blob', () => new RegistryApi({ registry: host, repository: 'o/app', ca: [fs.readFileSync(f('cert.pem'), 'utf8')] }), 'sha256:bbb', /^reading blob sha256:bbb of 127\.0\.0\.1:\d+\/o\/app: HTTP 404 .*BLOB_UNKNOWN/]
   ])('fails naming what: %s', async (_name, make, digest, error) => {
-    await expect(make().open(digest)).rejects.toThrow(error)
+    await expect(make().blob(digest)).rejects.toThrow(error)
   })
 })
 
 test('parseChallenge', () => {
   expect(parseChallenge('Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/app:pull"')).toEqual({ scheme: 'bearer', params: { realm: 'https://ghcr.io/token', service: 'ghcr.io', scope: 'repository:o/app:pull' } })
+})
+
+describe('tags', () => {
+  const api = (repository: string, password?: string) => new RegistryApi({ registry: host, repository, username: 'bot', password, ca: [fs.readFileSync(f('cert.pem'), 'utf8')] })
+
+  test('every tag, with a pull token, across the pages the registry links', async () => {
+    expect(await api('o/app', 's3cret').tags()).toEqual(['1.3.4', '1.4.0', 'latest', 'sha-abcdef0'])
+    expect(seen.map((s) => s.url)).toEqual(['/v2/o/app/tags/list?n=10000', '/token?service=reg.test&scope=repository%3Ao%2Fapp%3Apull', '/v2/o/app/tags/list?n=10000', '/v2/o/app/tags/list?last=1.4.0&n=10000'])
+  })
+
+  test('a repository that does not exist yet has no tags', async () => {
+    expect(await api('o/new').tags()).toEqual([])
+  })
+})
+
+test.each([
+  ['</v2/o/app/tags/list?n=100&last=x>; rel="next"', 'tags/list?n=100&last=x'],
+  ['<https://ghcr.io/v2/o/app/tags/list?last=x&n=100>; rel=next', 'tags/list?last=x&n=100'],
+  [undefined, undefined],
+  ['</v2/o/app/tags/list?last=x>; rel="prev"', undefined]
+])('nextPage(%j) = %j', (link, next) => {
+  expect(nextPage(link)).toBe(next)
 })

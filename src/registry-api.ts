@@ -1,6 +1,7 @@
 /**
- * Streams a blob from an OCI registry (distribution API): what the architecture check reads of
- * a layer, and no more. Anonymous, Basic, or a Bearer token from the registry's realm, with the
+ * The registry's HTTP API (distribution), for what `imagetools` cannot do: stream a layer blob
+ * (the architecture check reads its first bytes, no more) and list a repository's tags (the
+ * floating-tag rule). Anonymous, Basic, or a Bearer pull token from the registry's realm, with the
  * credentials the action logged in with; redirects to blob storage get no Authorization.
  */
 import * as https from 'node:https'
@@ -8,7 +9,7 @@ import * as http from 'node:http'
 import * as tls from 'node:tls'
 import type { Readable } from 'node:stream'
 
-export interface BlobAccess {
+export interface RegistryAccess {
   /** Host with port: `ghcr.io`, `registry.example:5443`. */
   registry: string
   repository: string
@@ -59,10 +60,10 @@ export function parseChallenge(header: string): { scheme: string; params: Record
   return { scheme: scheme.toLowerCase(), params }
 }
 
-export class BlobReader {
+export class RegistryApi {
   private authorization?: string
 
-  constructor(private readonly access: BlobAccess) {}
+  constructor(private readonly access: RegistryAccess) {}
 
   private basic(): string | undefined {
     const { username, password } = this.access
@@ -89,9 +90,12 @@ export class BlobReader {
     this.authorization = `Bearer ${token.token ?? token.access_token ?? ''}`
   }
 
-  /** The blob's bytes as they come (compressed); destroy the stream to stop reading. */
-  async open(digest: string): Promise<Readable> {
-    const url = new URL(`https://${apiHost(this.access.registry)}/v2/${this.access.repository}/blobs/${digest}`)
+  /**
+   * GET under /v2/<repository>/, authorized, redirects followed; resolves to the final response
+   * (any status but 401, which is answered once). `what` names the read in errors.
+   */
+  private async get(pathAndQuery: string, what: string): Promise<http.IncomingMessage> {
+    const url = new URL(`https://${apiHost(this.access.registry)}/v2/${this.access.repository}/${pathAndQuery}`)
     for (let attempt = 0; attempt < 2; attempt++) {
       let res = await request(url, this.authorization ? { authorization: this.authorization } : {}, this.access.ca)
       for (let hops = 0; res.statusCode && [301, 302, 303, 307, 308].includes(res.statusCode) && hops < 5; hops++) {
@@ -99,15 +103,47 @@ export class BlobReader {
         // Storage URLs are pre-signed: the registry's credentials stay with the registry.
         res = await request(new URL(res.headers.location ?? '', url), {}, this.access.ca)
       }
-      if (res.statusCode === 200) return res
+      if (res.statusCode !== 401) return res
       const body = await readAll(res)
-      if (res.statusCode === 401 && attempt === 0 && res.headers['www-authenticate']) {
+      if (attempt === 0 && res.headers['www-authenticate']) {
         await this.authorize(res.headers['www-authenticate'])
         continue
       }
-      const refused = res.statusCode === 401 ? ': the registry refused the credentials (registry-username, registry-password)' : ''
-      throw new Error(`reading blob ${digest} of ${this.access.registry}/${this.access.repository}: HTTP ${res.statusCode ?? 0} ${body.slice(0, 200)}${refused}`)
+      throw new Error(`${what} of ${this.access.registry}/${this.access.repository}: HTTP 401 ${body.slice(0, 200)}: the registry refused the credentials (registry-username, registry-password)`)
     }
-    throw new Error(`reading blob ${digest} of ${this.access.registry}/${this.access.repository}: the registry refused the credentials`)
+    throw new Error(`${what} of ${this.access.registry}/${this.access.repository}: the registry refused the credentials`)
   }
+
+  /** The blob's bytes as they come (compressed); destroy the stream to stop reading. */
+  async blob(digest: string): Promise<Readable> {
+    const res = await this.get(`blobs/${digest}`, `reading blob ${digest}`)
+    if (res.statusCode === 200) return res
+    const body = await readAll(res)
+    throw new Error(`reading blob ${digest} of ${this.access.registry}/${this.access.repository}: HTTP ${res.statusCode ?? 0} ${body.slice(0, 200)}`)
+  }
+
+  /**
+   * Every tag of the repository: one request, unless the registry pages (a `Link: rel="next"`
+   * header). A repository that does not exist yet has none.
+   */
+  async tags(): Promise<string[]> {
+    const out: string[] = []
+    let next: string | undefined = 'tags/list?n=10000'
+    for (let page = 0; next && page < 100; page++) {
+      const res = await this.get(next, 'listing the tags')
+      const body = await readAll(res)
+      if (res.statusCode === 404 && /NAME_UNKNOWN|name unknown/i.test(body)) return out
+      if (res.statusCode !== 200) throw new Error(`listing the tags of ${this.access.registry}/${this.access.repository}: HTTP ${res.statusCode ?? 0} ${body.slice(0, 200)}`)
+      out.push(...((JSON.parse(body) as { tags?: string[] | null }).tags ?? []))
+      const link = res.headers.link
+      next = nextPage(Array.isArray(link) ? link.join(', ') : link)
+    }
+    return out
+  }
+}
+
+/** `</v2/o/app/tags/list?n=100&last=x>; rel="next"` -> `tags/list?n=100&last=x`. */
+export function nextPage(link: string | undefined): string | undefined {
+  const m = /<[^>]*\/tags\/list(\?[^>]*)?>\s*;\s*rel="?next"?/.exec(link ?? '')
+  return m ? `tags/list${m[1] ?? ''}` : undefined
 }

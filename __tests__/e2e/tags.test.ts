@@ -1,0 +1,61 @@
+// Floating tags never move backwards (issue 14): a maintenance release after a newer one, against
+// the real registry, its real tag list, and the bundled action.
+import { describe, expect, test } from 'vitest'
+import { runAction } from '../../scripts/e2e/harness.js'
+import { docker, e2e, requireEnvironment, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+
+const run = requireEnvironment()
+const R = e2e.registry
+
+const program = (version: string) => ({
+  'go.mod': 'module example.com/operator\n\ngo 1.24\n',
+  'main.go': `package main\n\nimport "fmt"\n\nfunc main() {\n\tfmt.Println("operator ${version}")\n}\n`
+})
+
+const release = (image: string, version: string, extra: Record<string, string> = {}) =>
+  runAction(
+    {
+      image,
+      dockerfile: 'static',
+      version,
+      platforms: 'linux/amd64',
+      'build-args': `BUILDER_IMAGE=${R}/e2e/golang:1.24\nRUNTIME_IMAGE=${R}/e2e/static:nonroot`,
+      'allowed-bases': `${R}/e2e/*`,
+      'registry-username': e2e.user,
+      'registry-password': e2e.password,
+      sign: 'false',
+      sbom: 'false',
+      ...extra
+    },
+    { workspace: workspace(program(version)) }
+  )
+
+/** The digest a tag points at now, read from the registry. */
+const digestOf = (ref: string) => (JSON.parse(docker(['buildx', 'imagetools', 'inspect', ref, '--format', '{{json .Manifest}}']).out) as { digest: string }).digest
+
+describe.runIf(run)('floating tags (issue 14)', () => {
+  test('1.3.5 after 1.4.0: latest, 1 and 1.4 stay on 1.4.0; 1.3 and 1.3.5 move; the log and summary say why', async () => {
+    const image = uniqueImage('tags')
+    const first = await release(image, 'v1.4.0')
+    expect(first.exitCode, first.log).toBe(0)
+    expect(first.outputs.tags?.split('\n')).toEqual(['1.4.0', '1.4', '1', 'latest'].map((t) => `${image}:${t}`))
+
+    const second = await release(image, 'v1.3.5')
+    expect(second.exitCode, second.log).toBe(0)
+    expect(second.outputs.digest).not.toBe(first.outputs.digest)
+    expect(second.outputs.tags?.split('\n')).toEqual([`${image}:1.3.5`, `${image}:1.3`])
+    for (const tag of ['latest', '1', '1.4', '1.4.0']) expect(digestOf(`${image}:${tag}`), tag).toBe(first.outputs.digest)
+    for (const tag of ['1.3', '1.3.5']) expect(digestOf(`${image}:${tag}`), tag).toBe(second.outputs.digest)
+    expect(second.log).toContain('::notice::latest stays where it is: 1.4.0 is a higher release than 1.3.5')
+    expect(second.log).toContain('::notice::1 stays where it is: 1.4.0 is a higher 1.x release than 1.3.5')
+    expect(second.summary).toContain('1 stays where it is: 1.4.0 is a higher 1.x release than 1.3.5')
+    expect(docker(['run', '--rm', `${image}:latest`]).out.trim()).toBe('operator v1.4.0')
+
+    // latest: true asks for it: latest moves, 1 (a rule, not a choice) still does not.
+    const forced = await release(image, 'v1.3.6', { latest: 'true' })
+    expect(forced.exitCode, forced.log).toBe(0)
+    expect(forced.outputs.tags?.split('\n')).toEqual([`${image}:1.3.6`, `${image}:1.3`, `${image}:latest`])
+    expect(digestOf(`${image}:latest`)).toBe(forced.outputs.digest)
+    expect(digestOf(`${image}:1`)).toBe(first.outputs.digest)
+  })
+})
