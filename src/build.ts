@@ -37,6 +37,9 @@ export interface BuildSpec {
   ulimits?: string[]
   addHosts?: string[]
   allow?: string[]
+  /** `--secret`: a file (inline values are written to one first) or an env var, by id. */
+  secrets?: Array<{ id: string; src?: string; env?: string }>
+  ssh?: string[]
 }
 
 export function buildArgv(s: BuildSpec): string[] {
@@ -63,6 +66,9 @@ export function buildArgv(s: BuildSpec): string[] {
   for (const u of s.ulimits ?? []) argv.push('--ulimit', u)
   for (const h of s.addHosts ?? []) argv.push('--add-host', h)
   for (const a of s.allow ?? []) argv.push('--allow', a)
+  // Paths and names only: a secret's value never reaches argv.
+  for (const sec of s.secrets ?? []) argv.push('--secret', sec.env ? `id=${sec.id},env=${sec.env}` : `id=${sec.id},src=${sec.src ?? ''}`)
+  for (const spec of s.ssh ?? []) argv.push('--ssh', spec)
   if (s.provenance) argv.push(`--provenance=${s.provenance}`)
   if (s.pushByDigest) {
     argv.push('--output', `type=image,name=${s.pushByDigest.name},push-by-digest=true,name-canonical=true,push=true`)

@@ -23,6 +23,7 @@ import { ImageTools } from './imagetools.js'
 import type { Inputs } from './inputs/index.js'
 import { imageLabels } from './labels.js'
 import { mergeDigests } from './merge.js'
+import { writePrivate } from './pem.js'
 import { nativeArches } from './platform.js'
 import { binfmtReader, installQemu, planQemu, runsOnTarget } from './qemu.js'
 import { RegistryApi } from './registry-api.js'
@@ -172,7 +173,8 @@ async function buildAndPush(
         indexAnnotations,
         metadataFile: path.join(workDir, 'metadata.json'),
         noDefaultAttestations: ctx.noDefaultAttestations,
-        pushByDigest: inputs.pushByDigest ? { name: inputs.image.name } : undefined
+        pushByDigest: inputs.pushByDigest ? { name: inputs.image.name } : undefined,
+        secrets: secretMounts(inputs.buildSecrets, workDir)
       },
       env,
       inputs.image.registry
@@ -195,6 +197,14 @@ async function buildAndPush(
   await core.group('Re-run: keep the earlier digest', () => retag(inputs.image.name, inputs.tags, kept.digest, tools))
   report.notes.push(`Re-run (attempt ${ctx.runAttempt}): the platform images equal those of ${kept.digest}, so the tags point back at it and the digest stays the same`)
   return { ...pushed, digest: kept.digest }
+}
+
+/** Each build secret as buildx takes it: inline values into 0600 files in the run's temp dir (post removes it). */
+function secretMounts(secrets: Inputs['buildSecrets'], workDir: string): Array<{ id: string; src?: string; env?: string }> {
+  if (!secrets.length) return []
+  const dir = path.join(workDir, 'secrets')
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  return secrets.map((s) => (s.env ? { id: s.id, env: s.env } : { id: s.id, src: s.file ?? writePrivate(path.join(dir, s.id), s.value ?? '') }))
 }
 
 async function merge(inputs: Inputs, ctx: GitHubContext, tools: ImageTools, report: Report, now: Date): Promise<Pushed> {

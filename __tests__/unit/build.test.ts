@@ -38,6 +38,8 @@ describe('buildArgv: the build inputs build-push-action users reach for, passed 
     ['ulimit', { ulimits: ['nofile=1024:2048', 'nproc=512'] }, ['--ulimit', 'nofile=1024:2048', '--ulimit', 'nproc=512']],
     ['add-hosts', { addHosts: ['registry.internal=10.0.0.5', 'gw=host-gateway'] }, ['--add-host', 'registry.internal=10.0.0.5', '--add-host', 'gw=host-gateway']],
     ['allow', { allow: ['network.host', 'security.insecure'] }, ['--allow', 'network.host', '--allow', 'security.insecure']],
+    ['secrets: a file or an env var by id, never a value', { secrets: [{ id: 'GIT_AUTH_TOKEN', src: '/tmp/run/secrets/GIT_AUTH_TOKEN' }, { id: 'npmrc', env: 'NPMRC' }] }, ['--secret', 'id=GIT_AUTH_TOKEN,src=/tmp/run/secrets/GIT_AUTH_TOKEN', '--secret', 'id=npmrc,env=NPMRC']],
+    ['ssh', { ssh: ['default', 'github=/home/runner/.ssh/id_ed25519'] }, ['--ssh', 'default', '--ssh', 'github=/home/runner/.ssh/id_ed25519']],
     ['all off: nothing added', { noCache: false, pull: false, buildContexts: [], noCacheFilters: [], ulimits: [], addHosts: [], allow: [], network: '', shmSize: '' }, []]
   ])('%s', (_name, over, flags) => {
     expect(buildArgv({ ...base, ...over })).toEqual([...head, ...flags, ...tail])

@@ -70,3 +70,14 @@ test('cosignKeyArg: PEM content goes to a 0600 file in the given dir; files and 
 test('a directory is not a key file', () => {
   expect(() => parseCosignKey(os.tmpdir(), os.tmpdir())).toThrow(/^Input `cosign-key`: is neither PEM content, a key reference/)
 })
+
+test('readInputs masks every build secret value on its own, before anything else runs', async () => {
+  const { readInputs } = await import('../../src/inputs/index.js')
+  const values: Record<string, string> = { image: 'ghcr.io/o/app', 'merge-digests': 'sha256:' + 'a'.repeat(64), sign: 'false', secrets: 'NPM_TOKEN=npm_abcdef\nshort=xyz', 'github-token': 'ghs_token123' }
+  vi.mocked(core.getInput).mockImplementation((name: string) => values[name] ?? '')
+  vi.mocked(core.setSecret).mockClear()
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'mask-'))
+  readInputs({ workspace: ws, repository: 'o/app', owner: 'o', ref: 'refs/heads/main', sha: 'a'.repeat(40), serverUrl: 'https://github.com', workflowRef: '', runId: '1', runAttempt: 1, idTokenAvailable: false, runnerTemp: os.tmpdir(), nodeArch: 'x64', noDefaultAttestations: false, sourceDate: '' })
+  const masked = vi.mocked(core.setSecret).mock.calls.map((c) => c[0])
+  for (const secret of ['npm_abcdef', 'xyz', 'ghs_token123']) expect(masked).toContain(secret)
+})

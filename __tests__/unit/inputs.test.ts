@@ -114,6 +114,8 @@ describe('parseInputs: good inputs', () => {
     ['build-contexts: an image by name, a directory made absolute', { 'build-contexts': 'golang:1.24=docker-image://mirror.example/golang:1.24\ndocs=docker\nsrc=target:build' }, (i: ReturnType<typeof parseInputs>) => expect(i.buildContexts).toEqual([['golang:1.24', 'docker-image://mirror.example/golang:1.24'], ['docs', fs.realpathSync(path.join(ws, 'docker'))], ['src', 'target:build']])],
     ['the other build inputs', { 'no-cache': 'true', 'no-cache-filters': 'build', pull: 'true', network: 'none', 'shm-size': '128m', ulimit: 'nofile=1024:2048', 'add-hosts': 'registry.internal:10.0.0.5,gw=host-gateway', allow: 'security.insecure' }, (i: ReturnType<typeof parseInputs>) =>
       expect([i.noCache, i.noCacheFilters, i.pull, i.network, i.shmSize, i.ulimits, i.addHosts, i.allow]).toEqual([true, ['build'], true, 'none', '128m', ['nofile=1024:2048'], ['registry.internal=10.0.0.5', 'gw=host-gateway'], ['security.insecure']])],
+    ['secrets, secret-files, secret-envs and github-token, one list by id', { secrets: 'NPM_TOKEN=npm_abc=def\n# a comment\n', 'secret-files': 'netrc=docker/Dockerfile.operator', 'secret-envs': 'aws=AWS_CREDS', 'github-token': 'ghs_tok', ssh: 'default' }, (i: ReturnType<typeof parseInputs>) =>
+      expect([i.buildSecrets, i.ssh]).toEqual([[{ id: 'NPM_TOKEN', value: 'npm_abc=def' }, { id: 'netrc', file: path.join(ws, 'docker/Dockerfile.operator') }, { id: 'aws', env: 'AWS_CREDS' }, { id: 'GIT_AUTH_TOKEN', value: 'ghs_tok' }], ['default']])],
     ['tools-url trailing slash dropped', { 'tools-url': 'https://mirror.example/gh/' }, (i: ReturnType<typeof parseInputs>) => expect(i.toolsUrl).toBe('https://mirror.example/gh')]
   ])('%s', (_name, values, check) => {
     check(parseInputs(reader({ image: 'op', ...values }), ctx()))
@@ -163,6 +165,11 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['bad ulimit', { image: 'op', ulimit: 'files=10' }, {}, /^Input `ulimit`: "files=10" is not TYPE=SOFT\[:HARD\]/],
     ['bad add-hosts', { image: 'op', 'add-hosts': 'registry.internal' }, {}, /^Input `add-hosts`: "registry.internal" is not HOST:IP/],
     ['bad allow', { image: 'op', allow: 'root' }, {}, /^Input `allow`: "root" is not one of network.host, security.insecure, device/],
+    ['a secret line without an id: the error never shows the line', { image: 'op', secrets: 'ok=1\nhunter2-no-id' }, {}, /^Input `secrets`: line 2 is not ID=VALUE/],
+    ['the same secret id twice', { image: 'op', secrets: 'GIT_AUTH_TOKEN=a', 'github-token': 'b' }, {}, /^Input `github-token`: secret id "GIT_AUTH_TOKEN" is given twice/],
+    ['a secret file outside the workspace and RUNNER_TEMP', { image: 'op', 'secret-files': 'k=/etc/shadow' }, {}, /^Input `secret-files`: line 1: \/etc\/shadow is outside the workspace and RUNNER_TEMP/],
+    ['a secret env that is not a name', { image: 'op', 'secret-envs': 'k=$TOKEN' }, {}, /^Input `secret-envs`: line 1: "\$TOKEN" is not an environment variable name/],
+    ['a bad ssh spec', { image: 'op', ssh: 'default=a=b' }, {}, /^Input `ssh`: "default=a=b" is not a buildx --ssh spec/],
     ['bad provenance', { image: 'op', provenance: 'maybe' }, {}, /^Input `provenance`: "maybe" is not a buildx --provenance value/],
     ['bad cosign-version', { image: 'op', 'cosign-version': 'latest' }, {}, /^Input `cosign-version`: "latest" is not a release version/],
     ['bad tools-url', { image: 'op', 'tools-url': 'ftp://x' }, {}, /^Input `tools-url`: "ftp:\/\/x" must be an http\(s\) URL/],
@@ -220,4 +227,15 @@ describe('loadDockerfile: read once, before anything reaches the registry', () =
   test('a template is named as such', () => {
     expect(loadDockerfile(parseInputs(reader({ image: 'op', dockerfile: 'static' }), ctx())).label).toBe('template static (dockerfiles/Dockerfile.static)')
   })
+})
+
+test('no input error ever carries a secret value', () => {
+  for (const values of [{ secrets: 'hunter2secret' }, { secrets: 'a=b\n=hunter2secret' }, { secrets: 'x y=hunter2secret' }]) {
+    expect(() => parseInputs(reader({ image: 'op', ...values }), ctx())).toThrow(/^Input `secrets`: line \d is not ID=VALUE/)
+    try {
+      parseInputs(reader({ image: 'op', ...values }), ctx())
+    } catch (err) {
+      expect(String(err)).not.toContain('hunter2')
+    }
+  }
 })

@@ -5,6 +5,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { beforeEach, describe, expect, test, vi } from 'vitest'
+import type * as BuildModule from '../../src/build.js'
 import type { GitHubContext } from '../../src/context.js'
 import type { Pushed } from '../../src/imagetools.js'
 import type { SupplyChainResult } from '../../src/supply-chain.js'
@@ -221,6 +222,24 @@ describe('main', () => {
     expect(vi.mocked(build).mock.calls[0]?.[0].tags).toEqual([`${N}:1.3.5`, `${N}:1.3`])
     expect(summary.join('\n')).toContain('latest stays where it is: 1.4.0 is a higher release than 1.3.5')
     expect(summary.join('\n')).toContain('1 stays where it is: 1.4.0 is a higher 1.x release than 1.3.5')
+  })
+
+  test('build secrets: inline values reach buildx as 0600 files in the temp dir, env secrets by name; no value in argv', async () => {
+    const c = ctx()
+    await main(inputs({ secrets: 'NPM_TOKEN=npm_s3cret', 'secret-envs': 'aws=AWS_CREDS', 'github-token': 'ghs_t0ken' }, c), c)
+    const spec = vi.mocked(build).mock.calls[0]?.[0]
+    const [npm, aws, git] = spec?.secrets ?? []
+    expect(aws).toEqual({ id: 'aws', env: 'AWS_CREDS' })
+    for (const [s, value] of [[npm, 'npm_s3cret'], [git, 'ghs_t0ken']] as const) {
+      expect(s?.src?.startsWith(path.join(c.runnerTemp, 'build-distroless-image-'))).toBe(true)
+      expect(fs.statSync(s?.src ?? '').mode & 0o777).toBe(0o600)
+      expect(fs.readFileSync(s?.src ?? '', 'utf8')).toBe(value)
+    }
+    const { buildArgv } = await vi.importActual<typeof BuildModule>('../../src/build.js')
+    const argv = buildArgv(spec ?? ({} as never)).join(' ')
+    expect(argv).toContain(`--secret id=NPM_TOKEN,src=${npm?.src ?? ''}`)
+    expect(argv).not.toContain('npm_s3cret')
+    expect(argv).not.toContain('ghs_t0ken')
   })
 
   test('push-by-digest: no tags, one platform, not signed here', async () => {

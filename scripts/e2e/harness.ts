@@ -47,6 +47,8 @@ export interface RunOptions {
   env?: Record<string, string>
   toolCache?: string
   runPost?: boolean
+  /** Called between main and post: what main left in RUNNER_TEMP (SBOMs, keys) is still there. */
+  beforePost?: (run: ActionRun) => void
   /** head_commit.timestamp of the push event. */
   commitTime?: string
   timeoutMs?: number
@@ -169,6 +171,7 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
     runnerTemp,
     files
   }
+  opts.beforePost?.(result)
   if (opts.runPost !== false) {
     const stateEnv = Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v]))
     result.post = await step({ ...base, ...inputEnv(inputs, gh), ...stateEnv }, opts.workspace, timeoutMs)

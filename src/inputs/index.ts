@@ -14,16 +14,18 @@ import type { ImageInputs } from './image.js'
 import { parseImageInputs } from './image.js'
 import type { PolicyInputs } from './policy.js'
 import { parsePolicyInputs } from './policy.js'
+import type { SecretsInputs } from './secrets.js'
+import { parseSecretsInputs, secretValues } from './secrets.js'
 import type { SupplyChainInputs } from './supply-chain.js'
 import { parseSupplyChainInputs } from './supply-chain.js'
 import type { InputReader } from './values.js'
 
-export type { BuildInputs, BuilderInputs, ImageInputs, InputReader, PolicyInputs, SupplyChainInputs }
+export type { BuildInputs, BuilderInputs, ImageInputs, InputReader, PolicyInputs, SecretsInputs, SupplyChainInputs }
 
-export type Inputs = ImageInputs & BuildInputs & BuilderInputs & SupplyChainInputs & PolicyInputs
+export type Inputs = ImageInputs & BuildInputs & SecretsInputs & BuilderInputs & SupplyChainInputs & PolicyInputs
 
 /** Inputs whose values are secrets: masked before anything else happens. */
-export const SECRET_INPUTS = ['registry-password', 'cosign-key', 'cosign-password', 'builder-tls-key'] as const
+export const SECRET_INPUTS = ['registry-password', 'cosign-key', 'cosign-password', 'builder-tls-key', 'secrets', 'github-token'] as const
 
 export function readInputs(ctx: GitHubContext): Inputs {
   const read: InputReader = (name) => core.getInput(name)
@@ -31,7 +33,10 @@ export function readInputs(ctx: GitHubContext): Inputs {
     const value = read(name)
     if (value) maskSecret(value)
   }
-  return parseInputs(read, ctx)
+  const inputs = parseInputs(read, ctx)
+  // Each build secret's value on its own, not only its `id=value` line.
+  for (const value of secretValues(inputs)) maskSecret(value)
+  return inputs
 }
 
 /** Masks a secret and each of its lines (the runner matches masks line by line). */
@@ -47,5 +52,6 @@ export function parseInputs(read: InputReader, ctx: GitHubContext): Inputs {
     throw new InputError('push-by-digest', `builds one platform per job, but platforms lists ${build.platforms.length}: give one (e.g. platforms: \${{ matrix.platform }})`)
   }
   const supplyChain = parseSupplyChainInputs(read, ctx, image)
-  return { ...image, ...build, ...supplyChain, ...parsePolicyInputs(read), ...parseBuilderInputs(read, build.workspace) }
+  const secrets = parseSecretsInputs(read, build.workspace, ctx.runnerTemp)
+  return { ...image, ...build, ...secrets, ...supplyChain, ...parsePolicyInputs(read), ...parseBuilderInputs(read, build.workspace) }
 }
