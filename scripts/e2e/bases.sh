@@ -9,7 +9,10 @@
 #                                                    libgcc-s1, libstdc++6
 #   e2e/golang:1.24     amd64 arm64                  busybox + trixie's golang-1.24 (static go)
 #   e2e/golang:trixie   amd64                        Debian trixie (debootstrap) + golang-1.24 + gcc:
-#                                                    golang:trixie's role, with apt for the cc template
+#                                                    golang:trixie's role, with apt for the cc template,
+#                                                    and git (as golang:trixie has); it trusts the e2e
+#                                                    CA, as a company's builder trusts its own, so the
+#                                                    private-module test reaches its git server
 #   e2e/binfmt:standin  amd64                        STAND-IN for tonistiigi/binfmt: Debian's
 #                                                    qemu-aarch64-static and an --install arm64 script
 # Every image is built into the local engine first and smoke-tested on each of its platforms
@@ -253,19 +256,22 @@ fi
 
 # --- e2e/golang:trixie ---------------------------------------------------------------------
 trixie_release=$(grep -h -m1 '^Date:' "$E2E_APT"/lists/*_dists_trixie_InRelease) || die "no trixie InRelease in $E2E_APT/lists"
-trixie_uris=$(deb_uris trixie amd64 golang-1.24-go gcc libc6-dev) || exit 1
-key=$(recipe_key "${RECIPE[@]}" -- golang-trixie "$trixie_release" "$trixie_uris")
+trixie_uris=$(deb_uris trixie amd64 golang-1.24-go gcc libc6-dev git) || exit 1
+# The e2e CA is made anew by each setup from nothing: it is part of the key.
+key=$(recipe_key "${RECIPE[@]}" -- golang-trixie "$trixie_release" "$trixie_uris" "$(sha256_of "$BDI_REGISTRY_CA")")
 if ! reuse golang:trixie "$key"; then
-  log "debootstrap trixie (minbase, with golang-1.24-go gcc libc6-dev; .debs cached in $DEB_CACHE)"
+  log "debootstrap trixie (minbase, with golang-1.24-go gcc libc6-dev git; .debs cached in $DEB_CACHE)"
   built_at=$(date +%s)
   mkdir -p "$DEB_CACHE"
   if ! retry 3 debootstrap --variant=minbase --cache-dir="$DEB_CACHE" \
-      --include=ca-certificates,golang-1.24-go,gcc,libc6-dev trixie trixie-root http://deb.debian.org/debian \
+      --include=ca-certificates,golang-1.24-go,gcc,libc6-dev,git trixie trixie-root http://deb.debian.org/debian \
       >"$STATE/debootstrap.log" 2>&1; then
     tail -20 "$STATE/debootstrap.log" >&2
     die "debootstrap trixie failed (log: $STATE/debootstrap.log)"
   fi
   rm -rf trixie-root/var/lib/apt/lists/* trixie-root/var/cache/apt/archives/*.deb
+  cp "$BDI_REGISTRY_CA" trixie-root/usr/local/share/ca-certificates/bdi-e2e.crt
+  chroot trixie-root update-ca-certificates >/dev/null || die "update-ca-certificates in the trixie root failed"
   ref="$R/e2e/golang:trixie"
   local_images+=("$ref" "$R/e2e/golang:recipe-$key")
   tar -C trixie-root -c . | docker import --platform linux/amd64 \
@@ -273,8 +279,9 @@ if ! reuse golang:trixie "$key"; then
     --change 'ENV GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod' - "$ref" >/dev/null || die "docker import of $ref failed"
   docker tag "$ref" "$R/e2e/golang:recipe-$key"
   printf '%s\n' "$CGO_HELLO" >cgo-main.go
-  out=$(smoke golang:trixie amd64 "apt, go version, a cgo build" -v "$work/cgo-main.go:/src/main.go:ro" "$ref" \
-    sh -c 'apt-get --version >/dev/null && go version && cd /src && CGO_ENABLED=1 GO111MODULE=off go build -o /tmp/c . && /tmp/c')
+  # shellcheck disable=SC2016 # expanded inside the image, where the CA must be in the bundle
+  out=$(smoke golang:trixie amd64 "apt, git, the e2e CA, go version, a cgo build" -v "$work/cgo-main.go:/src/main.go:ro" "$ref" \
+    sh -c 'apt-get --version >/dev/null && git --version >/dev/null && grep -q "$(sed -n 2p /usr/local/share/ca-certificates/bdi-e2e.crt)" /etc/ssl/certs/ca-certificates.crt && go version && cd /src && CGO_ENABLED=1 GO111MODULE=off go build -o /tmp/c . && /tmp/c')
   grep -qx "cgo 42 linux/amd64" <<<"$out" || die "smoke test failed: golang:trixie: $out"
   publish golang:trixie "$key"
 fi
