@@ -56,32 +56,26 @@ interface Dockerfile {
 }
 
 async function release(given: Inputs, ctx: GitHubContext, report: Report, now: Date): Promise<void> {
-  let inputs = given
-  const dockerfile = inputs.mergeDigests.length ? undefined : loadDockerfile(inputs)
-  if (dockerfile) enforce(dockerfileGate(dockerfile.parsed, { ...inputs, dockerfileName: dockerfile.label }), report)
+  const dockerfile = given.mergeDigests.length ? undefined : loadDockerfile(given)
+  if (dockerfile) enforce(dockerfileGate(dockerfile.parsed, { ...given, dockerfileName: dockerfile.label }), report)
 
   const workDir = fs.mkdtempSync(path.join(ctx.runnerTemp, 'build-distroless-image-'))
   fs.chmodSync(workDir, 0o700)
   state.save({ workDir })
-  const configDir = createDockerConfig(ctx.runnerTemp, inputs.image.registry)
-  state.save({ dockerConfig: configDir, registry: inputs.image.registry })
+  const { registry } = given.image
+  const configDir = createDockerConfig(ctx.runnerTemp, registry)
+  state.save({ dockerConfig: configDir, registry })
   const env = dockerEnv(configDir)
   const tools = new ImageTools(env)
-  const api = new RegistryApi({ registry: inputs.image.registry, repository: inputs.image.path, username: inputs.registryUsername, password: inputs.registryPassword })
+  const api = new RegistryApi({ registry, repository: given.image.path, username: given.registryUsername, password: given.registryPassword })
 
   // The tools download while QEMU, the builder and the build run; awaited only after the push.
-  const installs = startToolInstall(inputs, ctx.nodeArch)
+  const installs = startToolInstall(given, ctx.nodeArch)
   // The builder is looked at while the login runs; a failure surfaces in the Builder phase.
-  const probe = dockerfile && !inputs.builderEndpoint ? startNow(probeBuilder(env, inputs.platforms.length > 1)) : undefined
+  const probe = dockerfile && !given.builderEndpoint ? startNow(probeBuilder(env, given.platforms.length > 1)) : undefined
 
-  await core.group(`Log in to ${inputs.image.registry}`, () => login(configDir, inputs.image.registry, inputs.registryUsername, inputs.registryPassword))
-
-  if (needsExistingTags(inputs)) {
-    const decided = await core.group('Tags', () => decideTags(inputs, () => withRetry(() => api.tags(), { what: `listing the tags of ${inputs.image.name}` })))
-    for (const h of decided.heldBack) core.notice(h.reason)
-    report.notes.push(...decided.heldBack.map((h) => h.reason))
-    inputs = { ...inputs, tags: decided.tags }
-  }
+  await core.group(`Log in to ${registry}`, () => login(configDir, registry, given.registryUsername, given.registryPassword))
+  const inputs = { ...given, tags: await releaseTags(given, api, report) }
   const refs = inputs.pushByDigest ? [] : inputs.tags.map((t) => `${inputs.image.name}:${t}`)
 
   const pushed = dockerfile ? await buildAndPush(inputs, ctx, dockerfile, env, tools, workDir, report, probe, now) : await merge(inputs, ctx, tools, report, now)
@@ -115,6 +109,15 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, now: D
   }
   core.setOutput('sbom', JSON.stringify(result.sboms))
   core.setOutput('signed', String(result.signed))
+}
+
+/** The tags to push: floating ones held back where a higher release holds them (read after the login). */
+async function releaseTags(inputs: Inputs, api: RegistryApi, report: Report): Promise<string[]> {
+  if (!needsExistingTags(inputs)) return inputs.tags
+  const decided = await core.group('Tags', () => decideTags(inputs, () => withRetry(() => api.tags(), { what: `listing the tags of ${inputs.image.name}` })))
+  for (const h of decided.heldBack) core.notice(h.reason)
+  report.notes.push(...decided.heldBack.map((h) => h.reason))
+  return decided.tags
 }
 
 /** What is signed: the index (when there is one) first, then each platform manifest. */
