@@ -3,6 +3,7 @@
  * `latest`, `1` or `1.4`-style tags to older code, which docker/metadata-action's rules (and ours
  * before) did. Decided from the repository's existing version tags, read once before tagging.
  */
+import type { ImageInputs } from './inputs/image.js'
 import type { SemVer } from './refs.js'
 import { versionTags } from './refs.js'
 
@@ -64,15 +65,7 @@ export function floatingTags(v: SemVer, prefix: string, latest: LatestMode, exis
 }
 
 /** What `decideTags` needs of the image slice. */
-export interface TagInputs {
-  tags: string[]
-  version?: SemVer
-  tagsFromVersion: boolean
-  latest: LatestMode
-  tagPrefix: string
-  push: boolean
-  pushByDigest: boolean
-}
+export type TagInputs = Pick<ImageInputs, 'tags' | 'version' | 'tagsFromVersion' | 'latest' | 'tagPrefix' | 'push' | 'pushByDigest'>
 
 /** Whether the release's floating tags need the repository's existing tags. */
 export function needsExistingTags(o: TagInputs): boolean {

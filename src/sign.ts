@@ -10,14 +10,14 @@ export interface Subject {
 }
 
 /** Signs the index recursively (which covers each platform manifest), or each lone digest. */
-export async function signDigests(cosign: Cosign, subjects: Subject[], rerun: boolean): Promise<'signed' | 'already signed'> {
+export async function signDigests(cosign: Cosign, subjects: Subject[], rerun: boolean): Promise<void> {
   if (rerun) {
     // Only a re-run needs the identity (the public key) before signing.
     const identity = await cosign.identity
     const checks = await Promise.all(subjects.map((s) => cosign.passes(verifyArgv(cosign.options, identity, cosign.ref(s.digest)))))
     if (checks.every(Boolean)) {
       core.info('Re-run: every digest already carries a valid signature; not signing again')
-      return 'already signed'
+      return
     }
   }
   const index = subjects.find((s) => s.subject === 'index')
@@ -26,5 +26,4 @@ export async function signDigests(cosign: Cosign, subjects: Subject[], rerun: bo
   } else {
     for (const s of subjects) await cosign.write(signArgv(cosign.options, cosign.ref(s.digest), false), `cosign sign ${s.digest}`)
   }
-  return 'signed'
 }
