@@ -19,6 +19,7 @@ beforeAll(() => {
   fs.mkdirSync(path.join(ws, 'docker'))
   fs.writeFileSync(path.join(ws, 'docker', 'Dockerfile.operator'), 'FROM scratch AS op\n')
   for (const f of ['trusted_root.json', 'signing_config.json', 'signing_config_rekor_v2.json']) fs.copyFileSync(path.join(import.meta.dirname, '../fixtures/sigstore', f), path.join(ws, f))
+  fs.symlinkSync('/etc/hostname', path.join(ws, 'escape'))
   fs.writeFileSync(path.join(ws, 'cosign.key'), '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n')
 })
 
@@ -167,7 +168,9 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['bad allow', { image: 'op', allow: 'root' }, {}, /^Input `allow`: "root" is not one of network.host, security.insecure, device/],
     ['a secret line without an id: the error never shows the line', { image: 'op', secrets: 'ok=1\nhunter2-no-id' }, {}, /^Input `secrets`: line 2 is not ID=VALUE/],
     ['the same secret id twice', { image: 'op', secrets: 'GIT_AUTH_TOKEN=a', 'github-token': 'b' }, {}, /^Input `github-token`: secret id "GIT_AUTH_TOKEN" is given twice/],
-    ['a secret file outside the workspace and RUNNER_TEMP', { image: 'op', 'secret-files': 'k=/etc/shadow' }, {}, /^Input `secret-files`: line 1: \/etc\/shadow is outside the workspace and RUNNER_TEMP/],
+    ['a secret file outside the workspace and RUNNER_TEMP', { image: 'op', 'secret-files': 'k=/etc/shadow' }, {}, /^Input `secret-files`: line 1: \/etc\/shadow is not a file inside the workspace or RUNNER_TEMP/],
+    ['a secret file that is a symlink out of the workspace', { image: 'op', 'secret-files': 'k=escape' }, {}, /^Input `secret-files`: line 1: .*escape is not a file inside the workspace or RUNNER_TEMP \(symlinks followed\)/],
+    ['a secret file that does not exist', { image: 'op', 'secret-files': 'k=nope.txt' }, {}, /^Input `secret-files`: line 1: .*nope\.txt is not a file inside the workspace or RUNNER_TEMP/],
     ['a secret env that is not a name', { image: 'op', 'secret-envs': 'k=$TOKEN' }, {}, /^Input `secret-envs`: line 1: "\$TOKEN" is not an environment variable name/],
     ['a bad ssh spec', { image: 'op', ssh: 'default=a=b' }, {}, /^Input `ssh`: "default=a=b" is not a buildx --ssh spec/],
     ['bad provenance', { image: 'op', provenance: 'maybe' }, {}, /^Input `provenance`: "maybe" is not a buildx --provenance value/],
@@ -238,4 +241,11 @@ test('no input error ever carries a secret value', () => {
       expect(String(err)).not.toContain('hunter2')
     }
   }
+})
+
+test('secret-files: a file under RUNNER_TEMP (written by an earlier step) is accepted, resolved', () => {
+  const runnerTemp = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-temp-'))
+  fs.writeFileSync(path.join(runnerTemp, 'netrc'), 'machine example.com\n')
+  const i = parseInputs(reader({ image: 'op', 'secret-files': `netrc=${path.join(runnerTemp, 'netrc')}` }), ctx({ runnerTemp }))
+  expect(i.buildSecrets).toEqual([{ id: 'netrc', file: fs.realpathSync(path.join(runnerTemp, 'netrc')) }])
 })

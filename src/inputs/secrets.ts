@@ -6,7 +6,7 @@
 import * as path from 'node:path'
 import { InputError } from '../errors.js'
 import type { InputReader } from './values.js'
-import { list } from './values.js'
+import { insideWorkspace, list } from './values.js'
 
 export interface BuildSecret {
   id: string
@@ -48,12 +48,7 @@ export function parseSecretsInputs(read: InputReader, workspace: string, runnerT
     buildSecrets.push(s)
   }
   for (const { id, rest } of idLines('secrets', read('secrets'))) add('secrets', { id, value: rest })
-  for (const { id, rest, line } of idLines('secret-files', read('secret-files'))) {
-    const file = path.resolve(workspace, rest.trim())
-    const inside = (dir: string) => file === path.resolve(dir) || file.startsWith(path.resolve(dir) + path.sep)
-    if (!inside(workspace) && !inside(runnerTemp)) throw new InputError('secret-files', `line ${line}: ${file} is outside the workspace and RUNNER_TEMP; put the file in one of them`)
-    add('secret-files', { id, file })
-  }
+  for (const { id, rest, line } of idLines('secret-files', read('secret-files'))) add('secret-files', { id, file: secretFile(line, rest.trim(), workspace, runnerTemp) })
   for (const { id, rest, line } of idLines('secret-envs', read('secret-envs'))) {
     if (!ENV_NAME.test(rest.trim())) throw new InputError('secret-envs', `line ${line}: "${rest.trim()}" is not an environment variable name`)
     add('secret-envs', { id, env: rest.trim() })
@@ -66,6 +61,19 @@ export function parseSecretsInputs(read: InputReader, workspace: string, runnerT
     return spec
   })
   return { buildSecrets, ssh }
+}
+
+/** A file in the workspace or RUNNER_TEMP, symlinks followed (insideWorkspace's rule, for either root). */
+function secretFile(line: number, value: string, workspace: string, runnerTemp: string): string {
+  const file = path.resolve(workspace, value)
+  for (const root of [workspace, runnerTemp]) {
+    try {
+      return insideWorkspace('secret-files', file, root, root, 'file')
+    } catch {
+      // not there: the other root
+    }
+  }
+  throw new InputError('secret-files', `line ${line}: ${file} is not a file inside the workspace or RUNNER_TEMP (symlinks followed); put the file in one of them`)
 }
 
 /** The values to mask: every secret given inline (the runner masks line by line, so each alone). */
