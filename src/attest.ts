@@ -1,7 +1,12 @@
-/** The Attest step: each platform's CycloneDX SBOM attested to its own digest, and all of them to the index. */
+/**
+ * The Attest step: each platform's CycloneDX SBOM and SLSA provenance attested to its own digest,
+ * and every SBOM to the index.
+ */
 import * as core from '@actions/core'
 import type { Cosign } from './cosign-runner.js'
+import type { PredicateType } from './cosign.js'
 import { REKOR_MAX_REQUEST_BYTES, attestArgv, rekorRequestEstimate, verifyAttestationArgv } from './cosign.js'
+import type { Provenance } from './provenance.js'
 import type { SbomResult } from './sbom.js'
 import type { Subject } from './sign.js'
 
@@ -15,23 +20,48 @@ export function checkRekorLimit(sboms: SbomResult[], publicRekor: boolean): void
   }
 }
 
+/** One predicate to attest to one digest. */
+export interface Predicate {
+  digest: string
+  type: PredicateType
+  file: string
+  /** For the log: `cosign attest DIGEST (linux/amd64 SBOM)`. */
+  what: string
+}
+
+/** What to attest to each subject: SBOMs (the index gets every platform's), then provenance. */
+export function predicatesFor(subject: Subject, sboms: SbomResult[], provenance: Provenance[]): Predicate[] {
+  const own = subject.subject === 'index' ? sboms : sboms.filter((b) => b.platform === subject.subject || b.digest === subject.digest)
+  const sbomPredicates = own.map((b) => ({ digest: subject.digest, type: 'cyclonedx' as const, file: b.file, what: `cosign attest ${subject.digest}${subject.subject === 'index' ? ` (${b.platform} SBOM)` : ''}` }))
+  const prov = subject.subject === 'index' ? [] : provenance.filter((p) => p.digest === subject.digest)
+  return [...sbomPredicates, ...prov.map((p) => ({ digest: subject.digest, type: p.type, file: p.file, what: `cosign attest --type ${p.type} ${subject.digest}` }))]
+}
+
 /**
- * Attests every subject; resolves per subject, so a failure in one leaves the others' outcome
- * known. Different digests in parallel; one digest's attestations one at a time (each rewrites its .att).
+ * Attests every subject's predicates; resolves per subject and predicate type, so a failure in
+ * one leaves the others' outcome known. Different digests in parallel; one digest's attestations
+ * one at a time (each rewrites its .att). A re-run skips a type the digest already carries.
  */
-export async function attestSboms(cosign: Cosign, subjects: Subject[], sboms: SbomResult[], rerun: boolean): Promise<Array<PromiseSettledResult<void>>> {
+export async function attestAll(cosign: Cosign, subjects: Subject[], predicates: (s: Subject) => Predicate[], rerun: boolean): Promise<Array<Map<PredicateType, PromiseSettledResult<void>>>> {
   const identity = await cosign.identity
-  const already = async (digest: string) => rerun && (await cosign.passes(verifyAttestationArgv(cosign.options, identity, cosign.ref(digest))))
-  return Promise.allSettled(
+  const already = async (digest: string, type: PredicateType) => rerun && (await cosign.passes(verifyAttestationArgv(cosign.options, identity, cosign.ref(digest), type)))
+  return Promise.all(
     subjects.map(async (s) => {
-      if (await already(s.digest)) {
-        core.info(`Re-run: ${s.digest} already carries a valid CycloneDX attestation`)
-        return
+      const outcomes = new Map<PredicateType, PromiseSettledResult<void>>()
+      const list = predicates(s)
+      for (const type of new Set(list.map((p) => p.type))) {
+        try {
+          if (await already(s.digest, type)) {
+            core.info(`Re-run: ${s.digest} already carries a valid ${type} attestation`)
+          } else {
+            for (const p of list.filter((x) => x.type === type)) await cosign.write(attestArgv(cosign.options, cosign.ref(p.digest), p.file, p.type), p.what)
+          }
+          outcomes.set(type, { status: 'fulfilled', value: undefined })
+        } catch (reason) {
+          outcomes.set(type, { status: 'rejected', reason })
+        }
       }
-      const own = s.subject === 'index' ? sboms : sboms.filter((b) => b.platform === s.subject || b.digest === s.digest)
-      for (const b of own) {
-        await cosign.write(attestArgv(cosign.options, cosign.ref(s.digest), b.file), `cosign attest ${s.digest}${s.subject === 'index' ? ` (${b.platform} SBOM)` : ''}`)
-      }
+      return outcomes
     })
   )
 }

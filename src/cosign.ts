@@ -43,8 +43,14 @@ export function signArgv(o: CosignOptions, ref: string, recursive: boolean): str
   return ['sign', ...signingFlags(o), ...(recursive ? ['--recursive'] : []), byDigest(ref)]
 }
 
-export function attestArgv(o: CosignOptions, ref: string, predicate: string): string[] {
-  return ['attest', ...signingFlags(o), '--type', 'cyclonedx', '--predicate', predicate, byDigest(ref)]
+/**
+ * cosign's predicate types the action attests (`cosign attest --help`): CycloneDX SBOMs, and the
+ * SLSA provenance buildx records, v0.2 by default or v1 with `provenance: version=v1`.
+ */
+export type PredicateType = 'cyclonedx' | 'slsaprovenance02' | 'slsaprovenance1'
+
+export function attestArgv(o: CosignOptions, ref: string, predicate: string, type: PredicateType = 'cyclonedx'): string[] {
+  return ['attest', ...signingFlags(o), '--type', type, '--predicate', predicate, byDigest(ref)]
 }
 
 function verifyFlags(o: CosignOptions, id: Identity): string[] {
@@ -61,8 +67,8 @@ export function verifyArgv(o: CosignOptions, id: Identity, ref: string): string[
   return ['verify', ...verifyFlags(o, id), '--output', 'json', byDigest(ref)]
 }
 
-export function verifyAttestationArgv(o: CosignOptions, id: Identity, ref: string): string[] {
-  return ['verify-attestation', ...verifyFlags(o, id), '--type', 'cyclonedx', '--output', 'json', byDigest(ref)]
+export function verifyAttestationArgv(o: CosignOptions, id: Identity, ref: string, type: PredicateType = 'cyclonedx'): string[] {
+  return ['verify-attestation', ...verifyFlags(o, id), '--type', type, '--output', 'json', byDigest(ref)]
 }
 
 export function publicKeyArgv(key: string, outfile: string): string[] {
@@ -70,12 +76,12 @@ export function publicKeyArgv(key: string, outfile: string): string[] {
 }
 
 /** The command a consumer runs to check the image, for the summary. */
-export function consumerVerifyCommand(o: CosignOptions, id: Identity, ref: string, attestation = false): string {
+export function consumerVerifyCommand(o: CosignOptions, id: Identity, ref: string, attestation?: PredicateType): string {
   const who = id.kind === 'key' ? ['--key', 'cosign.pub'] : ['--certificate-identity', id.certificateIdentity, '--certificate-oidc-issuer', id.issuer]
   const tlog = o.transparencyLog ? [] : ['--insecure-ignore-tlog=true']
   // The trusted root as the workflow named it: cosign 3 verifies cosign 2's signatures with it too.
   const root = o.trust ? ['--trusted-root', o.trust.trustedRootInput] : []
-  return ['cosign', attestation ? 'verify-attestation' : 'verify', ...(attestation ? ['--type', 'cyclonedx'] : []), ...who, ...tlog, ...root, ref].map(shellWord).join(' ')
+  return ['cosign', attestation ? 'verify-attestation' : 'verify', ...(attestation ? ['--type', attestation] : []), ...who, ...tlog, ...root, ref].map(shellWord).join(' ')
 }
 
 /** Quotes a word for sh only when it needs it, so the common command reads plainly. */

@@ -91,12 +91,14 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, now: D
   for (const [platform, digest] of Object.entries(pushed.platforms)) core.info(`${platform}: ${digest}`)
 
   const subjects = subjectsOf(pushed)
-  report.digests = subjects.map((s) => ({ ...s, signature: 'skipped', attestation: 'skipped' }))
+  report.digests = subjects.map((s) => ({ ...s, signature: 'skipped', attestation: 'skipped', provenance: 'skipped' }))
   core.setOutput('signed', 'false')
   await checkPushedImages(inputs, pushed, tools, api, report, refs)
   if (inputs.pushByDigest && !inputs.sign) report.notes.push('push-by-digest: not signed here; the merge job signs, SBOMs and attests the merged index')
 
-  const result = await supplyChain({ ...inputs, name: inputs.image.name, subjects, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1 }, installs, env, workDir, uploadSboms)
+  // buildx's provenance rides in the index's attestation manifests; a lone manifest has none.
+  const provenance = inputs.sign && inputs.provenanceAttestation && subjects[0]?.subject === 'index' ? startNow(tools.provenance(`${inputs.image.name}@${pushed.digest}`)) : undefined
+  const result = await supplyChain({ ...inputs, name: inputs.image.name, subjects, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1, provenance }, installs, env, workDir, uploadSboms)
   report.digests = result.subjects
   report.notes.push(...result.notes)
   report.verifyCommands.push(...result.verifyCommands)

@@ -27,7 +27,8 @@ const ICON: Record<Status, string> = { done: '✅ done', verified: '✅ verified
 
 /** Digests that were pushed but whose signature or attestation is not in place. */
 export function unfinished(r: Report): SubjectOutcome[] {
-  return r.digests.filter((d) => d.signature === 'failed' || d.signature === 'pending' || d.attestation === 'failed' || d.attestation === 'pending')
+  const open = (s: Status) => s === 'failed' || s === 'pending'
+  return r.digests.filter((d) => open(d.signature) || open(d.attestation) || open(d.provenance))
 }
 
 export async function writeSummary(r: Report): Promise<void> {
@@ -43,9 +44,10 @@ export async function writeSummary(r: Report): Promise<void> {
         { data: 'Platform', header: true },
         { data: 'Digest', header: true },
         { data: 'Signature', header: true },
-        { data: 'SBOM attestation', header: true }
+        { data: 'SBOM attestation', header: true },
+        { data: 'Provenance attestation', header: true }
       ],
-      ...r.digests.map((d) => [d.subject, `<code>${d.digest}</code>`, ICON[d.signature], ICON[d.attestation]])
+      ...r.digests.map((d) => [d.subject, `<code>${d.digest}</code>`, ICON[d.signature], ICON[d.attestation], d.subject === 'index' ? '➖ per platform' : ICON[d.provenance]])
     ])
   }
   const open = unfinished(r)

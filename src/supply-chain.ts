@@ -5,7 +5,7 @@
 import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { attestSboms, checkRekorLimit } from './attest.js'
+import { attestAll, checkRekorLimit, predicatesFor } from './attest.js'
 import { startNow } from './background.js'
 import { cosignKeyArg, isKmsReference } from './cosign-key.js'
 import type { Cosign } from './cosign-runner.js'
@@ -15,6 +15,8 @@ import { consumerVerifyCommand, publicKeyArgv } from './cosign.js'
 import { run } from './exec.js'
 import { githubKeylessIdentity } from './identity.js'
 import type { SupplyChainInputs } from './inputs/index.js'
+import type { Provenance } from './provenance.js'
+import { provenanceFiles } from './provenance.js'
 import type { SbomResult } from './sbom.js'
 import { generateSbom, sbomFileName, syftArgv } from './sbom.js'
 import type { Subject } from './sign.js'
@@ -31,13 +33,18 @@ export interface SupplyChainSpec extends Omit<SupplyChainInputs, 'syftVersion' |
   workflowRef: string
   /** A re-run checks what is already signed and attested instead of adding it again. */
   rerun: boolean
+  /** What `imagetools inspect --format '{{json .Provenance}}'` printed for the pushed digest. */
+  provenance?: Promise<unknown>
 }
 
 export type Status = 'done' | 'verified' | 'skipped' | 'failed' | 'pending'
 
 export interface SubjectOutcome extends Subject {
   signature: Status
+  /** The CycloneDX SBOM attestation. */
   attestation: Status
+  /** The SLSA provenance attestation (platform digests only). */
+  provenance: Status
   sbom?: string
 }
 
@@ -59,7 +66,12 @@ export type UploadSboms = (files: string[], image: string) => Promise<string>
 
 export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<string, string>, workDir: string, upload: UploadSboms): Promise<SupplyChainResult> {
   const result: SupplyChainResult = {
-    subjects: spec.subjects.map((s) => ({ ...s, signature: spec.sign ? 'pending' : 'skipped', attestation: spec.sign && spec.sbom ? 'pending' : 'skipped' })),
+    subjects: spec.subjects.map((s) => ({
+      ...s,
+      signature: spec.sign ? 'pending' : 'skipped',
+      attestation: spec.sign && spec.sbom ? 'pending' : 'skipped',
+      provenance: spec.sign && spec.provenanceAttestation && s.subject !== 'index' ? 'pending' : 'skipped'
+    })),
     sboms: {},
     signed: false,
     verifyCommands: [],
@@ -78,7 +90,7 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
   const { cosign: cosignBin, syft } = await core.group('Tools', () => tools)
   if (spec.sbom && !syft) throw new Error('syft was not installed')
   if (spec.sign && !cosignBin) throw new Error('cosign was not installed')
-  const set = (field: 'signature' | 'attestation', status: Status, which: (s: SubjectOutcome) => boolean = () => true) => {
+  const set = (field: 'signature' | 'attestation' | 'provenance', status: Status, which: (s: SubjectOutcome) => boolean = () => true) => {
     for (const s of result.subjects) if (which(s)) s[field] = status
   }
 
@@ -111,22 +123,29 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     return
   }
   const identity = await cosign.identity
+  const provenance = spec.provenanceAttestation ? await readProvenance(spec, workDir, result) : []
 
   // Signatures are verified while the attestations are written (different tags of each digest).
   const signatureChecks = spec.verify ? startNow(verifySignatures(cosign, spec.subjects)) : undefined
-  if (sboms.length) {
+  if (sboms.length || provenance.length) {
     // The request limit is the public instance's; a private one sets its own.
     checkRekorLimit(sboms, spec.transparencyLog && !spec.sigstoreTrust)
-    await core.group('Attest SBOMs (cosign)', async () => {
-      const outcomes = await attestSboms(cosign, spec.subjects, sboms, spec.rerun)
-      outcomes.forEach((o, i) => set('attestation', o.status === 'fulfilled' ? 'done' : 'failed', (s) => s === result.subjects[i]))
-      throwFirst(outcomes)
+    const what = [sboms.length ? 'SBOMs' : '', provenance.length ? 'provenance' : ''].filter(Boolean).join(' and ')
+    await core.group(`Attest ${what} (cosign)`, async () => {
+      const outcomes = await attestAll(cosign, spec.subjects, (s) => predicatesFor(s, sboms, provenance), spec.rerun)
+      outcomes.forEach((byType, i) => {
+        const mine = (s: SubjectOutcome) => s === result.subjects[i]
+        for (const [type, o] of byType) set(type === 'cyclonedx' ? 'attestation' : 'provenance', o.status === 'fulfilled' ? 'done' : 'failed', mine)
+      })
+      throwFirst(outcomes.flatMap((m) => [...m.values()]))
     })
   }
 
   for (const s of spec.subjects) {
     result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest)))
-    if (sboms.length) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), true))
+    if (sboms.length) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), 'cyclonedx'))
+    const p = provenance.find((x) => x.digest === s.digest && s.subject !== 'index')
+    if (p) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), p.type))
   }
   if (!signatureChecks) {
     result.notes.push('verify: false: signatures and attestations were not verified')
@@ -134,19 +153,20 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
   }
   await core.group('Verify (cosign)', async () => {
     const signatures = await signatureChecks
-    mark(signatures, 'signature')
+    mark(signatures, 'signature', spec.subjects)
     throwFirst(signatures)
-    if (!sboms.length) return
-    const attestations = await verifyAttestations(cosign, spec.subjects)
-    mark(attestations, 'attestation')
-    throwFirst(attestations)
+    const provenanceSubjects = provenance.map((p) => ({ subject: p.platform, digest: p.digest, type: p.type }))
+    const [attestations, provenances] = await Promise.all([sboms.length ? verifyAttestations(cosign, spec.subjects) : [], verifyAttestations(cosign, provenanceSubjects)])
+    mark(attestations, 'attestation', spec.subjects)
+    mark(provenances, 'provenance', provenanceSubjects)
+    throwFirst([...attestations, ...provenances])
   })
 
-  function mark(outcomes: Array<PromiseSettledResult<string>>, field: 'signature' | 'attestation'): void {
+  function mark(outcomes: Array<PromiseSettledResult<string>>, field: 'signature' | 'attestation' | 'provenance', of: Subject[]): void {
     outcomes.forEach((o, i) => {
       if (o.status !== 'fulfilled') return
       core.info(`Verified: ${o.value}`)
-      set(field, 'verified', (s) => s === result.subjects[i])
+      set(field, 'verified', (s) => s.digest === of[i]?.digest && s.subject === of[i]?.subject)
     })
   }
 }
@@ -167,6 +187,19 @@ function prepareCosign(bin: string, spec: SupplyChainSpec, env: Record<string, s
   const key = spec.cosignKey ? cosignKeyArg(spec.cosignKey, workDir) : undefined
   const options: CosignOptions = { major, key, transparencyLog: spec.transparencyLog, trust: spec.sigstoreTrust }
   return cosignRunner(bin, spec.name, cosignEnv, options, startNow(identityFor(bin, spec, key, workDir, cosignEnv)))
+}
+
+/** Each platform's SLSA provenance as buildx recorded it; platforms without one are noted, not failed. */
+async function readProvenance(spec: SupplyChainSpec, workDir: string, result: SupplyChainResult): Promise<Provenance[]> {
+  const platforms = Object.fromEntries(spec.subjects.filter((s) => s.subject !== 'index').map((s) => [s.subject, s.digest]))
+  const { found, missing } = provenanceFiles(await (spec.provenance ?? Promise.resolve({})), platforms, path.join(workDir, 'provenance'))
+  if (missing.length) {
+    const note = `No SLSA provenance recorded by buildx for ${missing.join(', ')} (provenance: false, or BUILDX_NO_DEFAULT_ATTESTATIONS): not attested`
+    core.info(note)
+    result.notes.push(note)
+    for (const s of result.subjects) if (missing.includes(s.subject)) s.provenance = 'skipped'
+  }
+  return found
 }
 
 /** The certificate identity, and why it is not the caller's workflow when a reusable one ran. */

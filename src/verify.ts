@@ -1,5 +1,6 @@
 /** The Verify step: every signature and attestation just made, checked as a consumer would. */
 import type { Cosign } from './cosign-runner.js'
+import type { PredicateType } from './cosign.js'
 import { verifyArgv, verifyAttestationArgv } from './cosign.js'
 import type { Subject } from './sign.js'
 
@@ -9,7 +10,15 @@ export async function verifySignatures(cosign: Cosign, subjects: Subject[]): Pro
   return Promise.allSettled(subjects.map((s) => cosign.verify(verifyArgv(cosign.options, identity, cosign.ref(s.digest)), `signature of ${s.subject} ${s.digest}`)))
 }
 
-export async function verifyAttestations(cosign: Cosign, subjects: Subject[]): Promise<Array<PromiseSettledResult<string>>> {
+const LABEL: Record<PredicateType, string> = { cyclonedx: 'CycloneDX attestation', slsaprovenance02: 'SLSA provenance attestation', slsaprovenance1: 'SLSA provenance attestation' }
+
+/** Each subject's attestation of one predicate type; resolves per subject. */
+export async function verifyAttestations(cosign: Cosign, subjects: Array<Subject & { type?: PredicateType }>, type: PredicateType = 'cyclonedx'): Promise<Array<PromiseSettledResult<string>>> {
   const identity = await cosign.identity
-  return Promise.allSettled(subjects.map((s) => cosign.verify(verifyAttestationArgv(cosign.options, identity, cosign.ref(s.digest)), `CycloneDX attestation of ${s.subject} ${s.digest}`)))
+  return Promise.allSettled(
+    subjects.map((s) => {
+      const t = s.type ?? type
+      return cosign.verify(verifyAttestationArgv(cosign.options, identity, cosign.ref(s.digest), t), `${LABEL[t]}${t === 'cyclonedx' ? '' : ` (${t})`} of ${s.subject} ${s.digest}`)
+    })
+  )
 }

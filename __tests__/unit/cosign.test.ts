@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import type { CosignOptions, Identity } from '../../src/cosign.js'
-import { REKOR_MAX_REQUEST_BYTES, attestArgv, consumerVerifyCommand, keylessIdentity, rekorRequestEstimate, signArgv, verifyArgv, verifyAttestationArgv } from '../../src/cosign.js'
+import type { CosignOptions, Identity, PredicateType } from '../../src/cosign.js'
+import { GITHUB_OIDC_ISSUER, REKOR_MAX_REQUEST_BYTES, attestArgv, consumerVerifyCommand, keylessIdentity, rekorRequestEstimate, signArgv, verifyArgv, verifyAttestationArgv } from '../../src/cosign.js'
 
 const D = 'sha256:' + 'a'.repeat(64)
 const REF = `ghcr.io/o/app@${D}`
@@ -72,13 +72,23 @@ describe('verify', () => {
     expect(verifyAttestationArgv(v2Key, pub, REF)).toEqual(['verify-attestation', '--key', '/t/cosign.pub', '--insecure-ignore-tlog=true', '--type', 'cyclonedx', '--output', 'json', REF])
   })
 
+  // cosign attest --help: "--type ... (slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom)"
+  test.each<[PredicateType, string[], string[]]>([
+    ['slsaprovenance02', ['attest', '--yes', '--type', 'slsaprovenance02', '--predicate', '/p.json', REF], ['verify-attestation', '--certificate-identity', 'https://github.com/o/app/.github/workflows/release.yml@refs/tags/v1.4.2', '--certificate-oidc-issuer', GITHUB_OIDC_ISSUER, '--type', 'slsaprovenance02', '--output', 'json', REF]],
+    ['slsaprovenance1', ['attest', '--yes', '--type', 'slsaprovenance1', '--predicate', '/p.json', REF], ['verify-attestation', '--certificate-identity', 'https://github.com/o/app/.github/workflows/release.yml@refs/tags/v1.4.2', '--certificate-oidc-issuer', GITHUB_OIDC_ISSUER, '--type', 'slsaprovenance1', '--output', 'json', REF]]
+  ])('provenance as %s: attested and verified by that type', (type, attest, verify) => {
+    expect(attestArgv(keyless3, REF, '/p.json', type)).toEqual(attest)
+    expect(verifyAttestationArgv(keyless3, gh, REF, type)).toEqual(verify)
+    expect(consumerVerifyCommand(keyless3, gh, REF, type)).toContain(`cosign verify-attestation --type ${type} --certificate-identity`)
+  })
+
   test('the consumer command in the summary', () => {
     expect(consumerVerifyCommand(keyless3, gh, REF)).toBe(`cosign verify --certificate-identity https://github.com/o/app/.github/workflows/release.yml@refs/tags/v1.4.2 --certificate-oidc-issuer https://token.actions.githubusercontent.com ${REF}`)
-    expect(consumerVerifyCommand(v3Key, pub, REF, true)).toBe(`cosign verify-attestation --type cyclonedx --key cosign.pub --insecure-ignore-tlog=true ${REF}`)
+    expect(consumerVerifyCommand(v3Key, pub, REF, 'cyclonedx')).toBe(`cosign verify-attestation --type cyclonedx --key cosign.pub --insecure-ignore-tlog=true ${REF}`)
   })
 
   test.each([private3, private2])('the consumer command carries the trusted root as the workflow named it (cosign %#)', (o) => {
-    expect(consumerVerifyCommand(o, gh, REF, true)).toBe(
+    expect(consumerVerifyCommand(o, gh, REF, 'cyclonedx')).toBe(
       `cosign verify-attestation --type cyclonedx --certificate-identity https://github.com/o/app/.github/workflows/release.yml@refs/tags/v1.4.2 --certificate-oidc-issuer https://token.actions.githubusercontent.com --trusted-root .sigstore/trusted_root.json ${REF}`
     )
   })

@@ -175,6 +175,12 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['a bad ssh spec', { image: 'op', ssh: 'default=a=b' }, {}, /^Input `ssh`: "default=a=b" is not a buildx --ssh spec/],
     ['bad provenance', { image: 'op', provenance: 'maybe' }, {}, /^Input `provenance`: "maybe" is not a buildx --provenance value/],
     ['bad cosign-version', { image: 'op', 'cosign-version': 'latest' }, {}, /^Input `cosign-version`: "latest" is not a release version/],
+    ['provenance mode=max with a secret value in a build-arg: named by arg and id, never by value', { image: 'op', provenance: 'mode=max', secrets: 'NPM_TOKEN=tok-9f8e7d', 'build-args': 'TOKEN=tok-9f8e7d' }, {}, /^Input `provenance`: mode=max records every build-arg value .* build-arg TOKEN carries the value of secret NPM_TOKEN\. Pass it only through secrets/],
+    ['provenance mode=max with the github-token in a build-arg', { image: 'op', provenance: 'mode=max,version=v1', 'github-token': 'ghs_abcdef123456', 'build-args': 'URL=https://x:ghs_abcdef123456@github.com' }, {}, /^Input `provenance`: .* build-arg URL carries the value of secret GIT_AUTH_TOKEN/],
+    ['cosign-version older than the lines the action drives', { image: 'op', 'cosign-version': 'v0.1.0' }, {}, /^Input `cosign-version`: v0\.1\.0 is not a cosign the action can drive: give a 2\.x or 3\.x release/],
+    ['cosign-version from a line not known yet', { image: 'op', 'cosign-version': 'v4.0.0' }, {}, /^Input `cosign-version`: v4\.0\.0 is not a cosign the action can drive: give a 2\.x or 3\.x release/],
+    ['cosign 1.x', { image: 'op', 'cosign-version': '1.13.6' }, {}, /^Input `cosign-version`: v1\.13\.6 is not a cosign the action can drive/],
+    ['syft-version older than the CLI the action drives', { image: 'op', 'syft-version': 'v0.98.0' }, {}, /^Input `syft-version`: v0\.98\.0 is older than 1\.0\.0/],
     ['bad tools-url', { image: 'op', 'tools-url': 'ftp://x' }, {}, /^Input `tools-url`: "ftp:\/\/x" must be an http\(s\) URL/],
     ['transparency-log false without a key', { image: 'op', 'transparency-log': 'false' }, {}, /^Input `transparency-log`: false is only allowed with `cosign-key`/],
     ['keyless without id-token', { image: 'op' }, { idTokenAvailable: false }, /^Input `sign`: keyless signing needs an OIDC token.*id-token: write/],
@@ -193,6 +199,17 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['buildkit-image with spaces', { image: 'op', 'buildkit-image': 'moby/buildkit latest' }, {}, /^Input `buildkit-image`: .* is not an image reference/]
   ])('%s', (_name, values, over, message) => {
     expect(() => parseInputs(reader(values), ctx(over))).toThrow(message)
+  })
+
+  test.each<[string, Record<string, string>]>([
+    ['mode=max without secrets', { provenance: 'mode=max', 'build-args': 'A=1' }],
+    ['mode=max with a secret not in any build-arg', { provenance: 'mode=max', secrets: 'NPM_TOKEN=tok-9f8e7d', 'build-args': 'A=1' }],
+    ['mode=min with a secret in a build-arg (min records no build-arg values)', { provenance: 'mode=min', secrets: 'NPM_TOKEN=tok-9f8e7d', 'build-args': 'TOKEN=tok-9f8e7d' }],
+    ['cosign 2.x', { 'cosign-version': 'v2.5.0' }],
+    ['cosign 3.x', { 'cosign-version': '3.1.3' }],
+    ['syft 1.0.0', { 'syft-version': 'v1.0.0' }]
+  ])('accepted: %s', (_name, values) => {
+    expect(() => parseInputs(reader({ image: 'op', ...values }), ctx())).not.toThrow()
   })
 
   test('keyless without id-token is fine when nothing is pushed or signed', () => {

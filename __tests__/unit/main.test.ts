@@ -62,6 +62,7 @@ const registry = {
   raw: vi.fn(() => Promise.resolve({ layers: [{ size: 100 }] })),
   config: vi.fn(),
   digest: vi.fn(() => Promise.resolve(IDX)),
+  provenance: vi.fn(() => Promise.resolve({ 'linux/amd64': { SLSA: {} } })),
   platformsOf: vi.fn((_n: string, digest: string) => Promise.resolve({ digest, platforms: digest === AMD ? { 'linux/amd64': AMD } : { 'linux/arm64': ARM } }))
 }
 vi.mock('../../src/imagetools.js', () => ({
@@ -150,6 +151,9 @@ describe('main', () => {
       workflowRef: c.workflowRef,
       rerun: false
     })
+    // buildx's provenance is read from the pushed index, by digest, and handed over
+    expect(registry.provenance).toHaveBeenCalledWith(`${N}@${IDX}`)
+    await expect(vi.mocked(supplyChain).mock.calls[0]?.[0].provenance).resolves.toEqual({ 'linux/amd64': { SLSA: {} } })
     // the build gets the labels derived from the run, not from input parsing
     const spec = vi.mocked(build).mock.calls[0]?.[0]
     expect(spec?.tags).toEqual(TAGS)
@@ -170,7 +174,7 @@ describe('main', () => {
   })
 
   test('a supply chain failure: the digest outputs stand, signed stays false, the error lists what is unsigned', async () => {
-    chain = { failure: new Error('cosign sign exited with code 1'), signed: false, subjects: [{ subject: 'index', digest: IDX, signature: 'failed', attestation: 'pending' }, { subject: 'linux/amd64', digest: AMD, signature: 'done', attestation: 'pending' }] }
+    chain = { failure: new Error('cosign sign exited with code 1'), signed: false, subjects: [{ subject: 'index', digest: IDX, signature: 'failed', attestation: 'pending', provenance: 'skipped' }, { subject: 'linux/amd64', digest: AMD, signature: 'done', attestation: 'pending', provenance: 'pending' }] }
     const c = ctx()
     await expect(main(inputs({}, c), c)).rejects.toThrow(`cosign sign exited with code 1\nPushed but not signed or attested: index ${N}@${IDX}, linux/amd64 ${N}@${AMD}. The digest outputs are set; re-run the job to finish signing.`)
     expect(outputs).toMatchObject({ digest: IDX, signed: 'false' })

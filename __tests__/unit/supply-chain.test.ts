@@ -61,6 +61,7 @@ function spec(over: Record<string, unknown> = {}) {
     serverUrl: 'https://github.com',
     workflowRef: 'o/app/.github/workflows/release.yml@refs/heads/main',
     rerun: false,
+    provenanceAttestation: false,
     ...over
   }
 }
@@ -114,6 +115,59 @@ test('SBOM per platform, one recursive sign of the index, attest each digest, ve
   expect(lines.join('\n')).not.toContain('pw ')
   // the key written from input is 0600.
   expect(fs.statSync(key).mode & 0o777).toBe(0o600)
+})
+
+describe('SLSA provenance: buildx records it, cosign attests and verifies it per platform', () => {
+  /** Real `imagetools inspect --format '{{json .Provenance}}'` output (two platforms, mode=min). */
+  const inspected = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/buildx-provenance.json'), 'utf8')) as Record<string, unknown>
+  const prov = (p: string) => path.join(workDir, 'provenance', `provenance-${p}.json`)
+
+  test('each platform digest gets its own provenance, after its SBOM, and both are verified: exact argv', async () => {
+    const result = await supplyChain(spec({ provenanceAttestation: true, provenance: Promise.resolve(inspected.twoPlatformsMin) }), tools, {}, workDir, upload)
+    expect(result.failure).toBeUndefined()
+    const pub = path.join(workDir, 'cosign.pub')
+    const lines = calls.filter((c) => c.args[0] === 'attest' || c.args[0] === 'verify-attestation').map((c) => c.args.filter((a) => !a.startsWith('--use-signing') && !a.startsWith('--tlog') && a !== '--yes').join(' '))
+    const key = path.join(workDir, 'cosign.key')
+    expect(lines.filter((l) => l.includes('slsaprovenance'))).toEqual([
+      `attest --key ${key} --type slsaprovenance02 --predicate ${prov('linux-amd64')} ${N}@${AMD}`,
+      `attest --key ${key} --type slsaprovenance02 --predicate ${prov('linux-arm64')} ${N}@${ARM}`,
+      `verify-attestation --key ${pub} --insecure-ignore-tlog=true --type slsaprovenance02 --output json ${N}@${AMD}`,
+      `verify-attestation --key ${pub} --insecure-ignore-tlog=true --type slsaprovenance02 --output json ${N}@${ARM}`
+    ])
+    // one digest's attestations one at a time: the SBOM, then the provenance
+    expect(lines.indexOf(`attest --key ${key} --type cyclonedx --predicate ${path.join(workDir, 'sbom', 'sbom-linux-amd64.cdx.json')} ${N}@${AMD}`)).toBeLessThan(lines.indexOf(`attest --key ${key} --type slsaprovenance02 --predicate ${prov('linux-amd64')} ${N}@${AMD}`))
+    // the predicate is buildx's for that platform: its materials are the arm64 bases
+    const materials = (JSON.parse(fs.readFileSync(prov('linux-arm64'), 'utf8')) as { materials: Array<{ uri: string }> }).materials.map((m) => m.uri)
+    expect(materials.filter((u) => u.startsWith('pkg:docker/')).every((u) => u.endsWith('platform=linux%2Farm64'))).toBe(true)
+    // the index carries no provenance of its own; no attestation manifest is a subject
+    expect(calls.some((c) => c.args.includes('slsaprovenance02') && c.args.includes(`${N}@${IDX}`))).toBe(false)
+    expect(result.subjects.map((d) => [d.subject, d.provenance])).toEqual([['index', 'skipped'], ['linux/amd64', 'verified'], ['linux/arm64', 'verified']])
+    expect(result.verifyCommands).toContain(`cosign verify-attestation --type slsaprovenance02 --key cosign.pub --insecure-ignore-tlog=true ${N}@${ARM}`)
+    expect(result.notes).toEqual([])
+  })
+
+  test('provenance: false: said in the notes, the platforms skipped, nothing fails', async () => {
+    const result = await supplyChain(spec({ provenanceAttestation: true, provenance: Promise.resolve(inspected.twoPlatformsNone) }), tools, {}, workDir, upload)
+    expect(result.failure).toBeUndefined()
+    expect(result.notes).toEqual(['No SLSA provenance recorded by buildx for linux/amd64, linux/arm64 (provenance: false, or BUILDX_NO_DEFAULT_ATTESTATIONS): not attested'])
+    expect(result.subjects.map((d) => d.provenance)).toEqual(['skipped', 'skipped', 'skipped'])
+    expect(calls.some((c) => c.args.includes('slsaprovenance02'))).toBe(false)
+  })
+
+  test('a re-run checks each type and adds nothing a digest already carries', async () => {
+    const result = await supplyChain(spec({ rerun: true, provenanceAttestation: true, provenance: Promise.resolve(inspected.twoPlatformsMin) }), tools, {}, workDir, upload)
+    expect(result.failure).toBeUndefined()
+    expect(calls.some((c) => c.args[0] === 'attest' || c.args[0] === 'sign')).toBe(false)
+    const checks = calls.filter((c) => c.args[0] === 'verify-attestation').map((c) => `${c.args[c.args.indexOf('--type') + 1] ?? ''} ${c.args[c.args.length - 1] ?? ''}`)
+    expect(checks).toEqual(expect.arrayContaining([`slsaprovenance02 ${N}@${AMD}`, `slsaprovenance02 ${N}@${ARM}`, `cyclonedx ${N}@${IDX}`]))
+  })
+
+  test('a failed provenance attestation fails the step and leaves its status failed', async () => {
+    failOn = new RegExp(`attest .*slsaprovenance02.*${ARM}`)
+    const result = await supplyChain(spec({ verify: false, provenanceAttestation: true, provenance: Promise.resolve(inspected.twoPlatformsMin) }), tools, {}, workDir, upload)
+    expect(result.failure?.message).toMatch(/boom/)
+    expect(result.subjects.map((d) => [d.subject, d.attestation, d.provenance])).toEqual([['index', 'done', 'skipped'], ['linux/amd64', 'done', 'done'], ['linux/arm64', 'done', 'failed']])
+  })
 })
 
 test('a failure while attesting leaves the statuses that say what is not done', async () => {

@@ -3,7 +3,7 @@
 # included, so the action's download -> verify -> tool-cache path runs for real via tools-url:
 #   good/sigstore/cosign/releases/download/v3.1.1/cosign-linux-amd64   (Debian sid's cosign 3)
 #   good/sigstore/cosign/releases/download/v2.5.0/cosign-linux-amd64   (Debian trixie's cosign 2)
-#   good/anchore/syft/releases/download/v0.0.1-standin/syft_0.0.1-standin_linux_amd64.tar.gz
+#   good/anchore/syft/releases/download/v1.0.0-standin/syft_1.0.0-standin_linux_amd64.tar.gz
 #                                                      (the syft STAND-IN, see syft-standin.mjs)
 #   corrupt/...  the same layout and checksums files, with each binary altered by one byte.
 # Served on 127.0.0.1; the request log shows what the action downloaded.
@@ -18,7 +18,7 @@ export BDI_STEP=mirror
 . "$STATE/env"
 PORT=${BDI_MIRROR_PORT:-5480}
 root="$BDI_STATE/mirror"
-COSIGN3=3.1.1 COSIGN2=2.5.0 SYFT=0.0.1-standin
+COSIGN3=3.1.1 COSIGN2=2.5.0 SYFT=1.0.0-standin
 
 publish() { # publish TREE
   local tree=$1 d
@@ -73,7 +73,9 @@ else
   [ -n "$up" ] || { tail -5 "$BDI_STATE/mirror.log" >&2; die "the mirror did not start on 127.0.0.1:$PORT"; }
   echo "[mirror] started on http://127.0.0.1:$PORT"
 fi
-grep -q BDI_MIRROR_URL "$BDI_STATE/env" || cat >>"$BDI_STATE/env" <<ENV
+# Rewritten each time, so a changed version never leaves a stale value behind.
+sed -i -E '/^export BDI_(MIRROR_URL|MIRROR_LOG|COSIGN3_VERSION|COSIGN2_VERSION|SYFT_VERSION)=/d' "$BDI_STATE/env"
+cat >>"$BDI_STATE/env" <<ENV
 export BDI_MIRROR_URL="http://127.0.0.1:$PORT"
 export BDI_MIRROR_LOG="$BDI_STATE/mirror.log"
 export BDI_COSIGN3_VERSION="$COSIGN3"

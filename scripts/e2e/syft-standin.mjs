@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 
-const VERSION = process.env.BDI_SYFT_STANDIN_VERSION || '0.0.1-standin'
+const VERSION = process.env.BDI_SYFT_STANDIN_VERSION || '1.0.0-standin'
 const args = process.argv.slice(2)
 const fail = (msg) => {
   process.stderr.write(`syft (e2e stand-in): ${msg}\n`)

@@ -45,6 +45,21 @@ export function maskSecret(value: string): void {
   for (const line of value.split(/\r?\n/)) if (line.trim().length >= 4 && line !== value) core.setSecret(line.trim())
 }
 
+/**
+ * buildx's `mode=max` provenance records every build-arg value (checked against BuildKit: secrets
+ * appear by id only, never by value). So a secret can reach the attestation only through a build-arg.
+ */
+function refuseSecretsInMaxProvenance(build: BuildInputs, secrets: SecretsInputs): void {
+  if (!/(^|,)mode=max(,|$)/.test(build.provenance)) return
+  for (const s of secrets.buildSecrets) {
+    if (!s.value || s.value.length < 4) continue
+    const arg = build.buildArgs.find(([, v]) => v.includes(s.value ?? ''))
+    if (arg) {
+      throw new InputError('provenance', `mode=max records every build-arg value in the SLSA provenance, which is attested and readable by anyone who can pull the image, and build-arg ${arg[0]} carries the value of secret ${s.id}. Pass it only through secrets (buildx records secrets by id, never by value), or use provenance: mode=min`)
+    }
+  }
+}
+
 export function parseInputs(read: InputReader, ctx: GitHubContext): Inputs {
   const image = parseImageInputs(read, ctx)
   const build = parseBuildInputs(read, ctx, image.mergeDigests.length > 0)
@@ -53,5 +68,6 @@ export function parseInputs(read: InputReader, ctx: GitHubContext): Inputs {
   }
   const supplyChain = parseSupplyChainInputs(read, ctx, image)
   const secrets = parseSecretsInputs(read, build.workspace, ctx.runnerTemp)
+  refuseSecretsInMaxProvenance(build, secrets)
   return { ...image, ...build, ...secrets, ...supplyChain, ...parsePolicyInputs(read), ...parseBuilderInputs(read, build.workspace) }
 }

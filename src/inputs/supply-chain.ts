@@ -17,6 +17,8 @@ export interface SupplyChainInputs {
   sbomArtifact: boolean
   sign: boolean
   verify: boolean
+  /** Attest buildx's SLSA provenance to each platform digest. */
+  provenanceAttestation: boolean
   cosignKey?: CosignKey
   cosignPassword: string
   transparencyLog: boolean
@@ -43,7 +45,7 @@ export function parseSupplyChainInputs(read: InputReader, ctx: GitHubContext, re
   if (release.push && sign && !cosignKey && !ctx.idTokenAvailable) {
     throw new InputError('sign', 'keyless signing needs an OIDC token, and this job has none: add `permissions: { id-token: write }` to the job (or give `cosign-key`, or set `sign: false`)')
   }
-  const cosignVersion = toolVersion('cosign-version', read('cosign-version') || DEFAULT_COSIGN_VERSION)
+  const cosignVersion = cosignLine(toolVersion('cosign-version', read('cosign-version') || DEFAULT_COSIGN_VERSION))
   const sigstoreTrust = readSigstoreTrust(read('sigstore-trusted-root'), read('sigstore-signing-config'), workspace, Number(cosignVersion.split('.')[0]))
   if (sigstoreTrust && !transparencyLog) {
     throw new InputError('sigstore-trusted-root', 'and sigstore-signing-config name a Sigstore instance, but transparency-log: false signs with the key alone and uses none: remove them, or turn the log on')
@@ -53,12 +55,13 @@ export function parseSupplyChainInputs(read: InputReader, ctx: GitHubContext, re
     sbomArtifact: bool(read, 'sbom-artifact', true),
     sign,
     verify: bool(read, 'verify', true),
+    provenanceAttestation: bool(read, 'provenance-attestation', true),
     cosignKey,
     cosignPassword: read('cosign-password'),
     transparencyLog,
     sigstoreTrust,
     cosignVersion,
-    syftVersion: toolVersion('syft-version', read('syft-version') || DEFAULT_SYFT_VERSION),
+    syftVersion: syftLine(toolVersion('syft-version', read('syft-version') || DEFAULT_SYFT_VERSION)),
     toolsUrl: toolsUrl(read('tools-url') || 'https://github.com')
   }
 }
@@ -67,6 +70,29 @@ function toolVersion(name: string, value: string): string {
   const v = value.trim()
   if (!/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(v)) throw new InputError(name, `"${v}" is not a release version such as v3.1.2`)
   return v.replace(/^v/, '')
+}
+
+/** The cosign lines whose flags cosign.ts knows (`--use-signing-config` is 3.x's, bundles 2.x's). */
+export const COSIGN_MAJORS = [2, 3]
+
+function cosignLine(version: string): string {
+  if (!COSIGN_MAJORS.includes(Number(version.split('.')[0]))) {
+    throw new InputError('cosign-version', `v${version} is not a cosign the action can drive: give a 2.x or 3.x release (the default is ${DEFAULT_COSIGN_VERSION})`)
+  }
+  return version
+}
+
+/** `syft scan --from registry REF -o cyclonedx-json=FILE` is the CLI of syft 1.x. */
+export const SYFT_MIN_VERSION = '1.0.0'
+
+function syftLine(version: string): string {
+  const core = (v: string) => v.split('-')[0]?.split('.').map(Number) ?? []
+  const [a = 0, b = 0, c = 0] = core(version)
+  const [x = 0, y = 0, z = 0] = core(SYFT_MIN_VERSION)
+  if (a * 1e6 + b * 1e3 + c < x * 1e6 + y * 1e3 + z) {
+    throw new InputError('syft-version', `v${version} is older than ${SYFT_MIN_VERSION}, the first syft with the CLI the action drives (syft scan --from registry … -o cyclonedx-json=FILE): give ${SYFT_MIN_VERSION} or later (the default is ${DEFAULT_SYFT_VERSION})`)
+  }
+  return version
 }
 
 function toolsUrl(value: string): string {
