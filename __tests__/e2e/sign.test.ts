@@ -14,6 +14,12 @@ interface Statement {
   predicate: { bomFormat: string; metadata: { component: { version: string; name: string } } }
 }
 
+interface ProvenanceStatement {
+  subject: Array<{ digest: { sha256: string } }>
+  predicateType: string
+  predicate: Record<string, unknown> & { materials?: Array<{ uri: string }>; buildDefinition?: { externalParameters?: { request?: { args?: Record<string, string>; secrets?: Array<{ id: string }> } } } }
+}
+
 /** Decodes the in-toto statements cosign verify-attestation printed (one JSON object a line). */
 function statements(out: string): Statement[] {
   return out
@@ -106,6 +112,33 @@ describe.runIf(run)('sign, SBOM, attest and verify with cosign 3 (issue 3)', () 
     }
   })
 
+  test("cosign verify-attestation --type slsaprovenance02 passes for each platform digest, with buildx's provenance of that platform", () => {
+    const pd = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
+    expect(Object.keys(pd).sort()).toEqual(['linux/amd64', 'linux/arm64'])
+    for (const [platform, digest] of Object.entries(pd)) {
+      const v = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', `${image}@${digest}`])
+      expect(v.code, v.out).toBe(0)
+      const st = statements(v.out) as unknown as ProvenanceStatement[]
+      expect(st).toHaveLength(1)
+      expect(st[0]?.predicateType).toBe('https://slsa.dev/provenance/v0.2')
+      expect(`sha256:${st[0]?.subject[0]?.digest.sha256}`).toBe(digest)
+      expect(st[0]?.predicate.buildType).toBe('https://mobyproject.org/buildkit@v1')
+      // the materials are the bases resolved for that platform, so this is that platform's record
+      const materials = (st[0]?.predicate.materials ?? []).map((m) => m.uri).filter((u) => u.includes('/e2e/static@'))
+      expect(materials, platform).toEqual([expect.stringContaining(`platform=${encodeURIComponent(platform)}`)])
+    }
+    // the index has no provenance of its own: nothing was attested to it under that type
+    expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', `${image}@${r.outputs.digest}`]).code).not.toBe(0)
+  })
+
+  test('platform-digests stays free of attestation manifests', () => {
+    const raw = JSON.parse(docker(['buildx', 'imagetools', 'inspect', '--raw', `${image}@${r.outputs.digest}`]).out) as { manifests: Array<{ digest: string; platform: { os: string } }> }
+    const attestationManifests = raw.manifests.filter((m) => m.platform.os === 'unknown').map((m) => m.digest)
+    expect(attestationManifests.length).toBe(2)
+    const pd = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
+    for (const d of attestationManifests) expect(Object.values(pd)).not.toContain(d)
+  })
+
   test('verify-attestation IMAGE:TAG finds the SBOMs of both platforms on the index', () => {
     const v = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', `${image}:2.0.0`])
     expect(v.code, v.out).toBe(0)
@@ -125,6 +158,8 @@ describe.runIf(run)('sign, SBOM, attest and verify with cosign 3 (issue 3)', () 
     expect(r.summary).not.toContain('not done')
     expect(r.summary).toContain(`cosign verify --key cosign.pub --insecure-ignore-tlog=true ${image}@${r.outputs.digest}`)
     expect(r.summary).toContain('cosign verify-attestation --type cyclonedx --key cosign.pub')
+    expect(r.summary).toContain('cosign verify-attestation --type slsaprovenance02 --key cosign.pub')
+    expect(r.summary).toContain('Provenance attestation')
   })
 
   test('no secret in the log, the summary or the outputs: registry password, cosign key, its password', () => {
@@ -169,6 +204,10 @@ describe.runIf(run)('cosign 2, a key file, and failure after the push (issue 3)'
       expect(cosign('cosign2', ['verify', '--key', keys.pub, '--insecure-ignore-tlog=true', `${image}@${digest}`]).code).toBe(0)
       expect(cosign('cosign2', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', `${image}@${digest}`]).code).toBe(0)
     }
+    for (const digest of Object.values(pd)) {
+      const v = cosign('cosign2', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', `${image}@${digest}`])
+      expect(v.code, v.out).toBe(0)
+    }
     // The workspace key file is the user's: post leaves it alone.
     expect(fs.existsSync(path.join(ws, 'keys/cosign.key'))).toBe(true)
   })
@@ -198,6 +237,11 @@ describe.runIf(run)('cosign 2, a key file, and failure after the push (issue 3)'
       (JSON.parse(docker(['buildx', 'imagetools', 'inspect', '--raw', `${image}:sha256-${(rerun.outputs.digest ?? '').slice(7)}`]).out) as { manifests: unknown[] }).manifests.length
     const afterRerun = referrers()
     expect(afterRerun).toBeGreaterThanOrEqual(3) // a signature and an attestation per platform SBOM
+    const pd = JSON.parse(rerun.outputs['platform-digests'] ?? '{}') as Record<string, string>
+    const amd = pd['linux/amd64'] ?? ''
+    const platformReferrers = () => (JSON.parse(docker(['buildx', 'imagetools', 'inspect', '--raw', `${image}:sha256-${amd.slice(7)}`]).out) as { manifests: unknown[] }).manifests.length
+    const platformAfterRerun = platformReferrers()
+    expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', `${image}@${amd}`]).code).toBe(0)
 
     // A third attempt finds everything in place and adds nothing.
     const third = await runAction({ ...inputs, ...tools() }, { workspace: ws, env: { GITHUB_RUN_ATTEMPT: '3' } })
@@ -206,5 +250,68 @@ describe.runIf(run)('cosign 2, a key file, and failure after the push (issue 3)'
     expect(third.log).toContain('every digest already carries a valid signature; not signing again')
     expect(third.log).not.toMatch(/\[command\]\S*cosign (sign|attest) /)
     expect(referrers()).toBe(afterRerun)
+    expect(platformReferrers()).toBe(platformAfterRerun)
+  })
+})
+
+describe.runIf(run)('provenance: what buildx records, and turning it off (issue 15)', () => {
+  const SECRET = 'e2e-build-secret-7c1d9a'
+  const dockerfile = () =>
+    multiStageDockerfile().replace(
+      'RUN --mount=type=cache',
+      'ARG GREETING\nRUN --mount=type=secret,id=BUILD_TOKEN,required=true test -s /run/secrets/BUILD_TOKEN && echo "$GREETING"\nRUN --mount=type=cache'
+    )
+
+  test('mode=max,version=v1: attested as slsaprovenance1; build-arg values are in it, a secret only by id', async () => {
+    const keys = keyPair(PASSWORD)
+    const image = uniqueImage('provmax')
+    const r = await runAction(
+      { image, tags: 'max', 'registry-username': e2e.user, 'registry-password': e2e.password, 'cosign-key': keys.key, 'cosign-password': PASSWORD, 'transparency-log': 'false', provenance: 'mode=max,version=v1', secrets: `BUILD_TOKEN=${SECRET}`, 'build-args': 'GREETING=hello-provenance', sbom: 'false', ...tools() },
+      { workspace: workspace({ ...goProgram, Dockerfile: dockerfile() }) }
+    )
+    expect(r.exitCode, r.log).toBe(0)
+    const pd = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
+    for (const digest of Object.values(pd)) {
+      const v = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance1', `${image}@${digest}`])
+      expect(v.code, v.out).toBe(0)
+      const st = statements(v.out) as unknown as ProvenanceStatement[]
+      expect(st[0]?.predicateType).toBe('https://slsa.dev/provenance/v1')
+      const text = JSON.stringify(st[0]?.predicate)
+      const request = st[0]?.predicate.buildDefinition?.externalParameters?.request
+      expect(request?.args?.['build-arg:GREETING']).toBe('hello-provenance')
+      expect(request?.secrets?.map((x) => x.id)).toContain('BUILD_TOKEN')
+      expect(text).not.toContain(SECRET)
+    }
+    expect(r.summary).toContain('cosign verify-attestation --type slsaprovenance1')
+  })
+
+  test('the same secret also passed as a build-arg under mode=max is refused before anything is pushed', async () => {
+    const image = uniqueImage('provleak')
+    const r = await runAction(
+      { image, 'registry-username': e2e.user, 'registry-password': e2e.password, provenance: 'mode=max', secrets: `BUILD_TOKEN=${SECRET}`, 'build-args': `GREETING=${SECRET}`, sign: 'false', ...tools() },
+      { workspace: workspace({ ...goProgram, Dockerfile: dockerfile() }) }
+    )
+    expect(r.exitCode).toBe(1)
+    expect(r.log).toContain('Input `provenance`: mode=max records every build-arg value in the SLSA provenance')
+    expect(r.log).toContain('build-arg GREETING carries the value of secret BUILD_TOKEN')
+    expect(secretLeaks(r.log, [SECRET])).toEqual([])
+    expect(docker(['buildx', 'imagetools', 'inspect', image], { allowFailure: true }).code).not.toBe(0)
+  })
+
+  test('provenance: false: signed and SBOM-attested, the missing provenance said in the log and summary, not failed', async () => {
+    const keys = keyPair(PASSWORD)
+    const image = uniqueImage('provoff')
+    const r = await runAction(
+      { image, tags: 'off', 'registry-username': e2e.user, 'registry-password': e2e.password, 'cosign-key': keys.key, 'cosign-password': PASSWORD, 'transparency-log': 'false', provenance: 'false', secrets: `BUILD_TOKEN=${SECRET}`, 'build-args': 'GREETING=x', ...tools() },
+      { workspace: workspace({ ...goProgram, Dockerfile: dockerfile() }) }
+    )
+    expect(r.exitCode, r.log).toBe(0)
+    expect(r.log).toContain('No SLSA provenance recorded by buildx for linux/amd64, linux/arm64')
+    expect(r.summary).toContain('No SLSA provenance recorded by buildx')
+    const pd = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
+    for (const digest of Object.values(pd)) {
+      expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', `${image}@${digest}`]).code).toBe(0)
+      expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', `${image}@${digest}`]).code).not.toBe(0)
+    }
   })
 })
