@@ -8,6 +8,8 @@ import * as path from 'node:path'
 import { qemuGoNotices } from './arch-rules.js'
 import { uploadSboms } from './artifact.js'
 import { startNow } from './background.js'
+import type { BasePlan } from './bases.js'
+import { planBases, targetBases } from './bases.js'
 import { build } from './build.js'
 import type { BuilderProbe } from './builder.js'
 import { prepareBuilder, probeBuilder } from './builder.js'
@@ -36,6 +38,7 @@ import { newReport, unfinished, writeSummary } from './summary.js'
 import { withRetry } from './retry.js'
 import { supplyChain } from './supply-chain.js'
 import { startToolInstall } from './tools.js'
+import { checkBaseImages } from './verify-bases.js'
 
 export async function main(inputs: Inputs, ctx: GitHubContext, now = new Date()): Promise<void> {
   const report = newReport(inputs.image.name)
@@ -58,6 +61,8 @@ interface Dockerfile {
 async function release(given: Inputs, ctx: GitHubContext, report: Report, now: Date): Promise<void> {
   const dockerfile = given.mergeDigests.length ? undefined : loadDockerfile(given)
   if (dockerfile) enforce(dockerfileGate(dockerfile.parsed, { ...given, dockerfileName: dockerfile.label }), report)
+  // Which bases are verified, and how, is decided before anything happens (verify-bases: all refuses here).
+  const basePlan = dockerfile ? planBases(targetBases(dockerfile.parsed, given.target, given.buildContexts), given) : undefined
 
   const workDir = fs.mkdtempSync(path.join(ctx.runnerTemp, 'build-distroless-image-'))
   fs.chmodSync(workDir, 0o700)
@@ -70,7 +75,7 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, now: D
   const api = new RegistryApi({ registry, repository: given.image.path, username: given.registryUsername, password: given.registryPassword })
 
   // The tools download while QEMU, the builder and the build run; awaited only after the push.
-  const installs = startToolInstall(given, ctx.nodeArch)
+  const installs = startToolInstall({ ...given, verifyBases: Boolean(basePlan?.verify.length) }, ctx.nodeArch)
   // The builder is looked at while the login runs; a failure surfaces in the Builder phase.
   const probe = dockerfile && !given.builderEndpoint ? startNow(probeBuilder(env, given.platforms.length > 1)) : undefined
 
@@ -78,7 +83,7 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, now: D
   const inputs = { ...given, tags: await releaseTags(given, api, report) }
   const refs = inputs.pushByDigest ? [] : inputs.tags.map((t) => `${inputs.image.name}:${t}`)
 
-  const pushed = dockerfile ? await buildAndPush(inputs, ctx, dockerfile, env, tools, workDir, report, probe, now) : await merge(inputs, ctx, tools, report, now)
+  const pushed = dockerfile ? await buildAndPush(await verifiedBases(inputs, basePlan, installs, env, tools, workDir, report), ctx, dockerfile, env, tools, workDir, report, probe, now) : await merge(inputs, ctx, tools, report, now)
   if (!pushed) return
 
   report.pushed = true
@@ -120,6 +125,15 @@ async function releaseTags(inputs: Inputs, api: RegistryApi, report: Report): Pr
   for (const h of decided.heldBack) core.notice(h.reason)
   report.notes.push(...decided.heldBack.map((h) => h.reason))
   return decided.tags
+}
+
+/** The bases verified before the build; the inputs come back with the build contexts that pin them. */
+async function verifiedBases(inputs: Inputs, plan: BasePlan | undefined, installs: ReturnType<typeof startToolInstall>, env: Record<string, string>, tools: ImageTools, workDir: string, report: Report): Promise<Inputs> {
+  if (!plan) return inputs
+  const checked = await checkBaseImages(plan, inputs, installs, env, (ref) => tools.digest(ref), workDir)
+  report.notes.push(...checked.notes)
+  report.bases = checked.verified
+  return { ...inputs, buildContexts: checked.buildContexts }
 }
 
 /** What is signed: the index (when there is one) first, then each platform manifest. */

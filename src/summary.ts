@@ -1,5 +1,6 @@
 /** The job summary: what was pushed, where, and what was skipped or left undone and why. */
 import * as core from '@actions/core'
+import type { VerifiedBase } from './bases.js'
 import type { Status, SubjectOutcome } from './supply-chain.js'
 
 export interface Report {
@@ -14,6 +15,8 @@ export interface Report {
   refused?: string
   /** The keyless certificate identity the digests were signed as. */
   signer?: string
+  /** Base images verified before the build, each by the digest the build used. */
+  bases?: VerifiedBase[]
   /** Which buildx builder and driver built the release. */
   builder?: string
   error?: string
@@ -48,6 +51,17 @@ export async function writeSummary(r: Report): Promise<void> {
         { data: 'Provenance attestation', header: true }
       ],
       ...r.digests.map((d) => [d.subject, `<code>${d.digest}</code>`, ICON[d.signature], ICON[d.attestation], d.subject === 'index' ? '➖ per platform' : ICON[d.provenance]])
+    ])
+  }
+  if (r.bases?.length) {
+    s.addRaw('<p><strong>Verified base images</strong> (built on these digests):</p>', true)
+    s.addTable([
+      [
+        { data: 'Base', header: true },
+        { data: 'Digest', header: true },
+        { data: 'Signed by', header: true }
+      ],
+      ...r.bases.map((b) => [escape(b.ref), `<code>${b.digest}</code>`, escape(b.signer)])
     ])
   }
   const open = unfinished(r)

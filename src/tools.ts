@@ -129,12 +129,15 @@ export interface Tools {
  * Starts installing (or finding in the tool cache) what the supply chain will run; awaited only
  * after the push, so the downloads go on during QEMU, the builder and the build.
  */
-export function startToolInstall(o: { push: boolean; sign: boolean; sbom: boolean; cosignVersion: string; syftVersion: string; toolsUrl: string }, nodeArch: string): Promise<Tools> {
-  if (!o.push || (!o.sign && !o.sbom)) return Promise.resolve({})
+export function startToolInstall(o: { push: boolean; sign: boolean; sbom: boolean; verifyBases?: boolean; cosignVersion: string; syftVersion: string; toolsUrl: string }, nodeArch: string): Promise<Tools> {
+  // Bases are verified before the build whether or not anything is pushed.
+  const wantCosign = (o.push && o.sign) || Boolean(o.verifyBases)
+  const wantSyft = o.push && o.sbom
+  if (!wantCosign && !wantSyft) return Promise.resolve({})
   const install = async (): Promise<Tools> => {
     const [cosign, syft] = await Promise.all([
-      o.sign ? installTool(toolSpec('cosign', o.cosignVersion, o.toolsUrl, nodeArch)) : undefined,
-      o.sbom ? installTool(toolSpec('syft', o.syftVersion, o.toolsUrl, nodeArch)) : undefined
+      wantCosign ? installTool(toolSpec('cosign', o.cosignVersion, o.toolsUrl, nodeArch)) : undefined,
+      wantSyft ? installTool(toolSpec('syft', o.syftVersion, o.toolsUrl, nodeArch)) : undefined
     ])
     return { cosign: cosign?.path, syft: syft?.path }
   }

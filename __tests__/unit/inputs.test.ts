@@ -180,6 +180,14 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['cosign-version older than the lines the action drives', { image: 'op', 'cosign-version': 'v0.1.0' }, {}, /^Input `cosign-version`: v0\.1\.0 is not a cosign the action can drive: give a 2\.x or 3\.x release/],
     ['cosign-version from a line not known yet', { image: 'op', 'cosign-version': 'v4.0.0' }, {}, /^Input `cosign-version`: v4\.0\.0 is not a cosign the action can drive: give a 2\.x or 3\.x release/],
     ['cosign 1.x', { image: 'op', 'cosign-version': '1.13.6' }, {}, /^Input `cosign-version`: v1\.13\.6 is not a cosign the action can drive/],
+    ['verify-bases not a mode', { image: 'op', 'verify-bases': 'yes' }, {}, /^Input `verify-bases`: "yes" is not one of distroless, all, off/],
+    ['base-key that is a private key', { image: 'op', 'verify-bases': 'all', 'base-key': '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nx\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----' }, {}, /^Input `base-key`: is not a public key: give the publisher's cosign\.pub/],
+    ['base-key that is no file', { image: 'op', 'verify-bases': 'all', 'base-key': 'keys/base.pub' }, {}, /^Input `base-key`: is neither a PEM public key nor an existing file/],
+    ['base-key without verify-bases: all', { image: 'op', 'base-key': '-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----' }, {}, /^Input `base-key`: is used with verify-bases: all .* but verify-bases is distroless/],
+    ['base-identities with two fields', { image: 'op', 'base-identities': 'cgr.dev/chainguard/* https://github.com/chainguard-images/images/.github/workflows/release.yaml@refs/heads/main' }, {}, /^Input `base-identities`: line 1 is not "IMAGE_GLOB IDENTITY ISSUER"/],
+    ['base-identities with an issuer that is no URL', { image: 'op', 'base-identities': 'cgr.dev/* someone github' }, {}, /^Input `base-identities`: line 1: the issuer "github" is not an https URL/],
+    ['verify-bases: off with a base-key', { image: 'op', 'verify-bases': 'off', 'base-identities': 'x/* a https://i' }, {}, /^Input `verify-bases`: is off, but base-key or base-identities is given/],
+    ['base-identities through a private instance with cosign 2', { image: 'op', 'cosign-version': 'v2.5.0', 'sigstore-trusted-root': 'trusted_root.json', 'sigstore-signing-config': 'signing_config.json', 'base-identities': 'x/* a https://i' }, {}, /^Input `base-identities`: are checked against sigstore-trusted-root, which the action hands to cosign 3 only/],
     ['syft-version older than the CLI the action drives', { image: 'op', 'syft-version': 'v0.98.0' }, {}, /^Input `syft-version`: v0\.98\.0 is older than 1\.0\.0/],
     ['bad tools-url', { image: 'op', 'tools-url': 'ftp://x' }, {}, /^Input `tools-url`: "ftp:\/\/x" must be an http\(s\) URL/],
     ['transparency-log false without a key', { image: 'op', 'transparency-log': 'false' }, {}, /^Input `transparency-log`: false is only allowed with `cosign-key`/],
@@ -207,7 +215,9 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['mode=min with a secret in a build-arg (min records no build-arg values)', { provenance: 'mode=min', secrets: 'NPM_TOKEN=tok-9f8e7d', 'build-args': 'TOKEN=tok-9f8e7d' }],
     ['cosign 2.x', { 'cosign-version': 'v2.5.0' }],
     ['cosign 3.x', { 'cosign-version': '3.1.3' }],
-    ['syft 1.0.0', { 'syft-version': 'v1.0.0' }]
+    ['syft 1.0.0', { 'syft-version': 'v1.0.0' }],
+    ['verify-bases: all with a public key as PEM', { 'verify-bases': 'all', 'base-key': '-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----' }],
+    ['base-identities with a comment and blank lines', { 'base-identities': '# chainguard\ncgr.dev/chainguard/* https://github.com/chainguard-images/images/.github/workflows/release.yaml@refs/heads/main https://token.actions.githubusercontent.com\n\n' }]
   ])('accepted: %s', (_name, values) => {
     expect(() => parseInputs(reader({ image: 'op', ...values }), ctx())).not.toThrow()
   })

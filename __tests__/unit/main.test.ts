@@ -35,6 +35,16 @@ vi.mock('@actions/core', () => {
   }
 })
 vi.mock('../../src/state.js', () => ({ save: vi.fn() }))
+// The only command main runs itself: cosign verifying the bases (with the cosign the tools install gave).
+const cosignRuns: string[][] = []
+let baseSignature = true
+vi.mock('../../src/exec.js', () => ({
+  run: vi.fn((file: string, args: string[]) => {
+    calls.push(`${file} ${args[0] ?? ''}`)
+    cosignRuns.push(args)
+    return baseSignature ? Promise.resolve({ exitCode: 0, stdout: '[]', stderr: '' }) : Promise.reject(new Error('cosign verify exited with code 1:\nError: no matching signatures'))
+  })
+}))
 vi.mock('../../src/registry.js', () => ({
   createDockerConfig: vi.fn(() => '/cfg'),
   dockerEnv: vi.fn(() => ({ DOCKER_CONFIG: '/cfg' })),
@@ -125,6 +135,8 @@ beforeEach(() => {
   calls.length = 0
   chain = {}
   existingTags = []
+  cosignRuns.length = 0
+  baseSignature = true
   user = '65532:65532'
   ws = fs.mkdtempSync(path.join(os.tmpdir(), 'main-ws-'))
   fs.writeFileSync(path.join(ws, 'Dockerfile'), 'FROM gcr.io/distroless/static-debian13:nonroot\nCOPY app /app\nENTRYPOINT ["/app"]\n')
@@ -143,7 +155,11 @@ describe('main', () => {
       sbom: JSON.stringify({ 'linux/amd64': '/w/sbom-linux-amd64.cdx.json', 'linux/arm64': '/w/sbom-linux-arm64.cdx.json' }),
       signed: 'true'
     })
-    expect(calls).toEqual(['login', 'build', 'supply chain'])
+    expect(calls).toEqual(['login', '/tc/cosign verify', 'build', 'supply chain'])
+    // the distroless base was verified by digest against Google's keyless identity, then pinned
+    expect(cosignRuns).toEqual([['verify', '--certificate-identity', 'keyless@distroless.iam.gserviceaccount.com', '--certificate-oidc-issuer', 'https://accounts.google.com', '--output', 'json', `gcr.io/distroless/static-debian13@${IDX}`]])
+    expect(vi.mocked(build).mock.calls[0]?.[0].buildContexts).toEqual([['gcr.io/distroless/static-debian13:nonroot', `docker-image://gcr.io/distroless/static-debian13@${IDX}`]])
+    expect(summary.join('\n')).toContain('Verified base images')
     // the supply chain gets the index first, then each platform, and the run's identity
     expect(vi.mocked(supplyChain).mock.calls[0]?.[0]).toMatchObject({
       name: N,
@@ -171,6 +187,24 @@ describe('main', () => {
     expect(registry.pushed).not.toHaveBeenCalled()
     expect(summary.join('\n')).toContain('(built, not pushed)')
     expect(summary.join('\n')).toContain('push: false: every platform was built, nothing was pushed, signed or attested')
+  })
+
+  test('a base that does not verify stops the release before the build; nothing is pushed', async () => {
+    baseSignature = false
+    const c = ctx()
+    await expect(main(inputs({}, c), c)).rejects.toThrow(
+      `Base image verification failed, so nothing was built or pushed:\n- base gcr.io/distroless/static-debian13:nonroot (stage #0) resolved to ${IDX} and is not signed by keyless@distroless.iam.gserviceaccount.com (issuer https://accounts.google.com): cosign verify exited with code 1:\nError: no matching signatures`
+    )
+    expect(build).not.toHaveBeenCalled()
+    expect(supplyChain).not.toHaveBeenCalled()
+    expect(outputs.digest).toBeUndefined()
+  })
+
+  test('verify-bases: off checks nothing and pins nothing', async () => {
+    const c = ctx()
+    await main(inputs({ 'verify-bases': 'off' }, c), c)
+    expect(cosignRuns).toEqual([])
+    expect(vi.mocked(build).mock.calls[0]?.[0].buildContexts).toEqual([])
   })
 
   test('a supply chain failure: the digest outputs stand, signed stays false, the error lists what is unsigned', async () => {

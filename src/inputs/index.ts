@@ -6,6 +6,8 @@
 import * as core from '@actions/core'
 import type { GitHubContext } from '../context.js'
 import { InputError } from '../errors.js'
+import type { BasesInputs } from './bases.js'
+import { parseBasesInputs } from './bases.js'
 import type { BuildInputs } from './build.js'
 import { parseBuildInputs } from './build.js'
 import type { BuilderInputs } from './builder.js'
@@ -20,9 +22,9 @@ import type { SupplyChainInputs } from './supply-chain.js'
 import { parseSupplyChainInputs } from './supply-chain.js'
 import type { InputReader } from './values.js'
 
-export type { BuildInputs, BuilderInputs, ImageInputs, InputReader, PolicyInputs, SecretsInputs, SupplyChainInputs }
+export type { BasesInputs, BuildInputs, BuilderInputs, ImageInputs, InputReader, PolicyInputs, SecretsInputs, SupplyChainInputs }
 
-export type Inputs = ImageInputs & BuildInputs & SecretsInputs & BuilderInputs & SupplyChainInputs & PolicyInputs
+export type Inputs = ImageInputs & BuildInputs & SecretsInputs & BuilderInputs & SupplyChainInputs & PolicyInputs & BasesInputs
 
 /** Inputs whose values are secrets: masked before anything else happens. */
 export const SECRET_INPUTS = ['registry-password', 'cosign-key', 'cosign-password', 'builder-tls-key', 'secrets', 'github-token'] as const
@@ -69,5 +71,9 @@ export function parseInputs(read: InputReader, ctx: GitHubContext): Inputs {
   const supplyChain = parseSupplyChainInputs(read, ctx, image)
   const secrets = parseSecretsInputs(read, build.workspace, ctx.runnerTemp)
   refuseSecretsInMaxProvenance(build, secrets)
-  return { ...image, ...build, ...secrets, ...supplyChain, ...parsePolicyInputs(read), ...parseBuilderInputs(read, build.workspace) }
+  const bases = parseBasesInputs(read, build.workspace)
+  if (bases.baseIdentities.length && supplyChain.sigstoreTrust && Number(supplyChain.cosignVersion.split('.')[0]) < 3) {
+    throw new InputError('base-identities', 'are checked against sigstore-trusted-root, which the action hands to cosign 3 only: use cosign-version 3.x, or drop sigstore-trusted-root')
+  }
+  return { ...image, ...build, ...secrets, ...supplyChain, ...parsePolicyInputs(read), ...parseBuilderInputs(read, build.workspace), ...bases }
 }
