@@ -1,10 +1,11 @@
 // Validates action.yml against the action metadata schema (scripts/action-schema.json), and
 // checks that it agrees with the code and the README: every input the inputs module reads is
-// declared, every declared input is read, every input and output is documented, and the
-// entry points exist.
+// declared, every declared input is read, every input and output is documented, the entry
+// points exist, and the pinned defaults agree (scripts/defaults-check.mjs).
 import Ajv from 'ajv'
 import * as fs from 'node:fs'
 import { parse } from 'yaml'
+import { defaultsProblems } from './defaults-check.mjs'
 
 const action = parse(fs.readFileSync('action.yml', 'utf8'))
 const schema = JSON.parse(fs.readFileSync('scripts/action-schema.json', 'utf8'))
@@ -29,6 +30,18 @@ for (const kind of ['inputs', 'outputs']) {
     if (!new RegExp(`\\|\\s*\`${name}\`\\s*\\|`).test(readme)) problems.push(`README.md has no table row for ${kind.slice(0, -1)} \`${name}\``)
   }
 }
+
+const templates = Object.fromEntries(['Dockerfile.static', 'Dockerfile.cc'].map((n) => [n, fs.readFileSync(`dockerfiles/${n}`, 'utf8')]))
+problems.push(
+  ...defaultsProblems({
+    supplyChain: fs.readFileSync('src/inputs/supply-chain.ts', 'utf8'),
+    checksums: fs.readFileSync('src/checksums.ts', 'utf8'),
+    action,
+    readme,
+    templates,
+    templatesReadme: fs.readFileSync('dockerfiles/README.md', 'utf8')
+  })
+)
 
 if (problems.length) {
   console.error(`action.yml: ${problems.length} problem(s):\n- ${problems.join('\n- ')}`)

@@ -1,11 +1,14 @@
 /**
  * sha256 of the release assets of the default tool versions, compiled in (like
  * sigstore/cosign-installer's bootstrap table) so the defaults need no checksums download.
- * From the releases' cosign_checksums.txt and syft_1.51.0_checksums.txt.
+ * cosign v3.1.3 (fixes GHSA-fx35-mq7g-6g98): the sums of its cosign_checksums.txt, as pinned
+ * independently by saschagrunert/nri-supply-chain (Makefile), Cloudopsshell/DeaconGuard
+ * (install.sh) and MiltonTulli/ERC-7730 (release verification script). syft: syft_1.51.0_checksums.txt.
+ * `npm run validate-action` fails when this table, the default versions and action.yml disagree.
  */
 export const KNOWN_SHA256: Record<string, string> = {
-  'cosign/3.1.2/cosign-linux-amd64': 'f7622ed3cf22e55e1ae6377c080979ff77a22da9981c11df222a2e444991e7cf',
-  'cosign/3.1.2/cosign-linux-arm64': '90e7ae0b5dfd60f20816b52c012addf7fc055ebcc7bea4ce81c428ca8518c302',
+  'cosign/3.1.3/cosign-linux-amd64': '4629c757b7618056f8ddd7e2625ae9fdd94c0372a65049520bc7d9df9efc7f71',
+  'cosign/3.1.3/cosign-linux-arm64': 'c5d324e091826b0d7a78eb16fef316450b4eb9aaec045611c08ba06f5e73220a',
   'syft/1.51.0/syft_1.51.0_linux_amd64.tar.gz': '2a2e837a2c8d59ec9af5472ee22d3b04ee463c4e44476ecf993fd1e5ab6ebc7f',
   'syft/1.51.0/syft_1.51.0_linux_arm64.tar.gz': '6c0466811541ea03add5213a60a1562f0851e4c0b0ecfdee1a694a9455285900'
 }

@@ -1,5 +1,7 @@
 import { errorMessage } from './errors.js'
 import * as actionsExec from '@actions/exec'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 
 export interface RunOptions {
   /** Written to the command's stdin (used for passwords, never argv). */
@@ -67,4 +69,34 @@ function mergeEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v
   return { ...env, ...extra }
+}
+
+/**
+ * Sends SIGINT to this process's children whose command line contains `marker`, so a running
+ * command can be stopped: @actions/exec gives no handle on the child, so it is found in /proc
+ * (Linux runners) by its parent and an argument unique to the run. Returns how many were signalled.
+ */
+export function interruptChildren(marker: string, proc = '/proc', parent = process.pid): number {
+  let signalled = 0
+  let entries: string[]
+  try {
+    entries = fs.readdirSync(proc).filter((e) => /^\d+$/.test(e))
+  } catch {
+    return 0
+  }
+  for (const pid of entries) {
+    try {
+      const stat = fs.readFileSync(path.join(proc, pid, 'stat'), 'utf8')
+      // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (ppid !== parent) continue
+      const argv = fs.readFileSync(path.join(proc, pid, 'cmdline'), 'utf8').split('\0')
+      if (!argv.some((a) => a.includes(marker))) continue
+      process.kill(Number(pid), 'SIGINT')
+      signalled++
+    } catch {
+      // The process ended meanwhile, or is not ours to read.
+    }
+  }
+  return signalled
 }

@@ -60,6 +60,8 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>
   /** Failures to retry besides the transient ones, e.g. "not found" when reading what was just pushed. */
   alsoRetry?: RegExp
+  /** True when the work was stopped on purpose: its failure is final, never retried. */
+  stopped?: () => boolean
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -74,7 +76,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
       return await fn(attempt)
     } catch (err) {
       const text = errorText(err)
-      const retryable = classifyFailure(text) === 'transient' || (opts.alsoRetry?.test(text) ?? false)
+      const retryable = !opts.stopped?.() && (classifyFailure(text) === 'transient' || (opts.alsoRetry?.test(text) ?? false))
       if (!retryable || attempt >= attempts) throw err
       const delay = base * 2 ** (attempt - 1)
       core.warning(`${opts.what} failed with a transient error (attempt ${attempt} of ${attempts}); retrying in ${Math.round(delay / 1000)}s: ${firstLine(text)}`)

@@ -61,7 +61,7 @@ describe('parseInputs: good inputs', () => {
     expect(i.tags).toEqual(['main', 'sha-abcdef0'])
     expect(i.push).toBe(true)
     expect(i.sign).toBe(true)
-    expect(i.cosignVersion).toBe('3.1.2')
+    expect(i.cosignVersion).toBe('3.1.3')
     expect(i.syftVersion).toBe('1.51.0')
     expect(i.toolsUrl).toBe('https://github.com')
   })

@@ -8,8 +8,8 @@ import { sbomFileName, syftArgv } from '../../src/sbom.js'
 
 describe('toolSpec: the GitHub release layout, or a mirror of it', () => {
   test.each([
-    ['cosign', '3.1.2', 'x64', 'https://github.com/sigstore/cosign/releases/download/v3.1.2/cosign-linux-amd64', 'https://github.com/sigstore/cosign/releases/download/v3.1.2/cosign_checksums.txt', 'f7622ed3cf22e55e1ae6377c080979ff77a22da9981c11df222a2e444991e7cf'],
-    ['cosign', '3.1.2', 'arm64', 'https://github.com/sigstore/cosign/releases/download/v3.1.2/cosign-linux-arm64', 'https://github.com/sigstore/cosign/releases/download/v3.1.2/cosign_checksums.txt', '90e7ae0b5dfd60f20816b52c012addf7fc055ebcc7bea4ce81c428ca8518c302'],
+    ['cosign', '3.1.3', 'x64', 'https://github.com/sigstore/cosign/releases/download/v3.1.3/cosign-linux-amd64', 'https://github.com/sigstore/cosign/releases/download/v3.1.3/cosign_checksums.txt', '4629c757b7618056f8ddd7e2625ae9fdd94c0372a65049520bc7d9df9efc7f71'],
+    ['cosign', '3.1.3', 'arm64', 'https://github.com/sigstore/cosign/releases/download/v3.1.3/cosign-linux-arm64', 'https://github.com/sigstore/cosign/releases/download/v3.1.3/cosign_checksums.txt', 'c5d324e091826b0d7a78eb16fef316450b4eb9aaec045611c08ba06f5e73220a'],
     ['syft', '1.51.0', 'x64', 'https://github.com/anchore/syft/releases/download/v1.51.0/syft_1.51.0_linux_amd64.tar.gz', 'https://github.com/anchore/syft/releases/download/v1.51.0/syft_1.51.0_checksums.txt', '2a2e837a2c8d59ec9af5472ee22d3b04ee463c4e44476ecf993fd1e5ab6ebc7f'],
     ['syft', '1.51.0', 'arm64', 'https://github.com/anchore/syft/releases/download/v1.51.0/syft_1.51.0_linux_arm64.tar.gz', 'https://github.com/anchore/syft/releases/download/v1.51.0/syft_1.51.0_checksums.txt', '6c0466811541ea03add5213a60a1562f0851e4c0b0ecfdee1a694a9455285900'],
     ['cosign', '2.5.0', 'x64', 'https://github.com/sigstore/cosign/releases/download/v2.5.0/cosign-linux-amd64', 'https://github.com/sigstore/cosign/releases/download/v2.5.0/cosign_checksums.txt', undefined]
@@ -25,13 +25,13 @@ describe('toolSpec: the GitHub release layout, or a mirror of it', () => {
   })
 
   test('an unsupported runner architecture is named', () => {
-    expect(() => toolSpec('cosign', '3.1.2', 'https://github.com', 's390x')).toThrow(/no release for this runner's architecture \(s390x\)/)
+    expect(() => toolSpec('cosign', '3.1.3', 'https://github.com', 's390x')).toThrow(/no release for this runner's architecture \(s390x\)/)
   })
 
   test('the compiled-in table covers exactly the default versions for amd64 and arm64', () => {
     expect(Object.keys(KNOWN_SHA256).sort()).toEqual([
-      'cosign/3.1.2/cosign-linux-amd64',
-      'cosign/3.1.2/cosign-linux-arm64',
+      'cosign/3.1.3/cosign-linux-amd64',
+      'cosign/3.1.3/cosign-linux-arm64',
       'syft/1.51.0/syft_1.51.0_linux_amd64.tar.gz',
       'syft/1.51.0/syft_1.51.0_linux_arm64.tar.gz'
     ])
@@ -41,14 +41,14 @@ describe('toolSpec: the GitHub release layout, or a mirror of it', () => {
 
 describe('checksums files and verification', () => {
   const text = [
-    'f7622ed3cf22e55e1ae6377c080979ff77a22da9981c11df222a2e444991e7cf  cosign-linux-amd64',
-    '90e7ae0b5dfd60f20816b52c012addf7fc055ebcc7bea4ce81c428ca8518c302  cosign-linux-arm64',
+    '4629c757b7618056f8ddd7e2625ae9fdd94c0372a65049520bc7d9df9efc7f71  cosign-linux-amd64',
+    'c5d324e091826b0d7a78eb16fef316450b4eb9aaec045611c08ba06f5e73220a  cosign-linux-arm64',
     '1111111111111111111111111111111111111111111111111111111111111111  cosign-linux-amd64.sig',
     '2222222222222222222222222222222222222222222222222222222222222222 *cosign-linux-arm'
   ].join('\n')
 
   test.each([
-    ['cosign-linux-amd64', 'f7622ed3cf22e55e1ae6377c080979ff77a22da9981c11df222a2e444991e7cf'],
+    ['cosign-linux-amd64', '4629c757b7618056f8ddd7e2625ae9fdd94c0372a65049520bc7d9df9efc7f71'],
     ['cosign-linux-arm', '2222222222222222222222222222222222222222222222222222222222222222'],
     ['cosign-linux-s390x', undefined]
   ])('checksumFor(%s)', (asset, sha) => {
@@ -61,16 +61,16 @@ describe('checksums files and verification', () => {
     const actual = await sha256File(file)
     expect(actual).toBe('2d332e5b4bca8c73bb2c4409422392dbd5f73d03f29780e00830957db41a2a2a')
     await expect(verifySha256(file, 'cosign-linux-amd64', { sha: actual, source: 'x' })).resolves.toBeUndefined()
-    const expected = KNOWN_SHA256['cosign/3.1.2/cosign-linux-amd64'] ?? ''
+    const expected = KNOWN_SHA256['cosign/3.1.3/cosign-linux-amd64'] ?? ''
     let err: unknown
     try {
-      await verifySha256(file, 'cosign-linux-amd64', { sha: expected, source: 'compiled-in table for cosign v3.1.2' })
+      await verifySha256(file, 'cosign-linux-amd64', { sha: expected, source: 'compiled-in table for cosign v3.1.3' })
     } catch (e) {
       err = e
     }
     expect(err).toBeInstanceOf(ChecksumMismatchError)
     expect((err as Error).message).toBe(
-      `sha256 mismatch for cosign-linux-amd64: expected ${expected} (compiled-in table for cosign v3.1.2), got ${actual}. The download is refused; check tools-url or the version.`
+      `sha256 mismatch for cosign-linux-amd64: expected ${expected} (compiled-in table for cosign v3.1.3), got ${actual}. The download is refused; check tools-url or the version.`
     )
   })
 })

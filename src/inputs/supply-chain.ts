@@ -9,7 +9,7 @@ import { readSigstoreTrust } from '../sigstore-trust.js'
 import type { InputReader } from './values.js'
 import { bool } from './values.js'
 
-export const DEFAULT_COSIGN_VERSION = 'v3.1.2'
+export const DEFAULT_COSIGN_VERSION = 'v3.1.3'
 export const DEFAULT_SYFT_VERSION = 'v1.51.0'
 
 export interface SupplyChainInputs {
@@ -24,7 +24,7 @@ export interface SupplyChainInputs {
   transparencyLog: boolean
   /** A private Sigstore instance to sign with and verify against (absent: the public one). */
   sigstoreTrust?: SigstoreTrust
-  /** Without a leading v: `3.1.2`. */
+  /** Without a leading v: `3.1.3`. */
   cosignVersion: string
   syftVersion: string
   /** Where the tool releases are downloaded from (a GitHub mirror), without a trailing slash. */
@@ -68,7 +68,7 @@ export function parseSupplyChainInputs(read: InputReader, ctx: GitHubContext, re
 
 function toolVersion(name: string, value: string): string {
   const v = value.trim()
-  if (!/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(v)) throw new InputError(name, `"${v}" is not a release version such as v3.1.2`)
+  if (!/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(v)) throw new InputError(name, `"${v}" is not a release version such as v3.1.3`)
   return v.replace(/^v/, '')
 }
 

@@ -1,0 +1,10 @@
+/** Types of defaults-check.mjs (validate-action's cross-check of the pinned defaults). */
+export function expectedAssets(tool: 'cosign' | 'syft', version: string): string[]
+export function defaultsProblems(f: {
+  supplyChain: string
+  checksums: string
+  action: { inputs?: Record<string, { default?: string }> }
+  readme: string
+  templates: Record<string, string>
+  templatesReadme: string
+}): string[]

@@ -1,0 +1,59 @@
+// The pinned defaults must agree everywhere they are written: the code's default tool versions,
+// action.yml's input defaults, the README's input table, the compiled-in sha256 table, and the
+// templates' builder image. Takes the files' text; returns the disagreements (empty when none).
+
+const HEX64 = /^[a-f0-9]{64}$/
+
+/** `export const NAME = 'value'` in TypeScript source. */
+function constant(source, name) {
+  return new RegExp(`export const ${name} = '([^']+)'`).exec(source)?.[1]
+}
+
+/** The assets the compiled-in table must hold for a default version. */
+export function expectedAssets(tool, version) {
+  const v = version.replace(/^v/, '')
+  return tool === 'cosign'
+    ? [`cosign/${v}/cosign-linux-amd64`, `cosign/${v}/cosign-linux-arm64`]
+    : [`syft/${v}/syft_${v}_linux_amd64.tar.gz`, `syft/${v}/syft_${v}_linux_arm64.tar.gz`]
+}
+
+/**
+ * @param {{ supplyChain: string, checksums: string, action: { inputs?: Record<string, { default?: string }> }, readme: string, templates: Record<string, string>, templatesReadme: string }} f
+ */
+export function defaultsProblems(f) {
+  const problems = []
+  const table = Object.fromEntries([...f.checksums.matchAll(/'([^']+)':\s*'([^']*)'/g)].map((m) => [m[1], m[2]]))
+  const wanted = []
+  for (const [tool, constName] of [['cosign', 'DEFAULT_COSIGN_VERSION'], ['syft', 'DEFAULT_SYFT_VERSION']]) {
+    const input = `${tool}-version`
+    const code = constant(f.supplyChain, constName)
+    if (!code) {
+      problems.push(`src/inputs/supply-chain.ts has no ${constName}`)
+      continue
+    }
+    const yml = f.action.inputs?.[input]?.default
+    if (yml !== code) problems.push(`action.yml's default for ${input} is ${yml ?? '(none)'}, the code's ${constName} is ${code}`)
+    const row = new RegExp(`\\|\\s*\`${input}\`\\s*\\|\\s*\`([^\`]+)\``).exec(f.readme)?.[1]
+    if (row !== code) problems.push(`README.md gives ${row ?? 'no default'} for ${input}, the code's ${constName} is ${code}`)
+    for (const asset of expectedAssets(tool, code)) {
+      wanted.push(asset)
+      if (!(asset in table)) problems.push(`src/checksums.ts has no sha256 for ${asset} (the default ${input} ${code})`)
+      else if (!HEX64.test(table[asset])) problems.push(`src/checksums.ts: the sha256 of ${asset} is not 64 hex digits`)
+    }
+  }
+  for (const asset of Object.keys(table)) if (!wanted.includes(asset)) problems.push(`src/checksums.ts pins ${asset}, which is not a default version's asset`)
+
+  const builders = Object.entries(f.templates).map(([name, text]) => [name, /^ARG BUILDER_IMAGE=(\S+)$/m.exec(text)?.[1]])
+  for (const [name, image] of builders) {
+    if (!image) problems.push(`dockerfiles/${name} has no ARG BUILDER_IMAGE default`)
+    else if (!/^[^@\s]+:[^@\s]+@sha256:[a-f0-9]{64}$/.test(image)) problems.push(`dockerfiles/${name}: BUILDER_IMAGE ${image} is not pinned as NAME:TAG@sha256:DIGEST`)
+  }
+  const images = new Set(builders.map(([, image]) => image).filter(Boolean))
+  if (images.size > 1) problems.push(`the templates' BUILDER_IMAGE defaults differ: ${[...images].join(', ')}`)
+  for (const image of images) {
+    const [tag, digest] = image.split('@sha256:')
+    if (!digest) continue
+    if (!f.templatesReadme.includes(tag) || !f.templatesReadme.includes(digest.slice(0, 8))) problems.push(`dockerfiles/README.md does not name the templates' builder ${tag}@sha256:${digest.slice(0, 8)}…`)
+  }
+  return problems
+}
