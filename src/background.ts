@@ -7,3 +7,17 @@ export function startNow<T>(work: Promise<T>): Promise<T> {
   work.catch(() => undefined)
   return work
 }
+
+/** What a started promise came to, readable at any time without awaiting it. */
+export interface Watched {
+  /** The rejection, once it has happened. */
+  failure?: unknown
+}
+
+export function watch(work: Promise<unknown>): Watched {
+  const state: Watched = {}
+  work.catch((err: unknown) => {
+    state.failure = err
+  })
+  return state
+}

@@ -7,6 +7,8 @@ import { errorText } from './errors.js'
 import { authHint, classifyFailure, withRetry } from './retry.js'
 
 export interface BuildSpec {
+  /** True once the build was stopped on purpose (a tool download failed): not retried. */
+  stopped?: () => boolean
   builder?: string
   context: string
   dockerfile: string
@@ -104,7 +106,7 @@ export function parseMetadata(text: string): BuildMetadata {
 /** Runs the build; a transient push failure re-runs it (cached, so only the push repeats). */
 export async function build(spec: BuildSpec, env: Record<string, string>, registry: string): Promise<BuildMetadata> {
   try {
-    await withRetry(() => run('docker', buildArgv(spec), { env }), { what: 'docker buildx build --push' })
+    await withRetry(() => run('docker', buildArgv(spec), { env }), { what: 'docker buildx build --push', stopped: spec.stopped })
   } catch (err) {
     const text = errorText(err)
     if (spec.push && classifyFailure(text) === 'auth') {

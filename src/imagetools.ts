@@ -27,7 +27,7 @@ export interface ReadOptions {
 }
 
 /** The fields of `imagetools inspect --format '{{json …}}'` the action reads. */
-export type InspectField = '.' | '.Manifest' | '.Image' | '.Provenance'
+export type InspectField = '.' | '.Manifest' | '.Image'
 
 /** `imagetools inspect`: `--raw` without a field, else one field as JSON. */
 export function inspectArgv(ref: string, field?: InspectField): string[] {
@@ -90,14 +90,6 @@ export class ImageTools {
   async pushed(name: string, digest: string, platforms: string[]): Promise<Required<Pushed>> {
     const ref = `${name}@${digest}`
     return parsePushed(await this.inspect(ref, '.', { justPushed: true }), ref, platforms)
-  }
-
-  /**
-   * The SLSA provenance buildx recorded in an index's attestation manifests: `{platform: {SLSA}}`,
-   * `{SLSA}` for a one-platform index, `{}` when there is none (or `ref` is a platform manifest).
-   */
-  async provenance(ref: string): Promise<unknown> {
-    return JSON.parse(await this.inspect(ref, '.Provenance', { justPushed: true })) as unknown
   }
 
   /** Any pushed digest: an index lists its platforms, a lone manifest's config names its one. */

@@ -7,7 +7,8 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { qemuGoNotices } from './arch-rules.js'
 import { uploadSboms } from './artifact.js'
-import { startNow } from './background.js'
+import type { Watched } from './background.js'
+import { startNow, watch } from './background.js'
 import type { BasePlan } from './bases.js'
 import { planBases, targetBases } from './bases.js'
 import { build } from './build.js'
@@ -17,6 +18,7 @@ import type { GitHubContext } from './context.js'
 import type { ParsedDockerfile } from './dockerfile.js'
 import { loadDockerfile } from './dockerfile.js'
 import { errorMessage } from './errors.js'
+import { interruptChildren } from './exec.js'
 import { decideTags, needsExistingTags } from './floating-tags.js'
 import type { Verdict } from './gate.js'
 import { dockerfileGate, pushedImagesGate } from './gate.js'
@@ -25,6 +27,7 @@ import { ImageTools } from './imagetools.js'
 import type { Inputs } from './inputs/index.js'
 import { imageLabels } from './labels.js'
 import { mergeDigests } from './merge.js'
+import { recordedProvenance } from './provenance.js'
 import { writePrivate } from './pem.js'
 import { nativeArches } from './platform.js'
 import { binfmtReader, installQemu, planQemu, runsOnTarget } from './qemu.js'
@@ -76,6 +79,7 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, now: D
 
   // The tools download while QEMU, the builder and the build run; awaited only after the push.
   const installs = startToolInstall({ ...given, verifyBases: Boolean(basePlan?.verify.length) }, ctx.nodeArch)
+  const installed = watch(installs)
   // The builder is looked at while the login runs; a failure surfaces in the Builder phase.
   const probe = dockerfile && !given.builderEndpoint ? startNow(probeBuilder(env, given.platforms.length > 1)) : undefined
 
@@ -83,7 +87,7 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, now: D
   const inputs = { ...given, tags: await releaseTags(given, api, report) }
   const refs = inputs.pushByDigest ? [] : inputs.tags.map((t) => `${inputs.image.name}:${t}`)
 
-  const pushed = dockerfile ? await buildAndPush(await verifiedBases(inputs, basePlan, installs, env, tools, workDir, report), ctx, dockerfile, env, tools, workDir, report, probe, now) : await merge(inputs, ctx, tools, report, now)
+  const pushed = dockerfile ? await buildAndPush(await verifiedBases(inputs, basePlan, installs, env, tools, workDir, report), ctx, dockerfile, env, tools, workDir, report, probe, { promise: installs, state: installed }, now) : await merge(inputs, ctx, tools, report, now)
   if (!pushed) return
 
   report.pushed = true
@@ -102,7 +106,7 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, now: D
   if (inputs.pushByDigest && !inputs.sign) report.notes.push('push-by-digest: not signed here; the merge job signs, SBOMs and attests the merged index')
 
   // buildx's provenance rides in the index's attestation manifests; a lone manifest has none.
-  const provenance = inputs.sign && inputs.provenanceAttestation && subjects[0]?.subject === 'index' ? startNow(tools.provenance(`${inputs.image.name}@${pushed.digest}`)) : undefined
+  const provenance = inputs.sign && inputs.provenanceAttestation && subjects[0]?.subject === 'index' ? startNow(readProvenance(inputs.image.name, pushed, tools, api)) : undefined
   const result = await supplyChain({ ...inputs, name: inputs.image.name, subjects, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1, provenance }, installs, env, workDir, uploadSboms)
   report.digests = result.subjects
   report.notes.push(...result.notes)
@@ -116,6 +120,15 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, now: D
   }
   core.setOutput('sbom', JSON.stringify(result.sboms))
   core.setOutput('signed', String(result.signed))
+}
+
+/** The provenance buildx recorded for each platform: each manifest and blob one read, retried on its own. */
+async function readProvenance(name: string, pushed: Pushed, tools: ImageTools, api: RegistryApi): ReturnType<typeof recordedProvenance> {
+  const index = await tools.raw(`${name}@${pushed.digest}`, { justPushed: true })
+  return recordedProvenance(index, pushed.platforms, {
+    manifest: (digest) => tools.raw(`${name}@${digest}`, { justPushed: true }),
+    blob: (digest) => withRetry(() => api.blobText(digest), { what: `reading the provenance blob ${digest}` })
+  })
 }
 
 /** The tags to push: floating ones held back where a higher release holds them (read after the login). */
@@ -158,6 +171,7 @@ async function buildAndPush(
   workDir: string,
   report: Report,
   probe: BuilderProbe | undefined,
+  installs: { promise: Promise<unknown>; state: Watched },
   now: Date
 ): Promise<Pushed | undefined> {
   const native = nativeArches(ctx.nodeArch)
@@ -181,24 +195,41 @@ async function buildAndPush(
   const platforms = inputs.platforms.map((p) => p.id)
   const what = inputs.pushByDigest ? `Build and push ${platforms.join(', ')} by digest` : inputs.push ? `Build and push ${platforms.join(', ')}` : `Build ${platforms.join(', ')} (push: false)`
   const { labels, indexAnnotations } = imageLabels({ ...inputs, imagePath: inputs.image.path }, ctx, now)
-  const meta = await core.group(what, () =>
-    build(
-      {
-        ...inputs,
-        builder: builder.name,
-        platforms,
-        tags: inputs.tags.map((t) => `${inputs.image.name}:${t}`),
-        labels,
-        indexAnnotations,
-        metadataFile: path.join(workDir, 'metadata.json'),
-        noDefaultAttestations: ctx.noDefaultAttestations,
-        pushByDigest: inputs.pushByDigest ? { name: inputs.image.name } : undefined,
-        secrets: secretMounts(inputs.buildSecrets, workDir)
-      },
-      env,
-      inputs.image.registry
+  const metadataFile = path.join(workDir, 'metadata.json')
+  // A tool download that failed already means nothing is built; one that fails while the build
+  // runs stops the build before it pushes (buildx cancels the solve, and the export with it, on
+  // SIGINT). Either way nothing unsigned is left behind.
+  const failedAlready = installs.state.failure
+  if (inputs.push && failedAlready !== undefined) {
+    throw new Error(`${errorMessage(failedAlready)}\nNothing was built or pushed. Fix the tool download (tools-url, cosign-version, syft-version) and run the job again.`, { cause: failedAlready })
+  }
+  let building = true
+  const stop = inputs.push ? stopOnToolFailure(installs.promise, metadataFile, () => building) : undefined
+  const meta = await core
+    .group(what, () =>
+      build(
+        {
+          ...inputs,
+          builder: builder.name,
+          platforms,
+          tags: inputs.tags.map((t) => `${inputs.image.name}:${t}`),
+          labels,
+          indexAnnotations,
+          metadataFile,
+          noDefaultAttestations: ctx.noDefaultAttestations,
+          pushByDigest: inputs.pushByDigest ? { name: inputs.image.name } : undefined,
+          secrets: secretMounts(inputs.buildSecrets, workDir),
+          stopped: () => stop?.failure !== undefined
+        },
+        env,
+        inputs.image.registry
+      )
     )
-  )
+    .catch((err: unknown) => {
+      if (stop?.failure === undefined) throw err
+      throw new Error(`${errorMessage(stop.failure)}\nThe build was stopped before it pushed: nothing was pushed, so nothing is left unsigned. Fix the tool download (tools-url, cosign-version, syft-version) and run the job again.`, { cause: stop.failure })
+    })
+    .finally(() => (building = false))
   core.setOutput('metadata', JSON.stringify(meta.raw))
   if (!inputs.push) {
     report.digest = meta.digest
@@ -216,6 +247,25 @@ async function buildAndPush(
   await core.group('Re-run: keep the earlier digest', () => retag(inputs.image.name, inputs.tags, kept.digest, tools))
   report.notes.push(`Re-run (attempt ${ctx.runAttempt}): the platform images equal those of ${kept.digest}, so the tags point back at it and the digest stays the same`)
   return { ...pushed, digest: kept.digest }
+}
+
+/**
+ * Interrupts the build (found by its metadata file) when the tool install fails while it runs.
+ * The child may not be spawned yet when the failure lands: it is looked for for up to 2 s.
+ */
+function stopOnToolFailure(installs: Promise<unknown>, metadataFile: string, building: () => boolean): { failure?: unknown } {
+  const state: { failure?: unknown } = {}
+  installs.catch(async (err: unknown) => {
+    state.failure = err
+    for (let i = 0; i < 20 && building(); i++) {
+      if (interruptChildren(metadataFile)) {
+        core.warning(`${errorMessage(err)}: stopping the build before it pushes`)
+        return
+      }
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  })
+  return state
 }
 
 /** Each build secret as buildx takes it: inline values into 0600 files in the run's temp dir (post removes it). */

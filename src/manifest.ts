@@ -13,7 +13,7 @@ export interface RawManifest {
   mediaType?: string
   manifests?: Descriptor[]
   config?: { digest: string }
-  layers?: Array<{ size: number; digest?: string; mediaType?: string }>
+  layers?: Array<{ size: number; digest?: string; mediaType?: string; annotations?: Record<string, string> }>
 }
 
 const INDEX_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']

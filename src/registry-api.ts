@@ -46,7 +46,7 @@ function request(url: URL, headers: Record<string, string>, extraCA: string[] = 
   })
 }
 
-async function readAll(res: http.IncomingMessage): Promise<string> {
+async function readAll(res: Readable): Promise<string> {
   const chunks: Buffer[] = []
   for await (const c of res) chunks.push(c as Buffer)
   return Buffer.concat(chunks).toString('utf8')
@@ -120,6 +120,11 @@ export class RegistryApi {
     if (res.statusCode === 200) return res
     const body = await readAll(res)
     throw new Error(`reading blob ${digest} of ${this.access.registry}/${this.access.repository}: HTTP ${res.statusCode ?? 0} ${body.slice(0, 200)}`)
+  }
+
+  /** A small blob's bytes as text (an in-toto statement). */
+  async blobText(digest: string): Promise<string> {
+    return readAll(await this.blob(digest))
   }
 
   /**

@@ -15,7 +15,7 @@ import { consumerVerifyCommand, publicKeyArgv } from './cosign.js'
 import { run } from './exec.js'
 import { githubKeylessIdentity } from './identity.js'
 import type { SupplyChainInputs } from './inputs/index.js'
-import type { Provenance } from './provenance.js'
+import type { Provenance, ProvenanceType } from './provenance.js'
 import { provenanceFiles } from './provenance.js'
 import type { SbomResult } from './sbom.js'
 import { generateSbom, sbomFileName, syftArgv } from './sbom.js'
@@ -33,8 +33,8 @@ export interface SupplyChainSpec extends Omit<SupplyChainInputs, 'syftVersion' |
   workflowRef: string
   /** A re-run checks what is already signed and attested instead of adding it again. */
   rerun: boolean
-  /** What `imagetools inspect --format '{{json .Provenance}}'` printed for the pushed digest. */
-  provenance?: Promise<unknown>
+  /** The provenance buildx recorded per platform, read back from the pushed index. */
+  provenance?: Promise<Record<string, { type: ProvenanceType; predicate: unknown }>>
 }
 
 export type Status = 'done' | 'verified' | 'skipped' | 'failed' | 'pending'

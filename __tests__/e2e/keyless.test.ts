@@ -122,7 +122,9 @@ describe.runIf(run)('keyless release with cosign 3 through the trust-root inputs
 
   test('the summary verify commands pass when run verbatim', () => {
     const results = runSummaryCommands(r.summary, ws)
-    expect(results.length).toBe(6) // verify and verify-attestation for the index and two platforms
+    // verify and verify-attestation (CycloneDX) for the index and two platforms, and the SLSA provenance of each platform
+    expect(results.length).toBe(8)
+    expect(results.filter((c) => c.command.includes('--type slsaprovenance02')).length).toBe(2)
     for (const c of results) {
       expect(c.command).toContain('--trusted-root .sigstore/trusted_root.json')
       expect(c.command).toContain(`--certificate-identity ${identity}`)

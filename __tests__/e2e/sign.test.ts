@@ -1,4 +1,5 @@
 import * as fs from 'node:fs'
+import * as http from 'node:http'
 import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import type { ActionRun } from '../../scripts/e2e/harness.js'
@@ -212,14 +213,59 @@ describe.runIf(run)('cosign 2, a key file, and failure after the push (issue 3)'
     expect(fs.existsSync(path.join(ws, 'keys/cosign.key'))).toBe(true)
   })
 
-  test('a corrupted mirror download is refused; the digests stay set, the summary lists them unsigned, a re-run finishes', async () => {
-    const keys = keyPair(PASSWORD)
+  // The build outlasts the downloads: a slow step on the build platform, never cached.
+  const slowBuild = () => multiStageDockerfile().replace('WORKDIR /src', `WORKDIR /src\nRUN echo ${Date.now()} && sleep 25`)
+  const corruptInputs = (image: string, toolsUrl: string) => ({ image, tags: 'rc', 'registry-username': e2e.user, 'registry-password': e2e.password, 'cosign-key': keyPair(PASSWORD).key, 'cosign-password': PASSWORD, 'transparency-log': 'false', ...tools({ 'tools-url': toolsUrl }) })
+
+  test('a corrupted mirror download is refused, and nothing is pushed: the build never starts or is stopped', async () => {
     const image = uniqueImage('corrupt')
+    const r = await runAction(corruptInputs(image, `${e2e.mirror}/corrupt`), { workspace: workspace({ ...goProgram, Dockerfile: slowBuild() }) })
+    expect(r.exitCode).toBe(1)
+    expect(r.log).toMatch(/sha256 mismatch for (cosign-linux-amd64|syft_[^ ]+\.tar\.gz): expected [a-f0-9]{64} \((cosign|syft)_[^)]*checksums\.txt\), got [a-f0-9]{64}/)
+    expect(r.log).toMatch(/Nothing was built or pushed\.|The build was stopped before it pushed: nothing was pushed/)
+    expect(r.log).not.toContain('pushing manifest for')
+    expect(r.outputs.digest).toBeUndefined()
+    expect(docker(['buildx', 'imagetools', 'inspect', `${image}:rc`], { allowFailure: true }).code).not.toBe(0)
+  })
+
+  test('a download that fails while the build runs stops the build before it pushes (SIGINT to buildx)', async () => {
+    // A mirror that answers each request 2.5 s late: the corrupt downloads (each fetched three
+    // times, the checksums file once) fail after about 10 s, mid-build.
+    const server = http.createServer((req, res) => {
+      setTimeout(() => {
+        fetch(`${e2e.mirror}/corrupt${req.url ?? ''}`)
+          .then(async (up) => {
+            res.writeHead(up.status, { 'content-type': 'application/octet-stream' })
+            res.end(Buffer.from(await up.arrayBuffer()))
+          })
+          .catch(() => res.destroy())
+      }, 2500)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const image = uniqueImage('stopped')
+      const port = (server.address() as { port: number }).port
+      const r = await runAction(corruptInputs(image, `http://127.0.0.1:${port}`), { workspace: workspace({ ...goProgram, Dockerfile: slowBuild() }) })
+      expect(r.exitCode).toBe(1)
+      expect(r.log).toMatch(/::warning::sha256 mismatch for .*: stopping the build before it pushes/)
+      expect(r.log).toContain('The build was stopped before it pushed: nothing was pushed, so nothing is left unsigned.')
+      // buildx started, and never reached the push
+      expect(r.log).toContain('buildx build')
+      expect(r.log).not.toContain('pushing manifest for')
+      expect(docker(['buildx', 'imagetools', 'inspect', `${image}:rc`], { allowFailure: true }).code).not.toBe(0)
+    } finally {
+      server.close()
+    }
+  })
+
+  test('signing fails after the push (a wrong cosign-password): the digests stay set, the summary lists them unsigned, a re-run finishes', async () => {
+    const keys = keyPair(PASSWORD)
+    const image = uniqueImage('unsigned')
     const ws = workspace({ ...goProgram, Dockerfile: multiStageDockerfile() })
     const inputs = { image, tags: 'rc', 'registry-username': e2e.user, 'registry-password': e2e.password, 'cosign-key': keys.key, 'cosign-password': PASSWORD, 'transparency-log': 'false' }
-    const bad = await runAction({ ...inputs, ...tools({ 'tools-url': `${e2e.mirror}/corrupt` }) }, { workspace: ws })
+    const bad = await runAction({ ...inputs, 'cosign-password': 'not-the-password', ...tools() }, { workspace: ws })
     expect(bad.exitCode).toBe(1)
-    expect(bad.log).toMatch(/sha256 mismatch for (cosign-linux-amd64|syft_[^ ]+\.tar\.gz): expected [a-f0-9]{64} \((cosign|syft)_[^)]*checksums\.txt\), got [a-f0-9]{64}/)
+    expect(bad.log).toMatch(/cosign sign .*exited with code 1|decrypt/)
     expect(bad.outputs.digest).toMatch(/^sha256:/)
     expect(bad.outputs.signed).toBe('false')
     expect(bad.log).toContain(`Pushed but not signed or attested: index ${image}@${bad.outputs.digest}`)

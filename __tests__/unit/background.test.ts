@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { startNow } from '../../src/background.js'
+import { startNow, watch } from '../../src/background.js'
 
 test('startNow: a failure before anyone awaits is not an unhandled rejection, and the await still throws it', async () => {
   const unhandled: unknown[] = []
@@ -18,4 +18,16 @@ test('startNow: a failure before anyone awaits is not an unhandled rejection, an
 
 test('startNow passes the result through', async () => {
   await expect(startNow(Promise.resolve(42))).resolves.toBe(42)
+})
+
+test('watch: the failure is readable once it happened, without awaiting; a success leaves none', async () => {
+  let fail: (e: Error) => void = () => undefined
+  const w = watch(new Promise((_, reject) => (fail = reject)))
+  expect(w.failure).toBeUndefined()
+  fail(new Error('sha256 mismatch'))
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  expect((w.failure as Error).message).toBe('sha256 mismatch')
+  const ok = watch(Promise.resolve(1))
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  expect(ok.failure).toBeUndefined()
 })

@@ -38,7 +38,9 @@ vi.mock('../../src/state.js', () => ({ save: vi.fn() }))
 // The only command main runs itself: cosign verifying the bases (with the cosign the tools install gave).
 const cosignRuns: string[][] = []
 let baseSignature = true
+let onInterrupt: () => void = () => undefined
 vi.mock('../../src/exec.js', () => ({
+  interruptChildren: vi.fn(() => (onInterrupt(), 1)),
   run: vi.fn((file: string, args: string[]) => {
     calls.push(`${file} ${args[0] ?? ''}`)
     cosignRuns.push(args)
@@ -69,10 +71,9 @@ const registry = {
   pushed: vi.fn((_n: string, digest: string): Promise<Required<Pushed>> => Promise.resolve({ digest, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM }, configs: { 'linux/amd64': { config: { User: user } }, 'linux/arm64': { config: { User: user } } } })),
   find: vi.fn((): Promise<Pushed | undefined> => Promise.resolve(undefined)),
   create: vi.fn(() => (calls.push('imagetools create'), Promise.resolve())),
-  raw: vi.fn(() => Promise.resolve({ layers: [{ size: 100 }] })),
+  raw: vi.fn((ref: string) => Promise.resolve(ref.endsWith(IDX) ? { manifests: [] } : { layers: [{ size: 100 }] })),
   config: vi.fn(),
   digest: vi.fn(() => Promise.resolve(IDX)),
-  provenance: vi.fn(() => Promise.resolve({ 'linux/amd64': { SLSA: {} } })),
   platformsOf: vi.fn((_n: string, digest: string) => Promise.resolve({ digest, platforms: digest === AMD ? { 'linux/amd64': AMD } : { 'linux/arm64': ARM } }))
 }
 vi.mock('../../src/imagetools.js', () => ({
@@ -167,9 +168,9 @@ describe('main', () => {
       workflowRef: c.workflowRef,
       rerun: false
     })
-    // buildx's provenance is read from the pushed index, by digest, and handed over
-    expect(registry.provenance).toHaveBeenCalledWith(`${N}@${IDX}`)
-    await expect(vi.mocked(supplyChain).mock.calls[0]?.[0].provenance).resolves.toEqual({ 'linux/amd64': { SLSA: {} } })
+    // buildx's provenance is read from the pushed index, by digest, and handed over (this index has none)
+    expect(registry.raw).toHaveBeenCalledWith(`${N}@${IDX}`, { justPushed: true })
+    await expect(vi.mocked(supplyChain).mock.calls[0]?.[0].provenance).resolves.toEqual({})
     // the build gets the labels derived from the run, not from input parsing
     const spec = vi.mocked(build).mock.calls[0]?.[0]
     expect(spec?.tags).toEqual(TAGS)
@@ -198,6 +199,37 @@ describe('main', () => {
     expect(build).not.toHaveBeenCalled()
     expect(supplyChain).not.toHaveBeenCalled()
     expect(outputs.digest).toBeUndefined()
+  })
+
+  test('a tool download failing during the build stops the build before it pushes; the error says why and that nothing is left unsigned', async () => {
+    const { startToolInstall } = await import('../../src/tools.js')
+    const { interruptChildren } = await import('../../src/exec.js')
+    vi.mocked(startToolInstall).mockImplementationOnce(() => {
+      const failed = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('sha256 mismatch for syft_1.51.0_linux_amd64.tar.gz')), 10))
+      failed.catch(() => undefined)
+      return failed
+    })
+    vi.mocked(build).mockImplementationOnce(() => new Promise((_, reject) => (onInterrupt = () => reject(new Error('docker buildx build exited with code 1:\nERROR: failed to solve: Canceled: context canceled')))))
+    const c = ctx()
+    await expect(main(inputs({ 'verify-bases': 'off' }, c), c)).rejects.toThrow(
+      'sha256 mismatch for syft_1.51.0_linux_amd64.tar.gz\nThe build was stopped before it pushed: nothing was pushed, so nothing is left unsigned.'
+    )
+    // the build was found by its metadata file, which is unique to the run
+    expect(vi.mocked(interruptChildren).mock.calls[0]?.[0]).toBe(vi.mocked(build).mock.calls[0]?.[0].metadataFile)
+    expect(supplyChain).not.toHaveBeenCalled()
+    expect(outputs.digest).toBeUndefined()
+  })
+
+  test('a tool download that failed before the build starts: nothing is built', async () => {
+    const { startToolInstall } = await import('../../src/tools.js')
+    vi.mocked(startToolInstall).mockImplementationOnce(() => {
+      const failed = Promise.reject(new Error('cosign v0.9.9: HTTP 404'))
+      failed.catch(() => undefined)
+      return failed
+    })
+    const c = ctx()
+    await expect(main(inputs({ 'verify-bases': 'off' }, c), c)).rejects.toThrow('cosign v0.9.9: HTTP 404\nNothing was built or pushed.')
+    expect(build).not.toHaveBeenCalled()
   })
 
   test('verify-bases: off checks nothing and pins nothing', async () => {

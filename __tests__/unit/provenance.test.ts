@@ -2,62 +2,85 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { provenanceByPlatform, provenanceFiles, provenanceType } from '../../src/provenance.js'
+import type { RawManifest } from '../../src/manifest.js'
+import { platformDigests } from '../../src/manifest.js'
+import { provenanceFiles, provenanceType, recordedProvenance } from '../../src/provenance.js'
 
-/** Real `imagetools inspect --format '{{json .Provenance}}'` output, captured against the e2e registry. */
-const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/buildx-provenance.json'), 'utf8')) as Record<string, unknown>
-const A = 'sha256:' + 'a'.repeat(64)
-const B = 'sha256:' + 'b'.repeat(64)
-const TWO = { 'linux/amd64': A, 'linux/arm64': B }
+/** What buildx pushed to the e2e registry: indexes, their attestation manifests, the statement blobs. */
+interface Pushed {
+  digest: string
+  index: RawManifest
+  manifests: Record<string, RawManifest>
+  blobs: Record<string, string>
+}
+const fixture = (JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/buildx-attestation-manifests.json'), 'utf8')) as { images: Record<string, Pushed> }).images
+const reads: string[] = []
+const reader = (p: Pushed) => ({
+  manifest: (d: string) => (reads.push(d), Promise.resolve(p.manifests[d] ?? ({}))),
+  blob: (d: string) => (reads.push(d), Promise.resolve(p.blobs[d] ?? ''))
+})
+const recorded = (name: string) => {
+  const p = fixture[name] as Pushed
+  return recordedProvenance(p.index, platformDigests(p.index), reader(p))
+}
 
-describe('provenanceType: cosign --type from the predicate buildx wrote', () => {
-  const two = fixture.twoPlatformsMin as Record<string, { SLSA: unknown }>
-  const v1 = fixture.twoPlatformsV1 as Record<string, { SLSA: unknown }>
-  test.each<[string, unknown, string | undefined]>([
-    ['BuildKit default (SLSA v0.2: buildType, builder, invocation)', two['linux/amd64']?.SLSA, 'slsaprovenance02'],
-    ['provenance: version=v1 (buildDefinition, runDetails)', v1['linux/arm64']?.SLSA, 'slsaprovenance1'],
-    ['nothing', undefined, undefined],
-    ['an unrelated object', { predicateType: 'https://cyclonedx.org/bom' }, undefined]
-  ])('%s', (_name, predicate, type) => {
-    expect(provenanceType(predicate)).toBe(type)
+describe('provenanceType: cosign --type from the in-toto predicate type buildx annotates', () => {
+  test.each<[string | undefined, string | undefined]>([
+    ['https://slsa.dev/provenance/v0.2', 'slsaprovenance02'],
+    ['https://slsa.dev/provenance/v1', 'slsaprovenance1'],
+    ['https://spdx.dev/Document', undefined],
+    [undefined, undefined]
+  ])('%s -> %s', (type, cosignType) => {
+    expect(provenanceType(type)).toBe(cosignType)
   })
 })
 
-describe('provenanceByPlatform', () => {
-  test.each<[string, string, string[], string[]]>([
-    ['two platforms: keyed by platform', 'twoPlatformsMin', ['linux/amd64', 'linux/arm64'], ['linux/amd64', 'linux/arm64']],
-    ['one platform: {SLSA} belongs to it', 'onePlatformMin', ['linux/arm64'], ['linux/arm64']],
-    ['provenance: false: nothing', 'twoPlatformsNone', ['linux/amd64', 'linux/arm64'], []],
-    ['v1, two platforms', 'twoPlatformsV1', ['linux/amd64', 'linux/arm64'], ['linux/amd64', 'linux/arm64']]
-  ])('%s', (_name, key, platforms, found) => {
-    expect(Object.keys(provenanceByPlatform(fixture[key], platforms)).sort()).toEqual(found)
+describe('recordedProvenance: read from the attestation manifests, per platform', () => {
+  test.each<[string, Record<string, string>]>([
+    ['min2', { 'linux/amd64': 'slsaprovenance02', 'linux/arm64': 'slsaprovenance02' }],
+    ['v1', { 'linux/amd64': 'slsaprovenance1', 'linux/arm64': 'slsaprovenance1' }],
+    ['single', { 'linux/arm64': 'slsaprovenance02' }],
+    ['none', {}]
+  ])('%s', async (name, types) => {
+    const r = await recorded(name)
+    expect(Object.fromEntries(Object.entries(r).map(([p, v]) => [p, v.type]))).toEqual(types)
   })
 
-  test('a {SLSA} output cannot be assigned when several platforms were pushed', () => {
-    expect(provenanceByPlatform(fixture.onePlatformMin, ['linux/amd64', 'linux/arm64'])).toEqual({})
+  test("each platform gets its own record: the materials are that platform's bases", async () => {
+    const r = await recorded('min2')
+    for (const platform of ['linux/amd64', 'linux/arm64']) {
+      const materials = (r[platform]?.predicate as { materials: Array<{ uri: string }> }).materials.map((m) => m.uri).filter((u) => u.startsWith('pkg:docker/'))
+      expect(materials.length).toBeGreaterThan(0)
+      for (const u of materials) expect(u).toContain(`platform=${encodeURIComponent(platform)}`)
+    }
   })
 
-  test('platforms with a variant are normalised the way the outputs name them', () => {
-    expect(Object.keys(provenanceByPlatform({ 'linux/arm64/v8': { SLSA: {} } }, ['linux/arm64']))).toEqual(['linux/arm64'])
+  test('reads only the attestation manifests and their provenance layers, never a platform image', async () => {
+    reads.length = 0
+    await recorded('min2')
+    const p = fixture.min2 as Pushed
+    expect(reads.sort()).toEqual([...Object.keys(p.manifests), ...Object.keys(p.blobs)].sort())
+  })
+
+  test('a blob that does not hash to its digest is refused, not attested', async () => {
+    const p = structuredClone(fixture.min2) as Pushed
+    const [d] = Object.keys(p.blobs)
+    p.blobs[d ?? ''] = (p.blobs[d ?? ''] ?? '').replace('buildkit', 'evilkit')
+    await expect(recordedProvenance(p.index, platformDigests(p.index), reader(p))).rejects.toThrow(/read back as sha256:[a-f0-9]{64}: refusing to attest it/)
   })
 })
 
 describe('provenanceFiles', () => {
-  test('writes one predicate per platform, with its digest and type', () => {
+  test('writes one predicate per platform, with its digest and type; says which have none', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bdi-prov-'))
-    const { found, missing } = provenanceFiles(fixture.twoPlatformsMin, TWO, dir)
-    expect(missing).toEqual([])
-    expect(found.map((p) => [p.platform, p.digest, p.type])).toEqual([
-      ['linux/amd64', A, 'slsaprovenance02'],
-      ['linux/arm64', B, 'slsaprovenance02']
+    const p = fixture.min2 as Pushed
+    const platforms: Record<string, string> = { ...platformDigests(p.index), 'linux/s390x': 'sha256:' + 'f'.repeat(64) }
+    const { found, missing } = provenanceFiles(await recorded('min2'), platforms, dir)
+    expect(missing).toEqual(['linux/s390x'])
+    expect(found.map((f) => [f.platform, f.digest, f.type])).toEqual([
+      ['linux/amd64', platforms['linux/amd64'], 'slsaprovenance02'],
+      ['linux/arm64', platforms['linux/arm64'], 'slsaprovenance02']
     ])
-    const written = JSON.parse(fs.readFileSync(found[1]?.file ?? '', 'utf8')) as { buildType: string; materials: Array<{ uri: string }> }
-    expect(written.buildType).toBe('https://mobyproject.org/buildkit@v1')
-    expect(written.materials.map((m) => m.uri)).toContain('pkg:docker/registry.example:5443/e2e/static@nonroot?platform=linux%2Farm64')
-  })
-
-  test('says which platforms have none', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bdi-prov-'))
-    expect(provenanceFiles(fixture.twoPlatformsNone, TWO, dir)).toEqual({ found: [], missing: ['linux/amd64', 'linux/arm64'] })
+    expect((JSON.parse(fs.readFileSync(found[0]?.file ?? '', 'utf8')) as { buildType: string }).buildType).toBe('https://mobyproject.org/buildkit@v1')
   })
 })

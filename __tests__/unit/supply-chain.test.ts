@@ -118,8 +118,11 @@ test('SBOM per platform, one recursive sign of the index, attest each digest, ve
 })
 
 describe('SLSA provenance: buildx records it, cosign attests and verifies it per platform', () => {
-  /** Real `imagetools inspect --format '{{json .Provenance}}'` output (two platforms, mode=min). */
-  const inspected = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/buildx-provenance.json'), 'utf8')) as Record<string, unknown>
+  /** Real records buildx pushed (two platforms, mode=min), as recordedProvenance returns them. */
+  const fixture = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/buildx-attestation-manifests.json'), 'utf8')) as { images: { min2: { blobs: Record<string, string> } } }
+  const statements = Object.values(fixture.images.min2.blobs).map((b) => JSON.parse(b) as { predicate: { materials: Array<{ uri: string }> } })
+  const recordFor = (arch: string) => statements.find((st) => st.predicate.materials.some((m) => m.uri.includes(`linux%2F${arch}`)))?.predicate
+  const inspected = { twoPlatformsMin: { 'linux/amd64': { type: 'slsaprovenance02' as const, predicate: recordFor('amd64') }, 'linux/arm64': { type: 'slsaprovenance02' as const, predicate: recordFor('arm64') } }, twoPlatformsNone: {} }
   const prov = (p: string) => path.join(workDir, 'provenance', `provenance-${p}.json`)
 
   test('each platform digest gets its own provenance, after its SBOM, and both are verified: exact argv', async () => {
