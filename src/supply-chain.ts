@@ -194,7 +194,7 @@ async function readProvenance(spec: SupplyChainSpec, workDir: string, result: Su
   const platforms = Object.fromEntries(spec.subjects.filter((s) => s.subject !== 'index').map((s) => [s.subject, s.digest]))
   const { found, missing } = provenanceFiles(await (spec.provenance ?? Promise.resolve({})), platforms, path.join(workDir, 'provenance'))
   if (missing.length) {
-    const note = `No SLSA provenance recorded by buildx for ${missing.join(', ')} (provenance: false, or BUILDX_NO_DEFAULT_ATTESTATIONS): not attested`
+    const note = `No SLSA provenance recorded by buildx for ${missing.join(', ')} (provenance: false, BUILDX_NO_DEFAULT_ATTESTATIONS, or a merge-digests line that names a platform digest instead of its leg's index digest): not attested`
     core.info(note)
     result.notes.push(note)
     for (const s of result.subjects) if (missing.includes(s.subject)) s.provenance = 'skipped'

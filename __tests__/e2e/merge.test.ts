@@ -76,6 +76,16 @@ describe.runIf(run)('per-platform builds merged and signed once (issue 6)', () =
     expect(docker(['run', '--rm', '--platform', 'linux/arm64', `${image}:3.0.0`]).out.trim()).toBe('linux/arm64 uid=65532 machine=aarch64')
   })
 
+  test("a leg given by its index digest brings its SLSA provenance, attested to its platform; one given by platform digest has none, which is noted", () => {
+    const pd = JSON.parse(merged.outputs['platform-digests'] ?? '{}') as Record<string, string>
+    // linux/amd64 came as the leg's index digest (its attestation manifest rides along)
+    const v = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', `${image}@${pd['linux/amd64'] ?? ''}`])
+    expect(v.code, v.out).toBe(0)
+    // linux/arm64 came as its platform digest: the leg's index, and its provenance, stay behind
+    expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', `${image}@${pd['linux/arm64'] ?? ''}`]).code).not.toBe(0)
+    expect(merged.summary).toContain('No SLSA provenance recorded by buildx for linux/arm64')
+  })
+
   test.each([
     ['a platform from two digests', () => `${legs['linux/amd64']?.outputs.digest}\n${legs['linux/amd64']?.outputs['platform-digests']}`, /merge-digests: linux\/amd64 is in both sha256:[a-f0-9]{64} and sha256:[a-f0-9]{64}; each platform must come from one job/],
     ['a digest that is not in the registry', () => `${legs['linux/amd64']?.outputs.digest}\nsha256:${'0'.repeat(64)}`, /merge-digests: .*@sha256:0{64} cannot be read from the registry/],
