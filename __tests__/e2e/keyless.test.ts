@@ -228,3 +228,42 @@ describe.runIf(run)('keyless with cosign 2, a reusable workflow, and a job witho
     expect(sigstoreStats().certificates).toBe(before.certificates)
   })
 })
+
+describe.runIf(run)('a base your own org released keylessly with this action, verified through base-identities (issue 15)', () => {
+  const BASES = 'vmafx/bases'
+  const baseRef = 'refs/tags/v2.0.0'
+  const publisher = `https://github.com/${BASES}/.github/workflows/release.yml@${baseRef}`
+  let base: string
+
+  beforeAll(async () => {
+    // The org's base image: the e2e runtime base plus a CA file, released (and signed keylessly) by this action.
+    const baseImage = uniqueImage('orgbase')
+    const job = idTokenJob(githubClaims(BASES, baseRef))
+    const ws = keylessWorkspace(`FROM ${e2e.registry}/e2e/static:nonroot\nCOPY go.mod /etc/org-ca.txt\n`)
+    const r = await runAction(inputs(baseImage, { version: 'v2.0.0', sbom: 'false' }), { workspace: ws, github: { repository: BASES, ref: baseRef }, env: job.env })
+    expect(r.exitCode, r.log).toBe(0)
+    base = `${baseImage}:2.0.0`
+  })
+
+  const appDockerfile = () => `ARG RUNTIME_IMAGE\nFROM --platform=$BUILDPLATFORM ${e2e.registry}/e2e/golang:1.24 AS build\nARG TARGETOS TARGETARCH\nWORKDIR /src\nCOPY go.mod main.go ./\nRUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -o /out/hello .\n\nFROM \${RUNTIME_IMAGE} AS runtime\nCOPY --from=build /out/hello /hello\nUSER 65532:65532\nENTRYPOINT ["/hello"]\n`
+  const appInputs = (identity: string) =>
+    inputs(uniqueImage('orgapp'), { version: 'v1.0.0', sbom: 'false', 'build-args': `RUNTIME_IMAGE=${base}`, 'allowed-bases': `${e2e.registry}/e2e*`, 'base-identities': `${base.slice(0, base.lastIndexOf(':'))} ${identity} ${ISSUER}` })
+
+  test('the base verifies against its publisher identity through the private trusted root, and the app is built on it', async () => {
+    const job = idTokenJob(githubClaims(REPO, 'refs/tags/v1.0.0'))
+    const r = await runAction(appInputs(publisher), { workspace: keylessWorkspace(appDockerfile()), github: { repository: REPO, ref: 'refs/tags/v1.0.0' }, env: job.env })
+    expect(r.exitCode, r.log).toBe(0)
+    const digest = (JSON.parse(docker(['buildx', 'imagetools', 'inspect', base, '--format', '{{json .Manifest}}']).out) as { digest: string }).digest
+    expect(r.log).toContain(`Verified base ${base}: ${digest}, signed by ${publisher} (issuer ${ISSUER})`)
+    expect(r.summary).toContain('Verified base images')
+  })
+
+  test('a base-identities line naming another workflow refuses the base before the build', async () => {
+    const job = idTokenJob(githubClaims(REPO, 'refs/tags/v1.0.1'))
+    const other = `https://github.com/${BASES}/.github/workflows/nightly.yml@refs/heads/main`
+    const r = await runAction(appInputs(other), { workspace: keylessWorkspace(appDockerfile()), github: { repository: REPO, ref: 'refs/tags/v1.0.1' }, env: job.env })
+    expect(r.exitCode).toBe(1)
+    expect(r.log).toMatch(new RegExp(`base ${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(stage runtime\\) resolved to sha256:[a-f0-9]{64} and is not signed by ${other.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))
+    expect(r.log).not.toContain('buildx build')
+  })
+})
