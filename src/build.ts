@@ -1,9 +1,10 @@
-/** `docker buildx build`: its argv, running it with retries, and reading its metadata file. */
+/** `docker buildx build`: its argv, running it with retries (stopped when the tools fail), and reading its metadata file. */
+import * as core from '@actions/core'
 import * as fs from 'node:fs'
-import { run } from './exec.js'
+import { interruptChildren, run } from './exec.js'
 import { isDigest } from './refs.js'
 import { RegistryAuthError } from './registry.js'
-import { errorText } from './errors.js'
+import { errorMessage, errorText } from './errors.js'
 import { authHint, classifyFailure, withRetry } from './retry.js'
 
 export interface BuildSpec {
@@ -115,4 +116,23 @@ export async function build(spec: BuildSpec, env: Record<string, string>, regist
     throw err
   }
   return parseMetadata(fs.readFileSync(spec.metadataFile, 'utf8'))
+}
+
+/**
+ * Interrupts the build (found by its metadata file) when the tool install fails while it runs.
+ * The child may not be spawned yet when the failure lands: it is looked for for up to 2 s.
+ */
+export function stopOnToolFailure(installs: Promise<unknown>, metadataFile: string, building: () => boolean): { failure?: unknown } {
+  const state: { failure?: unknown } = {}
+  installs.catch(async (err: unknown) => {
+    state.failure = err
+    for (let i = 0; i < 20 && building(); i++) {
+      if (interruptChildren(metadataFile)) {
+        core.warning(`${errorMessage(err)}: stopping the build before it pushes`)
+        return
+      }
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  })
+  return state
 }

@@ -11,14 +11,13 @@ import type { Watched } from './background.js'
 import { startNow, watch } from './background.js'
 import type { BasePlan } from './bases.js'
 import { planBases, targetBases } from './bases.js'
-import { build } from './build.js'
+import { build, stopOnToolFailure } from './build.js'
 import type { BuilderProbe } from './builder.js'
 import { prepareBuilder, probeBuilder } from './builder.js'
 import type { GitHubContext } from './context.js'
 import type { ParsedDockerfile } from './dockerfile.js'
 import { loadDockerfile } from './dockerfile.js'
 import { errorMessage } from './errors.js'
-import { interruptChildren } from './exec.js'
 import { decideTags, needsExistingTags } from './floating-tags.js'
 import type { Verdict } from './gate.js'
 import { dockerfileGate, pushedImagesGate } from './gate.js'
@@ -27,7 +26,7 @@ import { ImageTools } from './imagetools.js'
 import type { Inputs } from './inputs/index.js'
 import { imageLabels } from './labels.js'
 import { mergeDigests } from './merge.js'
-import { recordedProvenance } from './provenance.js'
+import { readProvenance } from './provenance.js'
 import { writePrivate } from './pem.js'
 import { nativeArches } from './platform.js'
 import { binfmtReader, installQemu, planQemu, runsOnTarget } from './qemu.js'
@@ -120,15 +119,6 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, now: D
   }
   core.setOutput('sbom', JSON.stringify(result.sboms))
   core.setOutput('signed', String(result.signed))
-}
-
-/** The provenance buildx recorded for each platform: each manifest and blob one read, retried on its own. */
-async function readProvenance(name: string, pushed: Pushed, tools: ImageTools, api: RegistryApi): ReturnType<typeof recordedProvenance> {
-  const index = await tools.raw(`${name}@${pushed.digest}`, { justPushed: true })
-  return recordedProvenance(index, pushed.platforms, {
-    manifest: (digest) => tools.raw(`${name}@${digest}`, { justPushed: true }),
-    blob: (digest) => withRetry(() => api.blobText(digest), { what: `reading the provenance blob ${digest}` })
-  })
 }
 
 /** The tags to push: floating ones held back where a higher release holds them (read after the login). */
@@ -247,25 +237,6 @@ async function buildAndPush(
   await core.group('Re-run: keep the earlier digest', () => retag(inputs.image.name, inputs.tags, kept.digest, tools))
   report.notes.push(`Re-run (attempt ${ctx.runAttempt}): the platform images equal those of ${kept.digest}, so the tags point back at it and the digest stays the same`)
   return { ...pushed, digest: kept.digest }
-}
-
-/**
- * Interrupts the build (found by its metadata file) when the tool install fails while it runs.
- * The child may not be spawned yet when the failure lands: it is looked for for up to 2 s.
- */
-function stopOnToolFailure(installs: Promise<unknown>, metadataFile: string, building: () => boolean): { failure?: unknown } {
-  const state: { failure?: unknown } = {}
-  installs.catch(async (err: unknown) => {
-    state.failure = err
-    for (let i = 0; i < 20 && building(); i++) {
-      if (interruptChildren(metadataFile)) {
-        core.warning(`${errorMessage(err)}: stopping the build before it pushes`)
-        return
-      }
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  })
-  return state
 }
 
 /** Each build secret as buildx takes it: inline values into 0600 files in the run's temp dir (post removes it). */

@@ -7,7 +7,10 @@ import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { PredicateType } from './cosign.js'
+import type { ImageTools, Pushed } from './imagetools.js'
 import type { RawManifest } from './manifest.js'
+import type { RegistryApi } from './registry-api.js'
+import { withRetry } from './retry.js'
 
 export type ProvenanceType = Extract<PredicateType, 'slsaprovenance02' | 'slsaprovenance1'>
 
@@ -87,4 +90,13 @@ export function provenanceFiles(recorded: Record<string, { type: ProvenanceType;
     found.push({ platform, digest, type: r.type, file })
   }
   return { found, missing }
+}
+
+/** The provenance buildx recorded for each platform: each manifest and blob one read, retried on its own. */
+export async function readProvenance(name: string, pushed: Pushed, tools: Pick<ImageTools, 'raw'>, api: Pick<RegistryApi, 'blobText'>): ReturnType<typeof recordedProvenance> {
+  const index = await tools.raw(`${name}@${pushed.digest}`, { justPushed: true })
+  return recordedProvenance(index, pushed.platforms, {
+    manifest: (digest) => tools.raw(`${name}@${digest}`, { justPushed: true }),
+    blob: (digest) => withRetry(() => api.blobText(digest), { what: `reading the provenance blob ${digest}` })
+  })
 }

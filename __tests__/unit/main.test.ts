@@ -66,7 +66,10 @@ const IDX = 'sha256:' + '1'.repeat(64)
 const AMD = 'sha256:' + '2'.repeat(64)
 const ARM = 'sha256:' + '3'.repeat(64)
 const OLD = 'sha256:' + '4'.repeat(64)
-vi.mock('../../src/build.js', () => ({ build: vi.fn(() => (calls.push('build'), Promise.resolve({ digest: IDX, mediaType: 'application/vnd.oci.image.index.v1+json', raw: { 'containerimage.digest': IDX } }))) }))
+vi.mock('../../src/build.js', async (original) => ({
+  ...(await original<typeof BuildModule>()),
+  build: vi.fn(() => (calls.push('build'), Promise.resolve({ digest: IDX, mediaType: 'application/vnd.oci.image.index.v1+json', raw: { 'containerimage.digest': IDX } })))
+}))
 const registry = {
   pushed: vi.fn((_n: string, digest: string): Promise<Required<Pushed>> => Promise.resolve({ digest, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM }, configs: { 'linux/amd64': { config: { User: user } }, 'linux/arm64': { config: { User: user } } } })),
   find: vi.fn((): Promise<Pushed | undefined> => Promise.resolve(undefined)),
