@@ -116,12 +116,12 @@ export function parseVersion(raw: string): SemVer | undefined {
  * Tags for a release version: 1.4.2, 1.4, 1, latest (with `prefix`: v1.4.2, v1.4, v1, latest); a
  * pre-release gets only its own tag; 0.x gets no `0`.
  */
-export function versionTags(v: SemVer, prefix = ''): string[] {
-  if (v.prerelease) return [prefix + v.text]
+export function versionTags(v: SemVer, prefix = '', suffix = ''): string[] {
+  if (v.prerelease) return [prefix + v.text + suffix]
   const tags = [v.text, `${v.major}.${v.minor}`]
   // A `0` tag would float across breaking 0.x releases, so 0.x gets none (as docker/metadata-action).
   if (v.major > 0) tags.push(String(v.major))
-  return [...tags.map((t) => prefix + t), 'latest']
+  return [...tags.map((t) => prefix + t + suffix), `latest${suffix}`]
 }
 
 /** Makes a branch or tag name usable as an image tag. */
@@ -145,9 +145,10 @@ export function refVersion(ref: string): SemVer | undefined {
 }
 
 /** The tags to push when the `tags` input is empty. */
-export function deriveTags(version: SemVer | undefined, git: GitRef, prefix = ''): string[] {
+export function deriveTags(version: SemVer | undefined, git: GitRef, prefix = '', suffix = ''): string[] {
   const release = version ?? refVersion(git.ref)
-  if (release) return versionTags(release, prefix)
+  if (release) return versionTags(release, prefix, suffix)
+  if (suffix) return deriveTags(undefined, git).map((t) => t + suffix)
   const sha = git.sha ? `sha-${git.sha.slice(0, 7)}` : ''
   const withSha = (t: string) => (sha ? [t, sha] : [t])
   if (git.ref.startsWith('refs/tags/')) return [tagSafe(git.ref.slice('refs/tags/'.length))]

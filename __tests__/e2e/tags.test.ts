@@ -2,7 +2,7 @@
 // the real registry, its real tag list, and the bundled action.
 import { describe, expect, test } from 'vitest'
 import { runAction } from '../../scripts/e2e/harness.js'
-import { docker, e2e, requireEnvironment, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+import { cosign, docker, e2e, keyPair, requireEnvironment, uniqueImage, workspace } from '../../scripts/e2e/env.js'
 
 const run = requireEnvironment()
 const R = e2e.registry
@@ -57,5 +57,34 @@ describe.runIf(run)('floating tags (issue 14)', () => {
     expect(forced.outputs.tags?.split('\n')).toEqual([`${image}:1.3.6`, `${image}:1.3`, `${image}:latest`])
     expect(digestOf(`${image}:latest`)).toBe(forced.outputs.digest)
     expect(digestOf(`${image}:1`)).toBe(first.outputs.digest)
+  })
+
+  test('the debug variant (tag-suffix -debug, target debug) is released beside the main one, signed, and its tags float on their own (issue 19)', async () => {
+    const image = uniqueImage('variant')
+    const keys = keyPair('e2e-variant-7d1')
+    const signed = { 'cosign-key': keys.key, 'cosign-password': 'e2e-variant-7d1', 'transparency-log': 'false', sign: 'true', sbom: 'true', 'sbom-artifact': 'false', 'tools-url': `${e2e.mirror}/good`, 'cosign-version': e2e.cosign3, 'syft-version': e2e.syft }
+    const debug = () => ({ ...signed, target: 'debug', 'tag-suffix': '-debug', 'build-args': `BUILDER_IMAGE=${R}/e2e/golang:1.24\nDEBUG_IMAGE=${R}/e2e/busybox:1` })
+    const main = await release(image, 'v1.4.0', signed)
+    expect(main.exitCode, main.log).toBe(0)
+    const variant = await release(image, 'v1.4.0', debug())
+    expect(variant.exitCode, variant.log).toBe(0)
+    expect(variant.outputs.tags?.split('\n')).toEqual(['1.4.0-debug', '1.4-debug', '1-debug', 'latest-debug'].map((t) => `${image}:${t}`))
+    // the main tags still name the main image; the variant's name the debug one
+    for (const tag of ['latest', '1', '1.4', '1.4.0']) expect(digestOf(`${image}:${tag}`), tag).toBe(main.outputs.digest)
+    for (const tag of ['latest-debug', '1-debug', '1.4-debug', '1.4.0-debug']) expect(digestOf(`${image}:${tag}`), tag).toBe(variant.outputs.digest)
+    // signed and SBOM-attested like the main image
+    for (const digest of [variant.outputs.digest ?? '', ...Object.values(JSON.parse(variant.outputs['platform-digests'] ?? '{}') as Record<string, string>)]) {
+      expect(cosign('cosign', ['verify', '--key', keys.pub, '--insecure-ignore-tlog=true', `${image}@${digest}`]).code).toBe(0)
+    }
+    expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', `${image}:1.4.0-debug`]).code).toBe(0)
+    expect(docker(['run', '--rm', '--entrypoint', '/bin/sh', `${image}:latest-debug`, '-c', 'ls /bin/busybox >/dev/null && /app']).out.trim()).toBe('operator v1.4.0')
+
+    // A maintenance release of the variant: only its own -debug tags count, and none moves backwards.
+    const older = await release(image, 'v1.3.5', debug())
+    expect(older.exitCode, older.log).toBe(0)
+    expect(older.outputs.tags?.split('\n')).toEqual([`${image}:1.3.5-debug`, `${image}:1.3-debug`])
+    expect(older.log).toContain('::notice::latest-debug stays where it is: 1.4.0-debug is a higher release than 1.3.5')
+    expect(digestOf(`${image}:latest-debug`)).toBe(variant.outputs.digest)
+    expect(digestOf(`${image}:latest`)).toBe(main.outputs.digest)
   })
 })

@@ -30,13 +30,27 @@ describe('floatingTags: a floating tag moves only when this release is the highe
     expect(d.heldBack.map((h) => h.reason)).toEqual(held)
   })
 
+  test.each<[string, string, string[], string[], string[]]>([
+    ['the debug variant of the first release', '1.4.2', ['1.4.2', '1.4', '1', 'latest'], ['1.4.2-debug', '1.4-debug', '1-debug', 'latest-debug'], []],
+    ['its maintenance release: its own variant holds its floating tags back', '1.3.5', ['1.4.0', '1.4.0-debug', '1.3.4-debug'], ['1.3.5-debug', '1.3-debug'], ['1-debug stays where it is: 1.4.0-debug is a higher 1.x release than 1.3.5', 'latest-debug stays where it is: 1.4.0-debug is a higher release than 1.3.5']],
+    ['the main line does not hold the variant back (only -debug tags count)', '1.3.5', ['1.4.0', '2.0.0'], ['1.3.5-debug', '1.3-debug', '1-debug', 'latest-debug'], []]
+  ])('tag-suffix -debug: %s', (_name, version, existing, tags, held) => {
+    const d = floatingTags(v(version), '', 'auto', existing, '-debug')
+    expect(d.tags).toEqual(tags)
+    expect(d.heldBack.map((h) => h.reason)).toEqual(held)
+  })
+
+  test('the main line ignores the variant\'s tags', () => {
+    expect(floatingTags(v('1.3.5'), '', 'auto', ['1.4.0-debug', 'latest-debug']).tags).toEqual(['1.3.5', '1.3', '1', 'latest'])
+  })
+
   test('a pre-release has only its own tag, whatever the repository holds', () => {
     expect(floatingTags(v('1.5.0-rc.2'), '', 'auto', ['1.5.0'])).toEqual({ tags: ['1.5.0-rc.2'], heldBack: [] })
   })
 })
 
 describe('decideTags', () => {
-  const base: TagInputs = { tags: ['1.3.5', '1.3', '1', 'latest'], version: v('1.3.5'), tagsFromVersion: true, latest: 'auto', tagPrefix: '', push: true, pushByDigest: false }
+  const base: TagInputs = { tags: ['1.3.5', '1.3', '1', 'latest'], version: v('1.3.5'), tagsFromVersion: true, latest: 'auto', tagPrefix: '', tagSuffix: '', push: true, pushByDigest: false }
 
   test.each<[string, Partial<TagInputs>, boolean]>([
     ['a stable release pushed with derived tags', {}, true],

@@ -61,6 +61,20 @@ test.each([
   expect(versionTags(parseVersion(raw)!, prefix)).toEqual(tags)
 })
 
+// docker/metadata-action's `flavor: suffix=-debug`: every derived tag, latest included.
+test.each<[string, string, string, string[]]>([
+  ['', '-debug', '1.4.2', ['1.4.2-debug', '1.4-debug', '1-debug', 'latest-debug']],
+  ['v', '-debug', '1.4.2', ['v1.4.2-debug', 'v1.4-debug', 'v1-debug', 'latest-debug']],
+  ['', '-debug', '1.5.0-rc.1', ['1.5.0-rc.1-debug']],
+  ['', '-debug', '0.3.1', ['0.3.1-debug', '0.3-debug', 'latest-debug']]
+])('versionTags with prefix %j and suffix %j: %s -> %j', (prefix, suffix, raw, tags) => {
+  expect(versionTags(parseVersion(raw)!, prefix, suffix)).toEqual(tags)
+})
+
+test('deriveTags puts the suffix on branch and sha tags too', () => {
+  expect(deriveTags(undefined, { ref: 'refs/heads/main', sha: 'abcdef0123456789abcdef0123456789abcdef01' }, '', '-debug')).toEqual(['main-debug', 'sha-abcdef0-debug'])
+})
+
 describe('deriveTags', () => {
   const sha = 'abcdef0123456789abcdef0123456789abcdef01'
   test.each([

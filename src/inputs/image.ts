@@ -22,6 +22,8 @@ export interface ImageInputs {
   latest: LatestMode
   /** Put before every version tag (`v` -> v1.4.2, v1.4, v1); never before latest. */
   tagPrefix: string
+  /** Put after every derived tag, latest included (`-debug` -> 1.4.2-debug, latest-debug): a variant beside the release. */
+  tagSuffix: string
   push: boolean
   /** One platform pushed by digest, for a later merge. */
   pushByDigest: boolean
@@ -51,14 +53,19 @@ export function parseImageInputs(read: InputReader, ctx: GitHubContext): ImageIn
   if (tagPrefix && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(tagPrefix)) {
     throw new InputError('tag-prefix', `"${tagPrefix}" cannot start a tag: letters, digits, "_", "." and "-", not starting with "." or "-" (e.g. v)`)
   }
+  const tagSuffix = read('tag-suffix').trim()
+  if (tagSuffix && !/^[A-Za-z0-9_.-]{1,63}$/.test(tagSuffix)) {
+    throw new InputError('tag-suffix', `"${tagSuffix}" cannot end a tag: letters, digits, "_", "." and "-" (e.g. -debug)`)
+  }
   const latest = read('latest').trim() || 'auto'
   if (latest !== 'auto' && latest !== 'true' && latest !== 'false') throw new InputError('latest', `"${latest}" is not one of auto, true, false`)
   const explicitTags = list(read('tags')).map((t) => validateTag(t))
   if (new Set(explicitTags).size !== explicitTags.length) throw new InputError('tags', 'lists a tag twice')
+  if (explicitTags.length && tagSuffix) throw new InputError('tag-suffix', 'applies to the tags the action derives; with `tags` given, write the suffix into them')
   const tagsFromVersion = explicitTags.length === 0 && version !== undefined
-  const tags = explicitTags.length ? explicitTags : deriveTags(version, { ref: ctx.ref, sha: ctx.sha }, tagPrefix)
-  // The prefix must still leave valid tags (at most 128 characters).
-  if (tagsFromVersion) for (const t of tags) validateTag(t, 'tag-prefix')
+  const tags = explicitTags.length ? explicitTags : deriveTags(version, { ref: ctx.ref, sha: ctx.sha }, tagPrefix, tagSuffix)
+  // The prefix and suffix must still leave valid tags (at most 128 characters).
+  if (explicitTags.length === 0) for (const t of tags) validateTag(t, tagSuffix && !tagPrefix ? 'tag-suffix' : 'tag-prefix')
 
   return {
     image,
@@ -67,6 +74,7 @@ export function parseImageInputs(read: InputReader, ctx: GitHubContext): ImageIn
     tagsFromVersion,
     latest,
     tagPrefix,
+    tagSuffix,
     push,
     pushByDigest,
     mergeDigests,
