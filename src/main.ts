@@ -41,6 +41,7 @@ import { withRetry } from './retry.js'
 import { supplyChain } from './supply-chain.js'
 import { startToolInstall } from './tools.js'
 import { checkBaseImages } from './verify-bases.js'
+import { baseContexts, refreshDecision, resolveBases } from './base-refresh.js'
 
 export async function main(inputs: Inputs, ctx: GitHubContext, now = new Date()): Promise<void> {
   const report = newReport(inputs.image.name)
@@ -86,7 +87,15 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, now: D
   const inputs = { ...given, tags: await releaseTags(given, api, report) }
   const refs = inputs.pushByDigest ? [] : inputs.tags.map((t) => `${inputs.image.name}:${t}`)
 
-  const pushed = dockerfile ? await buildAndPush(await verifiedBases(inputs, basePlan, installs, env, tools, workDir, report), ctx, dockerfile, env, tools, workDir, report, probe, { promise: installs, state: installed }, now) : await merge(inputs, ctx, tools, report, now)
+  let pushed: Pushed | undefined
+  if (dockerfile) {
+    const checked = await verifiedBases(inputs, basePlan, installs, env, tools, workDir, report)
+    const withBases = checked.push ? await recordBases(checked, ctx, dockerfile.parsed, tools, report) : checked
+    if (!withBases) return
+    pushed = await buildAndPush(withBases, ctx, dockerfile, env, tools, workDir, report, probe, { promise: installs, state: installed }, now)
+  } else {
+    pushed = await merge(inputs, ctx, tools, report, now)
+  }
   if (!pushed) return
 
   report.pushed = true
@@ -137,6 +146,34 @@ async function verifiedBases(inputs: Inputs, plan: BasePlan | undefined, install
   report.notes.push(...checked.notes)
   report.bases = checked.verified
   return { ...inputs, buildContexts: checked.buildContexts }
+}
+
+/**
+ * Resolves the bases once: the build is pinned to those digests and records them on each platform
+ * manifest. Under `rebuild: if-base-changed`, returns nothing (and sets the outputs) when every
+ * base is as the image at the release tag recorded it.
+ */
+async function recordBases(inputs: Inputs, ctx: GitHubContext, parsed: ParsedDockerfile, tools: ImageTools, report: Report): Promise<Inputs | undefined> {
+  const platforms = inputs.platforms.map((p) => p.id)
+  const buildPlatform = `linux/${nativeArches(ctx.nodeArch)[0] ?? 'amd64'}`
+  const resolved = await core.group('Bases', () => resolveBases(parsed, inputs.target, platforms, buildPlatform, report.bases ?? [], tools))
+  if (inputs.rebuild === 'if-base-changed') {
+    const tag = inputs.tags[0] ?? ''
+    const { decision, existing } = await core.group('Refresh: compare the bases', () => refreshDecision(inputs.image.name, tag, resolved, tools))
+    if (!decision.rebuild && existing) {
+      report.notes.push(`rebuild: if-base-changed: nothing built or pushed; every base (${decision.compared.join(', ')}) is as ${inputs.image.name}:${tag} recorded it`)
+      report.digest = existing.digest
+      core.setOutput('skipped', 'true')
+      core.setOutput('digest', existing.digest)
+      core.setOutput('image', `${inputs.image.name}@${existing.digest}`)
+      core.setOutput('tags', '')
+      core.setOutput('platform-digests', JSON.stringify(existing.platforms))
+      return undefined
+    }
+    if (decision.rebuild) report.notes.push(`rebuild: if-base-changed: built, because ${decision.why}${decision.changes.map((c) => `; ${c.platform} ${c.ref}: ${c.from ?? '(not recorded)'} -> ${c.to}`).join('')}`)
+  }
+  core.setOutput('skipped', 'false')
+  return { ...inputs, annotations: [...inputs.annotations, ...resolved.annotations], buildContexts: baseContexts(inputs.buildContexts, resolved) }
 }
 
 /** What is signed: the index (when there is one) first, then each platform manifest. */

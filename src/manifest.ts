@@ -11,6 +11,7 @@ interface Descriptor {
 
 export interface RawManifest {
   mediaType?: string
+  annotations?: Record<string, string>
   manifests?: Descriptor[]
   config?: { digest: string }
   layers?: Array<{ size: number; digest?: string; mediaType?: string; annotations?: Record<string, string> }>

@@ -155,6 +155,8 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['bad version', { image: 'op', version: 'v1.2' }, {}, /^Input `version`: "v1.2" is not a release version/],
     ['bad latest', { image: 'op', latest: 'yes' }, {}, /^Input `latest`: "yes" is not one of auto, true, false/],
     ['bad tag-prefix', { image: 'op', 'tag-prefix': '-v' }, {}, /^Input `tag-prefix`: "-v" cannot start a tag/],
+    ['rebuild not a mode', { image: 'op', rebuild: 'weekly' }, {}, /^Input `rebuild`: "weekly" is not one of always, if-base-changed/],
+    ['rebuild: if-base-changed without a push', { image: 'op', rebuild: 'if-base-changed', push: 'false' }, {}, /^Input `rebuild`: if-base-changed compares with the image at the release tag, so it needs push: true, tags, and no push-by-digest/],
     ['bad tag-suffix', { image: 'op', 'tag-suffix': '/debug' }, {}, /^Input `tag-suffix`: "\/debug" cannot end a tag/],
     ['tag-suffix with explicit tags', { image: 'op', tags: 'a', 'tag-suffix': '-debug' }, {}, /^Input `tag-suffix`: applies to the tags the action derives; with `tags` given, write the suffix into them/],
     ['a tag-prefix too long for the tags', { image: 'op', version: `1.2.3-${'a'.repeat(70)}`, 'tag-prefix': 'p'.repeat(60) }, {}, /^Input `tag-prefix`: "p{60}1\.2\.3-a{70}" is not a valid tag/],

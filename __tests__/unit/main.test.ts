@@ -70,11 +70,14 @@ vi.mock('../../src/build.js', async (original) => ({
   ...(await original<typeof BuildModule>()),
   build: vi.fn(() => (calls.push('build'), Promise.resolve({ digest: IDX, mediaType: 'application/vnd.oci.image.index.v1+json', raw: { 'containerimage.digest': IDX } })))
 }))
+function defaultRaw(ref: string): Promise<Record<string, unknown>> {
+  return Promise.resolve(ref.endsWith(IDX) ? { manifests: [] } : { layers: [{ size: 100 }] })
+}
 const registry = {
   pushed: vi.fn((_n: string, digest: string): Promise<Required<Pushed>> => Promise.resolve({ digest, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM }, configs: { 'linux/amd64': { config: { User: user } }, 'linux/arm64': { config: { User: user } } } })),
   find: vi.fn((): Promise<Pushed | undefined> => Promise.resolve(undefined)),
   create: vi.fn(() => (calls.push('imagetools create'), Promise.resolve())),
-  raw: vi.fn((ref: string) => Promise.resolve(ref.endsWith(IDX) ? { manifests: [] } : { layers: [{ size: 100 }] })),
+  raw: vi.fn(defaultRaw),
   config: vi.fn(),
   digest: vi.fn(() => Promise.resolve(IDX)),
   platformsOf: vi.fn((_n: string, digest: string) => Promise.resolve({ digest, platforms: digest === AMD ? { 'linux/amd64': AMD } : { 'linux/arm64': ARM } }))
@@ -141,6 +144,7 @@ beforeEach(() => {
   existingTags = []
   cosignRuns.length = 0
   baseSignature = true
+  registry.raw.mockImplementation(defaultRaw)
   user = '65532:65532'
   ws = fs.mkdtempSync(path.join(os.tmpdir(), 'main-ws-'))
   fs.writeFileSync(path.join(ws, 'Dockerfile'), 'FROM gcr.io/distroless/static-debian13:nonroot\nCOPY app /app\nENTRYPOINT ["/app"]\n')
@@ -157,7 +161,8 @@ describe('main', () => {
       tags: TAGS.join('\n'),
       'platform-digests': JSON.stringify({ 'linux/amd64': AMD, 'linux/arm64': ARM }),
       sbom: JSON.stringify({ 'linux/amd64': '/w/sbom-linux-amd64.cdx.json', 'linux/arm64': '/w/sbom-linux-arm64.cdx.json' }),
-      signed: 'true'
+      signed: 'true',
+      skipped: 'false'
     })
     expect(calls).toEqual(['login', '/tc/cosign verify', 'build', 'supply chain'])
     // the distroless base was verified by digest against Google's keyless identity, then pinned
@@ -235,11 +240,43 @@ describe('main', () => {
     expect(build).not.toHaveBeenCalled()
   })
 
-  test('verify-bases: off checks nothing and pins nothing', async () => {
+  test('verify-bases: off checks nothing; the base is still resolved once, pinned and recorded', async () => {
     const c = ctx()
     await main(inputs({ 'verify-bases': 'off' }, c), c)
     expect(cosignRuns).toEqual([])
-    expect(vi.mocked(build).mock.calls[0]?.[0].buildContexts).toEqual([])
+    const spec = vi.mocked(build).mock.calls[0]?.[0]
+    expect(spec?.buildContexts).toEqual([['gcr.io/distroless/static-debian13:nonroot', `docker-image://gcr.io/distroless/static-debian13@${IDX}`]])
+    expect(spec?.annotations).toEqual([
+      'manifest[linux/amd64]:org.opencontainers.image.base.name=gcr.io/distroless/static-debian13:nonroot',
+      `manifest[linux/amd64]:org.opencontainers.image.base.digest=${IDX}`,
+      `manifest[linux/amd64]:io.github.vmafx.build-distroless-image.bases={"gcr.io/distroless/static-debian13:nonroot":"${IDX}"}`,
+      'manifest[linux/arm64]:org.opencontainers.image.base.name=gcr.io/distroless/static-debian13:nonroot',
+      `manifest[linux/arm64]:org.opencontainers.image.base.digest=${IDX}`,
+      `manifest[linux/arm64]:io.github.vmafx.build-distroless-image.bases={"gcr.io/distroless/static-debian13:nonroot":"${IDX}"}`
+    ])
+  })
+
+  test('rebuild: if-base-changed with every base as recorded: nothing is built, pushed or signed; skipped is true', async () => {
+    const recorded = { annotations: { 'io.github.vmafx.build-distroless-image.bases': `{"gcr.io/distroless/static-debian13:nonroot":"${IDX}"}` } }
+    registry.find.mockResolvedValueOnce({ digest: OLD, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM } })
+    registry.raw.mockImplementation((ref: string) => Promise.resolve(ref.endsWith(AMD) || ref.endsWith(ARM) ? recorded : ref.endsWith(IDX) ? { manifests: [] } : { layers: [{ size: 100 }] }))
+    const c = ctx()
+    await main(inputs({ 'verify-bases': 'off', rebuild: 'if-base-changed' }, c), c)
+    expect(build).not.toHaveBeenCalled()
+    expect(supplyChain).not.toHaveBeenCalled()
+    expect(outputs).toMatchObject({ skipped: 'true', digest: OLD, 'platform-digests': JSON.stringify({ 'linux/amd64': AMD, 'linux/arm64': ARM }) })
+    expect(summary.join('\n')).toContain(`rebuild: if-base-changed: nothing built or pushed; every base (gcr.io/distroless/static-debian13:nonroot) is as ${N}:1.4.2 recorded it`)
+  })
+
+  test('rebuild: if-base-changed with a moved base: built, and the summary names the base with its old and new digest', async () => {
+    const recorded = { annotations: { 'io.github.vmafx.build-distroless-image.bases': `{"gcr.io/distroless/static-debian13:nonroot":"${OLD}"}` } }
+    registry.find.mockResolvedValueOnce({ digest: OLD, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM } })
+    registry.raw.mockImplementation((ref: string) => Promise.resolve(ref.endsWith(AMD) || ref.endsWith(ARM) ? recorded : ref.endsWith(IDX) ? { manifests: [] } : { layers: [{ size: 100 }] }))
+    const c = ctx()
+    await main(inputs({ 'verify-bases': 'off', rebuild: 'if-base-changed' }, c), c)
+    expect(build).toHaveBeenCalled()
+    expect(outputs.skipped).toBe('false')
+    expect(summary.join('\n')).toContain(`rebuild: if-base-changed: built, because gcr.io/distroless/static-debian13:nonroot changed; linux/amd64 gcr.io/distroless/static-debian13:nonroot: ${OLD} -&gt; ${IDX}`)
   })
 
   test('a supply chain failure: the digest outputs stand, signed stays false, the error lists what is unsigned', async () => {

@@ -10,6 +10,8 @@ import type { InputReader } from './values.js'
 import { bool, insideWorkspace, keyValues, list } from './values.js'
 
 export interface BuildInputs {
+  /** `if-base-changed`: build only when a base moved since the image at the release tag was built. */
+  rebuild: 'always' | 'if-base-changed'
   workspace: string
   /** Empty when merging: a merge builds nothing, so the job need not check out. */
   context: string
@@ -109,7 +111,11 @@ export function parseBuildInputs(read: InputReader, ctx: GitHubContext, merging:
   if (provenance && !/^(true|false|mode=(min|max)(,[a-z-]+=[^,]+)*|[a-z-]+=[^,]+(,[a-z-]+=[^,]+)*)$/.test(provenance)) {
     throw new InputError('provenance', `"${provenance}" is not a buildx --provenance value: true, false, mode=min or mode=max`)
   }
+  const rebuild = read('rebuild').trim() || 'always'
+  if (rebuild !== 'always' && rebuild !== 'if-base-changed') throw new InputError('rebuild', `"${rebuild}" is not one of always, if-base-changed`)
+  if (rebuild === 'if-base-changed' && merging) throw new InputError('rebuild', 'if-base-changed compares what a build would use; a merge-digests job builds nothing')
   return {
+    rebuild,
     workspace,
     context,
     dockerfile,

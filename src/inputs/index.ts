@@ -65,6 +65,9 @@ function refuseSecretsInMaxProvenance(build: BuildInputs, secrets: SecretsInputs
 export function parseInputs(read: InputReader, ctx: GitHubContext): Inputs {
   const image = parseImageInputs(read, ctx)
   const build = parseBuildInputs(read, ctx, image.mergeDigests.length > 0)
+  if (build.rebuild === 'if-base-changed' && (!image.push || image.pushByDigest || image.tags.length === 0)) {
+    throw new InputError('rebuild', 'if-base-changed compares with the image at the release tag, so it needs push: true, tags, and no push-by-digest')
+  }
   if (image.pushByDigest && build.platforms.length !== 1) {
     throw new InputError('push-by-digest', `builds one platform per job, but platforms lists ${build.platforms.length}: give one (e.g. platforms: \${{ matrix.platform }})`)
   }
