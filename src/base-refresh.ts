@@ -7,6 +7,7 @@ import * as core from '@actions/core'
 import type { VerifiedBase } from './bases.js'
 import { contextKey, pinnedRef } from './bases.js'
 import type { ParsedDockerfile } from './dockerfile.js'
+import { errorMessage } from './errors.js'
 import type { ImageTools } from './imagetools.js'
 import { isIndex, platformDigests } from './manifest.js'
 import type { BaseDigests, RefreshDecision, UsedBase } from './refresh.js'
@@ -14,6 +15,8 @@ import { baseAnnotations, baseDigestsFor, decideRefresh, recordedBases, usedBase
 
 export interface ResolvedBases {
   used: UsedBase[]
+  /** Bases this runner could not read (the builder may still reach them): neither pinned nor recorded. */
+  unresolved: Array<{ ref: string; error: string }>
   digests: BaseDigests
   /** The index (or single manifest) digest each base resolved to. */
   pinned: Record<string, string>
@@ -25,17 +28,23 @@ export async function resolveBases(parsed: ParsedDockerfile, target: string, pla
   const used = usedBases(parsed, target)
   const indexes: Record<string, Record<string, string> | string> = {}
   const pinned: Record<string, string> = {}
+  const unresolved: ResolvedBases['unresolved'] = []
   await Promise.all(
     used.map(async (b) => {
       const checked = verified.find((v) => v.ref === b.ref)
       const ref = checked ? pinnedRef(b.ref, checked.digest) : b.ref
-      const [manifest, digest] = await Promise.all([tools.raw(ref), checked ? Promise.resolve(checked.digest) : tools.digest(ref)])
-      indexes[b.ref] = isIndex(manifest) ? platformDigests(manifest) : digest
-      pinned[b.ref] = digest
+      try {
+        const [manifest, digest] = await Promise.all([tools.raw(ref), checked ? Promise.resolve(checked.digest) : tools.digest(ref)])
+        indexes[b.ref] = isIndex(manifest) ? platformDigests(manifest) : digest
+        pinned[b.ref] = digest
+      } catch (err) {
+        unresolved.push({ ref: b.ref, error: errorMessage(err) })
+      }
     })
   )
-  const digests = baseDigestsFor(used, platforms, buildPlatform, indexes)
-  return { used, digests, pinned, annotations: baseAnnotations(used, digests) }
+  const resolvedOnly = used.filter((b) => indexes[b.ref] !== undefined)
+  const digests = baseDigestsFor(resolvedOnly, platforms, buildPlatform, indexes)
+  return { used: resolvedOnly, unresolved, digests, pinned, annotations: baseAnnotations(resolvedOnly, digests) }
 }
 
 /** Every resolved base pinned by digest for the build (a context the user gave for it is left alone). */

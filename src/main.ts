@@ -157,6 +157,10 @@ async function recordBases(inputs: Inputs, ctx: GitHubContext, parsed: ParsedDoc
   const platforms = inputs.platforms.map((p) => p.id)
   const buildPlatform = `linux/${nativeArches(ctx.nodeArch)[0] ?? 'amd64'}`
   const resolved = await core.group('Bases', () => resolveBases(parsed, inputs.target, platforms, buildPlatform, report.bases ?? [], tools))
+  for (const u of resolved.unresolved) {
+    if (inputs.rebuild === 'if-base-changed') throw new Error(`rebuild: if-base-changed cannot compare ${u.ref}: this runner cannot read it (${u.error})`)
+    core.warning(`${u.ref} could not be read from this runner, so it is neither pinned nor recorded on the manifests (the builder resolves it itself): ${u.error}`)
+  }
   if (inputs.rebuild === 'if-base-changed') {
     const tag = inputs.tags[0] ?? ''
     const { decision, existing } = await core.group('Refresh: compare the bases', () => refreshDecision(inputs.image.name, tag, resolved, tools))

@@ -256,6 +256,17 @@ describe('main', () => {
     ])
   })
 
+  test('a base this runner cannot read: a warning, neither pinned nor recorded, the build goes on; if-base-changed cannot compare and fails', async () => {
+    const core = await import('@actions/core')
+    registry.raw.mockImplementation((ref: string) => (ref.startsWith('gcr.io/') ? Promise.reject(new Error('denied: requested access to the resource is denied')) : defaultRaw(ref)))
+    const c = ctx()
+    await main(inputs({ 'verify-bases': 'off' }, c), c)
+    expect(vi.mocked(core.warning)).toHaveBeenCalledWith(expect.stringContaining('gcr.io/distroless/static-debian13:nonroot could not be read from this runner, so it is neither pinned nor recorded'))
+    expect(vi.mocked(build).mock.calls[0]?.[0].buildContexts).toEqual([])
+    const c2 = ctx()
+    await expect(main(inputs({ 'verify-bases': 'off', rebuild: 'if-base-changed' }, c2), c2)).rejects.toThrow('rebuild: if-base-changed cannot compare gcr.io/distroless/static-debian13:nonroot: this runner cannot read it (denied: requested access to the resource is denied)')
+  })
+
   test('rebuild: if-base-changed with every base as recorded: nothing is built, pushed or signed; skipped is true', async () => {
     const recorded = { annotations: { 'io.github.vmafx.build-distroless-image.bases': `{"gcr.io/distroless/static-debian13:nonroot":"${IDX}"}` } }
     registry.find.mockResolvedValueOnce({ digest: OLD, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM } })
