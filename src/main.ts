@@ -38,6 +38,8 @@ import * as state from './state.js'
 import type { Report } from './summary.js'
 import { newReport, unfinished, writeSummary } from './summary.js'
 import { withRetry } from './retry.js'
+import { smokeVerdict } from './smoke.js'
+import { smokeRun } from './smoke-run.js'
 import { supplyChain } from './supply-chain.js'
 import { startToolInstall } from './tools.js'
 import { checkBaseImages } from './verify-bases.js'
@@ -111,6 +113,7 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, now: D
   report.digests = subjects.map((s) => ({ ...s, signature: 'skipped', attestation: 'skipped', provenance: 'skipped' }))
   core.setOutput('signed', 'false')
   await checkPushedImages(inputs, pushed, tools, api, report, refs)
+  if (dockerfile) await smokeTest(inputs, pushed, ctx, env, report, refs)
   if (inputs.pushByDigest && !inputs.sign) report.notes.push('push-by-digest: not signed here; the merge job signs, SBOMs and attests the merged index')
 
   // buildx's provenance rides in the index's attestation manifests; a lone manifest has none.
@@ -207,7 +210,7 @@ async function buildAndPush(
 ): Promise<Pushed | undefined> {
   const native = nativeArches(ctx.nodeArch)
   await core.group('QEMU', async () => {
-    const plan = planQemu(inputs.platforms, native, binfmtReader(), runsOnTarget(dockerfile.parsed, inputs.target))
+    const plan = planQemu(inputs.platforms, native, binfmtReader(), runsOnTarget(dockerfile.parsed, inputs.target), inputs.smoke !== undefined)
     for (const r of plan.reasons) core.info(r)
     for (const n of qemuGoNotices(dockerfile.parsed, inputs.target, inputs.platforms, native, dockerfile.label)) core.notice(n.message)
     report.notes.push(...plan.reasons.filter((r) => r.startsWith('QEMU skipped')))
@@ -308,9 +311,29 @@ async function checkPushedImages(inputs: Inputs, pushed: Pushed, tools: ImageToo
       blob: (digest) => api.blob(digest)
     })
     report.notes.push(...v.notes)
-    if (!v.refusal) return
-    // The tags moved with the push: say which now name an image nothing will sign.
-    report.refused = refs.length ? `These tags now point at the refused, unsigned image: ${refs.join(', ')}. Fix the Dockerfile and release again to move them.` : 'No tag points at it (pushed by digest only).'
-    throw new Error(`${v.refusal}\nNot signed or attested. ${report.refused}`)
+    if (v.refusal) refuse(v.refusal, report, refs)
   })
+}
+
+/** A check refused what was pushed: nothing is signed, and the error says which tags moved to it. */
+function refuse(refusal: string, report: Report, refs: string[]): never {
+  report.refused = refs.length ? `These tags now point at the refused, unsigned image: ${refs.join(', ')}. Fix the image and release again to move them.` : 'No tag points at it (pushed by digest only).'
+  throw new Error(`${refusal}\nNot signed or attested. ${report.refused}`)
+}
+
+/** Each platform run once under restricted-v2 constraints, after the push and before signing. */
+async function smokeTest(inputs: Inputs, pushed: Pushed, ctx: GitHubContext, env: Record<string, string>, report: Report, refs: string[]): Promise<void> {
+  if (!inputs.smoke) {
+    report.notes.push('Smoke run: skipped (give smoke-args or smoke-http-port to run each platform under restricted-v2 constraints before signing)')
+    return
+  }
+  const spec = inputs.smoke
+  const label = `${ctx.runId || process.pid}-${Date.now().toString(36)}`
+  state.save({ smokeLabel: label })
+  const results = await core.group('Smoke run (restricted-v2)', () => smokeRun(inputs.image.name, spec, { platforms: pushed.platforms, native: nativeArches(ctx.nodeArch), env, label }))
+  report.smoke = results
+  const v = smokeVerdict(results, inputs.policy, inputs.startupBudgetMs)
+  for (const w of v.warnings) core.warning(w)
+  report.notes.push(...v.notes)
+  if (v.refusal) refuse(v.refusal, report, refs)
 }

@@ -3,12 +3,14 @@ import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import { removeBuilder } from './builder.js'
 import { dockerEnv, logout } from './registry.js'
+import { removeSmokeLeftovers } from './smoke-run.js'
 import type { PostState } from './state.js'
 
 export async function post(state: PostState): Promise<void> {
   if (state.builder) {
     await core.group(`Remove builder ${state.builder}`, () => removeBuilder(state.builder, state.dockerConfig ? dockerEnv(state.dockerConfig) : {}))
   }
+  if (state.smokeLabel) await removeSmokeLeftovers(state.smokeLabel, state.dockerConfig ? dockerEnv(state.dockerConfig) : {})
   if (state.dockerConfig) {
     await logout(state.dockerConfig, state.registry)
     core.info(`Logged out of ${state.registry} and removed the action's docker config`)

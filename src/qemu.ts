@@ -43,14 +43,14 @@ export function runsOnTarget(parsed: ParsedDockerfile, target = ''): boolean {
   return reachableStages(parsed, target).some((s) => s.runLines.length > 0 && !BUILDPLATFORM.test(s.platform))
 }
 
-export function planQemu(platforms: readonly Platform[], native: readonly string[], binfmt: BinfmtReader, targetRuns: boolean): QemuPlan {
+export function planQemu(platforms: readonly Platform[], native: readonly string[], binfmt: BinfmtReader, targetRuns: boolean, smokeRun = false): QemuPlan {
   const foreign = [...new Set(platforms.map((p) => p.arch).filter((a) => !native.includes(a)))]
   if (foreign.length === 0) return { install: [], reasons: [`QEMU skipped: every platform runs natively on this ${native[0]} runner`] }
-  if (!targetRuns) {
+  if (!targetRuns && !smokeRun) {
     return { install: [], reasons: [`QEMU skipped: no RUN executes on the target platform (every stage with a RUN is --platform=$BUILDPLATFORM), so ${foreign.join(', ')} ${foreign.length > 1 ? 'need' : 'needs'} no emulation`] }
   }
   const install: string[] = []
-  const reasons: string[] = []
+  const reasons: string[] = targetRuns ? [] : [`QEMU for the smoke run only: no RUN executes on the target platform, but the smoke run starts the ${foreign.join(', ')} image${foreign.length > 1 ? 's' : ''}`]
   for (const arch of foreign) {
     const entry = binfmt(arch)
     if (entry?.enabled) {

@@ -9,9 +9,11 @@ export interface PostState {
   builder: string
   /** The run's temp dir (keys written from input, SBOMs); removed in post. */
   workDir: string
+  /** The label on the smoke run's containers and network, to remove any a cancelled run left. */
+  smokeLabel: string
 }
 
-const KEYS: Array<keyof PostState> = ['dockerConfig', 'registry', 'builder', 'workDir']
+const KEYS: Array<keyof PostState> = ['dockerConfig', 'registry', 'builder', 'workDir', 'smokeLabel']
 
 export function isPost(): boolean {
   return core.getState('isPost') === 'true'

@@ -1,6 +1,8 @@
 /** The job summary: what was pushed, where, and what was skipped or left undone and why. */
 import * as core from '@actions/core'
 import type { VerifiedBase } from './bases.js'
+import type { SmokeResult } from './smoke.js'
+import { formatMs } from './smoke.js'
 import type { Status, SubjectOutcome } from './supply-chain.js'
 
 export interface Report {
@@ -17,6 +19,8 @@ export interface Report {
   signer?: string
   /** Base images verified before the build, each by the digest the build used. */
   bases?: VerifiedBase[]
+  /** The smoke run of each platform, when it ran. */
+  smoke?: SmokeResult[]
   /** Which buildx builder and driver built the release. */
   builder?: string
   error?: string
@@ -62,6 +66,19 @@ export async function writeSummary(r: Report): Promise<void> {
         { data: 'Signed by', header: true }
       ],
       ...r.bases.map((b) => [escape(b.ref), `<code>${b.digest}</code>`, escape(b.signer)])
+    ])
+  }
+  if (r.smoke?.length) {
+    s.addRaw('<p><strong>Smoke run</strong> (restricted-v2: random UID with GID 0, read-only root, no capabilities, no network):</p>', true)
+    s.addTable([
+      [
+        { data: 'Platform', header: true },
+        { data: 'Result', header: true },
+        { data: 'UID', header: true },
+        { data: 'Startup', header: true },
+        { data: 'Command', header: true }
+      ],
+      ...r.smoke.map((x) => [x.platform, x.failure ? `❌ ${escape(x.failure)}` : '✅ passed', String(x.uid), x.startupMs === undefined ? '–' : `${formatMs(x.startupMs)}${x.emulated ? ' (emulated)' : ''}`, `<code>${escape(x.command)}</code>`])
     ])
   }
   const open = unfinished(r)

@@ -8,6 +8,7 @@ import { beforeEach, describe, expect, test, vi } from 'vitest'
 import type * as BuildModule from '../../src/build.js'
 import type { GitHubContext } from '../../src/context.js'
 import type { Pushed } from '../../src/imagetools.js'
+import type { SmokeResult } from '../../src/smoke.js'
 import type { SupplyChainResult } from '../../src/supply-chain.js'
 
 const outputs: Record<string, string> = {}
@@ -97,6 +98,8 @@ vi.mock('../../src/registry-api.js', () => ({
 }))
 vi.mock('../../src/tools.js', () => ({ startToolInstall: vi.fn(() => Promise.resolve({ cosign: '/tc/cosign', syft: '/tc/syft' })) }))
 vi.mock('../../src/artifact.js', () => ({ uploadSboms: vi.fn() }))
+let smokeResults: SmokeResult[] = []
+vi.mock('../../src/smoke-run.js', () => ({ smokeRun: vi.fn(() => (calls.push('smoke run'), Promise.resolve(smokeResults))) }))
 let chain: Partial<SupplyChainResult> = {}
 let existingTags: string[] = []
 vi.mock('../../src/supply-chain.js', () => ({
@@ -141,6 +144,7 @@ beforeEach(() => {
   summary.length = 0
   calls.length = 0
   chain = {}
+  smokeResults = []
   existingTags = []
   cosignRuns.length = 0
   baseSignature = true
@@ -306,6 +310,57 @@ describe('main', () => {
     expect(supplyChain).not.toHaveBeenCalled()
     expect(outputs).toMatchObject({ digest: IDX, signed: 'false' })
     expect(summary.join('\n')).toContain('⛔ Pushed, refused by the checks')
+  })
+
+  describe('the smoke run', () => {
+    const passed = (platform: string, emulated: boolean, startupMs: number): SmokeResult => ({ platform, uid: 1_000_660_000, command: `docker run … ${platform}`, startupMs, emulated, output: 'v1.4.2' })
+
+    test('off: nothing runs, and the summary says it was skipped', async () => {
+      const c = ctx()
+      await main(inputs({}, c), c)
+      expect(calls).not.toContain('smoke run')
+      expect(summary.join('\n')).toContain('Smoke run: skipped (give smoke-args or smoke-http-port')
+    })
+
+    test('after the push and the policy checks, before signing; startup times in the summary, emulated marked', async () => {
+      smokeResults = [passed('linux/amd64', false, 120), passed('linux/arm64', true, 640)]
+      const c = ctx()
+      await main(inputs({ 'smoke-args': '--version', 'startup-budget': '1s' }, c), c)
+      expect(calls).toEqual(['login', '/tc/cosign verify', 'build', 'smoke run', 'supply chain'])
+      const { smokeRun } = await import('../../src/smoke-run.js')
+      expect(vi.mocked(smokeRun).mock.calls[0]?.slice(0, 2)).toEqual([N, { args: ['--version'], http: undefined, timeoutMs: 30_000 }])
+      expect(vi.mocked(smokeRun).mock.calls[0]?.[2]).toMatchObject({ platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM }, native: ['amd64', '386'] })
+      const text = summary.join('\n')
+      expect(text).toContain('"120 ms"')
+      expect(text).toContain('"640 ms (emulated)"')
+      expect(outputs.signed).toBe('true')
+    })
+
+    test('a failure: nothing is signed, the error names platform, UID and the moved tags', async () => {
+      smokeResults = [passed('linux/amd64', false, 120), { ...passed('linux/arm64', true, 0), startupMs: undefined, failure: 'exited with code 1', output: 'open /etc/app/key: permission denied' }]
+      const c = ctx()
+      const err = main(inputs({ 'smoke-args': '--version' }, c), c)
+      await expect(err).rejects.toThrow(/linux\/arm64: the smoke run as UID 1000660000 \(GID 0, restricted-v2\) failed: exited with code 1\.[^]*open \/etc\/app\/key: permission denied[^]*Not signed or attested\. These tags now point at the refused, unsigned image/)
+      expect(supplyChain).not.toHaveBeenCalled()
+      expect(outputs).toMatchObject({ digest: IDX, signed: 'false' })
+      expect(summary.join('\n')).toContain('❌ exited with code 1')
+    })
+
+    test('policy: warn signs despite a failure, and warns', async () => {
+      smokeResults = [{ ...passed('linux/amd64', false, 120), failure: 'exited with code 1' }]
+      const c = ctx()
+      await main(inputs({ 'smoke-args': '--version', policy: 'warn' }, c), c)
+      expect(supplyChain).toHaveBeenCalled()
+      const core = await import('@actions/core')
+      expect(vi.mocked(core.warning).mock.calls.map((w) => String(w[0])).join('\n')).toMatch(/linux\/amd64: the smoke run as UID 1000660000 .* failed: exited with code 1/)
+    })
+
+    test('native startup over startup-budget fails, even under policy: warn', async () => {
+      smokeResults = [passed('linux/amd64', false, 1500)]
+      const c = ctx()
+      await expect(main(inputs({ 'smoke-args': '--version', 'startup-budget': '1s', policy: 'warn' }, c), c)).rejects.toThrow(/linux\/amd64: startup took 1\.5 s, over startup-budget 1 s/)
+      expect(supplyChain).not.toHaveBeenCalled()
+    })
   })
 
   test('a Dockerfile the policy refuses fails before the login', async () => {

@@ -18,13 +18,15 @@ import type { PolicyInputs } from './policy.js'
 import { parsePolicyInputs } from './policy.js'
 import type { SecretsInputs } from './secrets.js'
 import { parseSecretsInputs, secretValues } from './secrets.js'
+import type { SmokeInputs } from './smoke.js'
+import { parseSmokeInputs } from './smoke.js'
 import type { SupplyChainInputs } from './supply-chain.js'
 import { parseSupplyChainInputs } from './supply-chain.js'
 import type { InputReader } from './values.js'
 
-export type { BasesInputs, BuildInputs, BuilderInputs, ImageInputs, InputReader, PolicyInputs, SecretsInputs, SupplyChainInputs }
+export type { BasesInputs, BuildInputs, BuilderInputs, ImageInputs, InputReader, PolicyInputs, SecretsInputs, SmokeInputs, SupplyChainInputs }
 
-export type Inputs = ImageInputs & BuildInputs & SecretsInputs & BuilderInputs & SupplyChainInputs & PolicyInputs & BasesInputs
+export type Inputs = ImageInputs & BuildInputs & SecretsInputs & BuilderInputs & SupplyChainInputs & PolicyInputs & BasesInputs & SmokeInputs
 
 /** Inputs whose values are secrets: masked before anything else happens. */
 export const SECRET_INPUTS = ['registry-password', 'cosign-key', 'cosign-password', 'builder-tls-key', 'secrets', 'github-token'] as const
@@ -78,5 +80,10 @@ export function parseInputs(read: InputReader, ctx: GitHubContext): Inputs {
   if (bases.baseIdentities.length && supplyChain.sigstoreTrust && Number(supplyChain.cosignVersion.split('.')[0]) < 3) {
     throw new InputError('base-identities', 'are checked against sigstore-trusted-root, which the action hands to cosign 3 only: use cosign-version 3.x, or drop sigstore-trusted-root')
   }
-  return { ...image, ...build, ...secrets, ...supplyChain, ...parsePolicyInputs(read), ...parseBuilderInputs(read, build.workspace), ...bases }
+  const smoke = parseSmokeInputs(read)
+  if (smoke.smoke && image.mergeDigests.length) {
+    throw new InputError(smoke.smoke.http ? 'smoke-http-port' : 'smoke-args', 'runs where the image is built: give it to the jobs that build each platform (each runs its own platform, natively on a runner of that architecture), not to the merge job')
+  }
+  if (smoke.smoke && !image.push) throw new InputError('push', 'is false, but the smoke run runs the pushed image: use push: true, or leave out the smoke inputs')
+  return { ...image, ...build, ...secrets, ...supplyChain, ...parsePolicyInputs(read), ...parseBuilderInputs(read, build.workspace), ...bases, ...smoke }
 }
