@@ -31,7 +31,9 @@ import { writePrivate } from './pem.js'
 import { nativeArches } from './platform.js'
 import { binfmtReader, installQemu, planQemu, runsOnTarget } from './qemu.js'
 import { RegistryApi } from './registry-api.js'
-import { createDockerConfig, dockerEnv, login } from './registry.js'
+import { createDockerConfig, dockerEnv, hasCredentials, login } from './registry.js'
+import { copiesFailure, publishCopies } from './copies.js'
+import { InputError } from './errors.js'
 import { keptRelease, retag } from './rerun.js'
 import type { Subject } from './sign.js'
 import * as state from './state.js'
@@ -73,8 +75,9 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, now: D
   fs.chmodSync(workDir, 0o700)
   state.save({ workDir })
   const { registry } = given.image
-  const configDir = createDockerConfig(ctx.runnerTemp, registry)
+  const configDir = createDockerConfig(ctx.runnerTemp, [registry, ...given.registryAuth.map((c) => c.host)])
   state.save({ dockerConfig: configDir, registry })
+  refuseCopiesWithoutCredentials(given, configDir)
   const env = dockerEnv(configDir)
   const tools = new ImageTools(env)
   const api = new RegistryApi({ registry, repository: given.image.path, username: given.registryUsername, password: given.registryPassword })
@@ -85,7 +88,11 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, now: D
   // The builder is looked at while the login runs; a failure surfaces in the Builder phase.
   const probe = dockerfile && !given.builderEndpoint ? startNow(probeBuilder(env, given.platforms.length > 1)) : undefined
 
-  await core.group(`Log in to ${registry}`, () => login(configDir, registry, given.registryUsername, given.registryPassword))
+  // Every registry before anything is built: a wrong token for a copy fails before the first push.
+  await core.group(`Log in to ${[registry, ...given.registryAuth.map((c) => c.host)].join(', ')}`, async () => {
+    await login(configDir, registry, given.registryUsername, given.registryPassword)
+    for (const c of given.registryAuth) await login(configDir, c.host, c.username, c.password, `the registry-auth line for ${c.host}`)
+  })
   const inputs = { ...given, tags: await releaseTags(given, api, report) }
   const refs = inputs.pushByDigest ? [] : inputs.tags.map((t) => `${inputs.image.name}:${t}`)
 
@@ -130,7 +137,27 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, now: D
     throw new Error(`${result.failure.message}\nPushed but not signed or attested: ${list}. The digest outputs are set; re-run the job to finish signing.`, { cause: result.failure })
   }
   core.setOutput('sbom', JSON.stringify(result.sboms))
-  core.setOutput('signed', String(result.signed))
+  if (!inputs.copies.length) {
+    core.setOutput('images', JSON.stringify({ [inputs.image.name]: `${inputs.image.name}@${pushed.digest}` }))
+    core.setOutput('signed', String(result.signed))
+    return
+  }
+  const chain = { ...inputs, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1, provenance, sboms: result.sbomResults }
+  const copies = await publishCopies(inputs.copies, { from: inputs.image.name, digest: pushed.digest, tags: inputs.tags, subjects, chain }, tools, (spec) => supplyChain(spec, installs, env, workDir, uploadSboms))
+  report.copies = copies
+  const images = { [inputs.image.name]: `${inputs.image.name}@${pushed.digest}`, ...Object.fromEntries(copies.filter((c) => c.copied).map((c) => [c.name, `${c.name}@${pushed.digest}`])) }
+  core.setOutput('images', JSON.stringify(images))
+  const failure = copiesFailure(copies)
+  core.setOutput('signed', String(result.signed && !failure))
+  if (failure) throw failure
+}
+
+/** Each copy's registry needs credentials: from registry-auth, the first image's, or an earlier login. */
+function refuseCopiesWithoutCredentials(inputs: Inputs, configDir: string): void {
+  const given = new Set([inputs.image.registry, ...inputs.registryAuth.map((c) => c.host)])
+  const missing = [...new Set(inputs.copies.map((c) => c.registry))].filter((host) => !given.has(host) && !hasCredentials(configDir, host))
+  if (!missing.length) return
+  throw new InputError('registry-auth', `has no credentials for ${missing.join(', ')} (in \`images\`): add a line ${missing[0] ?? 'HOST'}=USERNAME:TOKEN for each, from a secret, or log in to ${missing.length > 1 ? 'them' : 'it'} in an earlier step (docker/login-action)`)
 }
 
 /** The tags to push: floating ones held back where a higher release holds them (read after the login). */

@@ -37,42 +37,42 @@ export function isImageRef(value: string): boolean {
  * Parses the `image` input. A bare NAME means ghcr.io/<owner>/NAME; anything with a slash must
  * start with a registry host, so `foo/bar` (Docker Hub by docker's rules) is refused as ambiguous.
  */
-export function parseImageName(raw: string, owner: string): ImageName {
+export function parseImageName(raw: string, owner: string, input = 'image'): ImageName {
   const value = raw.trim()
-  if (!value) throw new InputError('image', 'is required: give an image name such as ghcr.io/OWNER/NAME or a bare NAME')
+  if (!value) throw new InputError(input, 'is required: give an image name such as ghcr.io/OWNER/NAME or a bare NAME')
   if (value.includes('@')) {
-    throw new InputError('image', `"${value}" contains a digest; give the name only (the action pushes and returns the digest)`)
+    throw new InputError(input, `"${value}" contains a digest; give the name only (the action pushes and returns the digest)`)
   }
   const parts = value.split('/')
   const last = parts[parts.length - 1] ?? ''
   if (last.includes(':')) {
-    throw new InputError('image', `"${value}" contains a tag; give the name only and put tags in \`tags\` or \`version\``)
+    throw new InputError(input, `"${value}" contains a tag; give the name only and put tags in \`tags\` or \`version\``)
   }
   let registry: string
   let pathParts: string[]
   if (parts.length === 1) {
-    if (!owner) throw new InputError('image', `bare name "${value}" needs GITHUB_REPOSITORY_OWNER to expand to ghcr.io/OWNER/${value}; give the full name`)
+    if (!owner) throw new InputError(input, `bare name "${value}" needs GITHUB_REPOSITORY_OWNER to expand to ghcr.io/OWNER/${value}; give the full name`)
     registry = 'ghcr.io'
     pathParts = [owner.toLowerCase(), value]
   } else {
     const first = parts[0] ?? ''
     if (!(first.includes('.') || first.includes(':') || first === 'localhost')) {
-      throw new InputError('image', `"${value}" does not start with a registry host; write ghcr.io/${value} (or docker.io/${value} for Docker Hub)`)
+      throw new InputError(input, `"${value}" does not start with a registry host; write ghcr.io/${value} (or docker.io/${value} for Docker Hub)`)
     }
-    if (!HOST.test(first)) throw new InputError('image', `"${first}" is not a valid registry host`)
+    if (!HOST.test(first)) throw new InputError(input, `"${first}" is not a valid registry host`)
     registry = first.toLowerCase()
     pathParts = parts.slice(1)
   }
   for (const component of pathParts) {
     if (component !== component.toLowerCase()) {
-      throw new InputError('image', `"${value}" has upper-case letters; image names must be lower-case: ${registry}/${pathParts.join('/').toLowerCase()}`)
+      throw new InputError(input, `"${value}" has upper-case letters; image names must be lower-case: ${registry}/${pathParts.join('/').toLowerCase()}`)
     }
     if (!PATH_COMPONENT.test(component)) {
-      throw new InputError('image', `"${component}" in "${value}" is not a valid path component (lower-case letters, digits, and single ".", "_", "__" or "-" between them)`)
+      throw new InputError(input, `"${component}" in "${value}" is not a valid path component (lower-case letters, digits, and single ".", "_", "__" or "-" between them)`)
     }
   }
   const path = pathParts.join('/')
-  if (`${registry}/${path}`.length > 255) throw new InputError('image', 'is longer than 255 characters')
+  if (`${registry}/${path}`.length > 255) throw new InputError(input, 'is longer than 255 characters')
   return { registry, path, name: `${registry}/${path}` }
 }
 

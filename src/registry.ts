@@ -14,11 +14,17 @@ export function userDockerConfigDir(env: NodeJS.ProcessEnv = process.env): strin
   return env.DOCKER_CONFIG || path.join(os.homedir(), '.docker')
 }
 
+/** The keys a docker config may hold a registry's credentials under (Docker Hub has its legacy URL). */
+export function configKeys(host: string): string[] {
+  return ['docker.io', 'index.docker.io', 'registry-1.docker.io'].includes(host) ? [host, 'https://index.docker.io/v1/', 'docker.io', 'index.docker.io'] : [host]
+}
+
 /**
  * Creates a private docker config dir (0700) seeded from the user's config without any credential
- * store or credentials for `registry`, so `docker login` writes only here and post can delete it.
+ * store or credentials for the registries the action logs in to, so `docker login` writes only
+ * here and post can delete it. Credentials for other registries (an earlier login step's) stay.
  */
-export function createDockerConfig(runnerTemp: string, registry: string, userDir = userDockerConfigDir()): string {
+export function createDockerConfig(runnerTemp: string, registries: string | readonly string[], userDir = userDockerConfigDir()): string {
   fs.mkdirSync(runnerTemp, { recursive: true })
   const dir = fs.mkdtempSync(path.join(runnerTemp, 'build-distroless-image-docker-'))
   fs.chmodSync(dir, 0o700)
@@ -30,15 +36,31 @@ export function createDockerConfig(runnerTemp: string, registry: string, userDir
   }
   delete config.credsStore
   const helpers = config.credHelpers as Record<string, string> | undefined
-  if (helpers) delete helpers[registry]
   const auths = config.auths as Record<string, unknown> | undefined
-  if (auths) delete auths[registry]
+  for (const key of (typeof registries === 'string' ? [registries] : registries).flatMap(configKeys)) {
+    if (helpers) delete helpers[key]
+    if (auths) delete auths[key]
+  }
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2), { mode: 0o600 })
   for (const entry of SHARED_ENTRIES) {
     const target = path.join(userDir, entry)
     if (fs.existsSync(target)) fs.symlinkSync(target, path.join(dir, entry))
   }
   return dir
+}
+
+/** Whether the action's docker config can authenticate to `host` without a login of its own. */
+export function hasCredentials(configDir: string, host: string): boolean {
+  let config: { auths?: Record<string, Record<string, unknown>>; credHelpers?: Record<string, string> } = {}
+  try {
+    config = JSON.parse(fs.readFileSync(path.join(configDir, 'config.json'), 'utf8')) as typeof config
+  } catch {
+    return false
+  }
+  return configKeys(host).some((k) => {
+    const a = config.auths?.[k]
+    return Boolean(config.credHelpers?.[k] || a?.auth || a?.identitytoken || (a?.username && a.password))
+  })
 }
 
 export function dockerEnv(configDir: string): Record<string, string> {
@@ -53,7 +75,10 @@ export class RegistryAuthError extends Error {
 }
 
 /** `docker login` with the password on stdin; refused credentials fail at once with what to fix. */
-export async function login(configDir: string, registry: string, username: string, password: string): Promise<void> {
+const FIRST_REGISTRY_INPUTS = 'registry-username and registry-password'
+
+/** `inputs` names where the credentials came from, for the error. */
+export async function login(configDir: string, registry: string, username: string, password: string, inputs = FIRST_REGISTRY_INPUTS): Promise<void> {
   if (!password) {
     core.notice(`No registry-password given: not logging in to ${registry}; the push will be anonymous.`)
     return
@@ -67,11 +92,14 @@ export async function login(configDir: string, registry: string, username: strin
   } catch (err) {
     const text = errorText(err)
     const kind = classifyFailure(text)
-    if (kind === 'auth') throw new RegistryAuthError(`Login to ${registry} failed: ${authHint(text, registry)}`, { cause: err })
+    if (kind === 'auth') {
+      const hint = inputs === FIRST_REGISTRY_INPUTS ? authHint(text, registry) : `${registry} refused the credentials: check ${inputs}.`
+      throw new RegistryAuthError(`Login to ${registry} failed: ${hint}`, { cause: err })
+    }
     // dockerd retries a loopback registry over plain HTTP and reports only that last answer, so a
     // refused password can surface as "400 Bad Request": name the inputs either way.
     if (kind === 'other') {
-      throw new RegistryAuthError(`Login to ${registry} failed: check registry-username and registry-password (docker said: ${lastLine(text)})`, { cause: err })
+      throw new RegistryAuthError(`Login to ${registry} failed: check ${inputs} (docker said: ${lastLine(text)})`, { cause: err })
     }
     throw err
   }

@@ -1,6 +1,8 @@
 /** The job summary: what was pushed, where, and what was skipped or left undone and why. */
 import * as core from '@actions/core'
 import type { VerifiedBase } from './bases.js'
+import type { CopyOutcome } from './copies.js'
+import { unfinishedCopy } from './copies.js'
 import type { SmokeResult } from './smoke.js'
 import { formatMs } from './smoke.js'
 import type { Status, SubjectOutcome } from './supply-chain.js'
@@ -19,6 +21,8 @@ export interface Report {
   signer?: string
   /** Base images verified before the build, each by the digest the build used. */
   bases?: VerifiedBase[]
+  /** The other registries of `images`, each with its own signatures. */
+  copies?: CopyOutcome[]
   /** The smoke run of each platform, when it ran. */
   smoke?: SmokeResult[]
   /** Which buildx builder and driver built the release. */
@@ -45,18 +49,8 @@ export async function writeSummary(r: Report): Promise<void> {
   if (r.builder) s.addRaw(`<p><strong>Built with:</strong> ${escape(r.builder)}</p>`, true)
   if (r.signer && r.signer !== 'key') s.addRaw(`<p><strong>Signed as:</strong> ${escape(r.signer)}</p>`, true)
   if (r.tags.length) s.addRaw(`<p><strong>Tags:</strong> ${r.tags.map((t) => `<code>${escape(t)}</code>`).join(' ')}</p>`, true)
-  if (r.digests.length) {
-    s.addTable([
-      [
-        { data: 'Platform', header: true },
-        { data: 'Digest', header: true },
-        { data: 'Signature', header: true },
-        { data: 'SBOM attestation', header: true },
-        { data: 'Provenance attestation', header: true }
-      ],
-      ...r.digests.map((d) => [d.subject, `<code>${d.digest}</code>`, ICON[d.signature], ICON[d.attestation], d.subject === 'index' ? '➖ per platform' : ICON[d.provenance]])
-    ])
-  }
+  if (r.copies?.length) s.addHeading(`${r.image.split('/')[0] ?? ''}: ${r.image}`, 3)
+  if (r.digests.length) statusTable(s, r.digests)
   if (r.bases?.length) {
     s.addRaw('<p><strong>Verified base images</strong> (built on these digests):</p>', true)
     s.addTable([
@@ -93,11 +87,41 @@ export async function writeSummary(r: Report): Promise<void> {
     s.addRaw('<p><strong>Verify:</strong></p>', true)
     s.addCodeBlock(r.verifyCommands.join('\n'), 'sh')
   }
+  for (const c of r.copies ?? []) copySection(s, c, r.digest)
   if (r.notes.length) {
     s.addRaw('<p><strong>Notes:</strong></p>', true)
     s.addList(r.notes.map(escape))
   }
   await s.write()
+}
+
+type Summary = typeof core.summary
+
+function statusTable(s: Summary, digests: SubjectOutcome[]): void {
+  s.addTable([
+    [
+      { data: 'Platform', header: true },
+      { data: 'Digest', header: true },
+      { data: 'Signature', header: true },
+      { data: 'SBOM attestation', header: true },
+      { data: 'Provenance attestation', header: true }
+    ],
+    ...digests.map((d) => [d.subject, `<code>${d.digest}</code>`, ICON[d.signature], ICON[d.attestation], d.subject === 'index' ? '➖ per platform' : ICON[d.provenance]])
+  ])
+}
+
+/** A registry of `images` besides the first: the same digest, its own signatures and commands. */
+function copySection(s: Summary, c: CopyOutcome, digest: string): void {
+  s.addHeading(`${c.registry}: ${c.name}`, 3)
+  if (c.failure) s.addRaw(`<p><strong>❌ Failed:</strong> ${escape(c.failure)}</p>`, true)
+  if (c.copied) s.addRaw(`<p>Copied by digest: <code>${digest}</code>, under the same tags.</p>`, true)
+  if (c.copied) statusTable(s, c.digests)
+  const open = unfinishedCopy(c)
+  if (open.length) {
+    s.addRaw(`<p><strong>⚠️ Not finished in ${escape(c.registry)}:</strong></p>`, true)
+    s.addList(open.map(escape))
+  }
+  if (c.verifyCommands.length) s.addCodeBlock(c.verifyCommands.join('\n'), 'sh')
 }
 
 function escape(text: string): string {

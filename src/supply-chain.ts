@@ -35,6 +35,10 @@ export interface SupplyChainSpec extends Omit<SupplyChainInputs, 'syftVersion' |
   rerun: boolean
   /** The provenance buildx recorded per platform, read back from the pushed index. */
   provenance?: Promise<Record<string, { type: ProvenanceType; predicate: unknown }>>
+  /** SBOMs already made of these digests (a copy in another registry): attested as they are, syft not run again. */
+  sboms?: SbomResult[]
+  /** Added to each phase's log group: which image it works on, when there are several. */
+  heading?: string
 }
 
 export type Status = 'done' | 'verified' | 'skipped' | 'failed' | 'pending'
@@ -52,6 +56,8 @@ export interface SupplyChainResult {
   subjects: SubjectOutcome[]
   /** platform -> SBOM file. */
   sboms: Record<string, string>
+  /** The SBOMs as made, for the copies of the same digests. */
+  sbomResults: SbomResult[]
   signed: boolean
   /** The keyless identity signed as, for the summary (absent with a key). */
   signer?: string
@@ -73,6 +79,7 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
       provenance: spec.sign && spec.provenanceAttestation && s.subject !== 'index' ? 'pending' : 'skipped'
     })),
     sboms: {},
+    sbomResults: [],
     signed: false,
     verifyCommands: [],
     notes: []
@@ -87,8 +94,8 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
 }
 
 async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<string, string>, workDir: string, upload: UploadSboms, result: SupplyChainResult): Promise<void> {
-  const { cosign: cosignBin, syft } = await core.group('Tools', () => tools)
-  if (spec.sbom && !syft) throw new Error('syft was not installed')
+  const { cosign: cosignBin, syft } = spec.sboms ? await tools : await core.group('Tools', () => tools)
+  if (spec.sbom && !syft && !spec.sboms) throw new Error('syft was not installed')
   if (spec.sign && !cosignBin) throw new Error('cosign was not installed')
   const set = (field: 'signature' | 'attestation' | 'provenance', status: Status, which: (s: SubjectOutcome) => boolean = () => true) => {
     for (const s of result.subjects) if (which(s)) s[field] = status
@@ -96,11 +103,12 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
 
   // Signing needs neither the SBOMs nor the public key: the scans and the key derivation (one
   // cosign run that decrypts the key) go on while the digests are signed.
-  const sbomsReady = startNow(spec.sbom && syft ? scanAll(syft, spec, env, workDir) : Promise.resolve([]))
+  const sbomsReady = startNow(spec.sboms ? Promise.resolve(spec.sbom ? spec.sboms : []) : spec.sbom && syft ? scanAll(syft, spec, env, workDir) : Promise.resolve([]))
+  const heading = spec.heading ? ` ${spec.heading}` : ''
   const cosign = spec.sign && cosignBin ? prepareCosign(cosignBin, spec, env, workDir) : undefined
 
   if (cosign) {
-    await core.group('Sign (cosign)', async () => {
+    await core.group(`Sign (cosign)${heading}`, async () => {
       if (!cosign.options.key) {
         // Keyless: the token says who signs; show it before anything is signed as them.
         result.signer = signerLine(await cosign.identity, spec)
@@ -112,12 +120,14 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     result.signed = true
   }
 
-  const sboms = spec.sbom ? await core.group('SBOM per platform (syft)', () => reportSboms(sbomsReady, spec.name)) : []
+  const sboms = !spec.sbom ? [] : spec.sboms ? spec.sboms : await core.group('SBOM per platform (syft)', () => reportSboms(sbomsReady, spec.name))
+  result.sbomResults = sboms
   for (const s of sboms) {
     result.sboms[s.platform] = s.file
     for (const o of result.subjects) if (o.subject === s.platform || (o.digest === s.digest && o.subject !== 'index')) o.sbom = s.file
   }
-  if (spec.sbomArtifact && sboms.length) result.notes.push(await upload(sboms.map((s) => s.file), spec.name))
+  // A copy's SBOMs are the first image's, uploaded with it already.
+  if (spec.sbomArtifact && !spec.sboms && sboms.length) result.notes.push(await upload(sboms.map((s) => s.file), spec.name))
   if (!cosign) {
     result.notes.push('sign: false: nothing was signed or attested')
     return
@@ -131,7 +141,7 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     // The request limit is the public instance's; a private one sets its own.
     checkRekorLimit(sboms, spec.transparencyLog && !spec.sigstoreTrust)
     const what = [sboms.length ? 'SBOMs' : '', provenance.length ? 'provenance' : ''].filter(Boolean).join(' and ')
-    await core.group(`Attest ${what} (cosign)`, async () => {
+    await core.group(`Attest ${what} (cosign)${heading}`, async () => {
       const outcomes = await attestAll(cosign, spec.subjects, (s) => predicatesFor(s, sboms, provenance), spec.rerun)
       outcomes.forEach((byType, i) => {
         const mine = (s: SubjectOutcome) => s === result.subjects[i]
@@ -151,7 +161,7 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     result.notes.push('verify: false: signatures and attestations were not verified')
     return
   }
-  await core.group('Verify (cosign)', async () => {
+  await core.group(`Verify (cosign)${heading}`, async () => {
     const signatures = await signatureChecks
     mark(signatures, 'signature', spec.subjects)
     throwFirst(signatures)

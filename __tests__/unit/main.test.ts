@@ -26,6 +26,7 @@ vi.mock('@actions/core', () => {
   return {
     setOutput: vi.fn((k: string, v: string) => (outputs[k] = v)),
     info: vi.fn(),
+    error: vi.fn(),
     notice: vi.fn(),
     warning: vi.fn(),
     startGroup: vi.fn(),
@@ -51,7 +52,8 @@ vi.mock('../../src/exec.js', () => ({
 vi.mock('../../src/registry.js', () => ({
   createDockerConfig: vi.fn(() => '/cfg'),
   dockerEnv: vi.fn(() => ({ DOCKER_CONFIG: '/cfg' })),
-  login: vi.fn(() => (calls.push('login'), Promise.resolve()))
+  hasCredentials: vi.fn((_dir: string, host: string) => host === 'docker.io'),
+  login: vi.fn((_dir: string, host: string, _user: string, password: string) => (calls.push(host === 'ghcr.io' ? 'login' : `login ${host}`), password === 'wrong' ? Promise.reject(new Error(`Login to ${host} failed: ${host} refused the credentials: check the registry-auth line for ${host}.`)) : Promise.resolve()))
 }))
 vi.mock('../../src/qemu.js', () => ({
   binfmtReader: vi.fn(),
@@ -77,7 +79,7 @@ function defaultRaw(ref: string): Promise<Record<string, unknown>> {
 const registry = {
   pushed: vi.fn((_n: string, digest: string): Promise<Required<Pushed>> => Promise.resolve({ digest, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM }, configs: { 'linux/amd64': { config: { User: user } }, 'linux/arm64': { config: { User: user } } } })),
   find: vi.fn((): Promise<Pushed | undefined> => Promise.resolve(undefined)),
-  create: vi.fn(() => (calls.push('imagetools create'), Promise.resolve())),
+  create: vi.fn((_spec: { tags: string[]; sources: string[] }, _what: string) => (calls.push('imagetools create'), Promise.resolve())),
   raw: vi.fn(defaultRaw),
   config: vi.fn(),
   digest: vi.fn(() => Promise.resolve(IDX)),
@@ -165,6 +167,7 @@ describe('main', () => {
       tags: TAGS.join('\n'),
       'platform-digests': JSON.stringify({ 'linux/amd64': AMD, 'linux/arm64': ARM }),
       sbom: JSON.stringify({ 'linux/amd64': '/w/sbom-linux-amd64.cdx.json', 'linux/arm64': '/w/sbom-linux-arm64.cdx.json' }),
+      images: JSON.stringify({ [N]: `${N}@${IDX}` }),
       signed: 'true',
       skipped: 'false'
     })
@@ -310,6 +313,50 @@ describe('main', () => {
     expect(supplyChain).not.toHaveBeenCalled()
     expect(outputs).toMatchObject({ digest: IDX, signed: 'false' })
     expect(summary.join('\n')).toContain('⛔ Pushed, refused by the checks')
+  })
+
+  describe('several registries', () => {
+    const images = 'ghcr.io/vmafx/op\nquay.io/vmafx/op\ndocker.io/vmafx/op'
+
+    test('every login before the build; one build; each copy by digest, then its own supply chain with the first SBOMs', async () => {
+      const c = ctx()
+      await main(inputs({ image: '', images, 'registry-auth': 'quay.io=bot:QUAYTOKEN' }, c), c)
+      expect(calls).toEqual(['login', 'login quay.io', '/tc/cosign verify', 'build', 'supply chain', 'imagetools create', 'supply chain', 'imagetools create', 'supply chain'])
+      expect(registry.create.mock.calls.map((a) => a[0])).toEqual([
+        { tags: ['1.4.2', '1.4', '1', 'latest'].map((t) => `quay.io/vmafx/op:${t}`), sources: [`${N}@${IDX}`] },
+        { tags: ['1.4.2', '1.4', '1', 'latest'].map((t) => `docker.io/vmafx/op:${t}`), sources: [`${N}@${IDX}`] }
+      ])
+      const specs = vi.mocked(supplyChain).mock.calls.map((a) => a[0])
+      expect(specs.map((x) => [x.name, x.heading, x.sbomArtifact])).toEqual([
+        [N, undefined, true],
+        ['quay.io/vmafx/op', 'in quay.io', false],
+        ['docker.io/vmafx/op', 'in docker.io', false]
+      ])
+      expect(JSON.parse(outputs.images ?? '')).toEqual({ [N]: `${N}@${IDX}`, 'quay.io/vmafx/op': `quay.io/vmafx/op@${IDX}`, 'docker.io/vmafx/op': `docker.io/vmafx/op@${IDX}` })
+      expect(outputs).toMatchObject({ image: `${N}@${IDX}`, signed: 'true' })
+      const text = summary.join('\n')
+      for (const h of [`ghcr.io: ${N}`, 'quay.io: quay.io/vmafx/op', 'docker.io: docker.io/vmafx/op']) expect(text).toContain(h)
+    })
+
+    test('a registry without credentials is refused before any login, naming the host', async () => {
+      const c = ctx()
+      await expect(main(inputs({ image: '', images: 'ghcr.io/vmafx/op\nquay.io/vmafx/op' }, c), c)).rejects.toThrow(/^Input `registry-auth`: has no credentials for quay.io \(in `images`\): add a line quay.io=USERNAME:TOKEN/)
+      expect(calls).toEqual([])
+    })
+
+    test('a wrong token for the second registry fails before anything is built or pushed', async () => {
+      const c = ctx()
+      await expect(main(inputs({ image: '', images: 'ghcr.io/vmafx/op\nquay.io/vmafx/op', 'registry-auth': 'quay.io=bot:wrong' }, c), c)).rejects.toThrow('Login to quay.io failed: quay.io refused the credentials: check the registry-auth line for quay.io.')
+      expect(calls).toEqual(['login', 'login quay.io'])
+    })
+
+    test('a copy that fails names its registry; the outputs say where the index is', async () => {
+      registry.create.mockImplementationOnce(() => Promise.reject(new Error('docker buildx exited with code 1:\nunauthorized')))
+      const c = ctx()
+      await expect(main(inputs({ image: '', images, 'registry-auth': 'quay.io=bot:QUAYTOKEN' }, c), c)).rejects.toThrow(/^Publishing to one registry failed:\n- quay.io: copying the index to quay.io failed: docker buildx exited with code 1:\nunauthorized\n {2}Pushed but not signed or attested there: quay.io\/vmafx\/op: not copied/)
+      expect(JSON.parse(outputs.images ?? '')).toEqual({ [N]: `${N}@${IDX}`, 'docker.io/vmafx/op': `docker.io/vmafx/op@${IDX}` })
+      expect(outputs.signed).toBe('false')
+    })
   })
 
   describe('the smoke run', () => {

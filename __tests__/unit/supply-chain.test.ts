@@ -259,3 +259,22 @@ describe('keyless through a private Sigstore instance', () => {
     expect(report.verifyCommands[0]).toBe(`cosign verify ${identity.join(' ')} --trusted-root ${path.join(FIX, 'trusted_root.json')} ${N}@${IDX}`)
   })
 })
+
+test('a copy in another registry: the SBOMs made for the same digests are attested there, syft is not run, nothing uploaded', async () => {
+  const made = [
+    { platform: 'linux/amd64', digest: AMD, file: '/first/sbom-linux-amd64.cdx.json', bytes: 10 },
+    { platform: 'linux/arm64', digest: ARM, file: '/first/sbom-linux-arm64.cdx.json', bytes: 10 }
+  ]
+  const Q = 'quay.io/o/app'
+  upload.mockClear()
+  const result = await supplyChain(spec({ name: Q, sboms: made, heading: 'in quay.io', sbomArtifact: true }), Promise.resolve({ cosign: '/tc/cosign' }), {}, workDir, upload)
+  const lines = calls.map((c) => [c.file, ...c.args].join(' '))
+  expect(lines.filter((l) => l.startsWith('/tc/syft'))).toEqual([])
+  expect(lines.filter((l) => l.includes(' attest ')).sort()).toEqual(
+    [`${Q}@${IDX}`, `${Q}@${AMD}`, `${Q}@${ARM}`, `${Q}@${IDX}`].map((ref, i) => `/tc/cosign attest --yes --key ${path.join(workDir, 'cosign.key')} --use-signing-config=false --tlog-upload=false --type cyclonedx --predicate ${i === 3 ? made[1]?.file : i === 0 ? made[0]?.file : made[i - 1]?.file} ${ref}`).sort()
+  )
+  expect(lines).toContain(`/tc/cosign sign --yes --key ${path.join(workDir, 'cosign.key')} --use-signing-config=false --tlog-upload=false --recursive ${Q}@${IDX}`)
+  expect(upload).not.toHaveBeenCalled()
+  expect(result.failure).toBeUndefined()
+  expect(result.subjects.every((s) => s.signature === 'verified' && s.attestation === 'verified')).toBe(true)
+})

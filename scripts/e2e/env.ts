@@ -9,6 +9,11 @@ export const e2e = {
   user: process.env.BDI_REGISTRY_USER ?? '',
   password: process.env.BDI_REGISTRY_PASSWORD_FILE ? fs.readFileSync(process.env.BDI_REGISTRY_PASSWORD_FILE, 'utf8').trim() : '',
   registryLog: process.env.BDI_REGISTRY_LOG ?? '',
+  /** The second registry (its own host, certificate and credentials), for `images`. */
+  registry2: process.env.BDI_REGISTRY2 ?? '',
+  user2: process.env.BDI_REGISTRY2_USER ?? '',
+  password2: process.env.BDI_REGISTRY2_PASSWORD_FILE ? fs.readFileSync(process.env.BDI_REGISTRY2_PASSWORD_FILE, 'utf8').trim() : '',
+  registry2Log: process.env.BDI_REGISTRY2_LOG ?? '',
   state: process.env.BDI_STATE ?? '',
   mirror: process.env.BDI_MIRROR_URL ?? '',
   mirrorLog: process.env.BDI_MIRROR_LOG ?? '',
@@ -80,6 +85,7 @@ export const testerDockerConfig = (() => {
   const dir = path.join(e2e.state, 'docker-config-tester')
   fs.mkdirSync(dir, { recursive: true })
   execFileSync('docker', ['login', '-u', e2e.user, '--password-stdin', e2e.registry], { input: e2e.password, env: { ...process.env, DOCKER_CONFIG: dir }, stdio: ['pipe', 'ignore', 'ignore'] })
+  if (e2e.registry2) execFileSync('docker', ['login', '-u', e2e.user2, '--password-stdin', e2e.registry2], { input: e2e.password2, env: { ...process.env, DOCKER_CONFIG: dir }, stdio: ['pipe', 'ignore', 'ignore'] })
   return dir
 })()
 

@@ -13,6 +13,7 @@ export BDI_STEP=reset
 # shellcheck source=scripts/e2e/lib.sh
 . "$here/lib.sh"
 REG_HOST=${BDI_REGISTRY_HOST:-registry.bdi.test}
+REG2_HOST=${BDI_REGISTRY2_HOST:-quay.bdi.test}
 HOST_RECORD=/var/lib/bdi-e2e-host-packages
 start=$(date +%s)
 
@@ -47,14 +48,14 @@ rm -rf "${TMPDIR:-/tmp}"/bdi-* "$here/../../.e2e-work"
 if [ -L /usr/local/lib/docker/cli-plugins/docker-buildx ]; then
   as_root rm -f /usr/local/lib/docker/cli-plugins/docker-buildx
 fi
-as_root rm -rf /etc/docker/certs.d/"$REG_HOST":*
+as_root rm -rf /etc/docker/certs.d/"$REG_HOST":* /etc/docker/certs.d/"$REG2_HOST":*
 if [ -f /usr/local/share/ca-certificates/bdi-e2e.crt ]; then
   as_root rm -f /usr/local/share/ca-certificates/bdi-e2e.crt
   as_root update-ca-certificates --fresh >/dev/null || die "update-ca-certificates --fresh failed"
 fi
-if grep -q " $REG_HOST\$" /etc/hosts; then
+if grep -q -e " $REG_HOST\$" -e " $REG2_HOST\$" /etc/hosts; then
   # /etc/hosts may be a bind mount: rewrite it in place rather than replace it.
-  hosts=$(grep -v " $REG_HOST\$" /etc/hosts)
+  hosts=$(grep -v -e " $REG_HOST\$" -e " $REG2_HOST\$" /etc/hosts)
   printf '%s\n' "$hosts" | as_root tee /etc/hosts >/dev/null
 fi
 

@@ -13,6 +13,11 @@ export BDI_STEP=up
 REG_HOST=${BDI_REGISTRY_HOST:-registry.bdi.test}
 REG_PORT=${BDI_REGISTRY_PORT:-5443}
 REG_USER=${BDI_REGISTRY_USER:-e2e-bot}
+# A second registry with its own host, certificate and credentials, where `images` sends copies
+# (a stand-in for Quay.io or Docker Hub beside ghcr.io).
+REG2_HOST=${BDI_REGISTRY2_HOST:-quay.bdi.test}
+REG2_PORT=${BDI_REGISTRY2_PORT:-5446}
+REG2_USER=${BDI_REGISTRY2_USER:-e2e-quay}
 RUN="$STATE/run"
 mkdir -p "$STATE" "$RUN"
 # sid's usr/sbin and usr/bin too: dockerd finds docker-proxy and the shims on PATH.
@@ -106,6 +111,45 @@ else
   wait_for "$!" 20 reg_up || { tail -20 "$STATE/registry.log" >&2; die "the registry did not start"; }
 fi
 
+# --- The second registry: the same CA, its own certificate, user, password and storage --------
+reg2="$STATE/registry2"
+mkdir -p "$reg2/data"
+if [ ! -f "$reg2/tls.crt" ]; then
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=$REG2_HOST" -keyout "$reg2/tls.key" -out "$reg2/tls.csr" \
+    2>"$reg2/openssl.log" || die "openssl: key ($(cat "$reg2/openssl.log"))"
+  printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n' "$REG2_HOST" >"$reg2/ext.cnf"
+  openssl x509 -req -in "$reg2/tls.csr" -CA "$reg/ca.crt" -CAkey "$reg/ca.key" -CAcreateserial \
+    -days 3650 -extfile "$reg2/ext.cnf" -out "$reg2/tls.crt" 2>"$reg2/openssl.log" || die "openssl: certificate ($(cat "$reg2/openssl.log"))"
+fi
+if [ ! -f "$reg2/password" ]; then
+  (umask 077 && openssl rand -hex 16 >"$reg2/password")
+  out=$(htpasswd -Bbc "$reg2/htpasswd" "$REG2_USER" "$(cat "$reg2/password")" 2>&1) || die "htpasswd failed: $out"
+fi
+grep -q " $REG2_HOST\$" /etc/hosts || echo "127.0.0.1 $REG2_HOST" | as_root tee -a /etc/hosts >/dev/null
+as_root mkdir -p "/etc/docker/certs.d/$REG2_HOST:$REG2_PORT"
+as_root cp "$reg/ca.crt" "/etc/docker/certs.d/$REG2_HOST:$REG2_PORT/ca.crt"
+cat >"$reg2/config.yml" <<CFG
+version: 0.1
+log: { level: info, accesslog: { disabled: false } }
+storage:
+  filesystem: { rootdirectory: $reg2/data }
+  delete: { enabled: true }
+http:
+  addr: 127.0.0.1:$REG2_PORT
+  tls: { certificate: $reg2/tls.crt, key: $reg2/tls.key }
+auth:
+  htpasswd: { realm: bdi-e2e-2, path: $reg2/htpasswd }
+CFG
+reg2_up() { curl -fsS --cacert "$reg/ca.crt" -o /dev/null -u "$REG2_USER:$(cat "$reg2/password")" "https://$REG2_HOST:$REG2_PORT/v2/"; }
+if reg2_up 2>/dev/null; then
+  log "second registry already serving on https://$REG2_HOST:$REG2_PORT"
+else
+  log "starting the second registry on https://$REG2_HOST:$REG2_PORT"
+  nohup docker-registry serve "$reg2/config.yml" >>"$STATE/registry2.log" 2>&1 &
+  echo $! >"$RUN/registry2.pid"
+  wait_for "$!" 20 reg2_up || { tail -20 "$STATE/registry2.log" >&2; die "the second registry did not start"; }
+fi
+
 cat >"$STATE/env" <<ENV
 export PATH="$PREFIX/bin:\$PATH"
 export BDI_REGISTRY="$REG_HOST:$REG_PORT"
@@ -116,6 +160,10 @@ export BDI_REGISTRY_TLS_CERT="$reg/tls.crt"
 export BDI_REGISTRY_TLS_KEY="$reg/tls.key"
 export BDI_FAULT_PORT="${BDI_FAULT_PORT:-5444}"
 export BDI_REGISTRY_LOG="$STATE/registry.log"
+export BDI_REGISTRY2="$REG2_HOST:$REG2_PORT"
+export BDI_REGISTRY2_USER="$REG2_USER"
+export BDI_REGISTRY2_PASSWORD_FILE="$reg2/password"
+export BDI_REGISTRY2_LOG="$STATE/registry2.log"
 export BDI_STATE="$STATE"
 export BDI_PREFIX="$PREFIX"
 ENV

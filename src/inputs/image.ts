@@ -10,8 +10,20 @@ import { deriveTags, isDigest, parseImageName, parseVersion, refVersion, validat
 import type { InputReader } from './values.js'
 import { bool, list } from './values.js'
 
+/** Credentials for a registry besides the first image's, from `registry-auth`. */
+export interface RegistryCredential {
+  host: string
+  username: string
+  password: string
+}
+
 export interface ImageInputs {
+  /** The image built and pushed (the first of `images`). */
   image: ImageName
+  /** The other names of `images`: each receives the same index, by digest, and is signed there. */
+  copies: ImageName[]
+  /** `registry-auth`: credentials for the copies' registries. */
+  registryAuth: RegistryCredential[]
   /** Tags (not full references) the release is pushed under. */
   tags: string[]
   /** The release version (the `version` input, else a tag ref's): the version label, and the tags when `tags` is empty. */
@@ -33,14 +45,54 @@ export interface ImageInputs {
   registryPassword: string
 }
 
+/** `image`, or `images` (one name a line, the first built): never both. */
+function parseNames(read: InputReader, owner: string): [ImageName, ...ImageName[]] {
+  const many = read('images').trim()
+  if (!many) return [parseImageName(read('image'), owner)]
+  if (read('image').trim()) throw new InputError('images', 'and `image` are both set: give one image in `image`, or every image in `images` (one a line; the first is built, the others receive copies)')
+  const names = list(many, /\n/).map((n) => parseImageName(n, owner, 'images'))
+  const seen = new Set<string>()
+  for (const n of names) {
+    if (seen.has(n.name)) throw new InputError('images', `lists ${n.name} twice`)
+    seen.add(n.name)
+  }
+  const [first, ...rest] = names
+  if (!first) throw new InputError('images', 'is empty: give at least one image name')
+  return [first, ...rest]
+}
+
+/** `registry-auth`: `HOST=USERNAME:TOKEN` lines, one per registry of the copies. */
+function parseRegistryAuth(value: string, first: ImageName, copies: ImageName[]): RegistryCredential[] {
+  const hosts = new Set(copies.map((c) => c.registry))
+  const seen = new Set<string>()
+  return list(value, /\n/).map((line) => {
+    const eq = line.indexOf('=')
+    const colon = line.indexOf(':', eq + 1)
+    const host = eq > 0 ? line.slice(0, eq).trim().toLowerCase() : ''
+    // Never echo the line: it holds a token.
+    if (!host || colon < 0) throw new InputError('registry-auth', `a line is not HOST=USERNAME:TOKEN${host ? ` (the one for ${host})` : ''}`)
+    const username = line.slice(eq + 1, colon).trim()
+    const password = line.slice(colon + 1).trim()
+    if (!username || !password) throw new InputError('registry-auth', `the line for ${host} needs both a username and a token: ${host}=USERNAME:TOKEN`)
+    if (seen.has(host)) throw new InputError('registry-auth', `gives ${host} twice`)
+    seen.add(host)
+    if (host === first.registry) throw new InputError('registry-auth', `names ${host}, the first image's registry: its credentials are registry-username and registry-password`)
+    if (!hosts.has(host)) throw new InputError('registry-auth', `names ${host}, which no image in \`images\` uses (${[...hosts].join(', ') || 'no other registry'}); check the host, with its port if it has one`)
+    return { host, username, password }
+  })
+}
+
 export function parseImageInputs(read: InputReader, ctx: GitHubContext): ImageInputs {
-  const image = parseImageName(read('image'), ctx.owner)
+  const [image, ...copies] = parseNames(read, ctx.owner)
+  const registryAuth = parseRegistryAuth(read('registry-auth'), image, copies)
   const mergeRaw = read('merge-digests').trim()
   const mergeDigests = mergeRaw ? parseMergeDigests(mergeRaw, image.name) : []
   const pushByDigest = bool(read, 'push-by-digest', false)
   if (mergeDigests.length && pushByDigest) throw new InputError('push-by-digest', 'cannot be used with `merge-digests`: the matrix jobs push by digest, the merge job merges')
   const push = bool(read, 'push', true)
   if (pushByDigest && !push) throw new InputError('push-by-digest', 'needs `push: true`')
+  if (copies.length && pushByDigest) throw new InputError('images', 'lists several images, but push-by-digest legs push to the first only: give `images` to the merge job, which copies the merged index')
+  if (copies.length && !push) throw new InputError('images', 'lists several images, but push is false: nothing would be copied')
 
   const versionRaw = read('version').trim()
   let version: SemVer | undefined
@@ -69,6 +121,8 @@ export function parseImageInputs(read: InputReader, ctx: GitHubContext): ImageIn
 
   return {
     image,
+    copies,
+    registryAuth,
     tags,
     version,
     tagsFromVersion,

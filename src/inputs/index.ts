@@ -29,7 +29,7 @@ export type { BasesInputs, BuildInputs, BuilderInputs, ImageInputs, InputReader,
 export type Inputs = ImageInputs & BuildInputs & SecretsInputs & BuilderInputs & SupplyChainInputs & PolicyInputs & BasesInputs & SmokeInputs
 
 /** Inputs whose values are secrets: masked before anything else happens. */
-export const SECRET_INPUTS = ['registry-password', 'cosign-key', 'cosign-password', 'builder-tls-key', 'secrets', 'github-token'] as const
+export const SECRET_INPUTS = ['registry-password', 'registry-auth', 'cosign-key', 'cosign-password', 'builder-tls-key', 'secrets', 'github-token'] as const
 
 export function readInputs(ctx: GitHubContext): Inputs {
   const read: InputReader = (name) => core.getInput(name)
@@ -38,8 +38,9 @@ export function readInputs(ctx: GitHubContext): Inputs {
     if (value) maskSecret(value)
   }
   const inputs = parseInputs(read, ctx)
-  // Each build secret's value on its own, not only its `id=value` line.
+  // Each build secret's value on its own, not only its `id=value` line; each registry token too.
   for (const value of secretValues(inputs)) maskSecret(value)
+  for (const c of inputs.registryAuth) maskSecret(c.password)
   return inputs
 }
 

@@ -1,0 +1,87 @@
+// Several registries in one step (issue 20, part 1), against two real registries, each with TLS
+// and its own credentials: the index built once and copied by digest, each copy signed, attested
+// and verified in its own repository; a wrong token for the second fails before the first is pushed.
+import { execFileSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import { describe, expect, test } from 'vitest'
+import { runAction } from '../../scripts/e2e/harness.js'
+import { cosign, docker, e2e, keyPair, keySigning, requireEnvironment, workspace } from '../../scripts/e2e/env.js'
+
+const run = requireEnvironment()
+const PASSWORD = 'e2e-registries-password-5d02'
+const R = e2e.registry
+const R2 = e2e.registry2
+const first = { 'registry-username': e2e.user, 'registry-password': e2e.password }
+const secondAuth = `${R2}=${e2e.user2}:${e2e.password2}`
+
+// One amd64 binary (this runner's /bin/true): the build is not what this file tests.
+const files = () => ({ hello: fs.readFileSync('/bin/true'), Dockerfile: `FROM ${R}/e2e/static:nonroot\nCOPY hello /hello\nENTRYPOINT ["/hello"]\n` })
+/** The digest a tag points at, read as a user would. */
+const digestOf = (ref: string) => (JSON.parse(docker(['buildx', 'imagetools', 'inspect', ref, '--format', '{{json .Manifest}}']).out) as { digest: string }).digest
+const repo = (name: string) => `e2e-${name}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
+
+describe.runIf(run)('several registries (issue 20)', () => {
+  test('one build, copied by digest to the second registry under the same tags; each copy signed, attested and verified there', async () => {
+    const keys = keyPair(PASSWORD)
+    const path = repo('multi')
+    const images = [`${R}/${path}`, `${R2}/${path}`]
+    const r = await runAction(
+      { images: images.join('\n'), 'registry-auth': secondAuth, version: 'v3.1.0', platforms: 'linux/amd64', 'allowed-bases': `${R}/e2e/*`, ...first, ...keySigning(keys.key, PASSWORD) },
+      { workspace: workspace(files()), runPost: true }
+    )
+    expect(r.exitCode, r.log).toBe(0)
+    const digest = r.outputs.digest ?? ''
+    expect(JSON.parse(r.outputs.images ?? '{}')).toEqual({ [images[0] ?? '']: `${images[0] ?? ''}@${digest}`, [images[1] ?? '']: `${images[1] ?? ''}@${digest}` })
+    // The token never shows, and it went to docker login on stdin.
+    expect(r.log).not.toContain(e2e.password2)
+    expect(r.log).toContain(`Logged in to ${R2} as ${e2e.user2}`)
+    // Built once, scanned once.
+    expect(r.log.match(/\[command\]\S*docker buildx build /g)).toHaveLength(1)
+    expect(r.log.match(/syft scan --from registry/g)).toHaveLength(1)
+    expect(r.log).toContain(`[command]/opt/bdi-e2e/bin/docker buildx imagetools create --tag ${images[1] ?? ''}:3.1.0 --tag ${images[1] ?? ''}:3.1 --tag ${images[1] ?? ''}:3 --tag ${images[1] ?? ''}:latest ${images[0] ?? ''}@${digest}`)
+    const platform = (JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>)['linux/amd64'] ?? ''
+    for (const name of images) {
+      // The same digest under every tag, in each registry.
+      for (const tag of ['3.1.0', '3', 'latest']) expect(digestOf(`${name}:${tag}`)).toBe(digest)
+      // Signatures and attestations live in each repository, and verify there with real cosign.
+      const ref = (d: string) => `${name}@${d}`
+      expect(cosign('cosign', ['verify', '--key', keys.pub, '--insecure-ignore-tlog=true', ref(digest)]).code).toBe(0)
+      expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', ref(platform)]).code).toBe(0)
+      expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', ref(platform)]).code).toBe(0)
+    }
+    expect(r.summary).toContain(`<h3>${R2}: ${images[1] ?? ''}</h3>`)
+    expect(r.summary).toContain(`cosign verify --key cosign.pub --insecure-ignore-tlog=true ${images[1] ?? ''}@${digest}`)
+    expect(r.outputs.signed).toBe('true')
+  })
+
+  test('a wrong token for the second registry fails before anything is pushed to the first', async () => {
+    const path = repo('multi-badauth')
+    const before = fs.statSync(e2e.registryLog).size
+    const r = await runAction(
+      { images: `${R}/${path}\n${R2}/${path}`, 'registry-auth': `${R2}=${e2e.user2}:not-the-token`, version: 'v3.1.0', platforms: 'linux/amd64', 'allowed-bases': `${R}/e2e/*`, ...first, sign: 'false', sbom: 'false' },
+      { workspace: workspace(files()) }
+    )
+    expect(r.exitCode).toBe(1)
+    expect(r.log).toMatch(new RegExp(`::error::Login to ${R2.replace(/\./g, '\\.')} failed: .*check the registry-auth line for ${R2.replace(/\./g, '\\.')}`))
+    expect(r.log).not.toContain('not-the-token')
+    expect(r.log).not.toMatch(/\[command\]\S*docker buildx build /)
+    // Nothing of this repository reached the first registry.
+    expect(fs.readFileSync(e2e.registryLog, 'utf8').slice(before)).not.toContain(`/v2/${path}/`)
+  })
+
+  test('a registry without credentials is refused before any login, naming the host; an earlier login step\'s credentials work', async () => {
+    const path = repo('multi-nocreds')
+    const inputs = { images: `${R}/${path}\n${R2}/${path}`, version: 'v3.1.0', platforms: 'linux/amd64', 'allowed-bases': `${R}/e2e/*`, ...first, sign: 'false', sbom: 'false' }
+    const refused = await runAction(inputs, { workspace: workspace(files()) })
+    expect(refused.exitCode).toBe(1)
+    expect(refused.log).toContain(`::error::Input \`registry-auth\`: has no credentials for ${R2} (in \`images\`)`)
+    expect(refused.log).not.toContain('Logged in to')
+    // As docker/login-action leaves it: the job's docker config holds the second registry's login.
+    const userConfig = fs.mkdtempSync(os.tmpdir() + '/bdi-user-docker-')
+    execFileSync('docker', ['login', '-u', e2e.user2, '--password-stdin', R2], { input: e2e.password2, env: { ...process.env, DOCKER_CONFIG: userConfig }, stdio: ['pipe', 'ignore', 'ignore'] })
+    const r = await runAction(inputs, { workspace: workspace(files()), env: { DOCKER_CONFIG: userConfig } })
+    expect(r.exitCode, r.log).toBe(0)
+    expect(digestOf(`${R2}/${path}:3.1.0`)).toBe(r.outputs.digest)
+  })
+})
