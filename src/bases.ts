@@ -3,7 +3,7 @@
  * them, and pinned to the digest that verified (a tag that moves afterwards cannot slip in).
  */
 import type { ParsedDockerfile } from './dockerfile.js'
-import { reachableStages } from './dockerfile.js'
+import { externalBases } from './dockerfile.js'
 import { InputError } from './errors.js'
 import type { BaseIdentity, BasesInputs } from './inputs/bases.js'
 import { imageName, matchesPattern } from './policy.js'
@@ -55,22 +55,16 @@ export function contextKey(ref: string): string {
  * a `build-contexts` entry replaces is that entry's `docker-image://` image, or is not a registry image.
  */
 export function targetBases(parsed: ParsedDockerfile, target: string, buildContexts: Array<[string, string]>): { bases: Base[]; unchecked: BasePlan['unchecked'] } {
-  const stages = reachableStages(parsed, target)
-  const names = new Set(parsed.stages.map((s) => s.name).filter(Boolean))
   const byRef = new Map<string, Base>()
   const unchecked: BasePlan['unchecked'] = []
-  for (const s of stages) {
+  for (const { stage: s, label, platformDependent } of externalBases(parsed, target)) {
     const image = s.image
-    const lower = image.toLowerCase()
-    if (lower === 'scratch' || names.has(lower) || parsed.stages.some((o) => o.index < s.index && String(o.index) === lower)) continue
-    const label = s.name || `#${s.index}`
     const known = byRef.get(image)
     if (known) {
       known.stages.push(label)
       continue
     }
-    // BuildKit's automatic platform ARGs differ per platform; the parser cannot know them.
-    if (image.includes('$') || /\$\{?(TARGET|BUILD)(PLATFORM|OS|ARCH|VARIANT)\b/.test(s.rawImage)) {
+    if (platformDependent) {
       unchecked.push({ ref: s.rawImage, why: `stage ${label} names its base through a variable that depends on the platform` })
       continue
     }

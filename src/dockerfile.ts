@@ -140,6 +140,27 @@ export function reachableStages(parsed: ParsedDockerfile, target: string): Stage
   return parsed.stages.filter((s) => seen.has(s))
 }
 
+/** A stage the target reaches whose FROM names an image: not scratch, not another stage. */
+export interface ExternalBase {
+  stage: ParsedDockerfile['stages'][number]
+  /** The stage's name, or `#index`. */
+  label: string
+  /** BuildKit's automatic platform ARGs differ per platform: the parser cannot resolve such a FROM. */
+  platformDependent: boolean
+}
+
+/** The one list of external bases that base verification and the refresh records both start from. */
+export function externalBases(parsed: ParsedDockerfile, target = ''): ExternalBase[] {
+  const names = new Set(parsed.stages.map((s) => s.name).filter(Boolean))
+  return reachableStages(parsed, target)
+    .filter((s) => {
+      const lower = s.image.toLowerCase()
+      // `FROM 0` names an earlier stage by its index.
+      return lower !== 'scratch' && !names.has(lower) && !parsed.stages.some((o) => o.index < s.index && String(o.index) === lower)
+    })
+    .map((stage) => ({ stage, label: stage.name || `#${stage.index}`, platformDependent: stage.image.includes('$') || /\$\{?(TARGET|BUILD)(PLATFORM|OS|ARCH|VARIANT)\b/.test(stage.rawImage) }))
+}
+
 export function stageNames(parsed: ParsedDockerfile): string[] {
   return parsed.stages.map((s) => s.name).filter(Boolean)
 }

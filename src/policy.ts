@@ -42,7 +42,8 @@ export function stageChain(parsed: ParsedDockerfile, stage: Stage): Stage[] {
   let current = stage
   for (;;) {
     const ref = current.image.toLowerCase()
-    const parent = parsed.stages.find((s) => s.index < current.index && s.name && s.name === ref)
+    // FROM <name>, or FROM <index> (BuildKit takes an earlier stage's number too).
+    const parent = parsed.stages.find((s) => s.index < current.index && ((s.name && s.name === ref) || String(s.index) === ref))
     if (!parent || chain.includes(parent)) return chain
     chain.push(parent)
     current = parent

@@ -5,7 +5,7 @@
  * tags name now and build only when one moved.
  */
 import type { ParsedDockerfile } from './dockerfile.js'
-import { finalStage, reachableStages } from './dockerfile.js'
+import { externalBases, finalStage } from './dockerfile.js'
 import { stageChain } from './policy.js'
 
 export const BASE_NAME = 'org.opencontainers.image.base.name'
@@ -24,13 +24,12 @@ export interface UsedBase {
 
 /** The registry bases the target's stages start from (not `scratch`, not other stages, not platform-dependent). */
 export function usedBases(parsed: ParsedDockerfile, target: string): UsedBase[] {
-  const names = new Set(parsed.stages.map((s) => s.name).filter(Boolean))
   const last = finalStage(parsed, target)
   const finalBase = last ? stageChain(parsed, last).pop()?.image : undefined
   const out = new Map<string, UsedBase>()
-  for (const s of reachableStages(parsed, target)) {
+  for (const { stage: s, platformDependent } of externalBases(parsed, target)) {
+    if (platformDependent) continue
     const ref = s.image
-    if (ref.toLowerCase() === 'scratch' || names.has(ref.toLowerCase()) || ref.includes('$') || /\$\{?(TARGET|BUILD)(PLATFORM|OS|ARCH|VARIANT)\b/.test(s.rawImage)) continue
     const onBuild = /^\$\{?BUILDPLATFORM\}?$/.test(s.platform)
     const known = out.get(ref)
     // Used on the target platform by any stage: the target's digest is the one that matters.

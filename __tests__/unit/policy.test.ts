@@ -93,6 +93,14 @@ describe('the policy table', () => {
       {},
       [/^Dockerfile:2 \(stage "base"\): the final stage runs as root \(USER root\)/],
       []
+    ],
+    [
+      'FROM <index> is followed to that stage\'s base like an alias (not taken for an image called "0")',
+      `FROM ${STATIC}\nUSER root\nFROM 0\nENTRYPOINT ["/a"]\n`,
+      {},
+      {},
+      [/^Dockerfile:2 \(stage #0\): the final stage runs as root \(USER root\)/],
+      []
     ]
   ])('%s', (_name, dockerfile, over, buildArgs, wantErrors, wantWarnings) => {
     const findings = verdict(dockerfile, over, buildArgs)

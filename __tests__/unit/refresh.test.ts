@@ -26,6 +26,14 @@ describe('usedBases', () => {
     const parsed = parseDockerfile(`FROM ${STATIC} AS base\nFROM base AS runtime\nCOPY a /a\n`)
     expect(usedBases(parsed, '')).toEqual([{ ref: STATIC, onBuildPlatform: false, final: true }])
   })
+
+  test.each([
+    ['FROM <index> names an earlier stage, not an image called "0"', `FROM ${GO}\nRUN go build\nFROM 0\nCOPY a /a\n`, [{ ref: GO, onBuildPlatform: false, final: true }]],
+    ['scratch is no base', `FROM --platform=$BUILDPLATFORM ${GO} AS b\nRUN go build\nFROM scratch\nCOPY --from=b /a /a\n`, [{ ref: GO, onBuildPlatform: true, final: false }]],
+    ['a FROM that depends on the platform cannot be resolved here, so it is left out', 'ARG TARGETARCH\nFROM example.com/base-${TARGETARCH}:1\nCOPY a /a\n', []]
+  ])('%s', (_name, dockerfile, expected) => {
+    expect(usedBases(parseDockerfile(dockerfile), '')).toEqual(expected)
+  })
 })
 
 describe('baseDigestsFor: the digest each platform used', () => {
