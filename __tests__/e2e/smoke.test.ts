@@ -76,20 +76,18 @@ describe.runIf(run)('smoke run under restricted-v2 (issue 19)', () => {
     released = `${image}@${r.outputs.digest ?? ''}`
   })
 
-  test('the same service, built on a remote BuildKit, is pulled by digest and passes by HTTP probe on both platforms; the pulls are removed', async () => {
+  test('the same service passes by HTTP probe on both platforms', async () => {
     const image = uniqueImage('smoke-http')
-    const r = await runAction({ image, version: 'v2.0.0', ...template, ...creds, ...remote(), sign: 'false', sbom: 'false', 'smoke-http-port': '8080', 'smoke-http-path': '/healthz', 'smoke-timeout': '60s' }, { workspace: workspace(service) })
+    const r = await runAction({ image, version: 'v2.0.0', ...template, ...creds, sign: 'false', sbom: 'false', 'smoke-http-port': '8080', 'smoke-http-path': '/healthz', 'smoke-timeout': '60s' }, { workspace: workspace(service) })
     expect(r.exitCode, r.log).toBe(0)
     expect(r.log).toMatch(new RegExp(`linux/amd64: passed as ${UID.source}, startup \\d+ ms \\(native\\)`))
     expect(r.log).toMatch(new RegExp(`linux/arm64: passed as ${UID.source}, startup \\d+(\\.\\d+)? m?s \\(emulated under QEMU\\)`))
     expect(r.log).toContain('listening on :8080')
-    expect(r.log).toContain(`linux/arm64: pulling ${image}@${(JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>)['linux/arm64'] ?? ''}`)
     expect(r.summary).toContain('-p 127.0.0.1:8080:8080')
     expect(docker(['network', 'ls', '--quiet', '--filter', 'label=io.github.vmafx.build-distroless-image.smoke']).out.trim()).toBe('')
-    expect(docker(['images', '--quiet', image]).out.trim()).toBe('')
   })
 
-  test('a 0700 config owned by 65532: a plain docker run passes, the restricted run fails naming the UID, and nothing is signed', async () => {
+  test('a 0700 config owned by 65532 (built on a remote BuildKit, so the smoke run pulls it): a plain docker run passes, the restricted run fails naming the UID, and nothing is signed', async () => {
     expect(released).not.toBe('')
     const keys = keyPair(PASSWORD)
     const image = uniqueImage('smoke-uid')
@@ -97,9 +95,13 @@ describe.runIf(run)('smoke run under restricted-v2 (issue 19)', () => {
       config: 'token=abc\n',
       Dockerfile: `FROM ${released}\nCOPY --chown=65532:65532 --chmod=0700 config /etc/app/config\nUSER 65532:65532\nENTRYPOINT ["/app"]\n`
     }
-    const r = await runAction({ image, version: 'v2.0.1', 'allowed-bases': `${R}/*`, ...creds, ...keySigning(keys.key, PASSWORD), 'smoke-args': '--version' }, { workspace: workspace(files) })
+    const r = await runAction({ image, version: 'v2.0.1', 'allowed-bases': `${R}/*`, ...creds, ...remote(), ...keySigning(keys.key, PASSWORD), 'smoke-args': '--version' }, { workspace: workspace(files) })
     expect(r.exitCode, r.log).toBe(1)
     const digest = r.outputs.digest ?? ''
+    // Pulled by each platform's digest with the action's credentials, and removed afterwards.
+    const platforms = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
+    for (const p of ['linux/amd64', 'linux/arm64']) expect(r.log).toContain(`${p}: pulling ${image}@${platforms[p] ?? ''}`)
+    expect(docker(['images', '--quiet', image]).out.trim()).toBe('')
     // As the image's own user it works ...
     expect(docker(['run', '--rm', '--platform', 'linux/amd64', `${image}@${digest}`, '--version']).out).toContain('svc v2.0.0 linux/amd64 uid=65532 gid=65532')
     // ... as OpenShift would run it, it does not: the error names platform, UID, command and output.
