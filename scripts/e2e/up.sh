@@ -62,93 +62,71 @@ if [ "${BDI_SKIP_BINFMT:-}" != 1 ]; then
   log "binfmt: qemu-aarch64, qemu-arm, qemu-ppc64le enabled"
 fi
 
-# --- Registry (TLS + basic auth under a host name) -----------------------------------------
+# --- Registries (TLS from the e2e CA, basic auth under a host name) ------------------------
 reg="$STATE/registry"
-mkdir -p "$reg/data"
+reg2="$STATE/registry2"
+mkdir -p "$reg"
 if [ ! -f "$reg/ca.crt" ]; then
-  log "creating a CA and a certificate for $REG_HOST"
+  log "creating the e2e CA"
   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=bdi e2e CA" \
     -keyout "$reg/ca.key" -out "$reg/ca.crt" 2>"$reg/openssl.log" || die "openssl: CA ($(cat "$reg/openssl.log"))"
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=$REG_HOST" -keyout "$reg/tls.key" -out "$reg/tls.csr" \
-    2>"$reg/openssl.log" || die "openssl: key ($(cat "$reg/openssl.log"))"
-  printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n' "$REG_HOST" >"$reg/ext.cnf"
-  openssl x509 -req -in "$reg/tls.csr" -CA "$reg/ca.crt" -CAkey "$reg/ca.key" -CAcreateserial \
-    -days 3650 -extfile "$reg/ext.cnf" -out "$reg/tls.crt" 2>"$reg/openssl.log" || die "openssl: certificate ($(cat "$reg/openssl.log"))"
 fi
-if [ ! -f "$reg/password" ]; then
-  (umask 077 && openssl rand -hex 16 >"$reg/password")
-  out=$(htpasswd -Bbc "$reg/htpasswd" "$REG_USER" "$(cat "$reg/password")" 2>&1) || die "htpasswd failed: $out"
-fi
-grep -q " $REG_HOST\$" /etc/hosts || echo "127.0.0.1 $REG_HOST" | as_root tee -a /etc/hosts >/dev/null
-# The registry's port, and the fault proxy's (scripts/e2e/fault-proxy.mjs) in front of it.
-for port in "$REG_PORT" "${BDI_FAULT_PORT:-5444}"; do
-  as_root mkdir -p "/etc/docker/certs.d/$REG_HOST:$port"
-  as_root cp "$reg/ca.crt" "/etc/docker/certs.d/$REG_HOST:$port/ca.crt"
-done
 if ! cmp -s "$reg/ca.crt" /usr/local/share/ca-certificates/bdi-e2e.crt; then
   as_root cp "$reg/ca.crt" /usr/local/share/ca-certificates/bdi-e2e.crt
   as_root update-ca-certificates >/dev/null || die "update-ca-certificates failed"
 fi
-cat >"$reg/config.yml" <<CFG
-version: 0.1
-log: { level: info, accesslog: { disabled: false } }
-storage:
-  filesystem: { rootdirectory: $reg/data }
-  delete: { enabled: true }
-http:
-  addr: 127.0.0.1:$REG_PORT
-  tls: { certificate: $reg/tls.crt, key: $reg/tls.key }
-auth:
-  htpasswd: { realm: bdi-e2e, path: $reg/htpasswd }
-CFG
-reg_up() { curl -fsS --cacert "$reg/ca.crt" -o /dev/null -u "$REG_USER:$(cat "$reg/password")" "https://$REG_HOST:$REG_PORT/v2/"; }
-if reg_up 2>/dev/null; then
-  log "registry already serving on https://$REG_HOST:$REG_PORT"
-else
-  log "starting registry on https://$REG_HOST:$REG_PORT"
-  nohup docker-registry serve "$reg/config.yml" >>"$STATE/registry.log" 2>&1 &
-  echo $! >"$RUN/registry.pid"
-  wait_for "$!" 20 reg_up || { tail -20 "$STATE/registry.log" >&2; die "the registry did not start"; }
-fi
 
-# --- The second registry: the same CA, its own certificate, user, password and storage --------
-reg2="$STATE/registry2"
-mkdir -p "$reg2/data"
-if [ ! -f "$reg2/tls.crt" ]; then
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=$REG2_HOST" -keyout "$reg2/tls.key" -out "$reg2/tls.csr" \
-    2>"$reg2/openssl.log" || die "openssl: key ($(cat "$reg2/openssl.log"))"
-  printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n' "$REG2_HOST" >"$reg2/ext.cnf"
-  openssl x509 -req -in "$reg2/tls.csr" -CA "$reg/ca.crt" -CAkey "$reg/ca.key" -CAcreateserial \
-    -days 3650 -extfile "$reg2/ext.cnf" -out "$reg2/tls.crt" 2>"$reg2/openssl.log" || die "openssl: certificate ($(cat "$reg2/openssl.log"))"
-fi
-if [ ! -f "$reg2/password" ]; then
-  (umask 077 && openssl rand -hex 16 >"$reg2/password")
-  out=$(htpasswd -Bbc "$reg2/htpasswd" "$REG2_USER" "$(cat "$reg2/password")" 2>&1) || die "htpasswd failed: $out"
-fi
-grep -q " $REG2_HOST\$" /etc/hosts || echo "127.0.0.1 $REG2_HOST" | as_root tee -a /etc/hosts >/dev/null
-as_root mkdir -p "/etc/docker/certs.d/$REG2_HOST:$REG2_PORT"
-as_root cp "$reg/ca.crt" "/etc/docker/certs.d/$REG2_HOST:$REG2_PORT/ca.crt"
-cat >"$reg2/config.yml" <<CFG
+# serve_registry NAME DIR HOST USER PORT [TRUSTED_PORT...]: a distribution registry serving DIR's
+# storage on HOST:PORT with a certificate from the e2e CA and one htpasswd user of its own (password
+# in DIR/password); docker trusts the CA on PORT and on each TRUSTED_PORT (a proxy in front of it).
+serve_registry() {
+  local name=$1 dir=$2 host=$3 user=$4 port=$5
+  shift 4
+  mkdir -p "$dir/data"
+  if [ ! -f "$dir/tls.crt" ]; then
+    log "creating a certificate for $host"
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=$host" -keyout "$dir/tls.key" -out "$dir/tls.csr" \
+      2>"$dir/openssl.log" || die "openssl: key ($(cat "$dir/openssl.log"))"
+    printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n' "$host" >"$dir/ext.cnf"
+    openssl x509 -req -in "$dir/tls.csr" -CA "$reg/ca.crt" -CAkey "$reg/ca.key" -CAcreateserial \
+      -days 3650 -extfile "$dir/ext.cnf" -out "$dir/tls.crt" 2>"$dir/openssl.log" || die "openssl: certificate ($(cat "$dir/openssl.log"))"
+  fi
+  if [ ! -f "$dir/password" ]; then
+    (umask 077 && openssl rand -hex 16 >"$dir/password")
+    out=$(htpasswd -Bbc "$dir/htpasswd" "$user" "$(cat "$dir/password")" 2>&1) || die "htpasswd failed: $out"
+  fi
+  grep -q " $host\$" /etc/hosts || echo "127.0.0.1 $host" | as_root tee -a /etc/hosts >/dev/null
+  for p in "$@"; do
+    as_root mkdir -p "/etc/docker/certs.d/$host:$p"
+    as_root cp "$reg/ca.crt" "/etc/docker/certs.d/$host:$p/ca.crt"
+  done
+  cat >"$dir/config.yml" <<CFG
 version: 0.1
 log: { level: info, accesslog: { disabled: false } }
 storage:
-  filesystem: { rootdirectory: $reg2/data }
+  filesystem: { rootdirectory: $dir/data }
   delete: { enabled: true }
 http:
-  addr: 127.0.0.1:$REG2_PORT
-  tls: { certificate: $reg2/tls.crt, key: $reg2/tls.key }
+  addr: 127.0.0.1:$port
+  tls: { certificate: $dir/tls.crt, key: $dir/tls.key }
 auth:
-  htpasswd: { realm: bdi-e2e-2, path: $reg2/htpasswd }
+  htpasswd: { realm: bdi-e2e-$name, path: $dir/htpasswd }
 CFG
-reg2_up() { curl -fsS --cacert "$reg/ca.crt" -o /dev/null -u "$REG2_USER:$(cat "$reg2/password")" "https://$REG2_HOST:$REG2_PORT/v2/"; }
-if reg2_up 2>/dev/null; then
-  log "second registry already serving on https://$REG2_HOST:$REG2_PORT"
-else
-  log "starting the second registry on https://$REG2_HOST:$REG2_PORT"
-  nohup docker-registry serve "$reg2/config.yml" >>"$STATE/registry2.log" 2>&1 &
-  echo $! >"$RUN/registry2.pid"
-  wait_for "$!" 20 reg2_up || { tail -20 "$STATE/registry2.log" >&2; die "the second registry did not start"; }
-fi
+  # Called by wait_for from here, so it sees this function's locals.
+  registry_up() { curl -fsS --cacert "$reg/ca.crt" -o /dev/null -u "$user:$(cat "$dir/password")" "https://$host:$port/v2/"; }
+  if registry_up 2>/dev/null; then
+    log "$name already serving on https://$host:$port"
+  else
+    log "starting $name on https://$host:$port"
+    nohup docker-registry serve "$dir/config.yml" >>"$STATE/$name.log" 2>&1 &
+    echo $! >"$RUN/$name.pid"
+    wait_for "$!" 20 registry_up || { tail -20 "$STATE/$name.log" >&2; die "$name did not start"; }
+  fi
+}
+# The registry, with the fault proxy's port (scripts/e2e/fault-proxy.mjs) in front of it; and a
+# second one with its own host, certificate and credentials, where `images` sends copies.
+serve_registry registry "$reg" "$REG_HOST" "$REG_USER" "$REG_PORT" "${BDI_FAULT_PORT:-5444}"
+serve_registry registry2 "$reg2" "$REG2_HOST" "$REG2_USER" "$REG2_PORT"
 
 cat >"$STATE/env" <<ENV
 export PATH="$PREFIX/bin:\$PATH"
