@@ -33,13 +33,19 @@ export interface CopySpec {
 
 export type RunSupplyChain = (spec: SupplyChainSpec) => Promise<SupplyChainResult>
 
-/** `docker buildx imagetools create` with one source copies the index as it is: same bytes, same digest. */
+/**
+ * `docker buildx imagetools create` with one source copies the index as it is: same bytes, same
+ * digest. The content goes over once, under the first tag; the other tags then point at the copy
+ * already there. Given every tag at once, buildx uploads the same blobs in parallel, one push per
+ * tag, and a registry can fail those racing uploads ("blob unknown to registry").
+ */
 export async function copyIndex(from: string, digest: string, to: ImageName, tags: string[], tools: Pick<ImageTools, 'create' | 'digest'>): Promise<void> {
-  const [first] = tags
+  const [first, ...rest] = tags
   if (!first) throw new Error(`nothing to copy to ${to.name} under: the release has no tags`)
-  await tools.create({ tags: tags.map((t) => `${to.name}:${t}`), sources: [`${from}@${digest}`] }, `copying ${from}@${digest} to ${to.name}`)
+  await tools.create({ tags: [`${to.name}:${first}`], sources: [`${from}@${digest}`] }, `copying ${from}@${digest} to ${to.name}`)
   const copied = await tools.digest(`${to.name}:${first}`, { justPushed: true })
   if (copied !== digest) throw new Error(`${to.name}:${first} is ${copied} after the copy, not ${digest}: the registry rewrote the index, so the signatures made for ${digest} would not apply`)
+  if (rest.length) await tools.create({ tags: rest.map((t) => `${to.name}:${t}`), sources: [`${to.name}@${digest}`] }, `tagging ${to.name}@${digest}`)
 }
 
 export async function publishCopies(copies: readonly ImageName[], spec: CopySpec, tools: Pick<ImageTools, 'create' | 'digest'>, supplyChain: RunSupplyChain): Promise<CopyOutcome[]> {

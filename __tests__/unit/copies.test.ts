@@ -106,16 +106,26 @@ function fakeTools(digests: Record<string, string> = {}, failCreate?: string) {
 }
 
 describe('copyIndex', () => {
-  test('one source by digest, every tag, then the digest is read back', async () => {
+  test('copied once by digest under the first tag, read back, then the other tags from the copy itself', async () => {
     const tools = fakeTools()
-    await copyIndex('ghcr.io/acme/op', D, quay, ['1.4.2', 'latest'], tools)
-    expect(tools.created).toEqual([{ tags: ['quay.io/acme/op:1.4.2', 'quay.io/acme/op:latest'], sources: [`ghcr.io/acme/op@${D}`] }])
+    await copyIndex('ghcr.io/acme/op', D, quay, ['1.4.2', '1.4', 'latest'], tools)
+    expect(tools.created).toEqual([
+      { tags: ['quay.io/acme/op:1.4.2'], sources: [`ghcr.io/acme/op@${D}`] },
+      { tags: ['quay.io/acme/op:1.4', 'quay.io/acme/op:latest'], sources: [`quay.io/acme/op@${D}`] }
+    ])
     expect(tools.digest).toHaveBeenCalledWith('quay.io/acme/op:1.4.2', { justPushed: true })
+  })
+
+  test('one tag: one copy, nothing to tag after', async () => {
+    const tools = fakeTools()
+    await copyIndex('ghcr.io/acme/op', D, quay, ['1.4.2'], tools)
+    expect(tools.created).toEqual([{ tags: ['quay.io/acme/op:1.4.2'], sources: [`ghcr.io/acme/op@${D}`] }])
   })
 
   test('a registry that rewrote the index is refused: its signatures would not apply', async () => {
     const tools = fakeTools({ 'quay.io/acme/op:1.4.2': AMD })
-    await expect(copyIndex('ghcr.io/acme/op', D, quay, ['1.4.2'], tools)).rejects.toThrow(`quay.io/acme/op:1.4.2 is ${AMD} after the copy, not ${D}: the registry rewrote the index`)
+    await expect(copyIndex('ghcr.io/acme/op', D, quay, ['1.4.2', 'latest'], tools)).rejects.toThrow(`quay.io/acme/op:1.4.2 is ${AMD} after the copy, not ${D}: the registry rewrote the index`)
+    expect(tools.created).toHaveLength(1)
   })
 })
 

@@ -321,10 +321,12 @@ describe('main', () => {
     test('every login before the build; one build; each copy by digest, then its own supply chain with the first SBOMs', async () => {
       const c = ctx()
       await main(inputs({ image: '', images, 'registry-auth': 'quay.io=bot:QUAYTOKEN' }, c), c)
-      expect(calls).toEqual(['login', 'login quay.io', '/tc/cosign verify', 'build', 'supply chain', 'imagetools create', 'supply chain', 'imagetools create', 'supply chain'])
+      expect(calls).toEqual(['login', 'login quay.io', '/tc/cosign verify', 'build', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain'])
       expect(registry.create.mock.calls.map((a) => a[0])).toEqual([
-        { tags: ['1.4.2', '1.4', '1', 'latest'].map((t) => `quay.io/vmafx/op:${t}`), sources: [`${N}@${IDX}`] },
-        { tags: ['1.4.2', '1.4', '1', 'latest'].map((t) => `docker.io/vmafx/op:${t}`), sources: [`${N}@${IDX}`] }
+        { tags: ['quay.io/vmafx/op:1.4.2'], sources: [`${N}@${IDX}`] },
+        { tags: ['1.4', '1', 'latest'].map((t) => `quay.io/vmafx/op:${t}`), sources: [`quay.io/vmafx/op@${IDX}`] },
+        { tags: ['docker.io/vmafx/op:1.4.2'], sources: [`${N}@${IDX}`] },
+        { tags: ['1.4', '1', 'latest'].map((t) => `docker.io/vmafx/op:${t}`), sources: [`docker.io/vmafx/op@${IDX}`] }
       ])
       const specs = vi.mocked(supplyChain).mock.calls.map((a) => a[0])
       expect(specs.map((x) => [x.name, x.heading, x.sbomArtifact])).toEqual([
