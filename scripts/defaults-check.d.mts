@@ -1,7 +1,8 @@
 /** Types of defaults-check.mjs (validate-action's cross-check of the pinned defaults). */
-export function expectedAssets(tool: 'cosign' | 'syft', version: string): string[]
+export function expectedAssets(tool: 'cosign' | 'syft' | 'trivy', version: string): string[]
 export function defaultsProblems(f: {
   supplyChain: string
+  vulnerability: string
   checksums: string
   action: { inputs?: Record<string, { default?: string }> }
   readme: string

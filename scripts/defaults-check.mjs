@@ -12,23 +12,25 @@ function constant(source, name) {
 /** The assets the compiled-in table must hold for a default version. */
 export function expectedAssets(tool, version) {
   const v = version.replace(/^v/, '')
-  return tool === 'cosign'
-    ? [`cosign/${v}/cosign-linux-amd64`, `cosign/${v}/cosign-linux-arm64`]
-    : [`syft/${v}/syft_${v}_linux_amd64.tar.gz`, `syft/${v}/syft_${v}_linux_arm64.tar.gz`]
+  if (tool === 'cosign') return [`cosign/${v}/cosign-linux-amd64`, `cosign/${v}/cosign-linux-arm64`]
+  if (tool === 'trivy') return [`trivy/${v}/trivy_${v}_Linux-64bit.tar.gz`, `trivy/${v}/trivy_${v}_Linux-ARM64.tar.gz`]
+  return [`syft/${v}/syft_${v}_linux_amd64.tar.gz`, `syft/${v}/syft_${v}_linux_arm64.tar.gz`]
 }
 
 /**
- * @param {{ supplyChain: string, checksums: string, action: { inputs?: Record<string, { default?: string }> }, readme: string, templates: Record<string, string>, templatesReadme: string }} f
+ * @param {{ supplyChain: string, vulnerability: string, checksums: string, action: { inputs?: Record<string, { default?: string }> }, readme: string, templates: Record<string, string>, templatesReadme: string }} f
  */
 export function defaultsProblems(f) {
   const problems = []
   const table = Object.fromEntries([...f.checksums.matchAll(/'([^']+)':\s*'([^']*)'/g)].map((m) => [m[1], m[2]]))
   const wanted = []
-  for (const [tool, constName] of [['cosign', 'DEFAULT_COSIGN_VERSION'], ['syft', 'DEFAULT_SYFT_VERSION']]) {
+  const tools = [['cosign', 'DEFAULT_COSIGN_VERSION', 'supplyChain'], ['syft', 'DEFAULT_SYFT_VERSION', 'supplyChain'], ['trivy', 'DEFAULT_TRIVY_VERSION', 'vulnerability']]
+  const files = { supplyChain: 'src/inputs/supply-chain.ts', vulnerability: 'src/inputs/vulnerability.ts' }
+  for (const [tool, constName, source] of tools) {
     const input = `${tool}-version`
-    const code = constant(f.supplyChain, constName)
+    const code = constant(f[source], constName)
     if (!code) {
-      problems.push(`src/inputs/supply-chain.ts has no ${constName}`)
+      problems.push(`${files[source]} has no ${constName}`)
       continue
     }
     const yml = f.action.inputs?.[input]?.default

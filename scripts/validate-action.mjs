@@ -35,6 +35,7 @@ const templates = Object.fromEntries(['Dockerfile.static', 'Dockerfile.cc'].map(
 problems.push(
   ...defaultsProblems({
     supplyChain: fs.readFileSync('src/inputs/supply-chain.ts', 'utf8'),
+    vulnerability: fs.readFileSync('src/inputs/vulnerability.ts', 'utf8'),
     checksums: fs.readFileSync('src/checksums.ts', 'utf8'),
     action,
     readme,

@@ -29,12 +29,24 @@ export interface Predicate {
   what: string
 }
 
-/** What to attest to each subject: SBOMs (the index gets every platform's), then provenance. */
-export function predicatesFor(subject: Subject, sboms: SbomResult[], provenance: Provenance[]): Predicate[] {
+/** A platform's vulnerability scan, attested to its digest when the gate passed. */
+export interface VulnScan {
+  platform: string
+  digest: string
+  predicateFile: string
+}
+
+/** What to attest to each subject: SBOMs (the index gets every platform's), then provenance, then the scan. */
+export function predicatesFor(subject: Subject, sboms: SbomResult[], provenance: Provenance[], scans: VulnScan[] = []): Predicate[] {
   const own = subject.subject === 'index' ? sboms : sboms.filter((b) => b.platform === subject.subject || b.digest === subject.digest)
   const sbomPredicates = own.map((b) => ({ digest: subject.digest, type: 'cyclonedx' as const, file: b.file, what: `cosign attest ${subject.digest}${subject.subject === 'index' ? ` (${b.platform} SBOM)` : ''}` }))
   const prov = subject.subject === 'index' ? [] : provenance.filter((p) => p.digest === subject.digest)
-  return [...sbomPredicates, ...prov.map((p) => ({ digest: subject.digest, type: p.type, file: p.file, what: `cosign attest --type ${p.type} ${subject.digest}` }))]
+  const vuln = subject.subject === 'index' ? [] : scans.filter((v) => v.digest === subject.digest)
+  return [
+    ...sbomPredicates,
+    ...prov.map((p) => ({ digest: subject.digest, type: p.type, file: p.file, what: `cosign attest --type ${p.type} ${subject.digest}` })),
+    ...vuln.map((v) => ({ digest: subject.digest, type: 'vuln' as const, file: v.predicateFile, what: `cosign attest --type vuln ${subject.digest}` }))
+  ]
 }
 
 /**

@@ -82,7 +82,7 @@ export async function publishCopies(copies: readonly ImageName[], spec: CopySpec
 export function unfinishedCopy(c: CopyOutcome): string[] {
   if (!c.copied) return [`${c.name}: not copied (nothing pushed or signed there yet)`]
   const open = (s: SubjectOutcome['signature']) => s === 'failed' || s === 'pending'
-  return c.digests.filter((d) => open(d.signature) || open(d.attestation) || open(d.provenance)).map((d) => `${d.subject} ${c.name}@${d.digest}`)
+  return c.digests.filter((d) => open(d.signature) || open(d.attestation) || open(d.provenance) || open(d.vulnerability ?? 'skipped')).map((d) => `${d.subject} ${c.name}@${d.digest}`)
 }
 
 /** One error for every registry that failed, naming each and what it left undone. */

@@ -45,9 +45,10 @@ export function signArgv(o: CosignOptions, ref: string, recursive: boolean): str
 
 /**
  * cosign's predicate types the action attests (`cosign attest --help`): CycloneDX SBOMs, and the
- * SLSA provenance buildx records, v0.2 by default or v1 with `provenance: version=v1`.
+ * SLSA provenance buildx records, v0.2 by default or v1 with `provenance: version=v1`, and the
+ * vulnerability gate's scan (`vuln`, cosign's own vuln predicate).
  */
-export type PredicateType = 'cyclonedx' | 'slsaprovenance02' | 'slsaprovenance1'
+export type PredicateType = 'cyclonedx' | 'slsaprovenance02' | 'slsaprovenance1' | 'vuln'
 
 export function attestArgv(o: CosignOptions, ref: string, predicate: string, type: PredicateType = 'cyclonedx'): string[] {
   return ['attest', ...signingFlags(o), '--type', type, '--predicate', predicate, byDigest(ref)]

@@ -4,6 +4,7 @@
  */
 import * as core from '@actions/core'
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
 import { qemuGoNotices } from './arch-rules.js'
 import { uploadSboms } from './artifact.js'
@@ -45,6 +46,10 @@ import { smokeRun } from './smoke-run.js'
 import { supplyChain } from './supply-chain.js'
 import { startToolInstall } from './tools.js'
 import { checkBaseImages } from './verify-bases.js'
+import { actionsCache } from './db-cache.js'
+import type { Tools } from './tools.js'
+import type { VulnScan } from './attest.js'
+import { gateVerdict, scanPlatforms } from './vuln-gate.js'
 import { baseContexts, refreshDecision, resolveBases } from './base-refresh.js'
 
 export async function main(inputs: Inputs, ctx: GitHubContext, now = new Date()): Promise<void> {
@@ -121,11 +126,12 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, now: D
   core.setOutput('signed', 'false')
   await checkPushedImages(inputs, pushed, tools, api, report, refs)
   if (dockerfile) await smokeTest(inputs, pushed, ctx, env, report, refs)
+  const vulnScans = await vulnerabilityGate(inputs, pushed, installs, env, workDir, report, refs, now)
   if (inputs.pushByDigest && !inputs.sign) report.notes.push('push-by-digest: not signed here; the merge job signs, SBOMs and attests the merged index')
 
   // buildx's provenance rides in the index's attestation manifests; a lone manifest has none.
   const provenance = inputs.sign && inputs.provenanceAttestation && subjects[0]?.subject === 'index' ? startNow(readProvenance(inputs.image.name, pushed, tools, api)) : undefined
-  const result = await supplyChain({ ...inputs, name: inputs.image.name, subjects, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1, provenance }, installs, env, workDir, uploadSboms)
+  const result = await supplyChain({ ...inputs, name: inputs.image.name, subjects, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1, provenance, vulnScans }, installs, env, workDir, uploadSboms)
   report.digests = result.subjects
   report.notes.push(...result.notes)
   report.verifyCommands.push(...result.verifyCommands)
@@ -142,7 +148,7 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, now: D
     core.setOutput('signed', String(result.signed))
     return
   }
-  const chain = { ...inputs, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1, provenance, sboms: result.sbomResults }
+  const chain = { ...inputs, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1, provenance, sboms: result.sbomResults, vulnScans }
   const copies = await publishCopies(inputs.copies, { from: inputs.image.name, digest: pushed.digest, tags: inputs.tags, subjects, chain }, tools, (spec) => supplyChain(spec, installs, env, workDir, uploadSboms))
   report.copies = copies
   const images = { [inputs.image.name]: `${inputs.image.name}@${pushed.digest}`, ...Object.fromEntries(copies.filter((c) => c.copied).map((c) => [c.name, `${c.name}@${pushed.digest}`])) }
@@ -363,4 +369,24 @@ async function smokeTest(inputs: Inputs, pushed: Pushed, ctx: GitHubContext, env
   for (const w of v.warnings) core.warning(w)
   report.notes.push(...v.notes)
   if (v.refusal) refuse(v.refusal, report, refs)
+}
+
+/**
+ * Every platform scanned by digest before anything is signed. Findings at or above the gate
+ * refuse the release like the other checks (the error names the tags that moved); a scanner that
+ * could not run fails the step as that, never as a pass. Returns the scans to attest.
+ */
+async function vulnerabilityGate(inputs: Inputs, pushed: Pushed, installs: Promise<Tools>, env: Record<string, string>, workDir: string, report: Report, refs: string[], now: Date): Promise<VulnScan[] | undefined> {
+  if (inputs.vulnerabilityGate === 'off') return undefined
+  const { trivy } = await installs
+  if (!trivy) throw new Error('trivy was not installed')
+  const cacheDir = path.join(os.homedir(), '.cache', 'build-distroless-image', 'trivy')
+  state.save({ trivyCache: cacheDir })
+  const scans = await core.group(`Vulnerability gate (trivy, ${inputs.vulnerabilityGate})`, () => scanPlatforms(inputs.image.name, pushed.platforms, inputs, { trivy, workDir, cacheDir, env, cache: actionsCache, now }))
+  report.vulnerabilities = scans
+  const v = gateVerdict(scans, inputs.onlyFixed)
+  report.notes.push(...v.notes)
+  if (v.warning) core.warning(v.warning)
+  if (v.refusal) refuse(v.refusal, report, refs)
+  return inputs.vulnerabilityAttestation ? scans.scans.map((s) => ({ platform: s.platform, digest: s.digest, predicateFile: s.predicateFile })) : undefined
 }

@@ -15,6 +15,10 @@ export async function post(state: PostState): Promise<void> {
     await logout(state.dockerConfig, state.registry)
     core.info(`Logged out of ${state.registry} and removed the action's docker config`)
   }
+  if (state.trivyCache && fs.existsSync(state.trivyCache)) {
+    fs.rmSync(state.trivyCache, { recursive: true, force: true })
+    core.info(`Removed trivy's cache dir ${state.trivyCache} (the vulnerability DB is in the Actions cache)`)
+  }
   if (state.workDir && fs.existsSync(state.workDir)) {
     fs.rmSync(state.workDir, { recursive: true, force: true })
     core.info('Removed the action\'s temp files (keys written from input, SBOMs)')

@@ -11,9 +11,11 @@ export interface PostState {
   workDir: string
   /** The label on the smoke run's containers and network, to remove any a cancelled run left. */
   smokeLabel: string
+  /** trivy's cache dir (the vulnerability DB the Actions cache saved or restored); removed in post. */
+  trivyCache: string
 }
 
-const KEYS: Array<keyof PostState> = ['dockerConfig', 'registry', 'builder', 'workDir', 'smokeLabel']
+const KEYS: Array<keyof PostState> = ['dockerConfig', 'registry', 'builder', 'workDir', 'smokeLabel', 'trivyCache']
 
 export function isPost(): boolean {
   return core.getState('isPost') === 'true'

@@ -6,6 +6,7 @@ import { unfinishedCopy } from './copies.js'
 import type { SmokeResult } from './smoke.js'
 import { formatMs } from './smoke.js'
 import type { Status, SubjectOutcome } from './supply-chain.js'
+import type { GateScans } from './vuln-gate.js'
 
 export interface Report {
   image: string
@@ -25,6 +26,8 @@ export interface Report {
   copies?: CopyOutcome[]
   /** The smoke run of each platform, when it ran. */
   smoke?: SmokeResult[]
+  /** The vulnerability gate's scans, when it ran. */
+  vulnerabilities?: GateScans
   /** Which buildx builder and driver built the release. */
   builder?: string
   error?: string
@@ -39,7 +42,7 @@ const ICON: Record<Status, string> = { done: '✅ done', verified: '✅ verified
 /** Digests that were pushed but whose signature or attestation is not in place. */
 export function unfinished(r: Report): SubjectOutcome[] {
   const open = (s: Status) => s === 'failed' || s === 'pending'
-  return r.digests.filter((d) => open(d.signature) || open(d.attestation) || open(d.provenance))
+  return r.digests.filter((d) => open(d.signature) || open(d.attestation) || open(d.provenance) || open(d.vulnerability ?? 'skipped'))
 }
 
 export async function writeSummary(r: Report): Promise<void> {
@@ -75,6 +78,7 @@ export async function writeSummary(r: Report): Promise<void> {
       ...r.smoke.map((x) => [x.platform, x.failure ? `❌ ${escape(x.failure)}` : '✅ passed', String(x.uid), x.startupMs === undefined ? '–' : `${formatMs(x.startupMs)}${x.emulated ? ' (emulated)' : ''}`, `<code>${escape(x.command)}</code>`])
     ])
   }
+  if (r.vulnerabilities) vulnerabilitySection(s, r.vulnerabilities)
   const open = unfinished(r)
   if (r.refused) {
     s.addRaw(`<p><strong>⛔ Pushed, refused by the checks, not signed or attested.</strong> ${escape(r.refused)}</p>`, true)
@@ -98,16 +102,47 @@ export async function writeSummary(r: Report): Promise<void> {
 type Summary = typeof core.summary
 
 function statusTable(s: Summary, digests: SubjectOutcome[]): void {
+  const vuln = digests.some((d) => d.vulnerability !== undefined)
   s.addTable([
     [
       { data: 'Platform', header: true },
       { data: 'Digest', header: true },
       { data: 'Signature', header: true },
       { data: 'SBOM attestation', header: true },
-      { data: 'Provenance attestation', header: true }
+      { data: 'Provenance attestation', header: true },
+      ...(vuln ? [{ data: 'Vulnerability attestation', header: true }] : [])
     ],
-    ...digests.map((d) => [d.subject, `<code>${d.digest}</code>`, ICON[d.signature], ICON[d.attestation], d.subject === 'index' ? '➖ per platform' : ICON[d.provenance]])
+    ...digests.map((d) => [
+      d.subject,
+      `<code>${d.digest}</code>`,
+      ICON[d.signature],
+      ICON[d.attestation],
+      d.subject === 'index' ? '➖ per platform' : ICON[d.provenance],
+      ...(vuln ? [d.subject === 'index' ? '➖ per platform' : ICON[d.vulnerability ?? 'skipped']] : [])
+    ])
   ])
+}
+
+/** The gate's DB and, per platform, each finding: package, installed, ID, severity, fixed-in. */
+function vulnerabilitySection(s: Summary, g: GateScans): void {
+  s.addRaw(`<p><strong>Vulnerability gate</strong> (${g.gate}; trivy DB built ${escape(g.db.updatedAt)}, from ${escape(g.db.source)}; severities ${g.severities.join(', ')}):</p>`, true)
+  for (const scan of g.scans) {
+    if (!scan.findings.length) {
+      s.addRaw(`<p>${scan.platform}: ✅ no findings</p>`, true)
+      continue
+    }
+    s.addRaw(`<p>${scan.platform} <code>${scan.digest}</code>:</p>`, true)
+    s.addTable([
+      [
+        { data: 'Package', header: true },
+        { data: 'Installed', header: true },
+        { data: 'Vulnerability', header: true },
+        { data: 'Severity', header: true },
+        { data: 'Fixed in', header: true }
+      ],
+      ...scan.findings.map((f) => [escape(f.pkg), escape(f.installed), escape(f.id), f.severity, f.fixed ? escape(f.fixed) : 'no fix yet'])
+    ])
+  }
 }
 
 /** A registry of `images` besides the first: the same digest, its own signatures and commands. */

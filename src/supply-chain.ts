@@ -5,12 +5,13 @@
 import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import type { VulnScan } from './attest.js'
 import { attestAll, checkRekorLimit, predicatesFor } from './attest.js'
 import { startNow } from './background.js'
 import { cosignKeyArg, isKmsReference } from './cosign-key.js'
 import type { Cosign } from './cosign-runner.js'
 import { cosignRunner } from './cosign-runner.js'
-import type { CosignOptions, Identity } from './cosign.js'
+import type { CosignOptions, Identity, PredicateType } from './cosign.js'
 import { consumerVerifyCommand, publicKeyArgv } from './cosign.js'
 import { run } from './exec.js'
 import { githubKeylessIdentity } from './identity.js'
@@ -39,6 +40,8 @@ export interface SupplyChainSpec extends Omit<SupplyChainInputs, 'syftVersion' |
   sboms?: SbomResult[]
   /** Added to each phase's log group: which image it works on, when there are several. */
   heading?: string
+  /** The vulnerability gate's scans, attested (`--type vuln`) to each platform digest. */
+  vulnScans?: VulnScan[]
 }
 
 export type Status = 'done' | 'verified' | 'skipped' | 'failed' | 'pending'
@@ -49,6 +52,8 @@ export interface SubjectOutcome extends Subject {
   attestation: Status
   /** The SLSA provenance attestation (platform digests only). */
   provenance: Status
+  /** The vulnerability scan attestation (platform digests, when the gate ran and attests). */
+  vulnerability?: Status
   sbom?: string
 }
 
@@ -76,7 +81,8 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
       ...s,
       signature: spec.sign ? 'pending' : 'skipped',
       attestation: spec.sign && spec.sbom ? 'pending' : 'skipped',
-      provenance: spec.sign && spec.provenanceAttestation && s.subject !== 'index' ? 'pending' : 'skipped'
+      provenance: spec.sign && spec.provenanceAttestation && s.subject !== 'index' ? 'pending' : 'skipped',
+      ...(spec.vulnScans?.length ? { vulnerability: spec.sign && s.subject !== 'index' ? ('pending' as const) : ('skipped' as const) } : {})
     })),
     sboms: {},
     sbomResults: [],
@@ -97,7 +103,7 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
   const { cosign: cosignBin, syft } = spec.sboms ? await tools : await core.group('Tools', () => tools)
   if (spec.sbom && !syft && !spec.sboms) throw new Error('syft was not installed')
   if (spec.sign && !cosignBin) throw new Error('cosign was not installed')
-  const set = (field: 'signature' | 'attestation' | 'provenance', status: Status, which: (s: SubjectOutcome) => boolean = () => true) => {
+  const set = (field: Field, status: Status, which: (s: SubjectOutcome) => boolean = () => true) => {
     for (const s of result.subjects) if (which(s)) s[field] = status
   }
 
@@ -137,15 +143,16 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
 
   // Signatures are verified while the attestations are written (different tags of each digest).
   const signatureChecks = spec.verify ? startNow(verifySignatures(cosign, spec.subjects)) : undefined
-  if (sboms.length || provenance.length) {
+  const scans = spec.vulnScans ?? []
+  if (sboms.length || provenance.length || scans.length) {
     // The request limit is the public instance's; a private one sets its own.
     checkRekorLimit(sboms, spec.transparencyLog && !spec.sigstoreTrust)
-    const what = [sboms.length ? 'SBOMs' : '', provenance.length ? 'provenance' : ''].filter(Boolean).join(' and ')
+    const what = [sboms.length ? 'SBOMs' : '', provenance.length ? 'provenance' : '', scans.length ? 'vulnerability scans' : ''].filter(Boolean).join(', ')
     await core.group(`Attest ${what} (cosign)${heading}`, async () => {
-      const outcomes = await attestAll(cosign, spec.subjects, (s) => predicatesFor(s, sboms, provenance), spec.rerun)
+      const outcomes = await attestAll(cosign, spec.subjects, (s) => predicatesFor(s, sboms, provenance, scans), spec.rerun)
       outcomes.forEach((byType, i) => {
         const mine = (s: SubjectOutcome) => s === result.subjects[i]
-        for (const [type, o] of byType) set(type === 'cyclonedx' ? 'attestation' : 'provenance', o.status === 'fulfilled' ? 'done' : 'failed', mine)
+        for (const [type, o] of byType) set(FIELD[type], o.status === 'fulfilled' ? 'done' : 'failed', mine)
       })
       throwFirst(outcomes.flatMap((m) => [...m.values()]))
     })
@@ -156,6 +163,7 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     if (sboms.length) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), 'cyclonedx'))
     const p = provenance.find((x) => x.digest === s.digest && s.subject !== 'index')
     if (p) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), p.type))
+    if (s.subject !== 'index' && scans.some((v) => v.digest === s.digest)) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), 'vuln'))
   }
   if (!signatureChecks) {
     result.notes.push('verify: false: signatures and attestations were not verified')
@@ -166,13 +174,19 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     mark(signatures, 'signature', spec.subjects)
     throwFirst(signatures)
     const provenanceSubjects = provenance.map((p) => ({ subject: p.platform, digest: p.digest, type: p.type }))
-    const [attestations, provenances] = await Promise.all([sboms.length ? verifyAttestations(cosign, spec.subjects) : [], verifyAttestations(cosign, provenanceSubjects)])
+    const scanSubjects = scans.map((v) => ({ subject: v.platform, digest: v.digest }))
+    const [attestations, provenances, vulns] = await Promise.all([
+      sboms.length ? verifyAttestations(cosign, spec.subjects) : [],
+      verifyAttestations(cosign, provenanceSubjects),
+      verifyAttestations(cosign, scanSubjects, 'vuln')
+    ])
     mark(attestations, 'attestation', spec.subjects)
     mark(provenances, 'provenance', provenanceSubjects)
-    throwFirst([...attestations, ...provenances])
+    mark(vulns, 'vulnerability', scanSubjects)
+    throwFirst([...attestations, ...provenances, ...vulns])
   })
 
-  function mark(outcomes: Array<PromiseSettledResult<string>>, field: 'signature' | 'attestation' | 'provenance', of: Subject[]): void {
+  function mark(outcomes: Array<PromiseSettledResult<string>>, field: Field, of: Subject[]): void {
     outcomes.forEach((o, i) => {
       if (o.status !== 'fulfilled') return
       core.info(`Verified: ${o.value}`)
@@ -180,6 +194,9 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     })
   }
 }
+
+type Field = 'signature' | 'attestation' | 'provenance' | 'vulnerability'
+const FIELD: Record<PredicateType, Field> = { cyclonedx: 'attestation', slsaprovenance02: 'provenance', slsaprovenance1: 'provenance', vuln: 'vulnerability' }
 
 function throwFirst(outcomes: Array<PromiseSettledResult<unknown>>): void {
   const failed = outcomes.find((o) => o.status === 'rejected')

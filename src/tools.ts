@@ -1,4 +1,4 @@
-/** cosign and syft from their releases (or a mirror), verified by sha256 before use, via the tool cache. */
+/** cosign, syft and trivy from their releases (or a mirror), verified by sha256 before use, via the tool cache. */
 import * as core from '@actions/core'
 import { startNow } from './background.js'
 import * as tc from '@actions/tool-cache'
@@ -7,7 +7,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ChecksumMismatchError, KNOWN_SHA256, checksumFor } from './checksums.js'
 
-export type ToolName = 'cosign' | 'syft'
+export type ToolName = 'cosign' | 'syft' | 'trivy'
 
 export interface ToolSpec {
   name: ToolName
@@ -24,13 +24,19 @@ export interface ToolSpec {
 }
 
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' }
+const TRIVY_ARCH: Record<string, string> = { amd64: '64bit', arm64: 'ARM64' }
+
+/** Each tool's release layout, as its goreleaser names the assets. */
+const RELEASES: Record<ToolName, (version: string, goarch: string) => { repo: string; asset: string; checksumsFile: string }> = {
+  cosign: (_v, arch) => ({ repo: 'sigstore/cosign', asset: `cosign-linux-${arch}`, checksumsFile: 'cosign_checksums.txt' }),
+  syft: (v, arch) => ({ repo: 'anchore/syft', asset: `syft_${v}_linux_${arch}.tar.gz`, checksumsFile: `syft_${v}_checksums.txt` }),
+  trivy: (v, arch) => ({ repo: 'aquasecurity/trivy', asset: `trivy_${v}_Linux-${TRIVY_ARCH[arch] ?? arch}.tar.gz`, checksumsFile: `trivy_${v}_checksums.txt` })
+}
 
 export function toolSpec(name: ToolName, version: string, toolsUrl: string, nodeArch: string): ToolSpec {
   const goarch = GOARCH[nodeArch]
   if (!goarch) throw new Error(`${name} has no release for this runner's architecture (${nodeArch}); use an x64 or arm64 runner`)
-  const repo = name === 'cosign' ? 'sigstore/cosign' : 'anchore/syft'
-  const asset = name === 'cosign' ? `cosign-linux-${goarch}` : `syft_${version}_linux_${goarch}.tar.gz`
-  const checksumsFile = name === 'cosign' ? 'cosign_checksums.txt' : `syft_${version}_checksums.txt`
+  const { repo, asset, checksumsFile } = RELEASES[name](version, goarch)
   const base = `${toolsUrl}/${repo}/releases/download/v${version}`
   return {
     name,
@@ -110,7 +116,7 @@ export async function installTool(spec: ToolSpec): Promise<Installed> {
       dir = await tc.cacheFile(file, 'cosign', 'cosign', spec.version, spec.arch)
     } else {
       const extracted = await tc.extractTar(file)
-      dir = await tc.cacheDir(extracted, 'syft', spec.version, spec.arch)
+      dir = await tc.cacheDir(extracted, spec.name, spec.version, spec.arch)
       fs.rmSync(extracted, { recursive: true, force: true })
     }
     return { path: path.join(dir, spec.name), cached: false }
@@ -123,23 +129,29 @@ export async function installTool(spec: ToolSpec): Promise<Installed> {
 export interface Tools {
   cosign?: string
   syft?: string
+  trivy?: string
 }
 
 /**
  * Starts installing (or finding in the tool cache) what the supply chain will run; awaited only
  * after the push, so the downloads go on during QEMU, the builder and the build.
  */
-export function startToolInstall(o: { push: boolean; sign: boolean; sbom: boolean; verifyBases?: boolean; cosignVersion: string; syftVersion: string; toolsUrl: string }, nodeArch: string): Promise<Tools> {
+export function startToolInstall(
+  o: { push: boolean; sign: boolean; sbom: boolean; verifyBases?: boolean; cosignVersion: string; syftVersion: string; toolsUrl: string; vulnerabilityGate?: string; trivyVersion?: string },
+  nodeArch: string
+): Promise<Tools> {
   // Bases are verified before the build whether or not anything is pushed.
   const wantCosign = (o.push && o.sign) || Boolean(o.verifyBases)
   const wantSyft = o.push && o.sbom
-  if (!wantCosign && !wantSyft) return Promise.resolve({})
+  const wantTrivy = o.push && o.vulnerabilityGate !== undefined && o.vulnerabilityGate !== 'off' && Boolean(o.trivyVersion)
+  if (!wantCosign && !wantSyft && !wantTrivy) return Promise.resolve({})
   const install = async (): Promise<Tools> => {
-    const [cosign, syft] = await Promise.all([
+    const [cosign, syft, trivy] = await Promise.all([
       wantCosign ? installTool(toolSpec('cosign', o.cosignVersion, o.toolsUrl, nodeArch)) : undefined,
-      wantSyft ? installTool(toolSpec('syft', o.syftVersion, o.toolsUrl, nodeArch)) : undefined
+      wantSyft ? installTool(toolSpec('syft', o.syftVersion, o.toolsUrl, nodeArch)) : undefined,
+      wantTrivy ? installTool(toolSpec('trivy', o.trivyVersion ?? '', o.toolsUrl, nodeArch)) : undefined
     ])
-    return { cosign: cosign?.path, syft: syft?.path }
+    return { cosign: cosign?.path, syft: syft?.path, trivy: trivy?.path }
   }
   return startNow(install())
 }

@@ -3,8 +3,9 @@
 # local registry (nothing can be pulled from Docker Hub or gcr.io here):
 #   e2e/busybox:1       amd64 arm64                  busybox-static
 #   e2e/static:nonroot  amd64 arm64 (+ arm/v7        the content of distroless/static: base-files,
-#                       ppc64le with BDI_EXTRA_      tzdata, netbase, media-types, CA bundle,
-#                       ARCHES, for the benchmark)   nonroot = 65532, /tmp 1777; user 65532
+#                       ppc64le with BDI_EXTRA_      tzdata, netbase, media-types, CA bundle, their
+#                       ARCHES, for the benchmark)   records in /var/lib/dpkg/status.d, nonroot =
+#                                                    65532, /tmp 1777; user 65532
 #   e2e/cc:nonroot      amd64 arm64                  distroless/cc's content: the above plus libc6,
 #                                                    libgcc-s1, libstdc++6
 #   e2e/golang:1.24     amd64 arm64                  busybox + trixie's golang-1.24 (static go)
@@ -127,8 +128,14 @@ busybox_rootfs() { # busybox_rootfs ARCH DEST
   done
 }
 static_rootfs() { # static_rootfs ARCH DEST
-  local arch=$1 dest=$2
+  local arch=$1 dest=$2 deb
   deb_unpack "$dest" trixie "$arch" "${STATIC_PKGS[@]}"
+  # One package record per file in status.d, as distroless has them: a scanner finds the Debian
+  # packages here as it does in the real image (the vulnerability gate's e2e tests need that).
+  mkdir -p "$dest/var/lib/dpkg/status.d"
+  while read -r deb; do
+    { dpkg-deb -f "$deb"; printf 'Status: install ok installed\n'; } >"$dest/var/lib/dpkg/status.d/$(dpkg-deb -f "$deb" Package)"
+  done < <(deb_fetch trixie "$arch" "${STATIC_PKGS[@]}")
   mkdir -p "$dest/etc/ssl/certs" "$dest/tmp" "$dest/home"
   cp /etc/ssl/certs/ca-certificates.crt "$dest/etc/ssl/certs/ca-certificates.crt"
   printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$dest/etc/passwd"

@@ -23,7 +23,10 @@ export const e2e = {
   /** BuildKit built from Debian's sources (scripts/e2e/buildkit.sh): an image, and a host daemon. */
   buildkitImage: process.env.BDI_BUILDKIT_IMAGE ?? '',
   buildkitTcp: process.env.BDI_BUILDKIT_TCP ?? '',
-  buildkitTls: process.env.BDI_BUILDKIT_TLS_DIR ?? ''
+  buildkitTls: process.env.BDI_BUILDKIT_TLS_DIR ?? '',
+  /** The real trivy (v0.44.1, from npm; in the mirror's release layout) and the fixture DB's repository. */
+  trivyVersion: process.env.BDI_TRIVY_VERSION ?? '',
+  trivyDb: process.env.BDI_TRIVY_DB ?? ''
 }
 
 /**

