@@ -62,7 +62,7 @@ export async function prepareDb(trivy: string, repositories: readonly string[], 
       if (useCache) await cache.save([dbDir], key).catch((err: unknown) => core.warning(`Saving the trivy DB to the Actions cache failed (${errorMessage(err)}); the next run downloads it again`))
       return { cacheDir, metadata, source: repository, repository }
     }
-    const why = lastLine(r.stderr) || lastLine(r.stdout) || `trivy exited with code ${r.exitCode} and printed nothing`
+    const why = failureLine(r.exitCode, `${r.stdout}\n${r.stderr}`)
     failures.push(`${repository}: ${why}`)
     core.warning(`The trivy DB could not be fetched from ${repository}: ${why}${repository === repositories.at(-1) ? '' : '; trying the next repository'}`)
   }
@@ -89,8 +89,14 @@ function readMetadata(dbDir: string): DbMetadata | undefined {
   }
 }
 
-/** The line that says what went wrong: trivy's FATAL/ERROR line, else the last one. */
-function lastLine(text: string): string {
-  const lines = text.trim().split('\n').map((l) => l.trim()).filter(Boolean)
-  return [...lines].reverse().find((l) => /\b(FATAL|ERROR)\b|error/.test(l)) ?? lines.at(-1) ?? ''
+/**
+ * What went wrong, in one line: trivy's FATAL or ERROR line when it printed one (recent releases
+ * do), else its exit code and last line (0.44 prints only INFO lines and exits 1).
+ */
+export function failureLine(exitCode: number, output: string): string {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean)
+  const error = [...lines].reverse().find((l) => /\b(FATAL|ERROR)\b/.test(l))
+  if (error) return error
+  const last = lines.at(-1)
+  return `trivy exited with code ${exitCode}${last ? `; its last line: ${last}` : ' and printed nothing'}`
 }

@@ -78,7 +78,12 @@ async function scanOne(name: string, platform: string, digest: string, inputs: V
   } catch (err) {
     throw new ScannerError(`The scanner failed on ${platform}: trivy exited with code ${r.exitCode} but its report ${output} could not be read (${(err as Error).message})`)
   }
-  const findings = findingsOf(report, `trivy's report of ${platform}`)
+  let findings: Finding[]
+  try {
+    findings = findingsOf(report, `trivy's report of ${platform}`)
+  } catch (err) {
+    throw new ScannerError(`The scanner failed on ${platform}: ${(err as Error).message}. Nothing is signed.`)
+  }
   // The exit code and the report must agree; either alone is never taken for a pass.
   if ((r.exitCode === FINDINGS_EXIT_CODE) !== findings.length > 0) {
     throw new ScannerError(`The scanner's answer on ${platform} is inconsistent: trivy exited with code ${r.exitCode}, and its report lists ${findings.length} finding(s). Nothing is signed.`)

@@ -75,8 +75,9 @@ describe('verify', () => {
   // cosign attest --help: "--type ... (slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom)"
   test.each<[PredicateType, string[], string[]]>([
     ['slsaprovenance02', ['attest', '--yes', '--type', 'slsaprovenance02', '--predicate', '/p.json', REF], ['verify-attestation', '--certificate-identity', 'https://github.com/o/app/.github/workflows/release.yml@refs/tags/v1.4.2', '--certificate-oidc-issuer', GITHUB_OIDC_ISSUER, '--type', 'slsaprovenance02', '--output', 'json', REF]],
-    ['slsaprovenance1', ['attest', '--yes', '--type', 'slsaprovenance1', '--predicate', '/p.json', REF], ['verify-attestation', '--certificate-identity', 'https://github.com/o/app/.github/workflows/release.yml@refs/tags/v1.4.2', '--certificate-oidc-issuer', GITHUB_OIDC_ISSUER, '--type', 'slsaprovenance1', '--output', 'json', REF]]
-  ])('provenance as %s: attested and verified by that type', (type, attest, verify) => {
+    ['slsaprovenance1', ['attest', '--yes', '--type', 'slsaprovenance1', '--predicate', '/p.json', REF], ['verify-attestation', '--certificate-identity', 'https://github.com/o/app/.github/workflows/release.yml@refs/tags/v1.4.2', '--certificate-oidc-issuer', GITHUB_OIDC_ISSUER, '--type', 'slsaprovenance1', '--output', 'json', REF]],
+    ['vuln', ['attest', '--yes', '--type', 'vuln', '--predicate', '/p.json', REF], ['verify-attestation', '--certificate-identity', 'https://github.com/o/app/.github/workflows/release.yml@refs/tags/v1.4.2', '--certificate-oidc-issuer', GITHUB_OIDC_ISSUER, '--type', 'vuln', '--output', 'json', REF]]
+  ])('provenance or a scan as %s: attested and verified by that type', (type, attest, verify) => {
     expect(attestArgv(keyless3, REF, '/p.json', type)).toEqual(attest)
     expect(verifyAttestationArgv(keyless3, gh, REF, type)).toEqual(verify)
     expect(consumerVerifyCommand(keyless3, gh, REF, type)).toContain(`cosign verify-attestation --type ${type} --certificate-identity`)

@@ -21,6 +21,10 @@ beforeAll(() => {
   for (const f of ['trusted_root.json', 'signing_config.json', 'signing_config_rekor_v2.json']) fs.copyFileSync(path.join(import.meta.dirname, '../fixtures/sigstore', f), path.join(ws, f))
   fs.symlinkSync('/etc/hostname', path.join(ws, 'escape'))
   fs.writeFileSync(path.join(ws, 'cosign.key'), '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n')
+  fs.writeFileSync(path.join(ws, '.trivyignore'), '# not reachable\nCVE-2099-0001\n')
+  fs.writeFileSync(path.join(ws, 'vex.json'), JSON.stringify({ '@context': 'https://openvex.dev/ns/v0.2.0', statements: [] }))
+  fs.writeFileSync(path.join(ws, 'other.json'), '{"hello": 1}')
+  fs.writeFileSync(path.join(ws, 'broken.json'), '{"@context": ')
 })
 
 const ctx = (over: Partial<GitHubContext> = {}): GitHubContext => ({
@@ -212,7 +216,19 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['unknown key scheme', { image: 'op', 'cosign-key': 'vault://x' }, {}, /^Input `cosign-key`: unknown key reference scheme/],
     ['missing key file', { image: 'op', 'cosign-key': 'nope.key' }, {}, /^Input `cosign-key`: is neither PEM content/],
     ['buildkit-image smuggling a driver-opt', { image: 'op', 'buildkit-image': 'moby/buildkit:v0.25,network=none' }, {}, /^Input `buildkit-image`: .* is not an image reference/],
-    ['buildkit-image with spaces', { image: 'op', 'buildkit-image': 'moby/buildkit latest' }, {}, /^Input `buildkit-image`: .* is not an image reference/]
+    ['buildkit-image with spaces', { image: 'op', 'buildkit-image': 'moby/buildkit latest' }, {}, /^Input `buildkit-image`: .* is not an image reference/],
+    ['an unknown gate', { image: 'op', 'vulnerability-gate': 'severe' }, {}, /^Input `vulnerability-gate`: "severe" is not one of off, warn, critical, high, medium, low/],
+    ['a DB repository with a scheme', { image: 'op', 'vulnerability-gate': 'high', 'trivy-db-repositories': 'https://ghcr.io/aquasecurity/trivy-db' }, {}, /^Input `trivy-db-repositories`: "https:\/\/ghcr\.io\/aquasecurity\/trivy-db" has a scheme/],
+    ['a DB repository that is not one', { image: 'op', 'vulnerability-gate': 'high', 'trivy-db-repositories': 'trivy db' }, {}, /^Input `trivy-db-repositories`: "trivy db" is not an OCI repository/],
+    ['an ignore file that is missing', { image: 'op', 'vulnerability-gate': 'high', 'vulnerability-ignore': 'nope' }, {}, /^Input `vulnerability-ignore`: file "nope" does not exist/],
+    ['an ignore file outside the workspace', { image: 'op', 'vulnerability-gate': 'high', 'vulnerability-ignore': 'escape' }, {}, /^Input `vulnerability-ignore`: .*outside the workspace/],
+    ['JSON that is not OpenVEX', { image: 'op', 'vulnerability-gate': 'high', 'vulnerability-ignore': 'other.json' }, {}, /^Input `vulnerability-ignore`: "other\.json" is JSON but not an OpenVEX document/],
+    ['broken JSON', { image: 'op', 'vulnerability-gate': 'high', 'vulnerability-ignore': 'broken.json' }, {}, /^Input `vulnerability-ignore`: "broken\.json" starts like JSON but does not parse/],
+    ['a bad trivy-version', { image: 'op', 'vulnerability-gate': 'high', 'trivy-version': 'latest' }, {}, /^Input `trivy-version`: "latest" is not a release version/],
+    ['the gate without a push', { image: 'op', 'vulnerability-gate': 'high', push: 'false', sign: 'false' }, {}, /^Input `push`: is false, but vulnerability-gate scans the pushed image/],
+    ['the gate on a push-by-digest leg', { image: 'op', 'vulnerability-gate': 'high', 'push-by-digest': 'true', platforms: 'linux/arm64' }, {}, /^Input `vulnerability-gate`: runs where the release is signed: give it to the merge job/],
+    ['a vuln attestation without signing', { image: 'op', 'vulnerability-gate': 'high', sign: 'false', 'vulnerability-attestation': 'true' }, {}, /^Input `vulnerability-attestation`: is true, but sign is false/],
+    ['a vuln attestation without the gate', { image: 'op', 'vulnerability-attestation': 'true' }, {}, /^Input `vulnerability-attestation`: is true, but vulnerability-gate is off/]
   ])('%s', (_name, values, over, message) => {
     expect(() => parseInputs(reader(values), ctx(over))).toThrow(message)
   })
@@ -228,6 +244,17 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['base-identities with a comment and blank lines', { 'base-identities': '# chainguard\ncgr.dev/chainguard/* https://github.com/chainguard-images/images/.github/workflows/release.yaml@refs/heads/main https://token.actions.githubusercontent.com\n\n' }]
   ])('accepted: %s', (_name, values) => {
     expect(() => parseInputs(reader({ image: 'op', ...values }), ctx())).not.toThrow()
+  })
+
+  test.each<[string, Record<string, string>, object]>([
+    ['off by default, nothing to attest', {}, { vulnerabilityGate: 'off', onlyFixed: false, vulnerabilityAttestation: false, trivyVersion: '0.73.0', trivyDbRepositories: ['mirror.gcr.io/aquasec/trivy-db', 'ghcr.io/aquasecurity/trivy-db'] }],
+    ['high: attested by default (signing is on)', { 'vulnerability-gate': 'HIGH' }, { vulnerabilityGate: 'high', vulnerabilityAttestation: true }],
+    ['high without signing: not attested', { 'vulnerability-gate': 'high', sign: 'false' }, { vulnerabilityAttestation: false }],
+    ['a .trivyignore', { 'vulnerability-gate': 'high', 'vulnerability-ignore': '.trivyignore' }, { vulnerabilityIgnore: { file: expect.stringMatching(/\/\.trivyignore$/), kind: 'trivyignore' } }],
+    ['an OpenVEX document', { 'vulnerability-gate': 'warn', 'vulnerability-ignore': 'vex.json' }, { vulnerabilityIgnore: { file: expect.stringMatching(/\/vex\.json$/), kind: 'openvex' } }],
+    ['own DB repositories, in order, with a port, comments skipped', { 'vulnerability-gate': 'critical', 'trivy-db-repositories': '# ours first\nregistry.corp:5000/mirror/trivy-db\nghcr.io/aquasecurity/trivy-db:2\n', 'trivy-version': 'v0.44.1' }, { trivyDbRepositories: ['registry.corp:5000/mirror/trivy-db', 'ghcr.io/aquasecurity/trivy-db:2'], trivyVersion: '0.44.1' }]
+  ])('vulnerability inputs: %s', (_name, values, expected) => {
+    expect(parseInputs(reader({ image: 'op', ...values }), ctx())).toMatchObject(expected)
   })
 
   test('keyless without id-token is fine when nothing is pushed or signed', () => {

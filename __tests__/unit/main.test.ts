@@ -9,6 +9,7 @@ import type * as BuildModule from '../../src/build.js'
 import type { GitHubContext } from '../../src/context.js'
 import type { Pushed } from '../../src/imagetools.js'
 import type { SmokeResult } from '../../src/smoke.js'
+import type { GateScans } from '../../src/vuln-gate.js'
 import type { SupplyChainResult } from '../../src/supply-chain.js'
 
 const outputs: Record<string, string> = {}
@@ -98,7 +99,13 @@ vi.mock('../../src/registry-api.js', () => ({
     tags = vi.fn(() => Promise.resolve(existingTags))
   }
 }))
-vi.mock('../../src/tools.js', () => ({ startToolInstall: vi.fn(() => Promise.resolve({ cosign: '/tc/cosign', syft: '/tc/syft' })) }))
+vi.mock('../../src/tools.js', () => ({ startToolInstall: vi.fn(() => Promise.resolve({ cosign: '/tc/cosign', syft: '/tc/syft', trivy: '/tc/trivy' })) }))
+let gateScans: GateScans | undefined
+vi.mock('../../src/vuln-gate.js', async (original) => ({
+  ...(await original<object>()),
+  scanPlatforms: vi.fn(() => (calls.push('vulnerability gate'), Promise.resolve(gateScans)))
+}))
+vi.mock('../../src/db-cache.js', () => ({ actionsCache: {} }))
 vi.mock('../../src/artifact.js', () => ({ uploadSboms: vi.fn() }))
 let smokeResults: SmokeResult[] = []
 vi.mock('../../src/smoke-run.js', () => ({ smokeRun: vi.fn(() => (calls.push('smoke run'), Promise.resolve(smokeResults))) }))
@@ -147,6 +154,7 @@ beforeEach(() => {
   calls.length = 0
   chain = {}
   smokeResults = []
+  gateScans = undefined
   existingTags = []
   cosignRuns.length = 0
   baseSignature = true
@@ -409,6 +417,71 @@ describe('main', () => {
       const c = ctx()
       await expect(main(inputs({ 'smoke-args': '--version', 'startup-budget': '1s', policy: 'warn' }, c), c)).rejects.toThrow(/linux\/amd64: startup took 1\.5 s, over startup-budget 1 s/)
       expect(supplyChain).not.toHaveBeenCalled()
+    })
+  })
+
+  describe('the vulnerability gate', () => {
+    const db = { updatedAt: '2026-11-28T06:00:00Z', source: 'ghcr.io/aquasecurity/trivy-db' }
+    const high = { target: 't', pkg: 'base-files', installed: '13.8', id: 'CVE-2099-0001', severity: 'HIGH' as const, fixed: '99.0' }
+    const scans = (amd: GateScans['scans'][number]['findings']): GateScans => ({
+      gate: 'high',
+      severities: ['CRITICAL', 'HIGH'],
+      db,
+      scans: [
+        { platform: 'linux/amd64', digest: AMD, findings: amd, predicateFile: '/w/vuln/linux-amd64.vuln.json' },
+        { platform: 'linux/arm64', digest: ARM, findings: [], predicateFile: '/w/vuln/linux-arm64.vuln.json' }
+      ]
+    })
+
+    test('off: trivy never runs', async () => {
+      const c = ctx()
+      await main(inputs({}, c), c)
+      expect(calls).not.toContain('vulnerability gate')
+      expect(vi.mocked(supplyChain).mock.calls[0]?.[0].vulnScans).toBeUndefined()
+    })
+
+    test('after the smoke run, before signing; each platform digest scanned; the scans handed on to be attested', async () => {
+      gateScans = scans([])
+      const c = ctx()
+      await main(inputs({ 'smoke-args': '--version', 'vulnerability-gate': 'high' }, c), c)
+      expect(calls).toEqual(['login', '/tc/cosign verify', 'build', 'smoke run', 'vulnerability gate', 'supply chain'])
+      const { scanPlatforms } = await import('../../src/vuln-gate.js')
+      const [name, platforms, given, context] = vi.mocked(scanPlatforms).mock.calls[0] ?? []
+      expect([name, platforms, given?.vulnerabilityGate]).toEqual([N, { 'linux/amd64': AMD, 'linux/arm64': ARM }, 'high'])
+      expect(context).toMatchObject({ trivy: '/tc/trivy', cacheDir: path.join(os.homedir(), '.cache', 'build-distroless-image', 'trivy') })
+      expect(vi.mocked(supplyChain).mock.calls[0]?.[0].vulnScans).toEqual([
+        { platform: 'linux/amd64', digest: AMD, predicateFile: '/w/vuln/linux-amd64.vuln.json' },
+        { platform: 'linux/arm64', digest: ARM, predicateFile: '/w/vuln/linux-arm64.vuln.json' }
+      ])
+      expect(summary.join('\n')).toContain('linux/amd64: ✅ no findings')
+    })
+
+    test('vulnerability-attestation: false scans and gates, attests nothing', async () => {
+      gateScans = scans([])
+      const c = ctx()
+      await main(inputs({ 'vulnerability-gate': 'high', 'vulnerability-attestation': 'false' }, c), c)
+      expect(calls).toContain('vulnerability gate')
+      expect(vi.mocked(supplyChain).mock.calls[0]?.[0].vulnScans).toBeUndefined()
+    })
+
+    test('a finding: nothing signed; counts and moved tags in the error; the table in the summary', async () => {
+      gateScans = scans([high])
+      const c = ctx()
+      await expect(main(inputs({ 'vulnerability-gate': 'high' }, c), c)).rejects.toThrow(/^Vulnerability gate \(high\): 1 HIGH at or above HIGH \(linux\/amd64: 1 HIGH\)\.[^]*Not signed or attested\. These tags now point at the refused, unsigned image: ghcr\.io\/vmafx\/op:1\.4\.2, /)
+      expect(supplyChain).not.toHaveBeenCalled()
+      expect(outputs).toMatchObject({ digest: IDX, signed: 'false' })
+      const text = summary.join('\n')
+      expect(text).toContain('trivy DB built 2026-11-28T06:00:00Z, from ghcr.io/aquasecurity/trivy-db')
+      expect(text).toMatch(/"base-files","13\.8","CVE-2099-0001","HIGH","99\.0"/)
+    })
+
+    test('warn: a warning, and the release is signed', async () => {
+      gateScans = { ...scans([high]), gate: 'warn' }
+      const c = ctx()
+      await main(inputs({ 'vulnerability-gate': 'warn' }, c), c)
+      expect(supplyChain).toHaveBeenCalled()
+      const core = await import('@actions/core')
+      expect(vi.mocked(core.warning).mock.calls.map((w) => String(w[0]))).toContain('Vulnerabilities found (vulnerability-gate: warn, so the release goes on): linux/amd64: 1 HIGH')
     })
   })
 

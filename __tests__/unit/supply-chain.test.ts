@@ -278,3 +278,41 @@ test('a copy in another registry: the SBOMs made for the same digests are attest
   expect(result.failure).toBeUndefined()
   expect(result.subjects.every((s) => s.signature === 'verified' && s.attestation === 'verified')).toBe(true)
 })
+
+describe('the vulnerability gate\'s scans: attested per platform digest (--type vuln) and verified', () => {
+  const scans = () => ['linux-amd64', 'linux-arm64'].map((p, i) => {
+    const file = path.join(workDir, `${p}.vuln.json`)
+    fs.writeFileSync(file, '{"scanner":{}}')
+    return { platform: p.replace('-', '/'), digest: i ? ARM : AMD, predicateFile: file }
+  })
+
+  test('each platform, after its SBOM; never the index; verified; in the verify commands and the statuses', async () => {
+    const vulnScans = scans()
+    const result = await supplyChain(spec({ vulnScans }), tools, {}, workDir, upload)
+    expect(result.failure).toBeUndefined()
+    const key = path.join(workDir, 'cosign.key')
+    const pub = path.join(workDir, 'cosign.pub')
+    const lines = calls.filter((c) => c.args[0] === 'attest' || c.args[0] === 'verify-attestation').map((c) => c.args.filter((a) => !a.startsWith('--use-signing') && !a.startsWith('--tlog') && a !== '--yes').join(' '))
+    expect(lines.filter((l) => l.includes('--type vuln'))).toEqual([
+      `attest --key ${key} --type vuln --predicate ${vulnScans[0]?.predicateFile ?? ''} ${N}@${AMD}`,
+      `attest --key ${key} --type vuln --predicate ${vulnScans[1]?.predicateFile ?? ''} ${N}@${ARM}`,
+      `verify-attestation --key ${pub} --insecure-ignore-tlog=true --type vuln --output json ${N}@${AMD}`,
+      `verify-attestation --key ${pub} --insecure-ignore-tlog=true --type vuln --output json ${N}@${ARM}`
+    ])
+    expect(lines.indexOf(`attest --key ${key} --type cyclonedx --predicate ${path.join(workDir, 'sbom', 'sbom-linux-amd64.cdx.json')} ${N}@${AMD}`)).toBeLessThan(lines.indexOf(`attest --key ${key} --type vuln --predicate ${vulnScans[0]?.predicateFile ?? ''} ${N}@${AMD}`))
+    expect(result.subjects.map((d) => [d.subject, d.vulnerability])).toEqual([['index', 'skipped'], ['linux/amd64', 'verified'], ['linux/arm64', 'verified']])
+    expect(result.verifyCommands).toContain(`cosign verify-attestation --type vuln --key cosign.pub --insecure-ignore-tlog=true ${N}@${AMD}`)
+  })
+
+  test('a failed vuln attestation fails the step and leaves that platform unfinished', async () => {
+    failOn = new RegExp(`attest .*--type vuln.*${ARM}`)
+    const result = await supplyChain(spec({ verify: false, vulnScans: scans() }), tools, {}, workDir, upload)
+    expect(result.failure?.message).toMatch(/boom/)
+    expect(result.subjects.map((d) => [d.subject, d.vulnerability])).toEqual([['index', 'skipped'], ['linux/amd64', 'done'], ['linux/arm64', 'failed']])
+  })
+
+  test('no gate: no vulnerability status at all', async () => {
+    const result = await supplyChain(spec({}), tools, {}, workDir, upload)
+    expect(result.subjects.every((d) => d.vulnerability === undefined)).toBe(true)
+  })
+})

@@ -12,7 +12,11 @@ describe('toolSpec: the GitHub release layout, or a mirror of it', () => {
     ['cosign', '3.1.3', 'arm64', 'https://github.com/sigstore/cosign/releases/download/v3.1.3/cosign-linux-arm64', 'https://github.com/sigstore/cosign/releases/download/v3.1.3/cosign_checksums.txt', 'c5d324e091826b0d7a78eb16fef316450b4eb9aaec045611c08ba06f5e73220a'],
     ['syft', '1.51.0', 'x64', 'https://github.com/anchore/syft/releases/download/v1.51.0/syft_1.51.0_linux_amd64.tar.gz', 'https://github.com/anchore/syft/releases/download/v1.51.0/syft_1.51.0_checksums.txt', '2a2e837a2c8d59ec9af5472ee22d3b04ee463c4e44476ecf993fd1e5ab6ebc7f'],
     ['syft', '1.51.0', 'arm64', 'https://github.com/anchore/syft/releases/download/v1.51.0/syft_1.51.0_linux_arm64.tar.gz', 'https://github.com/anchore/syft/releases/download/v1.51.0/syft_1.51.0_checksums.txt', '6c0466811541ea03add5213a60a1562f0851e4c0b0ecfdee1a694a9455285900'],
-    ['cosign', '2.5.0', 'x64', 'https://github.com/sigstore/cosign/releases/download/v2.5.0/cosign-linux-amd64', 'https://github.com/sigstore/cosign/releases/download/v2.5.0/cosign_checksums.txt', undefined]
+    ['cosign', '2.5.0', 'x64', 'https://github.com/sigstore/cosign/releases/download/v2.5.0/cosign-linux-amd64', 'https://github.com/sigstore/cosign/releases/download/v2.5.0/cosign_checksums.txt', undefined],
+    // trivy's goreleaser names: Linux-64bit / Linux-ARM64 (trivy.dev installation docs).
+    ['trivy', '0.73.0', 'x64', 'https://github.com/aquasecurity/trivy/releases/download/v0.73.0/trivy_0.73.0_Linux-64bit.tar.gz', 'https://github.com/aquasecurity/trivy/releases/download/v0.73.0/trivy_0.73.0_checksums.txt', '2edd39da482bb4e9831962487b68f68e3928ec3137794757f54d00383d79547b'],
+    ['trivy', '0.73.0', 'arm64', 'https://github.com/aquasecurity/trivy/releases/download/v0.73.0/trivy_0.73.0_Linux-ARM64.tar.gz', 'https://github.com/aquasecurity/trivy/releases/download/v0.73.0/trivy_0.73.0_checksums.txt', '13833d97e8a1a5367471c372a173180157f593bece570e20d5d925fef552f5dd'],
+    ['trivy', '0.44.1', 'x64', 'https://github.com/aquasecurity/trivy/releases/download/v0.44.1/trivy_0.44.1_Linux-64bit.tar.gz', 'https://github.com/aquasecurity/trivy/releases/download/v0.44.1/trivy_0.44.1_checksums.txt', undefined]
   ] as const)('%s %s on %s', (name, version, arch, url, checksumsUrl, known) => {
     const spec = toolSpec(name, version, 'https://github.com', arch)
     expect(spec.url).toBe(url)
@@ -33,7 +37,9 @@ describe('toolSpec: the GitHub release layout, or a mirror of it', () => {
       'cosign/3.1.3/cosign-linux-amd64',
       'cosign/3.1.3/cosign-linux-arm64',
       'syft/1.51.0/syft_1.51.0_linux_amd64.tar.gz',
-      'syft/1.51.0/syft_1.51.0_linux_arm64.tar.gz'
+      'syft/1.51.0/syft_1.51.0_linux_arm64.tar.gz',
+      'trivy/0.73.0/trivy_0.73.0_Linux-64bit.tar.gz',
+      'trivy/0.73.0/trivy_0.73.0_Linux-ARM64.tar.gz'
     ])
     for (const sha of Object.values(KNOWN_SHA256)) expect(sha).toMatch(/^[a-f0-9]{64}$/)
   })
