@@ -268,7 +268,7 @@ async function buildAndPush(
   // SIGINT). Either way nothing unsigned is left behind.
   const failedAlready = installs.state.failure
   if (inputs.push && failedAlready !== undefined) {
-    throw new Error(`${errorMessage(failedAlready)}\nNothing was built or pushed. Fix the tool download (tools-url, cosign-version, syft-version) and run the job again.`, { cause: failedAlready })
+    throw new Error(`${errorMessage(failedAlready)}\nNothing was built or pushed. Fix the tool download (tools-url, cosign-version, syft-version, trivy-version) and run the job again.`, { cause: failedAlready })
   }
   let building = true
   const stop = inputs.push ? stopOnToolFailure(installs.promise, metadataFile, () => building) : undefined
@@ -294,7 +294,7 @@ async function buildAndPush(
     )
     .catch((err: unknown) => {
       if (stop?.failure === undefined) throw err
-      throw new Error(`${errorMessage(stop.failure)}\nThe build was stopped before it pushed: nothing was pushed, so nothing is left unsigned. Fix the tool download (tools-url, cosign-version, syft-version) and run the job again.`, { cause: stop.failure })
+      throw new Error(`${errorMessage(stop.failure)}\nThe build was stopped before it pushed: nothing was pushed, so nothing is left unsigned. Fix the tool download (tools-url, cosign-version, syft-version, trivy-version) and run the job again.`, { cause: stop.failure })
     })
     .finally(() => (building = false))
   core.setOutput('metadata', JSON.stringify(meta.raw))
