@@ -21,7 +21,8 @@ R=$BDI_REGISTRY
 e2e_apt_update
 tool_uris=$(deb_uris trixie amd64 golang-1.24-go golang-1.24-src:all golang-github-coreos-bbolt-dev:all golang-golang-x-sys-dev:all oras) || exit 1
 key=$(recipe_key "$here/trivy.sh" "$here/lib.sh" "$here/trivy-db/main.go" -- "$NPM_PKG@$NPM_VERSION" "$tool_uris")
-if [ "$(cat "$dir/.key" 2>/dev/null)" = "$key" ] && docker buildx imagetools inspect "$R/e2e/trivy-db:recipe-$key" >/dev/null 2>&1; then
+# The registry asks for credentials even to read: the bases' login (bases.sh) answers them.
+if [ "$(cat "$dir/.key" 2>/dev/null)" = "$key" ] && DOCKER_CONFIG="$STATE/docker-config-bases" docker buildx imagetools inspect "$R/e2e/trivy-db:recipe-$key" >/dev/null 2>&1; then
   log "trivy $TRIVY and the fixture DB: ready (recipe $key)"
   exit 0
 fi
