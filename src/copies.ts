@@ -34,18 +34,26 @@ export interface CopySpec {
 export type RunSupplyChain = (spec: SupplyChainSpec) => Promise<SupplyChainResult>
 
 /**
+ * buildx's copy to another registry uploads each blob of the platform manifest twice at once
+ * (seen in the e2e registry's log: every blob HEADed, POSTed and PUT twice) and can PUT the
+ * manifest while one of those uploads is still open; distribution 2.8 then answers "blob unknown
+ * to registry". The content is sound and the copy idempotent: a second attempt finds the blobs
+ * there and uploads nothing.
+ */
+const COPY_RACE = /blob unknown to registry/i
+
+/**
  * `docker buildx imagetools create` with one source copies the index as it is: same bytes, same
  * digest. The content goes over once, under the first tag; the other tags then point at the copy
- * already there. Given every tag at once, buildx uploads the same blobs in parallel, one push per
- * tag, and a registry can fail those racing uploads ("blob unknown to registry").
+ * already there (every tag at once would be one parallel push per tag, more of the race above).
  */
 export async function copyIndex(from: string, digest: string, to: ImageName, tags: string[], tools: Pick<ImageTools, 'create' | 'digest'>): Promise<void> {
   const [first, ...rest] = tags
   if (!first) throw new Error(`nothing to copy to ${to.name} under: the release has no tags`)
-  await tools.create({ tags: [`${to.name}:${first}`], sources: [`${from}@${digest}`] }, `copying ${from}@${digest} to ${to.name}`)
+  await tools.create({ tags: [`${to.name}:${first}`], sources: [`${from}@${digest}`] }, `copying ${from}@${digest} to ${to.name}`, COPY_RACE)
   const copied = await tools.digest(`${to.name}:${first}`, { justPushed: true })
   if (copied !== digest) throw new Error(`${to.name}:${first} is ${copied} after the copy, not ${digest}: the registry rewrote the index, so the signatures made for ${digest} would not apply`)
-  if (rest.length) await tools.create({ tags: rest.map((t) => `${to.name}:${t}`), sources: [`${to.name}@${digest}`] }, `tagging ${to.name}@${digest}`)
+  if (rest.length) await tools.create({ tags: rest.map((t) => `${to.name}:${t}`), sources: [`${to.name}@${digest}`] }, `tagging ${to.name}@${digest}`, COPY_RACE)
 }
 
 export async function publishCopies(copies: readonly ImageName[], spec: CopySpec, tools: Pick<ImageTools, 'create' | 'digest'>, supplyChain: RunSupplyChain): Promise<CopyOutcome[]> {

@@ -110,7 +110,8 @@ export class ImageTools {
   }
 
   /** Writes an index (tags, annotations) from the sources; copying one index keeps its digest. */
-  async create(spec: CreateSpec, what: string): Promise<void> {
-    await withRetry(() => run('docker', createArgv(spec), { env: this.env }), { ...this.retry, what })
+  /** `alsoRetry`: failures besides the transient ones that a second attempt settles. */
+  async create(spec: CreateSpec, what: string, alsoRetry?: RegExp): Promise<void> {
+    await withRetry(() => run('docker', createArgv(spec), { env: this.env }), { ...this.retry, what, alsoRetry })
   }
 }

@@ -122,3 +122,24 @@ describe('reads', () => {
     expect(calls.map((c) => c.args)).toEqual([inspectArgv(`${N}@${ARM}`, '.Manifest'), inspectArgv(`${N}@${ARM}`, '.Image')])
   })
 })
+
+describe('create: a copy racing its own blob upload is tried again', () => {
+  // Captured in the e2e suite: buildx uploads a platform manifest's blobs twice at once and PUT
+  // the manifest before one upload finished; distribution answered 400 "blob unknown to registry".
+  const race = { stderr: stderr['copy-race-blob-unknown'] ?? '' }
+  const spec = { tags: ['quay.example/o/app:1.4.2'], sources: [`${N}@${D}`] }
+
+  test('with alsoRetry: a second attempt, which finds the blobs there', async () => {
+    expect(race.stderr).toContain('blob unknown to registry')
+    answers = [race, '']
+    await tools.create(spec, 'copying', /blob unknown to registry/i)
+    expect(calls).toHaveLength(2)
+    expect(calls[1]?.args).toEqual(['buildx', 'imagetools', 'create', '--tag', 'quay.example/o/app:1.4.2', `${N}@${D}`])
+  })
+
+  test('without it (any other create): thrown at once', async () => {
+    answers = [race, '']
+    await expect(tools.create(spec, 'merging')).rejects.toThrow(/blob unknown to registry/)
+    expect(calls).toHaveLength(1)
+  })
+})
