@@ -17,7 +17,7 @@ export async function post(state: PostState): Promise<void> {
   }
   if (state.trivyCache && fs.existsSync(state.trivyCache)) {
     fs.rmSync(state.trivyCache, { recursive: true, force: true })
-    core.info(`Removed trivy's cache dir ${state.trivyCache} (the vulnerability DB is in the Actions cache)`)
+    core.info(`Removed trivy's cache dir ${state.trivyCache}`)
   }
   if (state.workDir && fs.existsSync(state.workDir)) {
     fs.rmSync(state.workDir, { recursive: true, force: true })
