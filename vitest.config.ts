@@ -7,17 +7,19 @@ const e2e = { testTimeout: 600_000, hookTimeout: 600_000, fileParallelism: false
 // Files that need the registry to themselves (they assert that no request reached it while they
 // ran) or change the host (binfmt handlers). scripts/e2e/run.sh runs them after the others.
 const quiet = ['arch', 'build', 'refresh', 'templates', 'qemu'].map((f) => `__tests__/e2e/${f}.test.ts`)
-// The fault suite mostly waits (stalls, backoff, an outage): run.sh runs it in a second vitest
-// process beside the main e2e files. It reaches the registry through its own proxy port.
-const faults = ['__tests__/e2e/faults.test.ts']
+// A second lane: run.sh runs these in a second vitest process beside the main e2e files. The fault
+// suite mostly waits (stalls, backoff, an outage; it reaches the registry through its own proxy
+// port); keyless and vulnerability spend much of their time in cosign, the Sigstore stand-in and
+// trivy rather than in Go builds, so the two lanes share the 2 cores well.
+const beside = ['faults', 'keyless', 'vulnerability'].map((f) => `__tests__/e2e/${f}.test.ts`)
 
 export default defineConfig({
   test: {
     reporters: reportDir ? ['default', ['json', { outputFile: `${reportDir}/vitest-${process.pid}.json` }]] : ['default'],
     projects: [
       { test: { name: 'unit', include: ['__tests__/unit/**/*.test.ts'] } },
-      { test: { name: 'e2e', include: ['__tests__/e2e/**/*.test.ts'], exclude: [...quiet, ...faults], ...e2e } },
-      { test: { name: 'e2e-faults', include: faults, ...e2e } },
+      { test: { name: 'e2e', include: ['__tests__/e2e/**/*.test.ts'], exclude: [...quiet, ...beside], ...e2e } },
+      { test: { name: 'e2e-beside', include: beside, ...e2e } },
       { test: { name: 'e2e-quiet', include: quiet, ...e2e } }
     ]
   }

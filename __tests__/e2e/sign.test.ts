@@ -4,7 +4,7 @@ import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import type { ActionRun } from '../../scripts/e2e/harness.js'
 import { runAction } from '../../scripts/e2e/harness.js'
-import { cosign, docker, e2e, localBases, goProgram, keyPair, mirrorRequests, multiStageDockerfile, requireEnvironment, secretLeaks, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+import { cosign, docker, e2e, localBases, goProgram, keyPair, multiStageDockerfile, ownMirror, requireEnvironment, secretLeaks, uniqueImage, workspace } from '../../scripts/e2e/env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-cosign-password-3f9a'
@@ -33,8 +33,11 @@ function statements(out: string): Statement[] {
     })
 }
 
+// The mirror path of this file's own: the other lane's runs download from the mirror at the same time.
+const mirror = run ? ownMirror('sign') : { url: '', requests: () => [] }
+
 function tools(over: Record<string, string> = {}): Record<string, string> {
-  return { ...localBases, 'tools-url': `${e2e.mirror}/good`, 'cosign-version': e2e.cosign3, 'syft-version': e2e.syft, 'sbom-artifact': 'false', ...over }
+  return { ...localBases, 'tools-url': mirror.url, 'cosign-version': e2e.cosign3, 'syft-version': e2e.syft, 'sbom-artifact': 'false', ...over }
 }
 
 describe.runIf(run)('sign, SBOM, attest and verify with cosign 3 (issue 3)', () => {
@@ -73,10 +76,11 @@ describe.runIf(run)('sign, SBOM, attest and verify with cosign 3 (issue 3)', () 
   })
 
   test('downloaded cosign and syft from the mirror, checked against the checksums files, into the tool cache', () => {
-    const got = mirrorRequests(mirrorBefore).join('\n')
-    expect(got).toContain(`/good/sigstore/cosign/releases/download/v${e2e.cosign3}/cosign-linux-amd64`)
-    expect(got).toContain(`/good/sigstore/cosign/releases/download/v${e2e.cosign3}/cosign_checksums.txt`)
-    expect(got).toContain(`/good/anchore/syft/releases/download/v${e2e.syft}/syft_${e2e.syft}_linux_amd64.tar.gz`)
+    const got = mirror.requests(mirrorBefore).join('\n')
+    const at = new URL(mirror.url).pathname
+    expect(got).toContain(`${at}/sigstore/cosign/releases/download/v${e2e.cosign3}/cosign-linux-amd64`)
+    expect(got).toContain(`${at}/sigstore/cosign/releases/download/v${e2e.cosign3}/cosign_checksums.txt`)
+    expect(got).toContain(`${at}/anchore/syft/releases/download/v${e2e.syft}/syft_${e2e.syft}_linux_amd64.tar.gz`)
     expect(r.log).toMatch(/cosign-linux-amd64: sha256 [a-f0-9]{64} matches the cosign_checksums\.txt/)
     expect(fs.existsSync(path.join(toolCache, 'cosign', e2e.cosign3, 'x64', 'cosign'))).toBe(true)
     expect(fs.existsSync(path.join(toolCache, 'syft', e2e.syft, 'x64', 'syft'))).toBe(true)
@@ -188,7 +192,7 @@ describe.runIf(run)('sign, SBOM, attest and verify with cosign 3 (issue 3)', () 
     expect(again.exitCode, again.log).toBe(0)
     expect(again.log).toContain(`cosign v${e2e.cosign3}: tool cache hit`)
     expect(again.log).toContain(`syft v${e2e.syft}: tool cache hit`)
-    expect(mirrorRequests(before)).toEqual([])
+    expect(mirror.requests(before)).toEqual([])
   })
 })
 

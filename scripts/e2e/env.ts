@@ -17,6 +17,7 @@ export const e2e = {
   state: process.env.BDI_STATE ?? '',
   mirror: process.env.BDI_MIRROR_URL ?? '',
   mirrorLog: process.env.BDI_MIRROR_LOG ?? '',
+  mirrorRoot: process.env.BDI_MIRROR_ROOT ?? '',
   cosign3: process.env.BDI_COSIGN3_VERSION ?? '',
   cosign2: process.env.BDI_COSIGN2_VERSION ?? '',
   syft: process.env.BDI_SYFT_VERSION ?? '',
@@ -66,6 +67,16 @@ export function keyPair(password: string): { dir: string; key: string; pub: stri
 /** Mirror requests since a byte offset of its log (python's http.server access log). */
 export function mirrorRequests(since: number): string[] {
   return fs.readFileSync(e2e.mirrorLog, 'utf8').slice(since).split('\n').filter((l) => l.includes('"GET '))
+}
+
+/**
+ * The mirror's good tree under a path of the caller's own (a symlink), so that its requests can be
+ * told from those of the files running beside it in the other lane.
+ */
+export function ownMirror(label: string): { url: string; requests: (since: number) => string[] } {
+  const name = `good-${label}-${Date.now().toString(36)}`
+  fs.symlinkSync('good', path.join(e2e.mirrorRoot, name))
+  return { url: `${e2e.mirror}/${name}`, requests: (since) => mirrorRequests(since).filter((l) => l.includes(`/${name}/`)) }
 }
 
 export const available = Boolean(e2e.registry && e2e.password)

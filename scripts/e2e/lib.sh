@@ -151,6 +151,19 @@ deb_unpack() {
   done <<<"$debs"
 }
 
+# deb_status DEST SUITE ARCH PKG...: one dpkg record per package in DEST/var/lib/dpkg/status.d,
+# as distroless has them (no dpkg database), so a scanner finds the packages as in the real image.
+deb_status() {
+  local dest=$1 deb debs
+  shift
+  debs=$(deb_fetch "$@") || exit 1
+  mkdir -p "$dest/var/lib/dpkg/status.d"
+  while read -r deb; do
+    { dpkg-deb -f "$deb"; printf 'Status: install ok installed\n'; } >"$dest/var/lib/dpkg/status.d/$(dpkg-deb -f "$deb" Package)" ||
+      die "dpkg-deb -f $deb failed"
+  done <<<"$debs"
+}
+
 # recipe_key FILE... -- TEXT...: a short sha256 over the files' contents and the texts (e.g. the
 # deb_uris lines, whose sha256s pin every package that went in).
 recipe_key() {

@@ -88,10 +88,11 @@ else
   echo "[mirror] started on http://127.0.0.1:$PORT"
 fi
 # Rewritten each time, so a changed version never leaves a stale value behind.
-sed -i -E '/^export BDI_(MIRROR_URL|MIRROR_LOG|COSIGN3_VERSION|COSIGN2_VERSION|SYFT_VERSION)=/d' "$BDI_STATE/env"
+sed -i -E '/^export BDI_(MIRROR_URL|MIRROR_LOG|MIRROR_ROOT|COSIGN3_VERSION|COSIGN2_VERSION|SYFT_VERSION)=/d' "$BDI_STATE/env"
 cat >>"$BDI_STATE/env" <<ENV
 export BDI_MIRROR_URL="http://127.0.0.1:$PORT"
 export BDI_MIRROR_LOG="$BDI_STATE/mirror.log"
+export BDI_MIRROR_ROOT="$root"
 export BDI_COSIGN3_VERSION="$COSIGN3"
 export BDI_COSIGN2_VERSION="$COSIGN2"
 export BDI_SYFT_VERSION="$SYFT"

@@ -22,21 +22,22 @@ echo "[e2e] environment ready in $(($(date +%s) - start)) s"
 # shellcheck disable=SC1091
 . "${BDI_STATE:-/var/lib/bdi-e2e}/env"
 cd "$root" || exit 1
-# Three vitest runs (see vitest.config.ts): the fault suite, which mostly waits, beside the main
-# files, its output held until it ends; then the files that need the registry to themselves.
-# Arguments (files, -t) go to each; --passWithNoTests, since a file names one project's only.
+# Three vitest runs (see vitest.config.ts): the second lane (the fault suite, which mostly waits,
+# keyless and vulnerability) beside the main files, its output held until it ends; then the files
+# that need the registry to themselves. Arguments (files, -t) go to each; --passWithNoTests, since
+# a file names one project's only.
 vitest() { npx vitest run --passWithNoTests --project "$@"; }
-faults_log=$(mktemp)
-vitest e2e-faults "$@" >"$faults_log" 2>&1 &
-faults_pid=$!
+beside_log=$(mktemp)
+vitest e2e-beside "$@" >"$beside_log" 2>&1 &
+beside_pid=$!
 vitest e2e "$@"
 main=$?
-wait "$faults_pid"
-faults=$?
-printf '\n[e2e] the fault suite, run beside the others:\n'
-cat "$faults_log"
-rm -f "$faults_log"
+wait "$beside_pid"
+beside=$?
+printf '\n[e2e] the second lane (faults, keyless, vulnerability), run beside the main files:\n'
+cat "$beside_log"
+rm -f "$beside_log"
 vitest e2e-quiet "$@"
 quiet=$?
-echo "[e2e] exit codes: main $main, faults $faults, quiet $quiet"
-[ "$main" = 0 ] && [ "$faults" = 0 ] && [ "$quiet" = 0 ]
+echo "[e2e] exit codes: main $main, beside $beside, quiet $quiet"
+[ "$main" = 0 ] && [ "$beside" = 0 ] && [ "$quiet" = 0 ]

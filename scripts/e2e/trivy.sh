@@ -76,11 +76,8 @@ done
 
 # Smoke test: trivy fetches the DB from the registry and finds both Debian advisories in a rootfs
 # with e2e/static's package records (base-files and tzdata, trixie).
-mkdir -p "$work/rootfs/var/lib/dpkg/status.d" "$work/rootfs/etc"
 deb_unpack "$work/rootfs" trixie amd64 base-files
-while read -r deb; do
-  { dpkg-deb -f "$deb"; printf 'Status: install ok installed\n'; } >"$work/rootfs/var/lib/dpkg/status.d/$(dpkg-deb -f "$deb" Package)"
-done < <(deb_fetch trixie amd64 base-files tzdata:all)
+deb_status "$work/rootfs" trixie amd64 base-files tzdata:all
 out=$("$dir/trivy" rootfs --cache-dir "$work/cache" --db-repository "$R/e2e/trivy-db" --scanners vuln --format json --quiet "$work/rootfs" 2>&1) ||
   die "smoke test failed: trivy rootfs with the fixture DB from $R/e2e/trivy-db: $out"
 for id in CVE-2099-0001 CVE-2099-0002; do
