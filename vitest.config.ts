@@ -9,9 +9,10 @@ const e2e = { testTimeout: 600_000, hookTimeout: 600_000, fileParallelism: false
 const quiet = ['arch', 'build', 'refresh', 'templates', 'qemu'].map((f) => `__tests__/e2e/${f}.test.ts`)
 // A second lane: run.sh runs these in a second vitest process beside the main e2e files. The fault
 // suite mostly waits (stalls, backoff, an outage; it reaches the registry through its own proxy
-// port); keyless and vulnerability spend much of their time in cosign, the Sigstore stand-in and
-// trivy rather than in Go builds, so the two lanes share the 2 cores well.
-const beside = ['faults', 'keyless', 'vulnerability'].map((f) => `__tests__/e2e/${f}.test.ts`)
+// port); keyless, vulnerability and registries spend much of their time in cosign, the Sigstore
+// stand-in, trivy and copies rather than in Go builds, so the two lanes share the 2 cores well
+// (about 11 min each). None of them asserts on what another file's runs leave in a shared log.
+const beside = ['faults', 'keyless', 'vulnerability', 'registries'].map((f) => `__tests__/e2e/${f}.test.ts`)
 
 export default defineConfig({
   test: {

@@ -267,19 +267,32 @@ fi
 # --- e2e/golang:trixie ---------------------------------------------------------------------
 trixie_release=$(grep -h -m1 '^Date:' "$E2E_APT"/lists/*_dists_trixie_InRelease) || die "no trixie InRelease in $E2E_APT/lists"
 trixie_uris=$(deb_uris trixie amd64 golang-1.24-go gcc libc6-dev git) || exit 1
-# The e2e CA is made anew by each setup from nothing: it is part of the key.
+# The e2e CA is made anew by each setup from nothing: it is part of the image's key. The
+# debootstrapped root before the CA goes in is keyed without it (the suite's InRelease date pins
+# every package debootstrap chose) and kept in $ROOTS_CACHE once the image made from it passed
+# its smoke test, so a setup after a reset skips the debootstrap.
+ROOTS_CACHE=${BDI_ROOTS_CACHE:-/var/cache/bdi-e2e/roots}
+root_key=$(recipe_key "${RECIPE[@]}" -- golang-trixie-root "$trixie_release" "$trixie_uris")
+root_tar="$ROOTS_CACHE/golang-trixie-$root_key.tar"
 key=$(recipe_key "${RECIPE[@]}" -- golang-trixie "$trixie_release" "$trixie_uris" "$(sha256_of "$BDI_REGISTRY_CA")")
 if ! reuse golang:trixie "$key"; then
-  log "debootstrap trixie (minbase, with golang-1.24-go gcc libc6-dev git; .debs cached in $DEB_CACHE)"
   built_at=$(date +%s)
-  mkdir -p "$DEB_CACHE"
-  if ! retry 3 debootstrap --variant=minbase --cache-dir="$DEB_CACHE" \
-      --include=ca-certificates,golang-1.24-go,gcc,libc6-dev,git trixie trixie-root http://deb.debian.org/debian \
-      >"$STATE/debootstrap.log" 2>&1; then
-    tail -20 "$STATE/debootstrap.log" >&2
-    die "debootstrap trixie failed (log: $STATE/debootstrap.log)"
+  mkdir -p trixie-root
+  if [ -f "$root_tar" ]; then
+    log "trixie root from $root_tar (recipe $root_key; stored after its image passed the smoke test)"
+    tar -C trixie-root -xf "$root_tar" || die "unpacking $root_tar failed"
+  else
+    log "debootstrap trixie (minbase, with golang-1.24-go gcc libc6-dev git; .debs cached in $DEB_CACHE)"
+    mkdir -p "$DEB_CACHE"
+    if ! retry 3 debootstrap --variant=minbase --cache-dir="$DEB_CACHE" \
+        --include=ca-certificates,golang-1.24-go,gcc,libc6-dev,git trixie trixie-root http://deb.debian.org/debian \
+        >"$STATE/debootstrap.log" 2>&1; then
+      tail -20 "$STATE/debootstrap.log" >&2
+      die "debootstrap trixie failed (log: $STATE/debootstrap.log)"
+    fi
+    rm -rf trixie-root/var/lib/apt/lists/* trixie-root/var/cache/apt/archives/*.deb
+    tar -C trixie-root -cf root.tar . || die "archiving the trixie root failed"
   fi
-  rm -rf trixie-root/var/lib/apt/lists/* trixie-root/var/cache/apt/archives/*.deb
   cp "$BDI_REGISTRY_CA" trixie-root/usr/local/share/ca-certificates/bdi-e2e.crt
   chroot trixie-root update-ca-certificates >/dev/null || die "update-ca-certificates in the trixie root failed"
   ref="$R/e2e/golang:trixie"
@@ -294,6 +307,12 @@ if ! reuse golang:trixie "$key"; then
     sh -c 'apt-get --version >/dev/null && git --version >/dev/null && grep -q "$(sed -n 2p /usr/local/share/ca-certificates/bdi-e2e.crt)" /etc/ssl/certs/ca-certificates.crt && go version && cd /src && CGO_ENABLED=1 GO111MODULE=off go build -o /tmp/c . && /tmp/c')
   grep -qx "cgo 42 linux/amd64" <<<"$out" || die "smoke test failed: golang:trixie: $out"
   publish golang:trixie "$key"
+  if [ -f root.tar ]; then
+    mkdir -p "$ROOTS_CACHE"
+    rm -f "$ROOTS_CACHE"/golang-trixie-*.tar
+    mv root.tar "$root_tar.part" && mv "$root_tar.part" "$root_tar"
+    log "stored the trixie root under $root_tar"
+  fi
 fi
 
 # --- e2e/binfmt:standin --------------------------------------------------------------------

@@ -5,8 +5,9 @@
 # state (engine data, registry, bases, mirror, tool caches, certificates), the unpacked engine,
 # and the host packages install.sh added. It keeps only what is keyed by its exact inputs: the
 # .deb download cache (files named by package, version and arch, checked against the archive's
-# sha256 on every use), BuildKit binaries built from Debian's sources (under a sha256 of their
-# recipe and the exact .debs, stored only after their smoke test passed), and apt's own cache.
+# sha256 on every use), build outputs under a sha256 of their recipe and the exact .debs, each
+# stored only after its smoke test passed (BuildKit binaries built from Debian's sources, the
+# debootstrapped trixie root, the fixture trivy DB's layer), and apt's own cache.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export BDI_STEP=reset

