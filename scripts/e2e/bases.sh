@@ -267,12 +267,24 @@ fi
 # --- e2e/golang:trixie ---------------------------------------------------------------------
 trixie_release=$(grep -h -m1 '^Date:' "$E2E_APT"/lists/*_dists_trixie_InRelease) || die "no trixie InRelease in $E2E_APT/lists"
 trixie_uris=$(deb_uris trixie amd64 golang-1.24-go gcc libc6-dev git) || exit 1
-# The e2e CA is made anew by each setup from nothing: it is part of the image's key. The
-# debootstrapped root before the CA goes in is keyed without it (the suite's InRelease date pins
-# every package debootstrap chose) and kept in $ROOTS_CACHE once the image made from it passed
-# its smoke test, so a setup after a reset skips the debootstrap.
+# debootstrap_trixie DEST: the root of e2e/golang:trixie before the e2e CA goes in.
+debootstrap_trixie() {
+  mkdir -p "$DEB_CACHE"
+  if ! retry 3 debootstrap --variant=minbase --cache-dir="$DEB_CACHE" \
+      --include=ca-certificates,golang-1.24-go,gcc,libc6-dev,git trixie "$1" http://deb.debian.org/debian \
+      >"$STATE/debootstrap.log" 2>&1; then
+    tail -20 "$STATE/debootstrap.log" >&2
+    die "debootstrap trixie failed (log: $STATE/debootstrap.log)"
+  fi
+  rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/archives/*.deb
+}
+# The e2e CA is made anew by each setup from nothing: it is part of the image's key. The root
+# before the CA goes in is keyed by the function that makes it and the suite's InRelease date
+# (which pins every package debootstrap chose), not by the rest of this script; it is kept in
+# $ROOTS_CACHE once the image made from it passed its smoke test, so a setup after a reset, or
+# after an edit elsewhere in this script, skips the debootstrap.
 ROOTS_CACHE=${BDI_ROOTS_CACHE:-/var/cache/bdi-e2e/roots}
-root_key=$(recipe_key "${RECIPE[@]}" -- golang-trixie-root "$trixie_release" "$trixie_uris")
+root_key=$(recipe_key -- golang-trixie-root "$(declare -f debootstrap_trixie)" "$trixie_release" "$trixie_uris")
 root_tar="$ROOTS_CACHE/golang-trixie-$root_key.tar"
 key=$(recipe_key "${RECIPE[@]}" -- golang-trixie "$trixie_release" "$trixie_uris" "$(sha256_of "$BDI_REGISTRY_CA")")
 if ! reuse golang:trixie "$key"; then
@@ -283,14 +295,7 @@ if ! reuse golang:trixie "$key"; then
     tar -C trixie-root -xf "$root_tar" || die "unpacking $root_tar failed"
   else
     log "debootstrap trixie (minbase, with golang-1.24-go gcc libc6-dev git; .debs cached in $DEB_CACHE)"
-    mkdir -p "$DEB_CACHE"
-    if ! retry 3 debootstrap --variant=minbase --cache-dir="$DEB_CACHE" \
-        --include=ca-certificates,golang-1.24-go,gcc,libc6-dev,git trixie trixie-root http://deb.debian.org/debian \
-        >"$STATE/debootstrap.log" 2>&1; then
-      tail -20 "$STATE/debootstrap.log" >&2
-      die "debootstrap trixie failed (log: $STATE/debootstrap.log)"
-    fi
-    rm -rf trixie-root/var/lib/apt/lists/* trixie-root/var/cache/apt/archives/*.deb
+    debootstrap_trixie trixie-root
     tar -C trixie-root -cf root.tar . || die "archiving the trixie root failed"
   fi
   cp "$BDI_REGISTRY_CA" trixie-root/usr/local/share/ca-certificates/bdi-e2e.crt
