@@ -11,7 +11,8 @@ const quiet = ['arch', 'build', 'refresh', 'templates', 'qemu'].map((f) => `__te
 // suite mostly waits (stalls, backoff, an outage; it reaches the registry through its own proxy
 // port); keyless, vulnerability and registries spend much of their time in cosign, the Sigstore
 // stand-in, trivy and copies rather than in Go builds, so the two lanes share the 2 cores well
-// (about 14 min each from a fresh setup). None of them asserts on what another file's runs leave in a shared log.
+// (about 14 min each from a fresh setup). None of them asserts on what another file's runs leave
+// in a shared log.
 const beside = ['faults', 'keyless', 'vulnerability', 'registries'].map((f) => `__tests__/e2e/${f}.test.ts`)
 
 export default defineConfig({

@@ -128,7 +128,7 @@ busybox_rootfs() { # busybox_rootfs ARCH DEST
   done
 }
 static_rootfs() { # static_rootfs ARCH DEST
-  local arch=$1 dest=$2 deb
+  local arch=$1 dest=$2
   deb_unpack "$dest" trixie "$arch" "${STATIC_PKGS[@]}"
   # The vulnerability gate's e2e tests need a scanner to find the Debian packages here.
   deb_status "$dest" trixie "$arch" "${STATIC_PKGS[@]}"
