@@ -19,6 +19,8 @@ export interface ToolSpec {
   checksumsFile: string
   /** From the compiled-in table, for the default versions. */
   knownSha256?: string
+  /** From the workflow's own `tools-checksums`: wins over the compiled-in table. */
+  pinnedSha256?: string
   /** Tool-cache architecture (Node's process.arch). */
   arch: string
 }
@@ -33,7 +35,7 @@ const RELEASES: Record<ToolName, (version: string, goarch: string) => { repo: st
   trivy: (v, arch) => ({ repo: 'aquasecurity/trivy', asset: `trivy_${v}_Linux-${TRIVY_ARCH[arch] ?? arch}.tar.gz`, checksumsFile: `trivy_${v}_checksums.txt` })
 }
 
-export function toolSpec(name: ToolName, version: string, toolsUrl: string, nodeArch: string): ToolSpec {
+export function toolSpec(name: ToolName, version: string, toolsUrl: string, nodeArch: string, pins: Record<string, string> = {}): ToolSpec {
   const goarch = GOARCH[nodeArch]
   if (!goarch) throw new Error(`${name} has no release for this runner's architecture (${nodeArch}); use an x64 or arm64 runner`)
   const { repo, asset, checksumsFile } = RELEASES[name](version, goarch)
@@ -46,6 +48,7 @@ export function toolSpec(name: ToolName, version: string, toolsUrl: string, node
     checksumsUrl: `${base}/${checksumsFile}`,
     checksumsFile,
     knownSha256: KNOWN_SHA256[`${name}/${version}/${asset}`],
+    pinnedSha256: pins[asset],
     arch: nodeArch
   }
 }
@@ -57,9 +60,25 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex')
 }
 
-/** The sha256 the asset must have: the compiled-in one, else the release's checksums file. */
-async function expectedSha256(spec: ToolSpec): Promise<{ sha: string; source: string }> {
+/**
+ * The sha256 the asset must have: the workflow's own pin (a mirror serving tools built from
+ * source), else the compiled-in one, else the release's checksums file. A checksums file comes
+ * from the same server as the asset, so it is used only where nothing better is known.
+ */
+export function pinnedSha256(spec: ToolSpec): { sha: string; source: string } | undefined {
+  if (spec.pinnedSha256) {
+    if (spec.knownSha256 && spec.knownSha256 !== spec.pinnedSha256) {
+      core.notice(`${spec.asset}: using the sha256 pinned in tools-checksums (${spec.pinnedSha256}), not the compiled-in one of ${spec.name} v${spec.version}'s release asset (${spec.knownSha256})`)
+    }
+    return { sha: spec.pinnedSha256, source: `tools-checksums input for ${spec.asset}` }
+  }
   if (spec.knownSha256) return { sha: spec.knownSha256, source: `compiled-in table for ${spec.name} v${spec.version}` }
+  return undefined
+}
+
+async function expectedSha256(spec: ToolSpec): Promise<{ sha: string; source: string }> {
+  const pinned = pinnedSha256(spec)
+  if (pinned) return pinned
   const file = await tc.downloadTool(spec.checksumsUrl)
   try {
     const sha = checksumFor(fs.readFileSync(file, 'utf8'), spec.asset)
@@ -100,8 +119,9 @@ export async function installTool(spec: ToolSpec): Promise<Installed> {
   const hit = tc.find(spec.name, spec.version, spec.arch)
   if (hit) {
     const bin = path.join(hit, spec.name)
-    // A cached default version is re-checked against the table: cheap, and a tampered cache is caught.
-    if (spec.name === 'cosign' && spec.knownSha256) await verifySha256(bin, spec.asset, { sha: spec.knownSha256, source: 'compiled-in table (tool cache)' })
+    // A cached cosign of a pinned sha256 is checked again: cheap, and a tampered cache is caught.
+    const pinned = spec.name === 'cosign' ? pinnedSha256(spec) : undefined
+    if (pinned) await verifySha256(bin, spec.asset, { sha: pinned.sha, source: `${pinned.source} (tool cache)` })
     core.info(`${spec.name} v${spec.version}: tool cache hit at ${hit}`)
     return { path: bin, cached: true }
   }
@@ -137,7 +157,7 @@ export interface Tools {
  * after the push, so the downloads go on during QEMU, the builder and the build.
  */
 export function startToolInstall(
-  o: { push: boolean; sign: boolean; sbom: boolean; verifyBases?: boolean; cosignVersion: string; syftVersion: string; toolsUrl: string; vulnerabilityGate?: string; trivyVersion?: string },
+  o: { push: boolean; sign: boolean; sbom: boolean; verifyBases?: boolean; cosignVersion: string; syftVersion: string; toolsUrl: string; toolsChecksums?: Record<string, string>; vulnerabilityGate?: string; trivyVersion?: string },
   nodeArch: string
 ): Promise<Tools> {
   // Bases are verified before the build whether or not anything is pushed.
@@ -147,9 +167,9 @@ export function startToolInstall(
   if (!wantCosign && !wantSyft && !wantTrivy) return Promise.resolve({})
   const install = async (): Promise<Tools> => {
     const [cosign, syft, trivy] = await Promise.all([
-      wantCosign ? installTool(toolSpec('cosign', o.cosignVersion, o.toolsUrl, nodeArch)) : undefined,
-      wantSyft ? installTool(toolSpec('syft', o.syftVersion, o.toolsUrl, nodeArch)) : undefined,
-      wantTrivy ? installTool(toolSpec('trivy', o.trivyVersion ?? '', o.toolsUrl, nodeArch)) : undefined
+      wantCosign ? installTool(toolSpec('cosign', o.cosignVersion, o.toolsUrl, nodeArch, o.toolsChecksums)) : undefined,
+      wantSyft ? installTool(toolSpec('syft', o.syftVersion, o.toolsUrl, nodeArch, o.toolsChecksums)) : undefined,
+      wantTrivy ? installTool(toolSpec('trivy', o.trivyVersion ?? '', o.toolsUrl, nodeArch, o.toolsChecksums)) : undefined
     ])
     return { cosign: cosign?.path, syft: syft?.path, trivy: trivy?.path }
   }

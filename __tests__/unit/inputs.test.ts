@@ -122,7 +122,10 @@ describe('parseInputs: good inputs', () => {
       expect([i.noCache, i.noCacheFilters, i.pull, i.network, i.shmSize, i.ulimits, i.addHosts, i.allow]).toEqual([true, ['build'], true, 'none', '128m', ['nofile=1024:2048'], ['registry.internal=10.0.0.5', 'gw=host-gateway'], ['security.insecure']])],
     ['secrets, secret-files, secret-envs and github-token, one list by id', { secrets: 'NPM_TOKEN=npm_abc=def\n# a comment\n', 'secret-files': 'netrc=docker/Dockerfile.operator', 'secret-envs': 'aws=AWS_CREDS', 'github-token': 'ghs_tok', ssh: 'default' }, (i: ReturnType<typeof parseInputs>) =>
       expect([i.buildSecrets, i.ssh]).toEqual([[{ id: 'NPM_TOKEN', value: 'npm_abc=def' }, { id: 'netrc', file: path.join(ws, 'docker/Dockerfile.operator') }, { id: 'aws', env: 'AWS_CREDS' }, { id: 'GIT_AUTH_TOKEN', value: 'ghs_tok' }], ['default']])],
-    ['tools-url trailing slash dropped', { 'tools-url': 'https://mirror.example/gh/' }, (i: ReturnType<typeof parseInputs>) => expect(i.toolsUrl).toBe('https://mirror.example/gh')]
+    ['tools-url trailing slash dropped', { 'tools-url': 'https://mirror.example/gh/' }, (i: ReturnType<typeof parseInputs>) => expect(i.toolsUrl).toBe('https://mirror.example/gh')],
+    ['tools-checksums in the checksums-file format, comments and * kept out', { 'tools-checksums': `# built from source\n${'A'.repeat(64)}  cosign-linux-amd64\n\n${'b'.repeat(64)} *syft_1.51.0_linux_amd64.tar.gz\n` }, (i: ReturnType<typeof parseInputs>) =>
+      expect(i.toolsChecksums).toEqual({ 'cosign-linux-amd64': 'a'.repeat(64), 'syft_1.51.0_linux_amd64.tar.gz': 'b'.repeat(64) })],
+    ['no tools-checksums: no pins', {}, (i: ReturnType<typeof parseInputs>) => expect(i.toolsChecksums).toEqual({})]
   ])('%s', (_name, values, check) => {
     check(parseInputs(reader({ image: 'op', ...values }), ctx()))
   })
@@ -202,6 +205,9 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['base-identities through a private instance with cosign 2', { image: 'op', 'cosign-version': 'v2.5.0', 'sigstore-trusted-root': 'trusted_root.json', 'sigstore-signing-config': 'signing_config.json', 'base-identities': 'x/* a https://i' }, {}, /^Input `base-identities`: are checked against sigstore-trusted-root, which the action hands to cosign 3 only/],
     ['syft-version older than the CLI the action drives', { image: 'op', 'syft-version': 'v0.98.0' }, {}, /^Input `syft-version`: v0\.98\.0 is older than 1\.0\.0/],
     ['bad tools-url', { image: 'op', 'tools-url': 'ftp://x' }, {}, /^Input `tools-url`: "ftp:\/\/x" must be an http\(s\) URL/],
+    ['tools-checksums line without a sha256', { image: 'op', 'tools-checksums': 'cosign-linux-amd64' }, {}, /^Input `tools-checksums`: line 1 \("cosign-linux-amd64"\) is not "<sha256> {2}<asset>"/],
+    ['tools-checksums with a short hash', { image: 'op', 'tools-checksums': `${'a'.repeat(63)}  cosign-linux-amd64` }, {}, /^Input `tools-checksums`: line 1 .* is not "<sha256> {2}<asset>"/],
+    ['tools-checksums pinning one asset twice', { image: 'op', 'tools-checksums': `${'a'.repeat(64)}  cosign-linux-amd64\n${'b'.repeat(64)}  cosign-linux-amd64` }, {}, /^Input `tools-checksums`: cosign-linux-amd64 is pinned twice, to different sha256s/],
     ['transparency-log false without a key', { image: 'op', 'transparency-log': 'false' }, {}, /^Input `transparency-log`: false is only allowed with `cosign-key`/],
     ['keyless without id-token', { image: 'op' }, { idTokenAvailable: false }, /^Input `sign`: keyless signing needs an OIDC token.*id-token: write/],
     ['public key given as cosign-key', { image: 'op', 'cosign-key': '-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----' }, {}, /^Input `cosign-key`: is a public key/],

@@ -3,7 +3,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { ChecksumMismatchError, KNOWN_SHA256, checksumFor } from '../../src/checksums.js'
-import { sha256File, toolSpec, verifySha256 } from '../../src/tools.js'
+import { pinnedSha256, sha256File, toolSpec, verifySha256 } from '../../src/tools.js'
 import { sbomFileName, syftArgv } from '../../src/sbom.js'
 
 describe('toolSpec: the GitHub release layout, or a mirror of it', () => {
@@ -26,6 +26,23 @@ describe('toolSpec: the GitHub release layout, or a mirror of it', () => {
 
   test('a mirror keeps the layout under tools-url', () => {
     expect(toolSpec('syft', '1.51.0', 'https://ghes.example/mirror', 'x64').url).toBe('https://ghes.example/mirror/anchore/syft/releases/download/v1.51.0/syft_1.51.0_linux_amd64.tar.gz')
+  })
+
+  const own = 'a'.repeat(64)
+  test.each([
+    // name, version, pins, the sha256 required, where it comes from
+    ['cosign', '3.1.3', {}, '4629c757b7618056f8ddd7e2625ae9fdd94c0372a65049520bc7d9df9efc7f71', /^compiled-in table for cosign v3\.1\.3$/],
+    ['cosign', '3.1.3', { 'cosign-linux-amd64': own }, own, /^tools-checksums input for cosign-linux-amd64$/],
+    ['syft', '1.51.0', { 'syft_1.51.0_linux_amd64.tar.gz': own }, own, /^tools-checksums input/],
+    // A pin for another asset changes nothing.
+    ['syft', '1.51.0', { 'syft_1.50.0_linux_amd64.tar.gz': own }, '2a2e837a2c8d59ec9af5472ee22d3b04ee463c4e44476ecf993fd1e5ab6ebc7f', /^compiled-in/],
+    ['trivy', '0.44.1', { 'trivy_0.44.1_Linux-64bit.tar.gz': own }, own, /^tools-checksums input/],
+    // Neither: the checksums file next to the asset decides (undefined here).
+    ['trivy', '0.44.1', {}, undefined, undefined]
+  ] as const)('the sha256 %s %s must have, with pins %j', (name, version, pins, sha, source) => {
+    const got = pinnedSha256(toolSpec(name, version, 'https://mirror.example', 'x64', pins))
+    expect(got?.sha).toBe(sha)
+    if (source) expect(got?.source).toMatch(source)
   })
 
   test('an unsupported runner architecture is named', () => {

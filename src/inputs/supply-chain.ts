@@ -29,6 +29,8 @@ export interface SupplyChainInputs {
   syftVersion: string
   /** Where the tool releases are downloaded from (a GitHub mirror), without a trailing slash. */
   toolsUrl: string
+  /** The workflow's own sha256 per release asset name (`tools-checksums`). */
+  toolsChecksums?: Record<string, string>
 }
 
 /** `release` says what the image slice asks for: a push, and per-platform digests for a later merge. */
@@ -62,8 +64,29 @@ export function parseSupplyChainInputs(read: InputReader, ctx: GitHubContext, re
     sigstoreTrust,
     cosignVersion,
     syftVersion: syftLine(toolVersion('syft-version', read('syft-version') || DEFAULT_SYFT_VERSION)),
-    toolsUrl: toolsUrl(read('tools-url') || 'https://github.com')
+    toolsUrl: toolsUrl(read('tools-url') || 'https://github.com'),
+    toolsChecksums: toolsChecksums(read('tools-checksums'))
   }
+}
+
+/**
+ * `<sha256>  <asset>` lines, the format of the releases' own checksums files, so a mirror's
+ * file can be pasted. Blank lines and `#` comments are skipped; anything else is an error.
+ */
+function toolsChecksums(value: string): Record<string, string> {
+  const pins: Record<string, string> = {}
+  for (const [i, raw] of value.split('\n').entries()) {
+    const line = raw.trim()
+    if (!line || line.startsWith('#')) continue
+    const m = /^([a-fA-F0-9]{64})\s+\*?([A-Za-z0-9._-]+)$/.exec(line)
+    if (!m?.[1] || !m[2]) {
+      throw new InputError('tools-checksums', `line ${i + 1} ("${line.slice(0, 80)}") is not "<sha256>  <asset>": give one 64-hex sha256 and the release asset's file name per line, as in the release's checksums file`)
+    }
+    const [, sha, asset] = m
+    if (pins[asset] && pins[asset] !== sha.toLowerCase()) throw new InputError('tools-checksums', `${asset} is pinned twice, to different sha256s: keep one line`)
+    pins[asset] = sha.toLowerCase()
+  }
+  return pins
 }
 
 export function toolVersion(name: string, value: string): string {
