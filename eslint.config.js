@@ -21,7 +21,7 @@ export default tseslint.config(
     rules: { 'no-console': 'off' }
   },
   {
-    // Plain JavaScript helpers (the syft stand-in, script tools): no type information to lint with.
+    // Plain JavaScript helpers (the e2e stand-ins and servers, script tools): no type information to lint with.
     files: ['**/*.mjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked
   }

@@ -53,7 +53,7 @@ const r = await runAction(
     'sbom-artifact': 'false',
     // The local registry's Debian-made distroless equivalents.
     'allowed-bases': `${registry}/e2e/*`,
-    ...(env.BDI_MIRROR_URL ? { 'tools-url': `${env.BDI_MIRROR_URL}/good`, 'cosign-version': env.BDI_COSIGN3_VERSION ?? '', 'syft-version': env.BDI_SYFT_VERSION ?? '' } : {})
+    ...(env.BDI_MIRROR_URL ? { 'tools-url': `${env.BDI_MIRROR_URL}/good`, 'tools-checksums': Buffer.from(env.BDI_TOOLS_CHECKSUMS ?? '', 'base64').toString('utf8') } : {})
   },
   { workspace: ws, toolCache: path.join(env.BDI_STATE ?? work, 'demo-toolcache') }
 )

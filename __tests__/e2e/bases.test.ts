@@ -78,7 +78,7 @@ describe.runIf(run)('bases verified before the build, and built on the digest th
     'transparency-log': 'false',
     sbom: 'false',
     'tools-url': `${e2e.mirror}/good`,
-    'cosign-version': e2e.cosign3,
+    'tools-checksums': e2e.toolsChecksums,
     'allowed-bases': `${e2e.registry}/e2e*`,
     ...over
   })

@@ -126,7 +126,7 @@ describe.runIf(run)('faults (issue 7)', () => {
     )
     expect(r.exitCode, r.log).toBe(0)
     expect(requests(log).filter((q) => q.action === 'corrupted').map((q) => q.path)).toEqual([`/good/sigstore/cosign/releases/download/v${e2e.cosign3}/cosign-linux-amd64`])
-    expect(r.log).toMatch(/::warning::sha256 mismatch for cosign-linux-amd64: expected [a-f0-9]{64} \(cosign_checksums\.txt\), got [a-f0-9]{64}\. .*Downloading again \(attempt 2 of 3\)/)
+    expect(r.log).toMatch(/::warning::sha256 mismatch for cosign-linux-amd64: expected [a-f0-9]{64} \(tools-checksums input for cosign-linux-amd64\), got [a-f0-9]{64}\. .*Downloading again \(attempt 2 of 3\)/)
     expect(r.outputs.signed).toBe('true')
     noSecrets(r)
   })

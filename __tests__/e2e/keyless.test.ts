@@ -10,7 +10,7 @@ import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import type { ActionRun } from '../../scripts/e2e/harness.js'
 import { runAction } from '../../scripts/e2e/harness.js'
-import { cosign, docker, e2e, githubClaims, goProgram, idTokenJob, localBases, multiStageDockerfile, requireEnvironment, secretLeaks, sigstore, sigstoreStats, testerDockerConfig, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+import { cosign, docker, e2e, githubClaims, goProgram, idTokenJob, localBases, multiStageDockerfile, requireEnvironment, secretLeaks, sigstore, sigstoreStats, testerDockerConfig, toolsChecksums, uniqueImage, workspace } from '../../scripts/e2e/env.js'
 
 const run = requireEnvironment()
 const ISSUER = 'https://token.actions.githubusercontent.com'
@@ -35,8 +35,7 @@ function inputs(image: string, over: Record<string, string> = {}): Record<string
     'sigstore-trusted-root': '.sigstore/trusted_root.json',
     'sigstore-signing-config': '.sigstore/signing_config.json',
     'tools-url': `${e2e.mirror}/good`,
-    'cosign-version': e2e.cosign3,
-    'syft-version': e2e.syft,
+    'tools-checksums': e2e.toolsChecksums,
     'sbom-artifact': 'false',
     ...over
   }
@@ -175,7 +174,7 @@ describe.runIf(run)('keyless with cosign 2, a reusable workflow, and a job witho
     const image = uniqueImage('keyless2')
     const ws = keylessWorkspace()
     const job = idTokenJob(githubClaims(REPO, ref))
-    const r = await runAction(inputs(image, { version: 'v0.9.1', 'cosign-version': e2e.cosign2 }), { workspace: ws, github: { repository: REPO, ref }, env: job.env })
+    const r = await runAction(inputs(image, { version: 'v0.9.1', 'cosign-version': e2e.cosign2, 'tools-checksums': toolsChecksums('cosign-linux-amd64') }), { workspace: ws, github: { repository: REPO, ref }, env: job.env })
     expect(r.exitCode, r.log).toBe(0)
     expect(r.outputs.signed).toBe('true')
     expect(r.log).toMatch(/\[command\]\S*cosign sign --yes --fulcio-url https:\/\/127\.0\.0\.1:\d+ --rekor-url https:\/\/127\.0\.0\.1:\d+ --recursive /)

@@ -60,7 +60,7 @@ describe.runIf(run)('build secrets (issue 14)', () => {
         sbom: 'true',
         'sbom-artifact': 'false',
         'tools-url': `${e2e.mirror}/good`,
-        'syft-version': e2e.syft
+        'tools-checksums': e2e.toolsChecksums
       },
       {
         workspace: ws,

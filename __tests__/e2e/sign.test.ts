@@ -3,8 +3,8 @@ import * as http from 'node:http'
 import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import type { ActionRun } from '../../scripts/e2e/harness.js'
-import { runAction } from '../../scripts/e2e/harness.js'
-import { cosign, docker, e2e, localBases, goProgram, keyPair, multiStageDockerfile, ownMirror, requireEnvironment, secretLeaks, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+import { actionYaml, runAction } from '../../scripts/e2e/harness.js'
+import { cosign, docker, e2e, localBases, goProgram, goProgramWithModule, keyPair, multiStageDockerfile, ownMirror, requireEnvironment, secretLeaks, toolsChecksums, uniqueImage, workspace } from '../../scripts/e2e/env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-cosign-password-3f9a'
@@ -36,8 +36,14 @@ function statements(out: string): Statement[] {
 // The mirror path of this file's own: the other lane's runs download from the mirror at the same time.
 const mirror = run ? ownMirror('sign') : { url: '', requests: () => [] }
 
+/** The action's default cosign and syft (no version given), built from source, pinned by tools-checksums. */
 function tools(over: Record<string, string> = {}): Record<string, string> {
-  return { ...localBases, 'tools-url': mirror.url, 'cosign-version': e2e.cosign3, 'syft-version': e2e.syft, 'sbom-artifact': 'false', ...over }
+  return { ...localBases, 'tools-url': mirror.url, 'tools-checksums': e2e.toolsChecksums, 'sbom-artifact': 'false', ...over }
+}
+
+interface CycloneDx {
+  metadata: { component: { version: string } }
+  components?: Array<{ purl?: string; name: string; version: string }>
 }
 
 describe.runIf(run)('sign, SBOM, attest and verify with cosign 3 (issue 3)', () => {
@@ -46,6 +52,8 @@ describe.runIf(run)('sign, SBOM, attest and verify with cosign 3 (issue 3)', () 
   let keys: ReturnType<typeof keyPair>
   let toolCache: string
   let mirrorBefore: number
+  /** The SBOM files the action wrote, read before post removes its work dir. */
+  const written: Record<string, string> = {}
 
   beforeAll(async () => {
     keys = keyPair(PASSWORD)
@@ -63,7 +71,12 @@ describe.runIf(run)('sign, SBOM, attest and verify with cosign 3 (issue 3)', () 
         'transparency-log': 'false',
         ...tools()
       },
-      { workspace: workspace({ ...goProgram, Dockerfile: multiStageDockerfile() }), toolCache }
+      { workspace: workspace({ ...goProgramWithModule, Dockerfile: multiStageDockerfile().replace('COPY go.mod main.go ./', 'COPY go.mod main.go ./\nCOPY vendor ./vendor') }),
+        toolCache,
+        beforePost: (main) => {
+          for (const [platform, file] of Object.entries(JSON.parse(main.outputs.sbom ?? '{}') as Record<string, string>)) written[platform] = fs.readFileSync(file, 'utf8')
+        }
+      }
     )
     if (r.exitCode !== 0) console.log(r.log)
   })
@@ -75,15 +88,49 @@ describe.runIf(run)('sign, SBOM, attest and verify with cosign 3 (issue 3)', () 
     expect(Object.keys(sboms).sort()).toEqual(['linux/amd64', 'linux/arm64'])
   })
 
-  test('downloaded cosign and syft from the mirror, checked against the checksums files, into the tool cache', () => {
+  test("the mirror's tools are the action's defaults, built from source", () => {
+    expect(e2e.cosign3).toBe(actionYaml.inputs['cosign-version']?.default?.replace(/^v/, ''))
+    expect(e2e.syft).toBe(actionYaml.inputs['syft-version']?.default?.replace(/^v/, ''))
+    expect(e2e.trivyVersion).toBe(actionYaml.inputs['trivy-version']?.default?.replace(/^v/, ''))
+  })
+
+  test('downloaded the default cosign and syft from the mirror, checked against the tools-checksums pins, into the tool cache', () => {
     const got = mirror.requests(mirrorBefore).join('\n')
     const at = new URL(mirror.url).pathname
     expect(got).toContain(`${at}/sigstore/cosign/releases/download/v${e2e.cosign3}/cosign-linux-amd64`)
-    expect(got).toContain(`${at}/sigstore/cosign/releases/download/v${e2e.cosign3}/cosign_checksums.txt`)
     expect(got).toContain(`${at}/anchore/syft/releases/download/v${e2e.syft}/syft_${e2e.syft}_linux_amd64.tar.gz`)
-    expect(r.log).toMatch(/cosign-linux-amd64: sha256 [a-f0-9]{64} matches the cosign_checksums\.txt/)
+    // Pinned: the checksums file beside the asset (same server) is not what decides.
+    expect(got).not.toContain('checksums.txt')
+    expect(r.log).toMatch(/cosign-linux-amd64: sha256 [a-f0-9]{64} matches the tools-checksums input for cosign-linux-amd64/)
+    // The compiled-in pin is the real release asset's; the run says it used the workflow's instead.
+    expect(r.log).toMatch(/::notice::cosign-linux-amd64: using the sha256 pinned in tools-checksums \([a-f0-9]{64}\), not the compiled-in one/)
     expect(fs.existsSync(path.join(toolCache, 'cosign', e2e.cosign3, 'x64', 'cosign'))).toBe(true)
     expect(fs.existsSync(path.join(toolCache, 'syft', e2e.syft, 'x64', 'syft'))).toBe(true)
+  })
+
+  test("each platform's attested SBOM is real syft's, of that digest: the Go modules from the build info, the Debian packages of that architecture", () => {
+    const pd = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
+    for (const [platform, digest] of Object.entries(pd)) {
+      const arch = platform.split('/')[1] ?? ''
+      const v = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', `${image}@${digest}`])
+      expect(v.code, v.out).toBe(0)
+      const boms = statements(v.out).map((st) => st.predicate as unknown as CycloneDx & { metadata: { tools?: { components?: Array<{ name: string; version: string }> } } })
+      expect(boms).toHaveLength(1)
+      const bom = boms[0]
+      // syft names itself and its version in the document it made.
+      expect(bom?.metadata.tools?.components, platform).toContainEqual(expect.objectContaining({ name: 'syft', version: e2e.syft }))
+      const purls = (bom?.components ?? []).map((c) => c.purl ?? '')
+      expect(purls, platform).toContain('pkg:golang/example.com/fixture/greeting@v0.3.1')
+      expect(purls.some((p) => p.startsWith('pkg:golang/example.com/hello@')), `${platform}: the main module`).toBe(true)
+      expect(purls.some((p) => p.startsWith('pkg:golang/stdlib@')), `${platform}: the Go standard library`).toBe(true)
+      const debs = purls.filter((p) => p.startsWith('pkg:deb/debian/'))
+      expect(debs.find((p) => p.startsWith('pkg:deb/debian/base-files@')), platform).toMatch(new RegExp(`[?&]arch=${arch}(&|$)`))
+      expect(debs.find((p) => p.startsWith('pkg:deb/debian/tzdata@')), platform).toMatch(/[?&]arch=all(&|$)/)
+      for (const p of debs) expect(p, platform).toMatch(new RegExp(`[?&]arch=(${arch}|all)(&|$)`))
+      // The file the action wrote for this platform is the document it attested.
+      const file = JSON.parse(written[platform] ?? '{}') as CycloneDx
+      expect(file.components?.map((c) => c.purl ?? '').sort()).toEqual([...purls].sort())
+    }
   })
 
   test('the tool install overlapped the build: downloads logged before the push finished', () => {
@@ -202,10 +249,12 @@ describe.runIf(run)('cosign 2, a key file, and failure after the push (issue 3)'
     const image = uniqueImage('cosign2')
     const ws = workspace({ ...goProgram, Dockerfile: multiStageDockerfile(), 'keys/cosign.key': keys.key })
     const r = await runAction(
-      { image, tags: 'v2', 'registry-username': e2e.user, 'registry-password': e2e.password, 'cosign-key': 'keys/cosign.key', 'cosign-password': PASSWORD, 'transparency-log': 'false', ...tools({ 'cosign-version': `v${e2e.cosign2}` }) },
+      { image, tags: 'v2', 'registry-username': e2e.user, 'registry-password': e2e.password, 'cosign-key': 'keys/cosign.key', 'cosign-password': PASSWORD, 'transparency-log': 'false', ...tools({ 'cosign-version': `v${e2e.cosign2}`, 'tools-checksums': toolsChecksums('cosign-linux-amd64') }) },
       { workspace: ws }
     )
     expect(r.exitCode, r.log).toBe(0)
+    // Not the default, and not pinned: the checksums file beside the asset decides.
+    expect(r.log).toMatch(/cosign-linux-amd64: sha256 [a-f0-9]{64} matches the cosign_checksums\.txt/)
     expect(r.log).not.toContain('--use-signing-config')
     const pd = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
     for (const digest of [r.outputs.digest ?? '', ...Object.values(pd)]) {
@@ -228,7 +277,7 @@ describe.runIf(run)('cosign 2, a key file, and failure after the push (issue 3)'
     const image = uniqueImage('corrupt')
     const r = await runAction(corruptInputs(image, `${e2e.mirror}/corrupt`), { workspace: workspace({ ...goProgram, Dockerfile: slowBuild() }) })
     expect(r.exitCode).toBe(1)
-    expect(r.log).toMatch(/sha256 mismatch for (cosign-linux-amd64|syft_[^ ]+\.tar\.gz): expected [a-f0-9]{64} \((cosign|syft)_[^)]*checksums\.txt\), got [a-f0-9]{64}/)
+    expect(r.log).toMatch(/sha256 mismatch for (cosign-linux-amd64|syft_[^ ]+\.tar\.gz): expected [a-f0-9]{64} \(tools-checksums input for (cosign-linux-amd64|syft_[^ ]+\.tar\.gz)\), got [a-f0-9]{64}/)
     expect(r.log).toMatch(/Nothing was built or pushed\.|The build was stopped before it pushed: nothing was pushed/)
     expect(r.log).not.toContain('pushing manifest for')
     expect(r.outputs.digest).toBeUndefined()

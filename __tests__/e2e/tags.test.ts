@@ -62,7 +62,7 @@ describe.runIf(run)('floating tags (issue 14)', () => {
   test('the debug variant (tag-suffix -debug, target debug) is released beside the main one, signed, and its tags float on their own (issue 19)', async () => {
     const image = uniqueImage('variant')
     const keys = keyPair('e2e-variant-7d1')
-    const signed = { 'cosign-key': keys.key, 'cosign-password': 'e2e-variant-7d1', 'transparency-log': 'false', sign: 'true', sbom: 'true', 'sbom-artifact': 'false', 'tools-url': `${e2e.mirror}/good`, 'cosign-version': e2e.cosign3, 'syft-version': e2e.syft }
+    const signed = { 'cosign-key': keys.key, 'cosign-password': 'e2e-variant-7d1', 'transparency-log': 'false', sign: 'true', sbom: 'true', 'sbom-artifact': 'false', 'tools-url': `${e2e.mirror}/good`, 'tools-checksums': e2e.toolsChecksums }
     const debug = () => ({ ...signed, target: 'debug', 'tag-suffix': '-debug', 'build-args': `BUILDER_IMAGE=${R}/e2e/golang:1.24\nDEBUG_IMAGE=${R}/e2e/busybox:1` })
     const main = await release(image, 'v1.4.0', signed)
     expect(main.exitCode, main.log).toBe(0)

@@ -350,7 +350,7 @@ function machine(): string[] {
   return [
     `- CPU: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores; memory ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; kernel ${os.release()}`,
     `- Docker ${v('docker', ['version', '-f', '{{.Server.Version}}'])} (containerd image store), ${v('docker', ['buildx', 'version'])}`,
-    `- cosign ${e2e.cosign3} (real), syft ${e2e.syft} (the e2e STAND-IN, see scripts/e2e/syft-standin.mjs), registry: ${v('docker-registry', ['--version'])} with TLS + htpasswd on loopback`,
+    `- cosign ${e2e.cosign3} and syft ${e2e.syft}, built from their Go modules (scripts/e2e/gotools.sh), registry: ${v('docker-registry', ['--version'])} with TLS + htpasswd on loopback`,
     `- Node ${v(NODE24, ['--version'])} for the action (as the runner's node24), ${process.version} elsewhere`
   ]
 }

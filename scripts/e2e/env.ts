@@ -18,21 +18,39 @@ export const e2e = {
   mirror: process.env.BDI_MIRROR_URL ?? '',
   mirrorLog: process.env.BDI_MIRROR_LOG ?? '',
   mirrorRoot: process.env.BDI_MIRROR_ROOT ?? '',
+  /** The action's default cosign, syft and trivy, built from their modules (scripts/e2e/gotools.sh). */
   cosign3: process.env.BDI_COSIGN3_VERSION ?? '',
+  /** Debian trixie's cosign 2, for the cosign-2 line. */
   cosign2: process.env.BDI_COSIGN2_VERSION ?? '',
   syft: process.env.BDI_SYFT_VERSION ?? '',
+  /**
+   * The good tree's sha256 lines: the built tools are not the release assets whose sums are
+   * compiled into the action, so every run that downloads from the mirror pins them this way.
+   */
+  toolsChecksums: Buffer.from(process.env.BDI_TOOLS_CHECKSUMS ?? '', 'base64').toString('utf8'),
   /** BuildKit built from Debian's sources (scripts/e2e/buildkit.sh): an image, and a host daemon. */
   buildkitImage: process.env.BDI_BUILDKIT_IMAGE ?? '',
   buildkitTcp: process.env.BDI_BUILDKIT_TCP ?? '',
   buildkitTls: process.env.BDI_BUILDKIT_TLS_DIR ?? '',
-  /** The real trivy (v0.44.1, from npm; in the mirror's release layout) and the fixture DB's repository. */
+  /** The real trivy (built at the action's default; in the mirror's release layout) and the fixture DB's repository. */
   trivyVersion: process.env.BDI_TRIVY_VERSION ?? '',
   trivyDb: process.env.BDI_TRIVY_DB ?? ''
 }
 
 /**
- * Inputs for a key-signed release without the transparency log, with cosign and the syft
- * stand-in from the local mirror: what the suite's signing cases share.
+ * `tools-checksums` for the mirror's good tree, leaving out the assets named (a run that asks for
+ * another version of that tool checks it against the checksums file beside it instead).
+ */
+export function toolsChecksums(...without: string[]): string {
+  return e2e.toolsChecksums
+    .split('\n')
+    .filter((l) => l.trim() && !without.some((a) => l.trim().endsWith(` ${a}`)))
+    .join('\n')
+}
+
+/**
+ * Inputs for a key-signed release without the transparency log, with the action's default cosign
+ * and syft (built from source) from the local mirror: what the suite's signing cases share.
  */
 export function keySigning(key: string, password: string): Record<string, string> {
   return {
@@ -40,13 +58,12 @@ export function keySigning(key: string, password: string): Record<string, string
     'cosign-password': password,
     'transparency-log': 'false',
     'tools-url': `${e2e.mirror}/good`,
-    'cosign-version': e2e.cosign3,
-    'syft-version': e2e.syft,
+    'tools-checksums': e2e.toolsChecksums,
     'sbom-artifact': 'false'
   }
 }
 
-/** Real cosign binaries for checking what the action did: sid's 3.x and trixie's 2.x. */
+/** Real cosign binaries for checking what the action did: the default 3.x (built) and trixie's 2.x. */
 export function cosign(bin: 'cosign' | 'cosign2', args: string[], env: Record<string, string> = {}): { code: number; out: string } {
   try {
     const out = execFileSync(bin, args, { env: { ...process.env, DOCKER_CONFIG: testerDockerConfig, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 })
@@ -137,6 +154,17 @@ export const goProgram = {
   'go.mod': 'module example.com/hello\n\ngo 1.24\n',
   // Prints its platform, its uid, and what `uname -m` said in the image's RUN stage (if any).
   'main.go': 'package main\n\nimport (\n\t"fmt"\n\t"os"\n\t"runtime"\n\t"strings"\n)\n\nfunc main() {\n\tm, _ := os.ReadFile("/machine")\n\tfmt.Printf("%s/%s uid=%d machine=%s\\n", runtime.GOOS, runtime.GOARCH, os.Getuid(), strings.TrimSpace(string(m)))\n}\n'
+}
+
+/**
+ * A program that links a module (vendored, so its version reaches the build info without a
+ * module proxy): what an SBOM of the binary must list beside the main module.
+ */
+export const goProgramWithModule = {
+  'go.mod': 'module example.com/hello\n\ngo 1.24\n\nrequire example.com/fixture/greeting v0.3.1\n',
+  'vendor/modules.txt': '# example.com/fixture/greeting v0.3.1\n## explicit\nexample.com/fixture/greeting\n',
+  'vendor/example.com/fixture/greeting/greeting.go': 'package greeting\n\nfunc Hello() string { return "hello" }\n',
+  'main.go': goProgram['main.go'].replace('import (\n', 'import (\n\t"example.com/fixture/greeting"\n').replace('func main() {\n', 'func main() {\n\t_ = greeting.Hello()\n')
 }
 
 /** Multi-stage: cross-compiled Go on $BUILDPLATFORM, a stage that RUNs on the target (QEMU), distroless-like runtime. */

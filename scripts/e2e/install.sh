@@ -3,9 +3,10 @@
 #   - host packages from the machine's own suite (apt-get install): runc, QEMU user emulation,
 #     the registry, htpasswd, iptables, debootstrap, tini (docker-init), and a cross C compiler
 #     for arm64 (the cc base's smoke test links a cgo binary with it);
-#   - the engine from Debian sid (docker.io 28.5, buildx 0.29, containerd 2.1) and cosign 3
-#     (sid) and 2 (trixie), downloaded through lib.sh's private apt configuration and unpacked
-#     under $BDI_PREFIX: nothing from sid or trixie is apt-installed, so the host's libc stays.
+#   - the engine from Debian sid (docker.io 28.5, buildx 0.29, containerd 2.1) and cosign 2
+#     (trixie), downloaded through lib.sh's private apt configuration and unpacked under
+#     $BDI_PREFIX: nothing from sid or trixie is apt-installed, so the host's libc stays.
+#     cosign 3, at the action's default, is built from its module by gotools.sh.
 # The unpacked engine is reused only while its recipe key (this script, lib.sh and the exact
 # .debs) is unchanged; each new one must answer its smoke test before the key is written.
 # Facts behind each step: ../shared/e2e-environment.md.
@@ -45,15 +46,15 @@ fi
 
 # --- engine and cosign, unpacked from sid and trixie ---------------------------------------
 e2e_apt_update
-sid_uris=$(deb_uris sid amd64 docker.io docker-cli containerd docker-buildx cosign) || exit 1
+sid_uris=$(deb_uris sid amd64 docker.io docker-cli containerd docker-buildx) || exit 1
 trixie_uris=$(deb_uris trixie amd64 cosign) || exit 1
 key=$(recipe_key "$here/install.sh" "$here/lib.sh" -- "$sid_uris" "$trixie_uris")
 if [ "$(cat "$PREFIX/.key" 2>/dev/null)" = "$key" ]; then
   log "engine and cosign already unpacked under $PREFIX (key $key)"
 else
-  log "unpacking sid's docker.io, docker-cli, containerd, docker-buildx, cosign and trixie's cosign (key $key)"
+  log "unpacking sid's docker.io, docker-cli, containerd, docker-buildx and trixie's cosign (key $key)"
   as_root rm -rf "$PREFIX"
-  deb_unpack "$PREFIX/sid" sid amd64 docker.io docker-cli containerd docker-buildx cosign
+  deb_unpack "$PREFIX/sid" sid amd64 docker.io docker-cli containerd docker-buildx
   deb_unpack "$PREFIX/trixie" trixie amd64 cosign
   mkdir -p "$PREFIX/bin"
   ln -s "$PREFIX/sid/usr/sbin/dockerd" "$PREFIX/bin/dockerd"
@@ -62,13 +63,12 @@ else
     [ -e "$PREFIX/sid/usr/bin/$b" ] || die "sid's containerd package has no usr/bin/$b"
     ln -s "$PREFIX/sid/usr/bin/$b" "$PREFIX/bin/$b"
   done
-  ln -s "$PREFIX/sid/usr/bin/cosign" "$PREFIX/bin/cosign"
   ln -s "$PREFIX/trixie/usr/bin/cosign" "$PREFIX/bin/cosign2"
   # `docker run --init` (the docker-container buildx driver uses it) runs docker-init: tini.
   ln -s /usr/bin/tini-static "$PREFIX/bin/docker-init"
   # Smoke test before the key is written: each binary runs on this libc.
   for cmd in "bin/dockerd --version" "bin/containerd --version" "bin/docker --version" \
-    "sid/usr/libexec/docker/cli-plugins/docker-buildx version" "bin/cosign version" "bin/cosign2 version" \
+    "sid/usr/libexec/docker/cli-plugins/docker-buildx version" "bin/cosign2 version" \
     "bin/docker-init --version"; do
     read -r -a argv <<<"$cmd"
     out=$("$PREFIX/${argv[0]}" "${argv[@]:1}" 2>&1) || die "$PREFIX/$cmd does not run here: $out"

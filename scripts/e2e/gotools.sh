@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The real cosign, syft and trivy, built from their Go modules at the versions the action
+# downloads by default (src/checksums.ts, action.yml), so every e2e run exercises the same tools
+# a release on GitHub does:
+#   cosign  github.com/sigstore/cosign/v3  cmd/cosign
+#   syft    github.com/anchore/syft        cmd/syft
+#   trivy   github.com/aquasecurity/trivy  cmd/trivy
+# Built with a pinned Go (GOTOOLCHAIN=$GO: the machine's own go is used only if it is exactly
+# that version, else the go command fetches that toolchain from the module proxy), CGO off,
+# -trimpath, and the version ldflags each project's release build sets. Each binary is kept in
+# $CACHE/<name>-<version>-<KEY>/ (KEY: this script, lib.sh, module, version, Go and ldflags),
+# stored only after its smoke test passed, with its sha256 beside it, checked on every reuse.
+# The module downloads are kept in $CACHE/gomod (by module and version; the go command checks
+# each against go.sum and the checksum database). A source build has its own sha256, not the
+# release asset's: mirror.sh serves it with a checksums file of its own, and the suite passes
+# those sums through the action's tools-checksums input.
+# It needs no other step, so setup.sh runs it beside install, up and buildkit (the build is CPU,
+# they mostly wait on downloads and pushes); it writes only $STATE/gotools and its cache.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+export BDI_STEP=gotools
+# shellcheck source=scripts/e2e/lib.sh
+. "$here/lib.sh"
+
+GO=go1.26.8
+COSIGN=3.1.3 SYFT=1.51.0 TRIVY=0.73.0
+# name  module  package  version  ldflags (each project's goreleaser sets these)
+TOOLS=(
+  "cosign|github.com/sigstore/cosign/v3|cmd/cosign|v$COSIGN|-s -w -X sigs.k8s.io/release-utils/version.gitVersion=v$COSIGN"
+  "syft|github.com/anchore/syft|cmd/syft|v$SYFT|-s -w -X main.version=$SYFT"
+  "trivy|github.com/aquasecurity/trivy|cmd/trivy|v$TRIVY|-s -w -X github.com/aquasecurity/trivy/pkg/version/app.ver=$TRIVY"
+)
+CACHE=${BDI_GOTOOLS_CACHE:-/var/cache/bdi-e2e/gotools}
+OUT="$STATE/gotools"
+command -v go >/dev/null || die "no go on PATH: this machine kind has Go 1.26; install Go to build the e2e tools"
+export GOTOOLCHAIN=$GO GOFLAGS=-trimpath CGO_ENABLED=0 GOMODCACHE="$CACHE/gomod" GOPROXY=${GOPROXY:-https://proxy.golang.org} GOSUMDB=${GOSUMDB:-sum.golang.org}
+gov=$(retry 3 go version) || die "GOTOOLCHAIN=$GO go version failed: the module proxy could not give toolchain $GO"
+case "$gov" in *" $GO "*) ;; *) die "asked for $GO, the go command runs: $gov" ;; esac
+
+# smoke NAME BIN: the binary runs, says its version, and does the one job the suite relies on.
+smoke() {
+  local name=$1 bin=$2 t out
+  t=$(mktemp -d)
+  case "$name" in
+  cosign)
+    out=$("$bin" version 2>&1) || die "cosign $COSIGN does not run: $out"
+    grep -q "v$COSIGN" <<<"$out" || die "cosign says it is not v$COSIGN: $out"
+    (cd "$t" && COSIGN_PASSWORD=smoke "$bin" generate-key-pair >/dev/null 2>&1) || die "cosign generate-key-pair failed"
+    printf 'smoke' >"$t/blob"
+    COSIGN_PASSWORD=smoke "$bin" sign-blob --yes --key "$t/cosign.key" --use-signing-config=false --tlog-upload=false \
+      --bundle "$t/blob.bundle" "$t/blob" >/dev/null 2>&1 || die "cosign sign-blob with a key failed"
+    "$bin" verify-blob --key "$t/cosign.pub" --insecure-ignore-tlog=true --bundle "$t/blob.bundle" "$t/blob" >/dev/null 2>&1 ||
+      die "cosign verify-blob of its own signature failed"
+    ;;
+  syft)
+    out=$("$bin" version 2>&1) || die "syft $SYFT does not run: $out"
+    grep -Eq "^Version: +$SYFT$" <<<"$out" || die "syft says it is not $SYFT: $out"
+    # A distroless-style package record and a Go binary (syft itself): both catalogers must answer.
+    mkdir -p "$t/root/var/lib/dpkg/status.d" "$t/root/usr/bin"
+    printf 'Package: smoke-pkg\nVersion: 1.2-3\nArchitecture: arm64\nMaintainer: e2e\nDescription: e2e\nStatus: install ok installed\n' \
+      >"$t/root/var/lib/dpkg/status.d/smoke-pkg"
+    cp "$bin" "$t/root/usr/bin/syft"
+    out=$("$bin" scan "dir:$t/root" -o cyclonedx-json -q 2>&1) || die "syft scan failed: $(tail -c 1000 <<<"$out")"
+    grep -q '"pkg:deb/smoke-pkg@1.2-3?arch=arm64' <<<"$out" || grep -q 'pkg:deb/[a-z]*/smoke-pkg@1.2-3?arch=arm64' <<<"$out" ||
+      die "syft did not read status.d: $(head -c 1500 <<<"$out")"
+    grep -q '"pkg:golang/github.com/anchore/syft@v' <<<"$out" || die "syft did not read a Go binary's build info"
+    ;;
+  trivy)
+    out=$("$bin" --version 2>&1) || die "trivy $TRIVY does not run: $out"
+    grep -Eq "^Version: $TRIVY$" <<<"$out" || die "trivy says it is not $TRIVY: $out"
+    # Its scan against the fixture DB is trivy.sh's smoke test (the DB lives in the registry).
+    ;;
+  esac
+  rm -rf "$t"
+}
+
+mkdir -p "$OUT"
+gocache=$(mktemp -d)
+trap 'rm -rf "$gocache"' EXIT
+for spec in "${TOOLS[@]}"; do
+  IFS='|' read -r name module pkg version ldflags <<<"$spec"
+  key=$(recipe_key "$here/gotools.sh" "$here/lib.sh" -- "$module/$pkg@$version" "$gov" "$ldflags")
+  dir="$CACHE/$name-${version#v}-$key"
+  if [ -f "$dir/$name.sha256" ] && (cd "$dir" && sha256sum -c --quiet "$name.sha256" 2>/dev/null); then
+    log "$name $version: the smoke-tested build from $dir (key $key, sha256 checked)"
+  else
+    log "$name $version: building $module/$pkg with $GO (key $key)"
+    start=$(date +%s)
+    build=$(mktemp -d)
+    GOCACHE=$gocache GOBIN="$build" retry 2 go install -ldflags "$ldflags" "$module/$pkg@$version" ||
+      die "go install $module/$pkg@$version failed (see above)"
+    log "$name $version: built in $(($(date +%s) - start)) s"
+    smoke "$name" "$build/$name"
+    rm -rf "$CACHE/$name-"*
+    mkdir -p "$dir.part"
+    mv "$build/$name" "$dir.part/$name"
+    (cd "$dir.part" && sha256sum "$name" >"$name.sha256")
+    mv "$dir.part" "$dir"
+    rm -rf "$build"
+  fi
+  install -m 755 "$dir/$name" "$OUT/$name"
+done
+# The module cache is read-only as the go command leaves it; the build cache is thrown away.
+chmod -R u+w "$gocache" 2>/dev/null || true
+log "ready: cosign $COSIGN, syft $SYFT, trivy $TRIVY in $OUT"
