@@ -8,8 +8,9 @@
 # Built with a pinned Go (GOTOOLCHAIN=$GO: the machine's own go is used only if it is exactly
 # that version, else the go command fetches that toolchain from the module proxy), CGO off,
 # -trimpath, and the version ldflags each project's release build sets. Each binary is kept in
-# $CACHE/<name>-<version>-<KEY>/ (KEY: this script, lib.sh, module, version, Go and ldflags),
-# stored only after its smoke test passed, with its sha256 beside it, checked on every reuse.
+# $CACHE/<name>-<version>-<KEY>/ (KEY: the build function below and its environment, module,
+# version, Go and ldflags; not the smoke tests or comments, which change no binary), stored only
+# after its smoke test passed, with its sha256 beside it, checked on every reuse.
 # The module downloads are kept in $CACHE/gomod (by module and version; the go command checks
 # each against go.sum and the checksum database). A source build has its own sha256, not the
 # release asset's: mirror.sh serves it with a checksums file of its own, and the suite passes
@@ -24,16 +25,22 @@ export BDI_STEP=gotools
 
 GO=go1.26.8
 COSIGN=3.1.3 SYFT=1.51.0 TRIVY=0.73.0
-# name  module  package  version  ldflags (each project's goreleaser sets these)
+# name  module  package  version  GOEXPERIMENT  ldflags (each project's goreleaser sets these;
+# trivy 0.73 imports encoding/json/v2, which Go 1.26 builds only with GOEXPERIMENT=jsonv2)
 TOOLS=(
-  "cosign|github.com/sigstore/cosign/v3|cmd/cosign|v$COSIGN|-s -w -X sigs.k8s.io/release-utils/version.gitVersion=v$COSIGN"
-  "syft|github.com/anchore/syft|cmd/syft|v$SYFT|-s -w -X main.version=$SYFT"
-  "trivy|github.com/aquasecurity/trivy|cmd/trivy|v$TRIVY|-s -w -X github.com/aquasecurity/trivy/pkg/version/app.ver=$TRIVY"
+  "cosign|github.com/sigstore/cosign/v3|cmd/cosign|v$COSIGN||-s -w -X sigs.k8s.io/release-utils/version.gitVersion=v$COSIGN"
+  "syft|github.com/anchore/syft|cmd/syft|v$SYFT||-s -w -X main.version=$SYFT"
+  "trivy|github.com/aquasecurity/trivy|cmd/trivy|v$TRIVY|jsonv2|-s -w -X github.com/aquasecurity/trivy/pkg/version/app.ver=$TRIVY"
 )
 CACHE=${BDI_GOTOOLS_CACHE:-/var/cache/bdi-e2e/gotools}
 OUT="$STATE/gotools"
 command -v go >/dev/null || die "no go on PATH: this machine kind has Go 1.26; install Go to build the e2e tools"
 export GOTOOLCHAIN=$GO GOFLAGS=-trimpath CGO_ENABLED=0 GOMODCACHE="$CACHE/gomod" GOPROXY=${GOPROXY:-https://proxy.golang.org} GOSUMDB=${GOSUMDB:-sum.golang.org}
+# build_tool OUTDIR MODULE/PKG@VERSION GOEXPERIMENT LDFLAGS: the whole recipe of a binary (with
+# the exports above).
+build_tool() {
+  GOCACHE=$gocache GOBIN="$1" GOEXPERIMENT=$3 retry 2 go install -ldflags "$4" "$2"
+}
 gov=$(retry 3 go version) || die "GOTOOLCHAIN=$GO go version failed: the module proxy could not give toolchain $GO"
 case "$gov" in *" $GO "*) ;; *) die "asked for $GO, the go command runs: $gov" ;; esac
 
@@ -59,10 +66,12 @@ smoke() {
     mkdir -p "$t/root/var/lib/dpkg/status.d" "$t/root/usr/bin"
     printf 'Package: smoke-pkg\nVersion: 1.2-3\nArchitecture: arm64\nMaintainer: e2e\nDescription: e2e\nStatus: install ok installed\n' \
       >"$t/root/var/lib/dpkg/status.d/smoke-pkg"
+    # The distro names the purl's namespace; without os-release syft gives a deb no purl.
+    mkdir -p "$t/root/etc" && printf 'ID=debian\nVERSION_ID="13"\n' >"$t/root/etc/os-release"
     cp "$bin" "$t/root/usr/bin/syft"
     out=$("$bin" scan "dir:$t/root" -o cyclonedx-json -q 2>&1) || die "syft scan failed: $(tail -c 1000 <<<"$out")"
-    grep -q '"pkg:deb/smoke-pkg@1.2-3?arch=arm64' <<<"$out" || grep -q 'pkg:deb/[a-z]*/smoke-pkg@1.2-3?arch=arm64' <<<"$out" ||
-      die "syft did not read status.d: $(head -c 1500 <<<"$out")"
+    grep -q '"pkg:deb/debian/smoke-pkg@1.2-3?arch=arm64&distro=debian-13"' <<<"$out" ||
+      die "syft did not read status.d: $(grep -o '"purl":"pkg:deb[^"]*"' <<<"$out" | head -5)"
     grep -q '"pkg:golang/github.com/anchore/syft@v' <<<"$out" || die "syft did not read a Go binary's build info"
     ;;
   trivy)
@@ -78,8 +87,8 @@ mkdir -p "$OUT"
 gocache=$(mktemp -d)
 trap 'rm -rf "$gocache"' EXIT
 for spec in "${TOOLS[@]}"; do
-  IFS='|' read -r name module pkg version ldflags <<<"$spec"
-  key=$(recipe_key "$here/gotools.sh" "$here/lib.sh" -- "$module/$pkg@$version" "$gov" "$ldflags")
+  IFS='|' read -r name module pkg version experiment ldflags <<<"$spec"
+  key=$(recipe_key -- "$(declare -f build_tool retry)" "GOFLAGS=$GOFLAGS CGO_ENABLED=$CGO_ENABLED" "$module/$pkg@$version" "$gov" "GOEXPERIMENT=$experiment" "$ldflags")
   dir="$CACHE/$name-${version#v}-$key"
   if [ -f "$dir/$name.sha256" ] && (cd "$dir" && sha256sum -c --quiet "$name.sha256" 2>/dev/null); then
     log "$name $version: the smoke-tested build from $dir (key $key, sha256 checked)"
@@ -87,8 +96,7 @@ for spec in "${TOOLS[@]}"; do
     log "$name $version: building $module/$pkg with $GO (key $key)"
     start=$(date +%s)
     build=$(mktemp -d)
-    GOCACHE=$gocache GOBIN="$build" retry 2 go install -ldflags "$ldflags" "$module/$pkg@$version" ||
-      die "go install $module/$pkg@$version failed (see above)"
+    build_tool "$build" "$module/$pkg@$version" "$experiment" "$ldflags" || die "go install $module/$pkg@$version failed (see above)"
     log "$name $version: built in $(($(date +%s) - start)) s"
     smoke "$name" "$build/$name"
     rm -rf "$CACHE/$name-"*
