@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import * as zlib from 'node:zlib'
 import { pack } from 'tar-stream'
 import { expect, test } from 'vitest'
-import { checkPlatform, judgeExecutable, programCandidates } from '../../src/arch-check.js'
+import { checkPlatform, judgeExecutable, programCandidates } from '../../src/gates/architecture-rules.js'
 
 test.each<[string, object, string[]]>([
   ['an absolute ENTRYPOINT', { Entrypoint: ['/usr/local/bin/server', '--flag'], Cmd: ['x'] }, ['/usr/local/bin/server']],

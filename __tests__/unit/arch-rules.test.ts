@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
-import { checkGoTargets, goAssignments, qemuGoNotices } from '../../src/arch-rules.js'
-import { parseDockerfile } from '../../src/dockerfile.js'
-import { parsePlatforms } from '../../src/platform.js'
+import { checkGoTargets, goAssignments, qemuGoNotices } from '../../src/dockerfile/arch-rules.js'
+import { parseDockerfile } from '../../src/dockerfile/parse.js'
+import { parsePlatforms } from '../../src/build/platform.js'
 
 const BOTH = parsePlatforms(['linux/amd64', 'linux/arm64'])
 const AMD = parsePlatforms(['linux/amd64'])

@@ -8,8 +8,8 @@ vi.mock('@actions/artifact', () => ({
 }))
 vi.mock('@actions/core', () => ({ info: vi.fn(), getIDToken: vi.fn() }))
 
-const { uploadSboms } = await import('../../src/artifact.js')
-const { githubKeylessIdentity } = await import('../../src/identity.js')
+const { uploadSboms } = await import('../../src/supply-chain/sbom-artifact.js')
+const { githubKeylessIdentity } = await import('../../src/sigstore/keyless-signer.js')
 const core = await import('@actions/core')
 
 beforeEach(() => uploadArtifact.mockClear())

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { startNow, watch } from '../../src/background.js'
+import { startNow, watch } from '../../src/lib/background.js'
 
 test('startNow: a failure before anyone awaits is not an unhandled rejection, and the await still throws it', async () => {
   const unhandled: unknown[] = []

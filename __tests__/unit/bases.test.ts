@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
-import type { Base, BaseCheck, BasePlan } from '../../src/bases.js'
-import { DISTROLESS_SIGNER, contextKey, pinnedContexts, planBases, targetBases, verifyBaseArgv, verifyBases } from '../../src/bases.js'
-import { parseDockerfile } from '../../src/dockerfile.js'
+import type { Base, BaseCheck, BasePlan } from '../../src/bases/verify-rules.js'
+import { DISTROLESS_SIGNER, contextKey, pinnedContexts, planBases, targetBases, verifyBaseArgv, verifyBases } from '../../src/bases/verify-rules.js'
+import { parseDockerfile } from '../../src/dockerfile/parse.js'
 import type { BasesInputs } from '../../src/inputs/bases.js'
 
 const D = 'sha256:' + 'd'.repeat(64)

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import type { BuildSpec } from '../../src/build.js'
-import { buildArgv, parseMetadata } from '../../src/build.js'
-import type { RawManifest } from '../../src/manifest.js'
-import { isIndex, platformDigests } from '../../src/manifest.js'
+import type { BuildSpec } from '../../src/build/buildx.js'
+import { buildArgv, parseMetadata } from '../../src/build/buildx.js'
+import type { RawManifest } from '../../src/registry/manifest.js'
+import { isIndex, platformDigests } from '../../src/registry/manifest.js'
 
 const fixture = (name: string) => fs.readFileSync(path.join(import.meta.dirname, '../fixtures', name), 'utf8')
 

@@ -7,7 +7,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import * as tls from 'node:tls'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { probeBuilderEndpoint } from '../../src/builder-endpoint.js'
+import { probeBuilderEndpoint } from '../../src/build/builder-endpoint.js'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'endpoint-'))
 const f = (name: string) => path.join(dir, name)

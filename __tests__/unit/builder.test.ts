@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { chooseBuilder, containerBuilderArgv, parseBuilderInspect } from '../../src/builder.js'
+import { chooseBuilder, containerBuilderArgv, parseBuilderInspect } from '../../src/build/builder.js'
 
 test('parses `docker buildx inspect` (real buildx 0.29 output)', () => {
   const info = parseBuilderInspect(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/buildx-inspect-docker-driver.txt'), 'utf8'))

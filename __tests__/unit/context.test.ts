@@ -2,8 +2,8 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { expect, test, vi } from 'vitest'
-import { readContext, sourceDate } from '../../src/context.js'
-import { jwtClaims } from '../../src/identity.js'
+import { readContext, sourceDate } from '../../src/lib/runner-env.js'
+import { jwtClaims } from '../../src/sigstore/keyless-signer.js'
 
 vi.mock('@actions/core', () => ({ getIDToken: vi.fn() }))
 

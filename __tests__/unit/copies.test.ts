@@ -4,16 +4,16 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { beforeEach, describe, expect, test, vi } from 'vitest'
-import type { GitHubContext } from '../../src/context.js'
-import type { CopySpec } from '../../src/copies.js'
-import type { SupplyChainResult, SupplyChainSpec } from '../../src/supply-chain.js'
+import type { GitHubContext } from '../../src/lib/runner-env.js'
+import type { CopySpec } from '../../src/supply-chain/copies.js'
+import type { SupplyChainResult, SupplyChainSpec } from '../../src/supply-chain/chain.js'
 
 vi.mock('@actions/core', () => ({ setSecret: vi.fn(), getInput: vi.fn(), info: vi.fn(), error: vi.fn(), group: vi.fn((_n: string, fn: () => Promise<unknown>) => fn()) }))
 
 const core = await import('@actions/core')
 const { parseInputs, readInputs } = await import('../../src/inputs/index.js')
-const { configKeys, createDockerConfig, hasCredentials } = await import('../../src/registry.js')
-const { copiesFailure, copyIndex, publishCopies, unfinishedCopy } = await import('../../src/copies.js')
+const { configKeys, createDockerConfig, hasCredentials } = await import('../../src/registry/login.js')
+const { copiesFailure, copyIndex, publishCopies, unfinishedCopy } = await import('../../src/supply-chain/copies.js')
 
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'copies-'))
 fs.writeFileSync(path.join(ws, 'Dockerfile'), 'FROM gcr.io/distroless/static-debian13:nonroot\n')

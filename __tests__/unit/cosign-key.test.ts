@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { expect, test, vi } from 'vitest'
-import { cosignKeyArg, isKmsReference, parseCosignKey } from '../../src/cosign-key.js'
+import { cosignKeyArg, isKmsReference, parseCosignKey } from '../../src/sigstore/key.js'
 
 vi.mock('@actions/core', () => ({ setSecret: vi.fn(), getInput: vi.fn() }))
 const { maskSecret } = await import('../../src/inputs/index.js')

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import type { CosignOptions, Identity, PredicateType } from '../../src/cosign.js'
-import { GITHUB_OIDC_ISSUER, REKOR_MAX_REQUEST_BYTES, attestArgv, consumerVerifyCommand, keylessIdentity, rekorRequestEstimate, signArgv, verifyArgv, verifyAttestationArgv } from '../../src/cosign.js'
+import type { CosignOptions, Identity, PredicateType } from '../../src/sigstore/cosign-argv.js'
+import { GITHUB_OIDC_ISSUER, REKOR_MAX_REQUEST_BYTES, attestArgv, consumerVerifyCommand, keylessIdentity, rekorRequestEstimate, signArgv, verifyArgv, verifyAttestationArgv } from '../../src/sigstore/cosign-argv.js'
 
 const D = 'sha256:' + 'a'.repeat(64)
 const REF = `ghcr.io/o/app@${D}`

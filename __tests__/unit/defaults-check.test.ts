@@ -20,7 +20,7 @@ interface Files {
 const real = (): Files => ({
   supplyChain: read('src/inputs/supply-chain.ts'),
   vulnerability: read('src/inputs/vulnerability.ts'),
-  checksums: read('src/checksums.ts'),
+  checksums: read('src/tools/checksums.ts'),
   action: parse(read('action.yml')) as Files['action'],
   readme: read('README.md'),
   templates: { 'Dockerfile.static': read('dockerfiles/Dockerfile.static'), 'Dockerfile.cc': read('dockerfiles/Dockerfile.cc') },
@@ -38,8 +38,8 @@ describe('defaults-check', () => {
 
   test.each<[string, (f: Files) => void, RegExp]>([
     ['action.yml moves to another cosign', (f) => { f.action.inputs['cosign-version'] = { default: 'v3.1.4' } }, /action\.yml's default for cosign-version is v3\.1\.4, the code's DEFAULT_COSIGN_VERSION is v3\.1\.3/],
-    ['the code moves, the table stays', (f) => { f.supplyChain = f.supplyChain.replace("DEFAULT_COSIGN_VERSION = 'v3.1.3'", "DEFAULT_COSIGN_VERSION = 'v3.2.0'") }, /src\/checksums\.ts has no sha256 for cosign\/3\.2\.0\/cosign-linux-amd64/],
-    ['trivy moves in the code, not in the table', (f) => { f.vulnerability = f.vulnerability.replace("DEFAULT_TRIVY_VERSION = 'v0.73.0'", "DEFAULT_TRIVY_VERSION = 'v0.74.0'") }, /src\/checksums\.ts has no sha256 for trivy\/0\.74\.0\/trivy_0\.74\.0_Linux-64bit\.tar\.gz/],
+    ['the code moves, the table stays', (f) => { f.supplyChain = f.supplyChain.replace("DEFAULT_COSIGN_VERSION = 'v3.1.3'", "DEFAULT_COSIGN_VERSION = 'v3.2.0'") }, /src\/tools\/checksums\.ts has no sha256 for cosign\/3\.2\.0\/cosign-linux-amd64/],
+    ['trivy moves in the code, not in the table', (f) => { f.vulnerability = f.vulnerability.replace("DEFAULT_TRIVY_VERSION = 'v0.73.0'", "DEFAULT_TRIVY_VERSION = 'v0.74.0'") }, /src\/tools\/checksums\.ts has no sha256 for trivy\/0\.74\.0\/trivy_0\.74\.0_Linux-64bit\.tar\.gz/],
     ['the README row is stale', (f) => { f.readme = f.readme.replace('| `syft-version` | `v1.51.0` |', '| `syft-version` | `v1.50.0` |') }, /README\.md gives v1\.50\.0 for syft-version/],
     ['a table row for a version nobody defaults to', (f) => { f.checksums = f.checksums.replace('export const KNOWN_SHA256: Record<string, string> = {', "export const KNOWN_SHA256: Record<string, string> = {\n  'cosign/3.1.2/cosign-linux-amd64': '" + 'a'.repeat(64) + "',") }, /pins cosign\/3\.1\.2\/cosign-linux-amd64, which is not a default version's asset/],
     ['a sha256 that is not one', (f) => { f.checksums = f.checksums.replace('4629c757b7618056f8ddd7e2625ae9fdd94c0372a65049520bc7d9df9efc7f71', 'abc') }, /the sha256 of cosign\/3\.1\.3\/cosign-linux-amd64 is not 64 hex digits/],

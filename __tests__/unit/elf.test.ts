@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { ELF_HEADER_BYTES, elfMismatch, readExecutable } from '../../src/elf.js'
+import { ELF_HEADER_BYTES, elfMismatch, readExecutable } from '../../src/gates/elf.js'
 
 /**
  * An ELF header built by hand from the layout (System V ABI, "ELF Header"): e_ident[0..3] magic,

@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { expect, test, vi } from 'vitest'
-import { CommandError, interruptChildren, run } from '../../src/exec.js'
+import { CommandError, interruptChildren, run } from '../../src/lib/exec.js'
 
 test('a binary that does not exist fails with a CommandError that keeps the cause', async () => {
   const err = await run('bdi-no-such-binary', ['x'], { silent: true }).then(

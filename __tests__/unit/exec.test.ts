@@ -2,7 +2,7 @@ import { beforeEach, expect, test, vi } from 'vitest'
 
 const getExecOutput = vi.fn()
 vi.mock('@actions/exec', () => ({ getExecOutput }))
-const { run, CommandError } = await import('../../src/exec.js')
+const { run, CommandError } = await import('../../src/lib/exec.js')
 
 beforeEach(() => getExecOutput.mockReset())
 

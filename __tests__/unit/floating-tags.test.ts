@@ -1,7 +1,7 @@
 import { describe, expect, test, vi } from 'vitest'
-import type { LatestMode, TagInputs } from '../../src/floating-tags.js'
-import { decideTags, floatingTags, needsExistingTags } from '../../src/floating-tags.js'
-import { parseVersion } from '../../src/refs.js'
+import type { LatestMode, TagInputs } from '../../src/tags/floating.js'
+import { decideTags, floatingTags, needsExistingTags } from '../../src/tags/floating.js'
+import { parseVersion } from '../../src/tags/refs.js'
 
 const v = (text: string) => {
   const parsed = parseVersion(text)

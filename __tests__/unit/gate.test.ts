@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, test, vi } from 'vitest'
-import type { Finding } from '../../src/policy.js'
+import type { Finding } from '../../src/dockerfile/policy-rules.js'
 
 vi.mock('@actions/core', () => ({ info: vi.fn(), notice: vi.fn(), warning: vi.fn(), startGroup: vi.fn(), endGroup: vi.fn() }))
 const core = await import('@actions/core')
-const { verdict, pushedImagesGate } = await import('../../src/gate.js')
+const { verdict, pushedImagesGate } = await import('../../src/gates/policy-step.js')
 
 beforeEach(() => vi.clearAllMocks())
 

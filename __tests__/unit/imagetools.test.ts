@@ -3,12 +3,12 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { beforeEach, describe, expect, test, vi } from 'vitest'
-import type * as Exec from '../../src/exec.js'
-import type { RunOptions } from '../../src/exec.js'
+import type * as Exec from '../../src/lib/exec.js'
+import type { RunOptions } from '../../src/lib/exec.js'
 
 const calls: Array<{ args: string[]; opts: RunOptions }> = []
 let answers: Array<string | { stderr: string }> = []
-vi.mock('../../src/exec.js', async (importOriginal) => {
+vi.mock('../../src/lib/exec.js', async (importOriginal) => {
   const actual = await importOriginal<typeof Exec>()
   return {
     ...actual,
@@ -23,7 +23,7 @@ vi.mock('../../src/exec.js', async (importOriginal) => {
 })
 vi.mock('@actions/core', () => ({ warning: vi.fn(), info: vi.fn() }))
 
-const { ImageTools, createArgv, inspectArgv } = await import('../../src/imagetools.js')
+const { ImageTools, createArgv, inspectArgv } = await import('../../src/registry/imagetools.js')
 
 const stderr = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/buildx-imagetools-stderr.json'), 'utf8')) as Record<string, string>
 const fixture = (name: string) => fs.readFileSync(path.join(import.meta.dirname, '../fixtures', name), 'utf8')

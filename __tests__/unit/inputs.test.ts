@@ -2,11 +2,11 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { beforeAll, describe, expect, test, vi } from 'vitest'
-import type { GitHubContext } from '../../src/context.js'
+import type { GitHubContext } from '../../src/lib/runner-env.js'
 import { parseInputs } from '../../src/inputs/index.js'
 import { list } from '../../src/inputs/values.js'
-import { loadDockerfile } from '../../src/dockerfile.js'
-import { imageLabels } from '../../src/labels.js'
+import { loadDockerfile } from '../../src/dockerfile/parse.js'
+import { imageLabels } from '../../src/build/labels.js'
 
 vi.mock('@actions/core', () => ({ setSecret: vi.fn(), getInput: vi.fn() }))
 

@@ -3,8 +3,8 @@ import { Readable } from 'node:stream'
 import * as zlib from 'node:zlib'
 import { pack } from 'tar-stream'
 import { describe, expect, test } from 'vitest'
-import type { Layer } from '../../src/layer-search.js'
-import { findFileHead } from '../../src/layer-search.js'
+import type { Layer } from '../../src/registry/layer-search.js'
+import { findFileHead } from '../../src/registry/layer-search.js'
 
 type Entry = { name: string; type?: 'file' | 'symlink' | 'link' | 'directory'; content?: Buffer | string; linkname?: string }
 

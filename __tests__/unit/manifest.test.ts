@@ -5,7 +5,7 @@ import * as path from 'node:path'
 import { beforeEach, describe, expect, test, vi } from 'vitest'
 
 const calls: string[][] = []
-vi.mock('../../src/exec.js', () => ({
+vi.mock('../../src/lib/exec.js', () => ({
   run: vi.fn((_file: string, args: string[]) => {
     calls.push(args)
     if (args.includes('--raw')) return Promise.resolve({ exitCode: 0, stdout: JSON.stringify({ layers: [{ size: 1000 }, { size: 234 }] }), stderr: '' })
@@ -14,10 +14,10 @@ vi.mock('../../src/exec.js', () => ({
 }))
 vi.mock('@actions/core', () => ({ warning: vi.fn(), info: vi.fn() }))
 
-const { parsePushed } = await import('../../src/manifest.js')
-const { normalizePlatform } = await import('../../src/platform.js')
-const { platformFacts } = await import('../../src/image-check.js')
-const { ImageTools } = await import('../../src/imagetools.js')
+const { parsePushed } = await import('../../src/registry/manifest.js')
+const { normalizePlatform } = await import('../../src/build/platform.js')
+const { platformFacts } = await import('../../src/gates/pushed-image-rules.js')
+const { ImageTools } = await import('../../src/registry/imagetools.js')
 const tools = new ImageTools({})
 const reads = { manifest: (ref: string) => tools.raw(ref, { justPushed: true }), config: (ref: string) => tools.config(ref, { justPushed: true }) }
 

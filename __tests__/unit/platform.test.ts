@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { binfmtName, nativeArches, parsePlatforms } from '../../src/platform.js'
+import { binfmtName, nativeArches, parsePlatforms } from '../../src/build/platform.js'
 
 describe('parsePlatforms', () => {
   test.each([

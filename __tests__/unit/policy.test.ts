@@ -1,12 +1,12 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { parseDockerfile } from '../../src/dockerfile.js'
-import { judge } from '../../src/image-check.js'
-import type { Finding } from '../../src/policy.js'
-import { checkDockerfile, matchesPattern, parseSize, runsAsRoot } from '../../src/policy.js'
-import { runsOnTarget } from '../../src/qemu.js'
-import { actionRoot, templatePath } from '../../src/templates.js'
+import { parseDockerfile } from '../../src/dockerfile/parse.js'
+import { judge } from '../../src/gates/pushed-image-rules.js'
+import type { Finding } from '../../src/dockerfile/policy-rules.js'
+import { checkDockerfile, matchesPattern, parseSize, runsAsRoot } from '../../src/dockerfile/policy-rules.js'
+import { runsOnTarget } from '../../src/build/qemu.js'
+import { actionRoot, templatePath } from '../../src/dockerfile/templates.js'
 
 const STATIC = 'gcr.io/distroless/static-debian13:nonroot@sha256:1c2c046bc09ed40fad370b599a0b1ae7987f55b01e247cf27a7c27cd97e5bbc7'
 const opts = { target: '', allowRoot: false, allowedBases: [] as string[], dockerfileName: 'Dockerfile' }

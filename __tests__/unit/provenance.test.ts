@@ -2,9 +2,9 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import type { RawManifest } from '../../src/manifest.js'
-import { platformDigests } from '../../src/manifest.js'
-import { provenanceFiles, provenanceType, recordedProvenance } from '../../src/provenance.js'
+import type { RawManifest } from '../../src/registry/manifest.js'
+import { platformDigests } from '../../src/registry/manifest.js'
+import { provenanceFiles, provenanceType, recordedProvenance } from '../../src/supply-chain/provenance.js'
 
 /** What buildx pushed to the e2e registry: indexes, their attestation manifests, the statement blobs. */
 interface Pushed {

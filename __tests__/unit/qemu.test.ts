@@ -2,10 +2,10 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { parseDockerfile } from '../../src/dockerfile.js'
-import { parsePlatforms } from '../../src/platform.js'
-import type { BinfmtReader } from '../../src/qemu.js'
-import { binfmtReader, planQemu, runsOnTarget } from '../../src/qemu.js'
+import { parseDockerfile } from '../../src/dockerfile/parse.js'
+import { parsePlatforms } from '../../src/build/platform.js'
+import type { BinfmtReader } from '../../src/build/qemu.js'
+import { binfmtReader, planQemu, runsOnTarget } from '../../src/build/qemu.js'
 
 const none: BinfmtReader = () => undefined
 const arm64Registered: BinfmtReader = (a) => (a === 'arm64' ? { enabled: true, fixBinary: true } : undefined)

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
-import { parseDockerfile } from '../../src/dockerfile.js'
-import type { BaseDigests } from '../../src/refresh.js'
-import { BASES, BASE_DIGEST, BASE_NAME, baseAnnotations, baseDigestsFor, decideRefresh, recordedBases, usedBases } from '../../src/refresh.js'
+import { parseDockerfile } from '../../src/dockerfile/parse.js'
+import type { BaseDigests } from '../../src/bases/refresh-rules.js'
+import { BASES, BASE_DIGEST, BASE_NAME, baseAnnotations, baseDigestsFor, decideRefresh, recordedBases, usedBases } from '../../src/bases/refresh-rules.js'
 
 const d = (c: string) => 'sha256:' + c.repeat(64)
 const TEMPLATE = `ARG BUILDER_IMAGE=golang:1.27.2-trixie

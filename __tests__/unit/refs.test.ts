@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { deriveTags, parseImageName, parseVersion, tagSafe, validateTag, versionTags } from '../../src/refs.js'
+import { deriveTags, parseImageName, parseVersion, tagSafe, validateTag, versionTags } from '../../src/tags/refs.js'
 
 describe('parseImageName', () => {
   test.each([

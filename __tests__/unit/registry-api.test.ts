@@ -6,7 +6,7 @@ import * as https from 'node:https'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { RegistryApi, nextPage, parseChallenge } from '../../src/registry-api.js'
+import { RegistryApi, nextPage, parseChallenge } from '../../src/registry/http-api.js'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'blob-'))
 const f = (n: string) => path.join(dir, n)

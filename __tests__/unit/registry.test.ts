@@ -3,12 +3,12 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { beforeEach, describe, expect, test, vi } from 'vitest'
-import type * as Exec from '../../src/exec.js'
-import type { RunOptions } from '../../src/exec.js'
+import type * as Exec from '../../src/lib/exec.js'
+import type { RunOptions } from '../../src/lib/exec.js'
 
 const calls: Array<{ file: string; args: string[]; opts: RunOptions }> = []
 let fail: string | undefined
-vi.mock('../../src/exec.js', async (importOriginal) => {
+vi.mock('../../src/lib/exec.js', async (importOriginal) => {
   const actual = await importOriginal<typeof Exec>()
   return {
     ...actual,
@@ -29,9 +29,9 @@ vi.mock('@actions/core', () => ({
   getState: vi.fn((k: string) => state[k] ?? '')
 }))
 
-const { createDockerConfig, login, logout } = await import('../../src/registry.js')
+const { createDockerConfig, login, logout } = await import('../../src/registry/login.js')
 const { post } = await import('../../src/post.js')
-const stateModule = await import('../../src/state.js')
+const stateModule = await import('../../src/lib/post-state.js')
 
 beforeEach(() => {
   calls.length = 0

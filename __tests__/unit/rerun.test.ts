@@ -1,7 +1,7 @@
 import { expect, test, vi } from 'vitest'
 
 vi.mock('@actions/core', () => ({ info: vi.fn() }))
-const { keptRelease, retag, samePlatforms } = await import('../../src/rerun.js')
+const { keptRelease, retag, samePlatforms } = await import('../../src/build/rerun.js')
 
 const d = (c: string) => 'sha256:' + c.repeat(64)
 const built = { digest: d('b'), platforms: { 'linux/amd64': d('1'), 'linux/arm64': d('2') } }

@@ -1,5 +1,5 @@
 import { describe, expect, test, vi } from 'vitest'
-import { authHint, classifyFailure, withRetry } from '../../src/retry.js'
+import { authHint, classifyFailure, withRetry } from '../../src/lib/retry.js'
 
 vi.mock('@actions/core', () => ({ warning: vi.fn(), info: vi.fn() }))
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { cosign2TrustEnv, parseSigningConfig, parseTrustedRoot, readSigstoreTrust } from '../../src/sigstore-trust.js'
+import { cosign2TrustEnv, parseSigningConfig, parseTrustedRoot, readSigstoreTrust } from '../../src/sigstore/trust-roots.js'
 
 // Made by cosign 3.1.1's `trusted-root create` / `signing-config create` (see fixtures/sigstore/README.md).
 const FIX = path.join(import.meta.dirname, '..', 'fixtures', 'sigstore')

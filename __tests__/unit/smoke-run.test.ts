@@ -1,12 +1,12 @@
 // The smoke run against a mocked exec wrapper: the exact docker argv in order, the timeout, the probe.
 import { beforeEach, describe, expect, test, vi } from 'vitest'
-import type { RunOptions, RunResult } from '../../src/exec.js'
-import type * as Exec from '../../src/exec.js'
+import type { RunOptions, RunResult } from '../../src/lib/exec.js'
+import type * as Exec from '../../src/lib/exec.js'
 
 const calls: string[][] = []
 type Answer = Partial<RunResult> | Promise<Partial<RunResult>>
 let answer: (args: string[]) => Answer
-vi.mock('../../src/exec.js', async (importOriginal) => {
+vi.mock('../../src/lib/exec.js', async (importOriginal) => {
   const actual = await importOriginal<typeof Exec>()
   return {
     ...actual,
@@ -20,7 +20,7 @@ vi.mock('../../src/exec.js', async (importOriginal) => {
 })
 vi.mock('@actions/core', () => ({ warning: vi.fn(), info: vi.fn() }))
 
-const { smokeRun, removeSmokeLeftovers } = await import('../../src/smoke-run.js')
+const { smokeRun, removeSmokeLeftovers } = await import('../../src/gates/smoke-step.js')
 
 const N = 'registry.example/acme/op'
 const AMD = 'sha256:' + 'a'.repeat(64)

@@ -1,10 +1,10 @@
 // The smoke run's rules: the UID, the docker argv of restricted-v2, how a run ended, the verdict.
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { parseDuration, parseSmokeInputs } from '../../src/inputs/smoke.js'
-import { parsePlatforms } from '../../src/platform.js'
-import { planQemu } from '../../src/qemu.js'
-import type { ContainerSpec, SmokeResult } from '../../src/smoke.js'
-import { createArgv, describe as describeRun, dockerTime, failureReason, formatMs, openshiftUid, raceTimeout, reproduceCommand, smokeVerdict } from '../../src/smoke.js'
+import { parsePlatforms } from '../../src/build/platform.js'
+import { planQemu } from '../../src/build/qemu.js'
+import type { ContainerSpec, SmokeResult } from '../../src/gates/smoke-rules.js'
+import { createArgv, describe as describeRun, dockerTime, failureReason, formatMs, openshiftUid, raceTimeout, reproduceCommand, smokeVerdict } from '../../src/gates/smoke-rules.js'
 
 vi.mock('@actions/core', () => ({ warning: vi.fn(), info: vi.fn(), notice: vi.fn() }))
 

@@ -2,11 +2,11 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { beforeEach, describe, expect, test, vi } from 'vitest'
-import type { RunOptions } from '../../src/exec.js'
+import type { RunOptions } from '../../src/lib/exec.js'
 
 const calls: Array<{ file: string; args: string[]; env?: Record<string, string> }> = []
 let failOn: RegExp | undefined
-vi.mock('../../src/exec.js', () => ({
+vi.mock('../../src/lib/exec.js', () => ({
   run: vi.fn((file: string, args: string[], opts: RunOptions = {}) => {
     calls.push({ file, args, env: opts.env })
     const line = [file, ...args].join(' ')
@@ -26,9 +26,9 @@ vi.mock('@actions/core', () => ({
   getIDToken: vi.fn()
 }))
 
-const { supplyChain } = await import('../../src/supply-chain.js')
+const { supplyChain } = await import('../../src/supply-chain/chain.js')
 const upload = vi.fn((files: string[]) => Promise.resolve(`uploaded ${files.length}`))
-const { readSigstoreTrust } = await import('../../src/sigstore-trust.js')
+const { readSigstoreTrust } = await import('../../src/sigstore/trust-roots.js')
 
 const IDX = 'sha256:' + '1'.repeat(64)
 const AMD = 'sha256:' + '2'.repeat(64)
@@ -198,7 +198,7 @@ test('a scan failing while the digests are signed: the signatures stand, the att
 })
 
 test('an SBOM too large for Rekor is refused before anything is attested, naming the platform and the way out', async () => {
-  const { run } = await import('../../src/exec.js')
+  const { run } = await import('../../src/lib/exec.js')
   vi.mocked(run).mockImplementationOnce((_f, args) => {
     fs.writeFileSync(args[args.indexOf('-o') + 1]?.replace('cyclonedx-json=', '') ?? '', JSON.stringify({ bomFormat: 'CycloneDX', pad: 'x'.repeat(19_000_000) }))
     return Promise.resolve({ exitCode: 0, stdout: '', stderr: '' })

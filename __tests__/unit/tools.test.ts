@@ -2,9 +2,9 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { ChecksumMismatchError, KNOWN_SHA256, checksumFor } from '../../src/checksums.js'
-import { sha256File, toolSpec, verifySha256 } from '../../src/tools.js'
-import { sbomFileName, syftArgv } from '../../src/sbom.js'
+import { ChecksumMismatchError, KNOWN_SHA256, checksumFor } from '../../src/tools/checksums.js'
+import { sha256File, toolSpec, verifySha256 } from '../../src/tools/install.js'
+import { sbomFileName, syftArgv } from '../../src/supply-chain/sbom.js'
 
 describe('toolSpec: the GitHub release layout, or a mirror of it', () => {
   test.each([

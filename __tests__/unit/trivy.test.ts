@@ -16,7 +16,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import type { GateLevel } from '../../src/inputs/vulnerability.js'
-import { FINDINGS_EXIT_CODE, countBySeverity, downloadDbArgv, findingsOf, parseDbMetadata, scanArgv, severitiesFor, vulnPredicate } from '../../src/trivy.js'
+import { FINDINGS_EXIT_CODE, countBySeverity, downloadDbArgv, findingsOf, parseDbMetadata, scanArgv, severitiesFor, vulnPredicate } from '../../src/gates/trivy.js'
 
 const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../fixtures', name), 'utf8')) as unknown
 const REF = 'ghcr.io/acme/op@sha256:09437198314221a66e8c9d56af6c91a0e78495ce7022afb8d2b6726f42418ce4'

@@ -4,12 +4,12 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { beforeEach, describe, expect, test, vi } from 'vitest'
-import type * as Exec from '../../src/exec.js'
-import type { DbCache } from '../../src/vuln-db.js'
+import type * as Exec from '../../src/lib/exec.js'
+import type { DbCache } from '../../src/gates/vulnerability-db.js'
 
 const calls: string[][] = []
 let answers: Array<(args: string[]) => { exitCode: number; stdout?: string; stderr?: string }> = []
-vi.mock('../../src/exec.js', async (importOriginal) => ({
+vi.mock('../../src/lib/exec.js', async (importOriginal) => ({
   ...(await importOriginal<typeof Exec>()),
   run: vi.fn((_file: string, args: string[]) => {
     calls.push(args)
@@ -19,7 +19,7 @@ vi.mock('../../src/exec.js', async (importOriginal) => ({
 }))
 const warnings: string[] = []
 vi.mock('@actions/core', async (importOriginal) => ({ ...(await importOriginal<object>()), warning: (m: string) => warnings.push(m), info: () => undefined }))
-const { ScannerError, dbCacheKey, failureLine, prepareDb } = await import('../../src/vuln-db.js')
+const { ScannerError, dbCacheKey, failureLine, prepareDb } = await import('../../src/gates/vulnerability-db.js')
 
 const META = '{"Version":2,"NextUpdate":"2999-01-01T00:00:00Z","UpdatedAt":"2026-11-28T06:00:00Z","DownloadedAt":"2026-11-29T09:00:00Z"}'
 const NOW = new Date('2026-11-29T09:30:00Z')

@@ -4,17 +4,17 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { beforeEach, describe, expect, test, vi } from 'vitest'
-import type * as Exec from '../../src/exec.js'
+import type * as Exec from '../../src/lib/exec.js'
 import type { VulnerabilityInputs } from '../../src/inputs/vulnerability.js'
-import type { Finding } from '../../src/trivy.js'
-import type { GateScans } from '../../src/vuln-gate.js'
+import type { Finding } from '../../src/gates/trivy.js'
+import type { GateScans } from '../../src/gates/vulnerability-step.js'
 
 const FINDINGS = fs.readFileSync(path.join(import.meta.dirname, '../fixtures/trivy-0.44.1-image-findings.json'), 'utf8')
 const CLEAN = fs.readFileSync(path.join(import.meta.dirname, '../fixtures/trivy-0.44.1-image-clean.json'), 'utf8')
 const calls: Array<{ args: string[]; cwd?: string }> = []
 /** Per platform digest: trivy's exit code and the report it writes (undefined: none). */
 let outcome: (ref: string) => { exitCode: number; report?: string; stderr?: string } = () => ({ exitCode: 0, report: CLEAN })
-vi.mock('../../src/exec.js', async (importOriginal) => ({
+vi.mock('../../src/lib/exec.js', async (importOriginal) => ({
   ...(await importOriginal<typeof Exec>()),
   run: vi.fn((_file: string, args: string[], opts: { cwd?: string } = {}) => {
     calls.push({ args, cwd: opts.cwd })
@@ -25,12 +25,12 @@ vi.mock('../../src/exec.js', async (importOriginal) => ({
   })
 }))
 vi.mock('@actions/core', async (importOriginal) => ({ ...(await importOriginal<object>()), info: () => undefined, warning: () => undefined }))
-vi.mock('../../src/vuln-db.js', async (importOriginal) => ({
+vi.mock('../../src/gates/vulnerability-db.js', async (importOriginal) => ({
   ...(await importOriginal<object>()),
   prepareDb: vi.fn((_t: string, _r: string[], cacheDir: string) => Promise.resolve({ cacheDir, metadata: { version: 2, updatedAt: '2026-11-28T06:00:00Z', nextUpdate: '' }, source: 'ghcr.io/aquasecurity/trivy-db', repository: 'ghcr.io/aquasecurity/trivy-db' }))
 }))
-const { gateVerdict, scanPlatforms } = await import('../../src/vuln-gate.js')
-const { ScannerError } = await import('../../src/vuln-db.js')
+const { gateVerdict, scanPlatforms } = await import('../../src/gates/vulnerability-step.js')
+const { ScannerError } = await import('../../src/gates/vulnerability-db.js')
 
 const N = 'ghcr.io/acme/op'
 const AMD = 'sha256:' + 'a'.repeat(64)

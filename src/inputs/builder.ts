@@ -1,9 +1,9 @@
 /** The builder slice: a remote BuildKit (`builder-endpoint`, `builder-tls-*`), the BuildKit and QEMU images. */
-import type { RemoteBuilder } from '../builder.js'
-import { InputError } from '../errors.js'
-import type { Pem } from '../pem.js'
-import { parsePem } from '../pem.js'
-import { isImageRef } from '../refs.js'
+import type { RemoteBuilder } from '../build/builder.js'
+import { InputError } from '../lib/errors.js'
+import type { Pem } from '../lib/pem.js'
+import { parsePem } from '../lib/pem.js'
+import { isImageRef } from '../tags/refs.js'
 import type { InputReader } from './values.js'
 
 export const DEFAULT_BUILDKIT_IMAGE = 'moby/buildkit:buildx-stable-1'

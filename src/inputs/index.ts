@@ -4,8 +4,8 @@
  * slices and checks the rules that span two of them.
  */
 import * as core from '@actions/core'
-import type { GitHubContext } from '../context.js'
-import { InputError } from '../errors.js'
+import type { GitHubContext } from '../lib/runner-env.js'
+import { InputError } from '../lib/errors.js'
 import type { BasesInputs } from './bases.js'
 import { parseBasesInputs } from './bases.js'
 import type { BuildInputs } from './build.js'

@@ -1,7 +1,7 @@
 /** The policy slice: `policy`, `allow-root`, `allowed-bases`, `max-image-size`. */
-import { InputError } from '../errors.js'
-import type { PolicyMode } from '../policy.js'
-import { parseSize } from '../policy.js'
+import { InputError } from '../lib/errors.js'
+import type { PolicyMode } from '../dockerfile/policy-rules.js'
+import { parseSize } from '../dockerfile/policy-rules.js'
 import type { InputReader } from './values.js'
 import { bool, list } from './values.js'
 

@@ -1,11 +1,11 @@
 /** The supply-chain slice: SBOMs, signing, verification, a private Sigstore, and the tools that do them. */
 import * as path from 'node:path'
-import type { GitHubContext } from '../context.js'
-import { parseCosignKey } from '../cosign-key.js'
-import type { CosignKey } from '../cosign-key.js'
-import { InputError } from '../errors.js'
-import type { SigstoreTrust } from '../sigstore-trust.js'
-import { readSigstoreTrust } from '../sigstore-trust.js'
+import type { GitHubContext } from '../lib/runner-env.js'
+import { parseCosignKey } from '../sigstore/key.js'
+import type { CosignKey } from '../sigstore/key.js'
+import { InputError } from '../lib/errors.js'
+import type { SigstoreTrust } from '../sigstore/trust-roots.js'
+import { readSigstoreTrust } from '../sigstore/trust-roots.js'
 import type { InputReader } from './values.js'
 import { bool } from './values.js'
 

@@ -1,0 +1,44 @@
+/** The "Verify base images" step: before the build, each base the target uses checked with cosign, then pinned. */
+import * as core from '@actions/core'
+import type { BasePlan, VerifiedBase } from './verify-rules.js'
+import { pinnedContexts, verifyBases } from './verify-rules.js'
+import { run } from '../lib/exec.js'
+import type { Inputs } from '../inputs/index.js'
+import { pemFile } from '../lib/pem.js'
+import { withRetry } from '../lib/retry.js'
+import type { Tools } from '../tools/install.js'
+
+export interface BaseCheckResult {
+  /** The build contexts to build with: the user's, and each verified base pinned to its digest. */
+  buildContexts: Array<[string, string]>
+  verified: VerifiedBase[]
+  notes: string[]
+}
+
+type BaseInputs = Pick<Inputs, 'buildContexts' | 'verifyBases' | 'baseKey' | 'transparencyLog' | 'sigstoreTrust' | 'cosignVersion'>
+
+export async function checkBaseImages(plan: BasePlan, inputs: BaseInputs, tools: Promise<Tools>, env: Record<string, string>, digest: (ref: string) => Promise<string>, workDir: string): Promise<BaseCheckResult> {
+  const notes: string[] = []
+  if (plan.unchecked.length) {
+    for (const u of plan.unchecked) core.info(`Base not verified: ${u.ref}: ${u.why}`)
+    notes.push(`Bases not verified (verify-bases: ${inputs.verifyBases}): ${plan.unchecked.map((u) => u.ref).join(', ')}`)
+  }
+  if (!plan.verify.length) return { buildContexts: inputs.buildContexts, verified: [], notes }
+  const verified = await core.group('Verify base images (cosign)', async () => {
+    const { cosign } = await tools
+    if (!cosign) throw new Error('cosign was not installed')
+    const cosign3 = Number(inputs.cosignVersion.split('.')[0]) >= 3
+    const list = await verifyBases(plan, {
+      digest,
+      cosign: (args) => withRetry(() => run(cosign, args, { env, silent: true }), { what: `cosign verify ${args[args.length - 1] ?? ''}` }).then(() => undefined),
+      options: {
+        publicKey: inputs.baseKey ? pemFile(inputs.baseKey, workDir, 'base-key.pub') : undefined,
+        transparencyLog: inputs.transparencyLog,
+        trustedRoot: cosign3 ? inputs.sigstoreTrust?.trustedRoot : undefined
+      }
+    })
+    for (const b of list) core.info(`Verified base ${b.ref}: ${b.digest}, signed by ${b.signer}; the build uses this digest`)
+    return list
+  })
+  return { buildContexts: pinnedContexts(inputs.buildContexts, verified), verified: verified.map(({ ref, digest: d, stages, signer }) => ({ ref, digest: d, stages, signer })), notes }
+}
