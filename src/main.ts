@@ -20,8 +20,9 @@ import type { ParsedDockerfile } from './dockerfile/parse.js'
 import { loadDockerfile } from './dockerfile/parse.js'
 import { errorMessage } from './lib/errors.js'
 import { decideTags, needsExistingTags } from './tags/floating.js'
-import type { Verdict } from './gates/policy-step.js'
 import { dockerfileGate, pushedImagesGate } from './gates/policy-step.js'
+import type { Refusal } from './gates/verdict.js'
+import { applyVerdict } from './gates/verdict.js'
 import type { Pushed } from './registry/imagetools.js'
 import { ImageTools } from './registry/imagetools.js'
 import type { Inputs } from './inputs/index.js'
@@ -72,7 +73,7 @@ interface Dockerfile {
 
 async function release(given: Inputs, ctx: GitHubContext, report: Report, now: Date): Promise<void> {
   const dockerfile = given.mergeDigests.length ? undefined : loadDockerfile(given)
-  if (dockerfile) enforce(dockerfileGate(dockerfile.parsed, { ...given, dockerfileName: dockerfile.label }), report)
+  if (dockerfile) applyVerdict(dockerfileGate(dockerfile.parsed, { ...given, dockerfileName: dockerfile.label }), report.notes, refuseBeforeBuild)
   // Which bases are verified, and how, is decided before anything happens (verify-bases: all refuses here).
   const basePlan = dockerfile ? planBases(targetBases(dockerfile.parsed, given.target, given.buildContexts), given) : undefined
 
@@ -179,7 +180,7 @@ async function releaseTags(inputs: Inputs, api: RegistryApi, report: Report): Pr
 async function verifiedBases(inputs: Inputs, plan: BasePlan | undefined, installs: ReturnType<typeof startToolInstall>, env: Record<string, string>, tools: ImageTools, workDir: string, report: Report): Promise<Inputs> {
   if (!plan) return inputs
   const checked = await checkBaseImages(plan, inputs, installs, env, (ref) => tools.digest(ref), workDir)
-  report.notes.push(...checked.notes)
+  applyVerdict(checked.verdict, report.notes, refuseBeforeBuild)
   report.bases = checked.verified
   return { ...inputs, buildContexts: checked.buildContexts }
 }
@@ -223,10 +224,9 @@ function subjectsOf(pushed: Pushed): Subject[] {
   return single ? platforms : [{ subject: 'index', digest: pushed.digest }, ...platforms]
 }
 
-/** The gate's notes into the report; a refusal fails the step. */
-function enforce(v: Verdict, report: Report): void {
-  report.notes.push(...v.notes)
-  if (v.refusal) throw new Error(v.refusal)
+/** A check refused the Dockerfile or a base before anything was built. */
+function refuseBeforeBuild(r: Refusal): never {
+  throw new Error(r.message)
 }
 
 async function buildAndPush(
@@ -343,15 +343,14 @@ async function checkPushedImages(inputs: Inputs, pushed: Pushed, tools: ImageToo
       config: (ref) => tools.config(ref, { justPushed: true }),
       blob: (digest) => api.blob(digest)
     })
-    report.notes.push(...v.notes)
-    if (v.refusal) refuse(v.refusal, report, refs)
+    applyVerdict(v, report.notes, (r) => refuse(r, report, refs))
   })
 }
 
 /** A check refused what was pushed: nothing is signed, and the error says which tags moved to it. */
-function refuse(refusal: string, report: Report, refs: string[]): never {
+function refuse(refusal: Refusal, report: Report, refs: string[]): never {
   report.refused = refs.length ? `These tags now point at the refused, unsigned image: ${refs.join(', ')}. Fix the image and release again to move them.` : 'No tag points at it (pushed by digest only).'
-  throw new Error(`${refusal}\nNot signed or attested. ${report.refused}`)
+  throw new Error(`${refusal.message}\nNot signed or attested. ${report.refused}`)
 }
 
 /** Each platform run once under restricted-v2 constraints, after the push and before signing. */
@@ -365,10 +364,7 @@ async function smokeTest(inputs: Inputs, pushed: Pushed, ctx: GitHubContext, env
   state.save({ smokeLabel: label })
   const results = await core.group('Smoke run (restricted-v2)', () => smokeRun(inputs.image.name, spec, { platforms: pushed.platforms, native: nativeArches(ctx.nodeArch), env, label }))
   report.smoke = results
-  const v = smokeVerdict(results, inputs.policy, inputs.startupBudgetMs)
-  for (const w of v.warnings) core.warning(w)
-  report.notes.push(...v.notes)
-  if (v.refusal) refuse(v.refusal, report, refs)
+  applyVerdict(smokeVerdict(results, inputs.policy, inputs.startupBudgetMs), report.notes, (r) => refuse(r, report, refs))
 }
 
 /**
@@ -384,9 +380,6 @@ async function vulnerabilityGate(inputs: Inputs, pushed: Pushed, installs: Promi
   state.save({ trivyCache: cacheDir })
   const scans = await core.group(`Vulnerability gate (trivy, ${inputs.vulnerabilityGate})`, () => scanPlatforms(inputs.image.name, pushed.platforms, inputs, { trivy, workDir, cacheDir, env, cache: actionsCache, now }))
   report.vulnerabilities = scans
-  const v = gateVerdict(scans, inputs.onlyFixed)
-  report.notes.push(...v.notes)
-  if (v.warning) core.warning(v.warning)
-  if (v.refusal) refuse(v.refusal, report, refs)
+  applyVerdict(gateVerdict(scans, inputs.onlyFixed), report.notes, (r) => refuse(r, report, refs))
   return inputs.vulnerabilityAttestation ? scans.scans.map((s) => ({ platform: s.platform, digest: s.digest, predicateFile: s.predicateFile })) : undefined
 }

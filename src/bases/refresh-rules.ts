@@ -6,7 +6,7 @@
  */
 import type { ParsedDockerfile } from '../dockerfile/parse.js'
 import { externalBases, finalStage } from '../dockerfile/parse.js'
-import { stageChain } from '../dockerfile/policy-rules.js'
+import { stageChain } from '../dockerfile/parse.js'
 
 export const BASE_NAME = 'org.opencontainers.image.base.name'
 export const BASE_DIGEST = 'org.opencontainers.image.base.digest'

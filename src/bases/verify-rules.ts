@@ -6,7 +6,7 @@ import type { ParsedDockerfile } from '../dockerfile/parse.js'
 import { externalBases } from '../dockerfile/parse.js'
 import { InputError } from '../lib/errors.js'
 import type { BaseIdentity, BasesInputs } from '../inputs/bases.js'
-import { imageName, matchesPattern } from '../dockerfile/policy-rules.js'
+import { imageName, matchesPattern } from '../tags/refs.js'
 import { isDigestRef } from '../tags/refs.js'
 
 /**

@@ -7,12 +7,14 @@ import type { Inputs } from '../inputs/index.js'
 import { pemFile } from '../lib/pem.js'
 import { withRetry } from '../lib/retry.js'
 import type { Tools } from '../tools/install.js'
+import type { Verdict } from '../gates/verdict.js'
 
 export interface BaseCheckResult {
   /** The build contexts to build with: the user's, and each verified base pinned to its digest. */
   buildContexts: Array<[string, string]>
   verified: VerifiedBase[]
-  notes: string[]
+  /** Which bases went unverified, and why (a failed verification throws). */
+  verdict: Verdict
 }
 
 type BaseInputs = Pick<Inputs, 'buildContexts' | 'verifyBases' | 'baseKey' | 'transparencyLog' | 'sigstoreTrust' | 'cosignVersion'>
@@ -23,7 +25,7 @@ export async function checkBaseImages(plan: BasePlan, inputs: BaseInputs, tools:
     for (const u of plan.unchecked) core.info(`Base not verified: ${u.ref}: ${u.why}`)
     notes.push(`Bases not verified (verify-bases: ${inputs.verifyBases}): ${plan.unchecked.map((u) => u.ref).join(', ')}`)
   }
-  if (!plan.verify.length) return { buildContexts: inputs.buildContexts, verified: [], notes }
+  if (!plan.verify.length) return { buildContexts: inputs.buildContexts, verified: [], verdict: { notes, warnings: [] } }
   const verified = await core.group('Verify base images (cosign)', async () => {
     const { cosign } = await tools
     if (!cosign) throw new Error('cosign was not installed')
@@ -40,5 +42,5 @@ export async function checkBaseImages(plan: BasePlan, inputs: BaseInputs, tools:
     for (const b of list) core.info(`Verified base ${b.ref}: ${b.digest}, signed by ${b.signer}; the build uses this digest`)
     return list
   })
-  return { buildContexts: pinnedContexts(inputs.buildContexts, verified), verified: verified.map(({ ref, digest: d, stages, signer }) => ({ ref, digest: d, stages, signer })), notes }
+  return { buildContexts: pinnedContexts(inputs.buildContexts, verified), verified: verified.map(({ ref, digest: d, stages, signer }) => ({ ref, digest: d, stages, signer })), verdict: { notes, warnings: [] } }
 }

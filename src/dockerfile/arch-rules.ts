@@ -6,7 +6,7 @@
 import type { ParsedDockerfile, Stage } from './parse.js'
 import { reachableStages } from './parse.js'
 import type { Platform } from '../build/platform.js'
-import type { Finding } from './policy-rules.js'
+import type { GateFinding } from '../gates/verdict.js'
 
 const BUILDPLATFORM = /^\$\{?BUILDPLATFORM\}?$/
 
@@ -28,8 +28,8 @@ export function goAssignments(keyword: 'RUN' | 'ENV', text: string): Array<{ nam
 const where = (df: string, s: Stage, line: number) => `${df}:${line} (stage ${s.name ? `"${s.name}"` : `#${s.index}`})`
 
 /** Hard-coded GOARCH/GOOS in a stage the target builds, contradicting a requested platform. */
-export function checkGoTargets(parsed: ParsedDockerfile, target: string, platforms: readonly Platform[], df: string): Finding[] {
-  const findings: Finding[] = []
+export function checkGoTargets(parsed: ParsedDockerfile, target: string, platforms: readonly Platform[], df: string): GateFinding[] {
+  const findings: GateFinding[] = []
   for (const stage of reachableStages(parsed, target)) {
     for (const c of stage.commands) {
       for (const a of goAssignments(c.keyword, c.text)) {
@@ -50,10 +50,10 @@ export function checkGoTargets(parsed: ParsedDockerfile, target: string, platfor
 const GO_BUILD = /(?:^|[\s;&|(])go\s+(?:build|install)\b/
 
 /** Stages that run `go build`/`go install` on the target platform, for a foreign one: under QEMU. */
-export function qemuGoNotices(parsed: ParsedDockerfile, target: string, platforms: readonly Platform[], native: readonly string[], df: string): Finding[] {
+export function qemuGoNotices(parsed: ParsedDockerfile, target: string, platforms: readonly Platform[], native: readonly string[], df: string): GateFinding[] {
   const foreign = platforms.filter((p) => !native.includes(p.arch))
   if (!foreign.length) return []
-  const notices: Finding[] = []
+  const notices: GateFinding[] = []
   for (const stage of reachableStages(parsed, target)) {
     if (BUILDPLATFORM.test(stage.platform)) continue
     const run = stage.commands.find((c) => c.keyword === 'RUN' && GO_BUILD.test(c.text.replace(/\\\r?\n/g, ' ')))

@@ -187,3 +187,17 @@ export function loadDockerfile(o: { dockerfile: string; workspace: string; templ
   if (unknown.length) throw new InputError('no-cache-filters', `${unknown.map((u) => `"${u}"`).join(', ')} ${unknown.length === 1 ? 'is not a stage' : 'are not stages'} of ${label}; its stages are: ${names.join(', ') || '(none named)'}`)
   return { parsed, label }
 }
+
+/** Follows `FROM <stage>` to the stage whose base is an image; returns the chain, final first. */
+export function stageChain(parsed: ParsedDockerfile, stage: Stage): Stage[] {
+  const chain = [stage]
+  let current = stage
+  for (;;) {
+    const ref = current.image.toLowerCase()
+    // FROM <name>, or FROM <index> (BuildKit takes an earlier stage's number too).
+    const parent = parsed.stages.find((s) => s.index < current.index && ((s.name && s.name === ref) || String(s.index) === ref))
+    if (!parent || chain.includes(parent)) return chain
+    chain.push(parent)
+    current = parent
+  }
+}

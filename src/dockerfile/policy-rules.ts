@@ -2,29 +2,10 @@
  * The distroless, non-root policy, checked from the Dockerfile before anything is built:
  * the final stage's base, its user, and the form of its ENTRYPOINT and CMD.
  */
+import type { GateFinding } from '../gates/verdict.js'
+import { imageTag, matchesPattern } from '../tags/refs.js'
 import type { ParsedDockerfile, Stage } from './parse.js'
-import { finalStage } from './parse.js'
-
-export type PolicyMode = 'enforce' | 'warn' | 'off'
-
-/** Which rule a finding comes from: the gate decides by rule, never by message text. */
-export type Rule =
-  | 'stage'
-  | 'distroless-base'
-  | 'base-end-of-life'
-  | 'base-digest'
-  | 'non-root'
-  | 'exec-form'
-  | 'go-target'
-  | 'go-under-qemu'
-  | 'architecture'
-  | 'max-image-size'
-
-export interface Finding {
-  rule: Rule
-  level: 'error' | 'warning' | 'notice'
-  message: string
-}
+import { finalStage, stageChain } from './parse.js'
 
 export interface PolicyOptions {
   target: string
@@ -36,50 +17,17 @@ export interface PolicyOptions {
 
 const ROOT_USERS = /^(0|root)(:.*)?$/
 
-/** Follows `FROM <stage>` to the stage whose base is an image; returns the chain, final first. */
-export function stageChain(parsed: ParsedDockerfile, stage: Stage): Stage[] {
-  const chain = [stage]
-  let current = stage
-  for (;;) {
-    const ref = current.image.toLowerCase()
-    // FROM <name>, or FROM <index> (BuildKit takes an earlier stage's number too).
-    const parent = parsed.stages.find((s) => s.index < current.index && ((s.name && s.name === ref) || String(s.index) === ref))
-    if (!parent || chain.includes(parent)) return chain
-    chain.push(parent)
-    current = parent
-  }
-}
-
-/** The reference without tag or digest: `gcr.io/distroless/static-debian13`. */
-export function imageName(image: string): string {
-  const noDigest = image.split('@')[0] ?? image
-  const colon = noDigest.lastIndexOf(':')
-  return colon > noDigest.lastIndexOf('/') ? noDigest.slice(0, colon) : noDigest
-}
-
-function imageTag(image: string): string {
-  const noDigest = image.split('@')[0] ?? image
-  const colon = noDigest.lastIndexOf(':')
-  return colon > noDigest.lastIndexOf('/') ? noDigest.slice(colon + 1) : ''
-}
-
-/** A pattern (`*` matches anything) matches the whole reference or its name. */
-export function matchesPattern(image: string, pattern: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`)
-  return re.test(image) || re.test(imageName(image))
-}
-
 export function isDistroless(image: string, allowed: string[]): boolean {
   return image.startsWith('gcr.io/distroless/') || allowed.some((p) => matchesPattern(image, p))
 }
 
-export function checkDockerfile(parsed: ParsedDockerfile, o: PolicyOptions): Finding[] {
+export function checkDockerfile(parsed: ParsedDockerfile, o: PolicyOptions): GateFinding[] {
   const final = finalStage(parsed, o.target)
   if (!final) return [{ rule: 'stage', level: 'error', message: `${o.dockerfileName}: no stage to check` }]
   const chain = stageChain(parsed, final)
   const base = chain[chain.length - 1] as Stage
   const where = (s: Stage, line: number) => `${o.dockerfileName}:${line} (stage ${s.name ? `"${s.name}"` : `#${s.index}`})`
-  const findings: Finding[] = []
+  const findings: GateFinding[] = []
   const image = base.image
 
   if (!isDistroless(image, o.allowedBases)) {
@@ -135,19 +83,4 @@ export function checkDockerfile(parsed: ParsedDockerfile, o: PolicyOptions): Fin
 /** A platform's pushed image config runs as root: "" (root by default), 0, root, 0:x, root:x. */
 export function runsAsRoot(user: string | undefined): boolean {
   return !user || ROOT_USERS.test(user.trim())
-}
-
-const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KIB: 1024, MIB: 1024 ** 2, GIB: 1024 ** 3 }
-
-/** `50MB`, `1.5GiB`, `800KB`, `1048576` -> bytes; undefined when not a size. */
-export function parseSize(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim())
-  if (!m) return undefined
-  const unit = (m[2] || 'B').toUpperCase()
-  const factor = UNITS[unit]
-  return factor === undefined ? undefined : Math.round(Number(m[1]) * factor)
-}
-
-export function formatSize(bytes: number): string {
-  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)}MB` : `${(bytes / 1e3).toFixed(1)}KB`
 }

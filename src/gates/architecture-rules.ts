@@ -9,7 +9,7 @@ import { ELF_HEADER_BYTES, elfMismatch, readExecutable } from './elf.js'
 import type { Layer, SearchResult } from '../registry/layer-search.js'
 import { findFileHead } from '../registry/layer-search.js'
 import type { ImageConfig, RawManifest } from '../registry/manifest.js'
-import type { Finding } from '../dockerfile/policy-rules.js'
+import type { GateFinding } from './verdict.js'
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
@@ -26,7 +26,7 @@ export function programCandidates(config: ImageConfig): { program?: string; cand
 export interface PlatformCheck {
   platform: string
   line: string
-  finding?: Finding
+  finding?: GateFinding
 }
 
 function kb(bytes: number): string {

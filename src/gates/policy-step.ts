@@ -1,5 +1,5 @@
 /**
- * The policy gate, in one place: findings from the Dockerfile before anything is built, and from
+ * The policy gate's step, in one place: findings from the Dockerfile before anything is built, and from
  * the pushed images before anything is signed, judged by the `policy` mode. `max-image-size` is
  * its own limit and fails whatever the mode.
  */
@@ -13,38 +13,21 @@ import type { PolicyInputs } from '../inputs/index.js'
 import { judge, platformFacts } from './pushed-image-rules.js'
 import type { Pushed } from '../registry/imagetools.js'
 import type { Platform } from '../build/platform.js'
-import type { Finding, PolicyMode } from '../dockerfile/policy-rules.js'
 import { checkDockerfile } from '../dockerfile/policy-rules.js'
 import { withRetry } from '../lib/retry.js'
-
-/** What the gate decided: notes for the summary, and the refusal when it refuses. */
-export interface Verdict {
-  notes: string[]
-  refusal?: string
-}
-
-/** Logs each finding as the mode says; errors refuse in enforce mode and are warnings in warn mode. */
-export function verdict(findings: Finding[], mode: PolicyMode, heading: string): Verdict {
-  const notes: string[] = []
-  for (const f of findings) {
-    if (f.level === 'notice') core.notice(f.message)
-    else if (f.level === 'warning' || mode === 'warn') core.warning(f.message)
-    if (f.level !== 'error' || mode === 'warn') notes.push(f.message)
-  }
-  const errors = findings.filter((f) => f.level === 'error')
-  return { notes, refusal: mode === 'enforce' && errors.length ? `${heading}:\n- ${errors.map((e) => e.message).join('\n- ')}` : undefined }
-}
+import type { Verdict } from './verdict.js'
+import { combine, judgeFindings } from './verdict.js'
 
 /** Before the build: the distroless, non-root rules and the Go architecture rules. */
 export function dockerfileGate(parsed: ParsedDockerfile, o: PolicyInputs & { target: string; platforms: Platform[]; dockerfileName: string }): Verdict {
-  if (o.policy === 'off') return { notes: ['policy: off: the distroless, non-root policy was not checked'] }
+  if (o.policy === 'off') return { notes: ['policy: off: the distroless, non-root policy was not checked'], warnings: [] }
   core.startGroup('Policy (Dockerfile)')
   try {
     const findings = [
       ...checkDockerfile(parsed, { target: o.target, allowRoot: o.allowRoot, allowedBases: o.allowedBases, dockerfileName: o.dockerfileName }),
       ...checkGoTargets(parsed, o.target, o.platforms, o.dockerfileName)
     ]
-    return verdict(findings, o.policy, 'Policy refuses this Dockerfile')
+    return judgeFindings(findings, o.policy, 'Policy refuses this Dockerfile')
   } finally {
     core.endGroup()
   }
@@ -61,7 +44,7 @@ export interface PushedReads extends ImageReads {
  * main binary's architecture. Each platform manifest is read once for all of them.
  */
 export async function pushedImagesGate(name: string, pushed: Required<Pushed>, o: PolicyInputs, reads: PushedReads): Promise<Verdict> {
-  if (o.policy === 'off' && o.maxImageSize === undefined) return { notes: [] }
+  if (o.policy === 'off' && o.maxImageSize === undefined) return { notes: [], warnings: [] }
   const manifests = new Map<string, ReturnType<ImageReads['manifest']>>()
   const once: ImageReads = {
     config: (ref) => reads.config(ref),
@@ -85,8 +68,5 @@ export async function pushedImagesGate(name: string, pushed: Required<Pushed>, o
     for (const c of checks) core.info(c.line)
     findings.push(...checks.flatMap((c) => (c.finding ? [c.finding] : [])))
   }
-  const policy = verdict(findings.filter((f) => f.rule !== 'max-image-size'), o.policy, 'Policy refuses the pushed image')
-  const size = verdict(findings.filter((f) => f.rule === 'max-image-size'), 'enforce', 'Image too large')
-  const refusal = [policy.refusal, size.refusal].filter(Boolean).join('\n')
-  return { notes: [...policy.notes, ...size.notes], refusal: refusal || undefined }
+  return combine(judgeFindings(findings.filter((f) => f.rule !== 'max-image-size'), o.policy, 'Policy refuses the pushed image'), judgeFindings(findings.filter((f) => f.rule === 'max-image-size'), 'enforce', 'Image too large'))
 }

@@ -1,6 +1,7 @@
 /** The policy, checked again on what was pushed: each platform's user and compressed size. */
-import type { Finding } from '../dockerfile/policy-rules.js'
-import { formatSize, runsAsRoot } from '../dockerfile/policy-rules.js'
+import { runsAsRoot } from '../dockerfile/policy-rules.js'
+import { formatSize } from '../lib/size.js'
+import type { GateFinding } from './verdict.js'
 import type { Pushed } from '../registry/imagetools.js'
 import type { ImageConfig, RawManifest } from '../registry/manifest.js'
 
@@ -16,8 +17,8 @@ export interface PlatformFacts {
   size?: number
 }
 
-export function judge(facts: PlatformFacts[], o: ImageCheckOptions): Finding[] {
-  const findings: Finding[] = []
+export function judge(facts: PlatformFacts[], o: ImageCheckOptions): GateFinding[] {
+  const findings: GateFinding[] = []
   for (const f of facts) {
     if (!o.allowRoot && runsAsRoot(f.user)) {
       findings.push({ rule: 'non-root', level: 'error', message: `${f.platform}: the pushed image runs as root (config User "${f.user}"). Set USER 65532:65532 in the final stage, or \`allow-root: true\`.` })

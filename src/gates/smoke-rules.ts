@@ -3,8 +3,8 @@
  * imposes OpenShift's restricted-v2 constraints, how a run ended, and what the gate makes of it.
  */
 import type { SmokeSpec } from '../inputs/smoke.js'
-import type { Verdict } from './policy-step.js'
-import type { PolicyMode } from '../dockerfile/policy-rules.js'
+import type { PolicyMode } from '../inputs/policy.js'
+import type { Rule, Verdict } from './verdict.js'
 
 /**
  * OpenShift gives each namespace a block of 10000 UIDs from 1000000000-1999999999
@@ -41,7 +41,7 @@ function constraints(uid: number): string[] {
 }
 
 /** `docker create`: the image was pulled before, so nothing is pulled here (a pull is not startup). */
-export function createArgv(c: ContainerSpec): string[] {
+export function smokeCreateArgv(c: ContainerSpec): string[] {
   return ['create', '--name', c.name, '--label', `${SMOKE_LABEL}=${c.label}`, '--platform', c.platform, '--pull', 'never', ...constraints(c.uid), '--network', c.network, c.ref, ...c.args]
 }
 
@@ -113,7 +113,7 @@ export interface SmokeResult {
 }
 
 /** One line for the log and the summary notes. */
-export function describe(r: SmokeResult): string {
+export function describeRun(r: SmokeResult): string {
   const time = r.startupMs === undefined ? '' : `, startup ${formatMs(r.startupMs)}${r.emulated ? ' (emulated under QEMU)' : ' (native)'}`
   return `${r.platform}: ${r.failure ? 'failed' : 'passed'} as UID ${r.uid}, GID 0${time}${r.failure ? `: ${r.failure}` : ''}`
 }
@@ -123,26 +123,33 @@ export function describe(r: SmokeResult): string {
  * native platform refuses it whatever the mode, as max-image-size does. Emulated figures are never
  * held against the budget.
  */
-export function smokeVerdict(results: readonly SmokeResult[], mode: PolicyMode, budgetMs?: number): Verdict & { warnings: string[] } {
+export function smokeVerdict(results: readonly SmokeResult[], mode: PolicyMode, budgetMs?: number): Verdict {
   const notes: string[] = []
   const warnings: string[] = []
   const refusals: string[] = []
+  const rules: Rule[] = []
   for (const r of results) {
     if (!r.failure) continue
     const text = `${r.platform}: the smoke run as UID ${r.uid} (GID 0, restricted-v2) failed: ${r.failure}.\n  Command: ${r.command}${r.output ? `\n  Last output:\n${indent(r.output)}` : '\n  (no output)'}`
     if (mode === 'warn') {
       warnings.push(text)
-      notes.push(`policy: warn: ${describe(r)}`)
-    } else refusals.push(text)
+      notes.push(`policy: warn: ${describeRun(r)}`)
+    } else {
+      refusals.push(text)
+      rules.push('smoke')
+    }
   }
   if (budgetMs !== undefined) {
     const native = results.filter((r) => !r.emulated && r.startupMs !== undefined)
     if (!native.length) warnings.push(`startup-budget ${formatMs(budgetMs)} was not checked: no platform of this release runs natively on this runner, and emulated startup times say little`)
     for (const r of native) {
-      if ((r.startupMs ?? 0) > budgetMs) refusals.push(`${r.platform}: startup took ${formatMs(r.startupMs ?? 0)}, over startup-budget ${formatMs(budgetMs)} (measured natively, as UID ${r.uid})`)
+      if ((r.startupMs ?? 0) <= budgetMs) continue
+      refusals.push(`${r.platform}: startup took ${formatMs(r.startupMs ?? 0)}, over startup-budget ${formatMs(budgetMs)} (measured natively, as UID ${r.uid})`)
+      rules.push('startup-budget')
     }
   }
-  return { notes, warnings, refusal: refusals.length ? `The smoke run refuses the pushed image:\n- ${refusals.join('\n- ')}` : undefined }
+  const rule = rules[0]
+  return { notes, warnings, refusal: rule ? { rule, message: `The smoke run refuses the pushed image:\n- ${refusals.join('\n- ')}` } : undefined }
 }
 
 function indent(text: string): string {

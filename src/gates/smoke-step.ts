@@ -9,7 +9,7 @@ import { lastLines, run } from '../lib/exec.js'
 import type { SmokeSpec } from '../inputs/smoke.js'
 import { withRetry } from '../lib/retry.js'
 import type { ContainerSpec, SmokeEnd, SmokeResult } from './smoke-rules.js'
-import { SMOKE_LABEL, createArgv, describe, dockerTime, failureReason, openshiftUid, raceTimeout, reproduceCommand } from './smoke-rules.js'
+import { SMOKE_LABEL, describeRun, dockerTime, failureReason, openshiftUid, raceTimeout, reproduceCommand, smokeCreateArgv } from './smoke-rules.js'
 
 const OUTPUT_LINES = 20
 const PROBE_INTERVAL_MS = 50
@@ -40,7 +40,7 @@ export async function smokeRun(name: string, spec: SmokeSpec, o: SmokeOptions): 
     for (const [platform, digest] of order) {
       const c: ContainerSpec = { name: `bdi-smoke-${o.label}-${results.length}`, label: o.label, platform, uid: openshiftUid(o.random), ref: `${name}@${digest}`, args: spec.args, network }
       const result = await runOne(c, spec, !isNative(platform), o)
-      core.info(describe(result))
+      core.info(describeRun(result))
       if (result.output) core.info(result.output.replace(/^/gm, '  | '))
       results.push(result)
     }
@@ -56,7 +56,7 @@ async function runOne(c: ContainerSpec, spec: SmokeSpec, emulated: boolean, o: S
   if (!present) await withRetry(() => docker(['pull', '--quiet', '--platform', c.platform, c.ref], o.env), { what: `pulling ${c.ref} for the smoke run` })
   const command = reproduceCommand(c, spec.http?.port)
   try {
-    await docker(createArgv(c), o.env)
+    await docker(smokeCreateArgv(c), o.env)
     const { end, startedAt, endedAt } = await startAndWatch(c, spec, o)
     const state = await inspect(c.name, o.env)
     const started = dockerTime(state.StartedAt ?? '') ?? startedAt

@@ -1,9 +1,10 @@
 /** The policy slice: `policy`, `allow-root`, `allowed-bases`, `max-image-size`. */
 import { InputError } from '../lib/errors.js'
-import type { PolicyMode } from '../dockerfile/policy-rules.js'
-import { parseSize } from '../dockerfile/policy-rules.js'
+import { parseSize } from '../lib/size.js'
 import type { InputReader } from './values.js'
 import { bool, list } from './values.js'
+
+export type PolicyMode = 'enforce' | 'warn' | 'off'
 
 export interface PolicyInputs {
   policy: PolicyMode

@@ -43,7 +43,7 @@ export interface CreateSpec {
   sources: string[]
 }
 
-export function createArgv(s: CreateSpec): string[] {
+export function imagetoolsCreateArgv(s: CreateSpec): string[] {
   return [
     'buildx', 'imagetools', 'create',
     ...s.tags.flatMap((t) => ['--tag', t]),
@@ -112,6 +112,6 @@ export class ImageTools {
   /** Writes an index (tags, annotations) from the sources; copying one index keeps its digest. */
   /** `alsoRetry`: failures besides the transient ones that a second attempt settles. */
   async create(spec: CreateSpec, what: string, alsoRetry?: RegExp): Promise<void> {
-    await withRetry(() => run('docker', createArgv(spec), { env: this.env }), { ...this.retry, what, alsoRetry })
+    await withRetry(() => run('docker', imagetoolsCreateArgv(spec), { env: this.env }), { ...this.retry, what, alsoRetry })
   }
 }

@@ -158,3 +158,23 @@ export function deriveTags(version: SemVer | undefined, git: GitRef, prefix = ''
   if (sha) return [sha]
   throw new InputError('tags', `cannot derive tags from ref "${git.ref}" without a commit sha; give \`tags\` or \`version\``)
 }
+
+/** The reference without tag or digest: `gcr.io/distroless/static-debian13`. */
+export function imageName(image: string): string {
+  const noDigest = image.split('@')[0] ?? image
+  const colon = noDigest.lastIndexOf(':')
+  return colon > noDigest.lastIndexOf('/') ? noDigest.slice(0, colon) : noDigest
+}
+
+/** The tag of a reference, or '' when it has none. */
+export function imageTag(image: string): string {
+  const noDigest = image.split('@')[0] ?? image
+  const colon = noDigest.lastIndexOf(':')
+  return colon > noDigest.lastIndexOf('/') ? noDigest.slice(colon + 1) : ''
+}
+
+/** A pattern (`*` matches anything) matches the whole reference or its name. */
+export function matchesPattern(image: string, pattern: string): boolean {
+  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`)
+  return re.test(image) || re.test(imageName(image))
+}

@@ -3,16 +3,18 @@ import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { parseDockerfile } from '../../../src/dockerfile/parse.js'
 import { judge } from '../../../src/gates/pushed-image-rules.js'
-import type { Finding } from '../../../src/dockerfile/policy-rules.js'
-import { checkDockerfile, matchesPattern, parseSize, runsAsRoot } from '../../../src/dockerfile/policy-rules.js'
+import { checkDockerfile, runsAsRoot } from '../../../src/dockerfile/policy-rules.js'
+import type { GateFinding } from '../../../src/gates/verdict.js'
+import { parseSize } from '../../../src/lib/size.js'
+import { matchesPattern } from '../../../src/tags/refs.js'
 import { runsOnTarget } from '../../../src/build/qemu.js'
 import { actionRoot, templatePath } from '../../../src/dockerfile/templates.js'
 
 const STATIC = 'gcr.io/distroless/static-debian13:nonroot@sha256:1c2c046bc09ed40fad370b599a0b1ae7987f55b01e247cf27a7c27cd97e5bbc7'
 const opts = { target: '', allowRoot: false, allowedBases: [] as string[], dockerfileName: 'Dockerfile' }
-const verdict = (dockerfile: string, over: Partial<typeof opts> = {}, buildArgs: Record<string, string> = {}): Finding[] =>
+const verdict = (dockerfile: string, over: Partial<typeof opts> = {}, buildArgs: Record<string, string> = {}): GateFinding[] =>
   checkDockerfile(parseDockerfile(dockerfile, buildArgs), { ...opts, ...over })
-const errors = (f: Finding[]) => f.filter((x) => x.level === 'error').map((x) => x.message)
+const errors = (f: GateFinding[]) => f.filter((x) => x.level === 'error').map((x) => x.message)
 
 describe('the policy table', () => {
   test.each<[string, string, Partial<typeof opts>, Record<string, string>, RegExp[], RegExp[]]>([

@@ -4,7 +4,7 @@ import { parseDuration, parseSmokeInputs } from '../../../src/inputs/smoke.js'
 import { parsePlatforms } from '../../../src/build/platform.js'
 import { planQemu } from '../../../src/build/qemu.js'
 import type { ContainerSpec, SmokeResult } from '../../../src/gates/smoke-rules.js'
-import { createArgv, describe as describeRun, dockerTime, failureReason, formatMs, openshiftUid, raceTimeout, reproduceCommand, smokeVerdict } from '../../../src/gates/smoke-rules.js'
+import { describeRun, dockerTime, failureReason, formatMs, openshiftUid, raceTimeout, reproduceCommand, smokeCreateArgv, smokeVerdict } from '../../../src/gates/smoke-rules.js'
 
 vi.mock('@actions/core', () => ({ warning: vi.fn(), info: vi.fn(), notice: vi.fn() }))
 
@@ -39,7 +39,7 @@ describe('docker create argv', () => {
     ['probe mode: the internal network, the image CMD kept', { args: [], network: 'bdi-smoke-7', platform: 'linux/amd64' }, ['create', '--name', 'bdi-smoke-7-0', '--label', 'io.github.vmafx.build-distroless-image.smoke=7', '--platform', 'linux/amd64', '--pull', 'never', '--user', '1000660000:0', '--read-only', '--tmpfs', '/tmp:rw,nosuid,nodev,size=64m', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--network', 'bdi-smoke-7', REF]],
     ['several arguments, each its own argv entry', { args: ['serve', '--port=8080', '$HOME'] }, ['create', '--name', 'bdi-smoke-7-0', '--label', 'io.github.vmafx.build-distroless-image.smoke=7', '--platform', 'linux/arm64', '--pull', 'never', '--user', '1000660000:0', '--read-only', '--tmpfs', '/tmp:rw,nosuid,nodev,size=64m', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--network', 'none', REF, 'serve', '--port=8080', '$HOME']]
   ])('%s', (_name, over, argv) => {
-    expect(createArgv(container(over))).toEqual(argv)
+    expect(smokeCreateArgv(container(over))).toEqual(argv)
   })
 
   test.each<[string, Partial<ContainerSpec>, number | undefined, string]>([
@@ -131,9 +131,14 @@ describe('smokeVerdict', () => {
     ['within the budget', [result({ startupMs: 999 })], 'enforce', 1000, undefined, 0]
   ])('%s', (_name, results, mode, budget, refusal, warnings) => {
     const v = smokeVerdict(results, mode, budget)
-    if (refusal) expect(v.refusal).toMatch(refusal)
+    if (refusal) expect(v.refusal?.message).toMatch(refusal)
     else expect(v.refusal).toBeUndefined()
     expect(v.warnings).toHaveLength(warnings)
+  })
+
+  test('the refusal names the rule that refused: a failed run first, then the startup budget', () => {
+    expect(smokeVerdict([result({ failure: 'exited with code 1' })], 'enforce', 1000).refusal?.rule).toBe('smoke')
+    expect(smokeVerdict([result({ startupMs: 1240 })], 'warn', 1000).refusal?.rule).toBe('startup-budget')
   })
 
   test('the log line marks emulated figures', () => {

@@ -23,7 +23,7 @@ vi.mock('../../../src/lib/exec.js', async (importOriginal) => {
 })
 vi.mock('@actions/core', () => ({ warning: vi.fn(), info: vi.fn() }))
 
-const { ImageTools, createArgv, inspectArgv } = await import('../../../src/registry/imagetools.js')
+const { ImageTools, imagetoolsCreateArgv, inspectArgv } = await import('../../../src/registry/imagetools.js')
 
 const stderr = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../fixtures/buildx-imagetools-stderr.json'), 'utf8')) as Record<string, string>
 const fixture = (name: string) => fs.readFileSync(path.join(import.meta.dirname, '../../fixtures', name), 'utf8')
@@ -51,8 +51,8 @@ test.each([
   ['merge: tags, index annotations, then the sources by digest', { tags: [`${N}:1.4.2`, `${N}:latest`], indexAnnotations: [['org.opencontainers.image.description', 'A worker']] as Array<[string, string]>, sources: [`${N}@${AMD}`, `${N}@${ARM}`] },
     ['buildx', 'imagetools', 'create', '--tag', `${N}:1.4.2`, '--tag', `${N}:latest`, '--annotation', 'index:org.opencontainers.image.description=A worker', `${N}@${AMD}`, `${N}@${ARM}`]],
   ['re-tag: one index copied keeps its digest', { tags: [`${N}:1.4.2`], sources: [`${N}@${D}`] }, ['buildx', 'imagetools', 'create', '--tag', `${N}:1.4.2`, `${N}@${D}`]]
-])('createArgv: %s', (_name, spec, argv) => {
-  expect(createArgv(spec)).toEqual(argv)
+])('imagetoolsCreateArgv: %s', (_name, spec, argv) => {
+  expect(imagetoolsCreateArgv(spec)).toEqual(argv)
 })
 
 describe('what real buildx failures do', () => {
