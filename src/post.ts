@@ -3,7 +3,7 @@ import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import { removeBuilder } from './build/builder.js'
 import { dockerEnv, logout } from './registry/login.js'
-import { removeSmokeLeftovers } from './gates/smoke-step.js'
+import { removeSmokeLeftovers } from './gates/smoke-run.js'
 import type { PostState } from './lib/post-state.js'
 
 export async function post(state: PostState): Promise<void> {

@@ -9,7 +9,7 @@ import type * as BuildModule from '../../src/build/buildx.js'
 import type { GitHubContext } from '../../src/lib/runner-env.js'
 import type { Pushed } from '../../src/registry/imagetools.js'
 import type { SmokeResult } from '../../src/gates/smoke-rules.js'
-import type { GateScans } from '../../src/gates/vulnerability-step.js'
+import type { GateScans } from '../../src/gates/vulnerability-scan.js'
 import type { SupplyChainResult } from '../../src/supply-chain/chain.js'
 
 const outputs: Record<string, string> = {}
@@ -101,14 +101,14 @@ vi.mock('../../src/registry/http-api.js', () => ({
 }))
 vi.mock('../../src/tools/install.js', () => ({ startToolInstall: vi.fn(() => Promise.resolve({ cosign: '/tc/cosign', syft: '/tc/syft', trivy: '/tc/trivy' })) }))
 let gateScans: GateScans | undefined
-vi.mock('../../src/gates/vulnerability-step.js', async (original) => ({
+vi.mock('../../src/gates/vulnerability-scan.js', async (original) => ({
   ...(await original<object>()),
   scanPlatforms: vi.fn(() => (calls.push('vulnerability gate'), Promise.resolve(gateScans)))
 }))
 vi.mock('../../src/gates/vulnerability-db-cache.js', () => ({ actionsCache: {} }))
 vi.mock('../../src/supply-chain/sbom-artifact.js', () => ({ uploadSboms: vi.fn() }))
 let smokeResults: SmokeResult[] = []
-vi.mock('../../src/gates/smoke-step.js', () => ({ smokeRun: vi.fn(() => (calls.push('smoke run'), Promise.resolve(smokeResults))) }))
+vi.mock('../../src/gates/smoke-run.js', () => ({ smokeRun: vi.fn(() => (calls.push('smoke run'), Promise.resolve(smokeResults))) }))
 let chain: Partial<SupplyChainResult> = {}
 let existingTags: string[] = []
 vi.mock('../../src/supply-chain/chain.js', () => ({
@@ -384,7 +384,7 @@ describe('main', () => {
       const c = ctx()
       await main(inputs({ 'smoke-args': '--version', 'startup-budget': '1s' }, c), c)
       expect(calls).toEqual(['login', '/tc/cosign verify', 'build', 'smoke run', 'supply chain'])
-      const { smokeRun } = await import('../../src/gates/smoke-step.js')
+      const { smokeRun } = await import('../../src/gates/smoke-run.js')
       expect(vi.mocked(smokeRun).mock.calls[0]?.slice(0, 2)).toEqual([N, { args: ['--version'], http: undefined, timeoutMs: 30_000 }])
       expect(vi.mocked(smokeRun).mock.calls[0]?.[2]).toMatchObject({ platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM }, native: ['amd64', '386'] })
       const text = summary.join('\n')
@@ -445,7 +445,7 @@ describe('main', () => {
       const c = ctx()
       await main(inputs({ 'smoke-args': '--version', 'vulnerability-gate': 'high' }, c), c)
       expect(calls).toEqual(['login', '/tc/cosign verify', 'build', 'smoke run', 'vulnerability gate', 'supply chain'])
-      const { scanPlatforms } = await import('../../src/gates/vulnerability-step.js')
+      const { scanPlatforms } = await import('../../src/gates/vulnerability-scan.js')
       const [name, platforms, given, context] = vi.mocked(scanPlatforms).mock.calls[0] ?? []
       expect([name, platforms, given?.vulnerabilityGate]).toEqual([N, { 'linux/amd64': AMD, 'linux/arm64': ARM }, 'high'])
       expect(context).toMatchObject({ trivy: '/tc/trivy', cacheDir: path.join(os.homedir(), '.cache', 'build-distroless-image', 'trivy') })

@@ -7,6 +7,11 @@ import * as core from '@actions/core'
 import type { VerifiedBase } from './verify-rules.js'
 import { contextKey, pinnedRef } from './verify-rules.js'
 import type { ParsedDockerfile } from '../dockerfile/parse.js'
+import { nativeArches } from '../build/platform.js'
+import type { BuildInputs } from '../inputs/build.js'
+import type { ImageInputs } from '../inputs/image.js'
+import type { GitHubContext } from '../lib/runner-env.js'
+import type { RunOutputs } from '../report/outputs.js'
 import { errorMessage } from '../lib/errors.js'
 import type { ImageTools } from '../registry/imagetools.js'
 import { isIndex, platformDigests } from '../registry/manifest.js'
@@ -75,4 +80,44 @@ export async function refreshDecision(name: string, tag: string, resolved: Resol
     core.info(`rebuild: if-base-changed: every base is as ${name}:${tag} recorded it (${decision.compared.join(', ')}); nothing to build`)
   }
   return { decision, existing: existing ? { digest: existing.digest, platforms: existing.platforms } : undefined }
+}
+
+/** What the Bases step reads from the run, and where it leaves what it learnt. */
+export interface BasesRun<I> {
+  inputs: I
+  ctx: Pick<GitHubContext, 'nodeArch'>
+  tools: Pick<ImageTools, 'raw' | 'digest' | 'find'>
+  report: { notes: string[]; bases?: VerifiedBase[]; digest: string }
+  outputs: RunOutputs
+}
+
+/**
+ * The step (when pushing): the bases resolved once; the build is pinned to those digests and
+ * records them on each platform manifest. Under `rebuild: if-base-changed`, returns nothing (and
+ * sets the outputs) when every base is as the image at the release tag recorded it.
+ */
+export async function recordBases<I extends BuildInputs & ImageInputs>(run: BasesRun<I>, parsed: ParsedDockerfile): Promise<I | undefined> {
+  const { inputs, report } = run
+  if (!inputs.push) return inputs
+  const platforms = inputs.platforms.map((p) => p.id)
+  const buildPlatform = `linux/${nativeArches(run.ctx.nodeArch)[0] ?? 'amd64'}`
+  const resolved = await core.group('Bases', () => resolveBases(parsed, inputs.target, platforms, buildPlatform, report.bases ?? [], run.tools))
+  for (const u of resolved.unresolved) {
+    if (inputs.rebuild === 'if-base-changed') throw new Error(`rebuild: if-base-changed cannot compare ${u.ref}: this runner cannot read it (${u.error})`)
+    core.warning(`${u.ref} could not be read from this runner, so it is neither pinned nor recorded on the manifests (the builder resolves it itself): ${u.error}`)
+  }
+  if (inputs.rebuild === 'if-base-changed') {
+    const tag = inputs.tags[0] ?? ''
+    const { decision, existing } = await core.group('Refresh: compare the bases', () => refreshDecision(inputs.image.name, tag, resolved, run.tools))
+    if (!decision.rebuild && existing) {
+      report.notes.push(`rebuild: if-base-changed: nothing built or pushed; every base (${decision.compared.join(', ')}) is as ${inputs.image.name}:${tag} recorded it`)
+      report.digest = existing.digest
+      run.outputs.skipped = true
+      run.outputs.release = { name: inputs.image.name, digest: existing.digest, tags: [], platforms: existing.platforms }
+      return undefined
+    }
+    if (decision.rebuild) report.notes.push(`rebuild: if-base-changed: built, because ${decision.why}${decision.changes.map((c) => `; ${c.platform} ${c.ref}: ${c.from ?? '(not recorded)'} -> ${c.to}`).join('')}`)
+  }
+  run.outputs.skipped = false
+  return { ...inputs, annotations: [...inputs.annotations, ...resolved.annotations], buildContexts: baseContexts(inputs.buildContexts, resolved) }
 }

@@ -2,7 +2,12 @@
  * `merge-digests`: the per-platform images pushed by digest from matrix jobs, merged into one
  * index with `docker buildx imagetools create`, tagged and annotated; no build.
  */
+import * as core from '@actions/core'
+import type { ImageInputs } from '../inputs/image.js'
+import type { BuildInputs } from '../inputs/build.js'
+import type { GitHubContext } from '../lib/runner-env.js'
 import type { ImageTools, Pushed } from '../registry/imagetools.js'
+import { imageLabels } from './labels.js'
 import { errorMessage } from '../lib/errors.js'
 
 /** Reads each digest from the registry: an index lists its platforms, a manifest's config names it. */
@@ -45,4 +50,15 @@ export async function mergeDigests(
   await tools.create({ tags: refs, indexAnnotations, sources: digests.map((d) => `${name}@${d}`) }, 'docker buildx imagetools create')
   const digest = await tools.digest(refs[0] ?? '', { justPushed: true })
   return { pushed: { digest, platforms }, note: `Merged ${sources.length} pushes (${Object.keys(platforms).join(', ')}) into ${digest}` }
+}
+
+/** The step in place of the build: the matrix jobs' digests merged into one index. */
+export async function mergeStep(run: { inputs: ImageInputs & BuildInputs; ctx: GitHubContext; now: Date; tools: Pick<ImageTools, 'platformsOf' | 'create' | 'digest'>; report: { notes: string[] } }): Promise<Pushed> {
+  const { inputs } = run
+  return core.group(`Merge ${inputs.mergeDigests.length} digests into one index`, async () => {
+    const { indexAnnotations } = imageLabels({ ...inputs, imagePath: inputs.image.path }, run.ctx, run.now)
+    const { pushed, note } = await mergeDigests(inputs.image.name, inputs.mergeDigests, inputs.tags, indexAnnotations, run.tools)
+    run.report.notes.push(note)
+    return pushed
+  })
 }

@@ -170,11 +170,17 @@ export function dockerfileLabel(file: string, workspace: string, template?: stri
   return template ? `template ${template} (dockerfiles/Dockerfile.${template})` : path.relative(workspace, file) || file
 }
 
+/** The Dockerfile, read once, and how errors name it. */
+export interface LoadedDockerfile {
+  parsed: ParsedDockerfile
+  label: string
+}
+
 /**
  * Reads and parses the Dockerfile once (build-args applied to FROM), refusing one without a stage
  * and a `target` it does not have, before anything reaches the registry.
  */
-export function loadDockerfile(o: { dockerfile: string; workspace: string; template?: string; target: string; buildArgs: Array<[string, string]>; noCacheFilters?: string[] }): { parsed: ParsedDockerfile; label: string } {
+export function loadDockerfile(o: { dockerfile: string; workspace: string; template?: string; target: string; buildArgs: Array<[string, string]>; noCacheFilters?: string[] }): LoadedDockerfile {
   const label = dockerfileLabel(o.dockerfile, o.workspace, o.template)
   const parsed = parseDockerfile(fs.readFileSync(o.dockerfile, 'utf8'), Object.fromEntries(o.buildArgs))
   if (parsed.stages.length === 0) throw new InputError('dockerfile', `${label} has no FROM instruction`)

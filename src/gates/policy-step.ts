@@ -9,14 +9,17 @@ import { checkPlatform } from './architecture-rules.js'
 import { checkGoTargets } from '../dockerfile/arch-rules.js'
 import type { ParsedDockerfile } from '../dockerfile/parse.js'
 import type { ImageReads } from './pushed-image-rules.js'
-import type { PolicyInputs } from '../inputs/index.js'
+import type { ImageInputs } from '../inputs/image.js'
+import type { PolicyInputs } from '../inputs/policy.js'
+import type { ImageTools } from '../registry/imagetools.js'
+import type { RegistryApi } from '../registry/http-api.js'
 import { judge, platformFacts } from './pushed-image-rules.js'
 import type { Pushed } from '../registry/imagetools.js'
 import type { Platform } from '../build/platform.js'
 import { checkDockerfile } from '../dockerfile/policy-rules.js'
 import { withRetry } from '../lib/retry.js'
-import type { Verdict } from './verdict.js'
-import { combine, judgeFindings } from './verdict.js'
+import type { Refusal, Verdict } from './verdict.js'
+import { applyVerdict, combine, judgeFindings } from './verdict.js'
 
 /** Before the build: the distroless, non-root rules and the Go architecture rules. */
 export function dockerfileGate(parsed: ParsedDockerfile, o: PolicyInputs & { target: string; platforms: Platform[]; dockerfileName: string }): Verdict {
@@ -69,4 +72,26 @@ export async function pushedImagesGate(name: string, pushed: Required<Pushed>, o
     findings.push(...checks.flatMap((c) => (c.finding ? [c.finding] : [])))
   }
   return combine(judgeFindings(findings.filter((f) => f.rule !== 'max-image-size'), o.policy, 'Policy refuses the pushed image'), judgeFindings(findings.filter((f) => f.rule === 'max-image-size'), 'enforce', 'Image too large'))
+}
+
+/** What the post-push gates read from the run; `refuse` names the tags that moved to a refused image. */
+export interface PushedGateRun<I> {
+  inputs: I
+  report: { notes: string[] }
+  refuse: (r: Refusal) => never
+}
+
+/** The step after the push: the policy checked again on what was pushed. */
+export async function checkPushedImages(run: PushedGateRun<ImageInputs & PolicyInputs> & { tools: Pick<ImageTools, 'pushed' | 'raw' | 'config'>; api: Pick<RegistryApi, 'blob'> }, pushed: Pushed): Promise<void> {
+  const { inputs, tools } = run
+  if (inputs.policy === 'off' && inputs.maxImageSize === undefined) return
+  await core.group('Policy (pushed images)', async () => {
+    const { configs } = pushed.configs ? { configs: pushed.configs } : await tools.pushed(inputs.image.name, pushed.digest, Object.keys(pushed.platforms))
+    const v = await pushedImagesGate(inputs.image.name, { ...pushed, configs }, inputs, {
+      manifest: (ref) => tools.raw(ref, { justPushed: true }),
+      config: (ref) => tools.config(ref, { justPushed: true }),
+      blob: (digest) => run.api.blob(digest)
+    })
+    applyVerdict(v, run.report.notes, run.refuse)
+  })
 }

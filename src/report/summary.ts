@@ -6,7 +6,7 @@ import { unfinishedCopy } from '../supply-chain/copies.js'
 import type { SmokeResult } from '../gates/smoke-rules.js'
 import { formatMs } from '../gates/smoke-rules.js'
 import type { Status, SubjectOutcome } from '../supply-chain/chain.js'
-import type { GateScans } from '../gates/vulnerability-step.js'
+import type { GateScans } from '../gates/vulnerability-scan.js'
 
 export interface Report {
   image: string
@@ -40,7 +40,7 @@ export function newReport(image: string): Report {
 const ICON: Record<Status, string> = { done: '✅ done', verified: '✅ verified', skipped: '➖ skipped', failed: '❌ failed', pending: '⚠️ not done' }
 
 /** Digests that were pushed but whose signature or attestation is not in place. */
-export function unfinished(r: Report): SubjectOutcome[] {
+export function unfinished(r: Pick<Report, 'digests'>): SubjectOutcome[] {
   const open = (s: Status) => s === 'failed' || s === 'pending'
   return r.digests.filter((d) => open(d.signature) || open(d.attestation) || open(d.provenance) || open(d.vulnerability ?? 'skipped'))
 }

@@ -205,14 +205,13 @@ function throwFirst(outcomes: Array<PromiseSettledResult<unknown>>): void {
 
 /** cosign's options, env (password, cosign 2's trust files) and the identity, derived once. */
 function prepareCosign(bin: string, spec: SupplyChainSpec, env: Record<string, string>, workDir: string): Cosign {
-  const major = Number(spec.cosignVersion.split('.')[0])
   const cosignEnv = {
     ...env,
     ...(spec.cosignPassword ? { COSIGN_PASSWORD: spec.cosignPassword } : {}),
-    ...(spec.sigstoreTrust && major < 3 ? cosign2TrustEnv(spec.sigstoreTrust, workDir) : {})
+    ...(spec.sigstoreTrust && spec.cosignMajor < 3 ? cosign2TrustEnv(spec.sigstoreTrust, workDir) : {})
   }
   const key = spec.cosignKey ? cosignKeyArg(spec.cosignKey, workDir) : undefined
-  const options: CosignOptions = { major, key, transparencyLog: spec.transparencyLog, trust: spec.sigstoreTrust }
+  const options: CosignOptions = { major: spec.cosignMajor, key, transparencyLog: spec.transparencyLog, trust: spec.sigstoreTrust }
   return cosignRunner(bin, spec.name, cosignEnv, options, startNow(identityFor(bin, spec, key, workDir, cosignEnv)))
 }
 

@@ -27,3 +27,10 @@ export async function signDigests(cosign: Cosign, subjects: Subject[], rerun: bo
     for (const s of subjects) await cosign.write(signArgv(cosign.options, cosign.ref(s.digest), false), `cosign sign ${s.digest}`)
   }
 }
+
+/** What is signed: the index (when there is one) first, then each platform manifest. */
+export function subjectsOf(pushed: { digest: string; platforms: Record<string, string> }): Subject[] {
+  const platforms = Object.entries(pushed.platforms).map(([subject, digest]) => ({ subject, digest }))
+  const single = platforms.length === 1 && platforms[0]?.digest === pushed.digest
+  return single ? platforms : [{ subject: 'index', digest: pushed.digest }, ...platforms]
+}

@@ -3,7 +3,10 @@
  * `latest`, `1` or `1.4`-style tags to older code, which docker/metadata-action's rules (and ours
  * before) did. Decided from the repository's existing version tags, read once before tagging.
  */
+import * as core from '@actions/core'
 import type { ImageInputs } from '../inputs/image.js'
+import { withRetry } from '../lib/retry.js'
+import type { RegistryApi } from '../registry/http-api.js'
 import type { SemVer } from './refs.js'
 import { versionTags } from './refs.js'
 
@@ -77,4 +80,14 @@ export function needsExistingTags(o: TagInputs): boolean {
 export async function decideTags(o: TagInputs, existingTags: () => Promise<string[]>): Promise<FloatingDecision> {
   if (!needsExistingTags(o) || !o.version) return { tags: o.tags, heldBack: [] }
   return floatingTags(o.version, o.tagPrefix, o.latest, await existingTags(), o.tagSuffix)
+}
+
+/** The step: the tags to push, floating ones held back where a higher release holds them (read after the login). */
+export async function releaseTags(run: { inputs: TagInputs & Pick<ImageInputs, 'image'>; api: Pick<RegistryApi, 'tags'>; report: { notes: string[] } }): Promise<string[]> {
+  const { inputs } = run
+  if (!needsExistingTags(inputs)) return inputs.tags
+  const decided = await core.group('Tags', () => decideTags(inputs, () => withRetry(() => run.api.tags(), { what: `listing the tags of ${inputs.image.name}` })))
+  for (const h of decided.heldBack) core.notice(h.reason)
+  run.report.notes.push(...decided.heldBack.map((h) => h.reason))
+  return decided.tags
 }

@@ -55,6 +55,7 @@ function spec(over: Record<string, unknown> = {}) {
     sign: true,
     verify: true,
     cosignVersion: '3.1.2',
+    cosignMajor: 3,
     cosignKey: { kind: 'pem' as const, content: '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nk\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n' },
     cosignPassword: 'pw',
     transparencyLog: false,
@@ -238,7 +239,7 @@ describe('keyless through a private Sigstore instance', () => {
     const core = await import('@actions/core')
     vi.mocked(core.getIDToken).mockResolvedValue(jwt({ job_workflow_ref: reusable }))
     const trust = readSigstoreTrust(path.join(FIX, 'trusted_root.json'), path.join(FIX, 'signing_config.json'), '/', major)
-    const report = await supplyChain(spec({ cosignKey: undefined, cosignPassword: '', transparencyLog: true, cosignVersion: `${major}.0.0`, sigstoreTrust: trust }), tools, { DOCKER_CONFIG: '/cfg' }, workDir, upload)
+    const report = await supplyChain(spec({ cosignKey: undefined, cosignPassword: '', transparencyLog: true, cosignVersion: `${major}.0.0`, cosignMajor: major, sigstoreTrust: trust }), tools, { DOCKER_CONFIG: '/cfg' }, workDir, upload)
     const cosign = calls.filter((c) => c.file === '/tc/cosign')
     const sign = cosign.find((c) => c.args[0] === 'sign')?.args ?? []
     const verify = cosign.find((c) => c.args[0] === 'verify')?.args ?? []

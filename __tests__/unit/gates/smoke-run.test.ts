@@ -20,7 +20,7 @@ vi.mock('../../../src/lib/exec.js', async (importOriginal) => {
 })
 vi.mock('@actions/core', () => ({ warning: vi.fn(), info: vi.fn() }))
 
-const { smokeRun, removeSmokeLeftovers } = await import('../../../src/gates/smoke-step.js')
+const { smokeRun, removeSmokeLeftovers } = await import('../../../src/gates/smoke-run.js')
 
 const N = 'registry.example/acme/op'
 const AMD = 'sha256:' + 'a'.repeat(64)
