@@ -2,7 +2,7 @@
 import * as core from '@actions/core'
 import { probeBuilderEndpoint } from './builder-endpoint.js'
 import { run } from '../lib/exec.js'
-import type { BuilderInputs } from '../inputs/index.js'
+import type { BuilderInputs } from '../inputs/builder.js'
 import type { Pem } from '../lib/pem.js'
 import { pemFile } from '../lib/pem.js'
 

@@ -5,7 +5,8 @@
  * when its platform images are the ones just built, points the tags back at it.
  */
 import * as core from '@actions/core'
-import type { ImageTools, Pushed } from '../registry/imagetools.js'
+import type { ImageTools } from '../registry/imagetools.js'
+import type { Pushed } from '../registry/manifest.js'
 
 /**
  * The index an earlier attempt left under the first tag (read before the build moves the tag),

@@ -2,7 +2,7 @@
 import { runsAsRoot } from '../dockerfile/policy-rules.js'
 import { formatSize } from '../lib/size.js'
 import type { GateFinding } from './verdict.js'
-import type { Pushed } from '../registry/imagetools.js'
+import type { Pushed } from '../registry/manifest.js'
 import type { ImageConfig, RawManifest } from '../registry/manifest.js'
 
 export interface ImageCheckOptions {

@@ -5,12 +5,14 @@
 import type { GitHubContext } from '../lib/runner-env.js'
 import { InputError } from '../lib/errors.js'
 import type { ImageName, SemVer } from '../tags/refs.js'
-import type { LatestMode } from '../tags/floating.js'
 import { deriveTags, isDigest, parseImageName, parseVersion, refVersion, validateTag } from '../tags/refs.js'
 import type { InputReader } from './values.js'
 import { bool, list } from './values.js'
 
 /** Credentials for a registry besides the first image's, from `registry-auth`. */
+/** `latest`: auto moves it only to the highest release. */
+export type LatestMode = 'auto' | 'true' | 'false'
+
 export interface RegistryCredential {
   host: string
   username: string

@@ -3,20 +3,11 @@
  * Every manifest read and index write of the action goes through here, with one retry rule.
  */
 import { run } from '../lib/exec.js'
-import type { ImageConfig, RawManifest } from './manifest.js'
+import type { ImageConfig, Pushed, RawManifest } from './manifest.js'
 import { isIndex, parsePushed, platformDigests } from './manifest.js'
 import { platformId } from '../build/platform.js'
 import type { RetryOptions } from '../lib/retry.js'
 import { withRetry } from '../lib/retry.js'
-
-/** A digest and its platform manifests: what was pushed, merged, or released by an earlier attempt. */
-export interface Pushed {
-  digest: string
-  /** `os/arch[/variant]` -> manifest digest; attestation manifests left out. */
-  platforms: Record<string, string>
-  /** Platform configs, when the read that found the digests brought them. */
-  configs?: Record<string, ImageConfig>
-}
 
 export interface ReadOptions {
   /**

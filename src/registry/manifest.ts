@@ -1,6 +1,14 @@
 /** Manifests and indexes as the registry holds them, and what the action reads of them. */
-import type { Pushed } from './imagetools.js'
 import { normalizePlatform, platformId } from '../build/platform.js'
+
+/** A digest and its platform manifests: what was pushed, merged, or released by an earlier attempt. */
+export interface Pushed {
+  digest: string
+  /** `os/arch[/variant]` -> manifest digest; attestation manifests left out. */
+  platforms: Record<string, string>
+  /** Platform configs, when the read that found the digests brought them. */
+  configs?: Record<string, ImageConfig>
+}
 
 interface Descriptor {
   mediaType?: string

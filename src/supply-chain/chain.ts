@@ -15,7 +15,7 @@ import type { CosignOptions, Identity, PredicateType } from '../sigstore/cosign-
 import { consumerVerifyCommand, publicKeyArgv } from '../sigstore/cosign-argv.js'
 import { run } from '../lib/exec.js'
 import { githubKeylessIdentity } from '../sigstore/keyless-signer.js'
-import type { SupplyChainInputs } from '../inputs/index.js'
+import type { SupplyChainInputs } from '../inputs/supply-chain.js'
 import type { Provenance, ProvenanceType } from './provenance.js'
 import { provenanceFiles } from './provenance.js'
 import type { SbomResult } from './sbom.js'

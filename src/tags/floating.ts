@@ -4,13 +4,11 @@
  * before) did. Decided from the repository's existing version tags, read once before tagging.
  */
 import * as core from '@actions/core'
-import type { ImageInputs } from '../inputs/image.js'
+import type { ImageInputs, LatestMode } from '../inputs/image.js'
 import { withRetry } from '../lib/retry.js'
 import type { RegistryApi } from '../registry/http-api.js'
 import type { SemVer } from './refs.js'
 import { versionTags } from './refs.js'
-
-export type LatestMode = 'auto' | 'true' | 'false'
 
 export interface HeldBack {
   tag: string

@@ -5,7 +5,7 @@ import { describe, expect, test, vi } from 'vitest'
 import { remoteBuilderArgv } from '../../../src/build/builder.js'
 import { buildArgv } from '../../../src/build/buildx.js'
 import type { GitHubContext } from '../../../src/lib/runner-env.js'
-import type { Pushed } from '../../../src/registry/imagetools.js'
+import type { Pushed } from '../../../src/registry/manifest.js'
 import { mergeDigests, mergedPlatforms } from '../../../src/build/merge.js'
 import { parseMergeDigests } from '../../../src/inputs/image.js'
 

@@ -1,5 +1,6 @@
 import { describe, expect, test, vi } from 'vitest'
-import type { LatestMode, TagInputs } from '../../../src/tags/floating.js'
+import type { LatestMode } from '../../../src/inputs/image.js'
+import type { TagInputs } from '../../../src/tags/floating.js'
 import { decideTags, floatingTags, needsExistingTags } from '../../../src/tags/floating.js'
 import { parseVersion } from '../../../src/tags/refs.js'
 
