@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { deriveTags, parseImageName, parseVersion, tagSafe, validateTag, versionTags } from '../../../src/tags/refs.js'
+import { deriveTags, matchesPattern, parseImageName, parseVersion, tagSafe, validateTag, versionTags } from '../../../src/tags/refs.js'
 
 describe('parseImageName', () => {
   test.each([
@@ -110,4 +110,14 @@ describe('tags', () => {
   ])('validateTag refuses %j', (tag, message) => {
     expect(() => validateTag(tag)).toThrow(message)
   })
+})
+
+test.each([
+  ['registry.example/base/static:nonroot', 'registry.example/base/*', true],
+  ['registry.example/base/static:nonroot', 'registry.example/base/static', true],
+  ['registry.example/base/static@sha256:abc', 'registry.example/base/static', true],
+  ['registry.example/base/staticx:1', 'registry.example/base/static', false],
+  ['evil.example/registry.example/base/static', 'registry.example/base/*', false]
+])('matchesPattern(%s, %s) = %s', (image, pattern, match) => {
+  expect(matchesPattern(image, pattern)).toBe(match)
 })
