@@ -8,7 +8,7 @@
 #     under $BDI_PREFIX: nothing from sid or trixie is apt-installed, so the host's libc stays.
 # The unpacked engine is reused only while its recipe key (this script, lib.sh and the exact
 # .debs) is unchanged; each new one must answer its smoke test before the key is written.
-# Facts behind each step: ../shared/e2e-environment.md.
+# Facts behind each step: docs/e2e-environment.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export BDI_STEP=install

@@ -76,7 +76,7 @@ export function toolVersion(name: string, value: string): string {
   return v.replace(/^v/, '')
 }
 
-/** The cosign lines whose flags cosign.ts knows (`--use-signing-config` is 3.x's, bundles 2.x's). */
+/** The cosign lines whose flags sigstore/cosign-argv.ts knows (`--use-signing-config` is 3.x's, bundles 2.x's). */
 export const COSIGN_MAJORS = [2, 3]
 
 /** The version's major, when it is a line the action can drive. */

@@ -31,7 +31,7 @@ function signingFlags(o: CosignOptions): string[] {
     flags.push('--tlog-upload=false')
   }
   if (o.trust) {
-    // cosign 3 reads both files; cosign 2 has URL flags (and env for the keys, see sigstore-trust).
+    // cosign 3 reads both files; cosign 2 has URL flags (and env for the keys, see trust-roots.ts).
     if (o.major >= 3) flags.push('--signing-config', o.trust.signingConfig, '--trusted-root', o.trust.trustedRoot)
     else flags.push('--fulcio-url', o.trust.fulcioUrl, ...(o.trust.rekorUrl ? ['--rekor-url', o.trust.rekorUrl] : []))
   }
