@@ -1,26 +1,28 @@
-import { beforeEach, describe, expect, test, vi } from 'vitest'
+// The real @actions/core summary, written to a GITHUB_STEP_SUMMARY file as on a runner.
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { afterAll, beforeEach, describe, expect, test } from 'vitest'
 import type { Report } from '../../../src/report/summary.js'
+import { newReport, unfinished, writeSummary } from '../../../src/report/summary.js'
 
-const written: string[] = []
-vi.mock('@actions/core', () => {
-  const s = {
-    addHeading: (t: string) => (written.push(t), s),
-    addRaw: (t: string) => (written.push(t), s),
-    addTable: (rows: unknown[]) => (written.push(JSON.stringify(rows)), s),
-    addList: (items: string[]) => (written.push(items.join('\n')), s),
-    addCodeBlock: (t: string) => (written.push(t), s),
-    write: () => Promise.resolve(s)
-  }
-  return { summary: s }
+const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bdi-summary-')), 'summary.md')
+const before = process.env.GITHUB_STEP_SUMMARY
+process.env.GITHUB_STEP_SUMMARY = file
+afterAll(() => {
+  if (before === undefined) delete process.env.GITHUB_STEP_SUMMARY
+  else process.env.GITHUB_STEP_SUMMARY = before
+  fs.rmSync(path.dirname(file), { recursive: true, force: true })
 })
-const { newReport, unfinished, writeSummary } = await import('../../../src/report/summary.js')
+const written = async (r: Report) => {
+  await writeSummary(r)
+  return fs.readFileSync(file, 'utf8')
+}
 
 const DIG = 'sha256:' + 'a'.repeat(64)
 const report = (over: Partial<Report> = {}): Report => ({ ...newReport('ghcr.io/o/app'), ...over })
 
-beforeEach(() => {
-  written.length = 0
-})
+beforeEach(() => fs.writeFileSync(file, ''))
 
 describe('unfinished', () => {
   test('a digest is unfinished while any of its signature or attestations failed or is pending', () => {
@@ -33,28 +35,27 @@ describe('unfinished', () => {
 
 describe('writeSummary', () => {
   test('the error first, escaped; notes last', async () => {
-    await writeSummary(report({ error: 'bad <tag>', notes: ['a & b'] }))
-    expect(written[0]).toBe('Image ghcr.io/o/app')
-    expect(written[1]).toBe('<p><strong>❌ Failed:</strong> bad &lt;tag&gt;</p>')
-    expect(written.slice(-2)).toEqual(['<p><strong>Notes:</strong></p>', 'a &amp; b'])
+    const text = await written(report({ error: 'bad <tag>', notes: ['a & b'] }))
+    expect(text.indexOf('<h2>Image ghcr.io/o/app</h2>')).toBe(0)
+    expect(text).toContain('<p><strong>❌ Failed:</strong> bad &lt;tag&gt;</p>')
+    expect(text.trimEnd().endsWith('<ul><li>a &amp; b</li></ul>')).toBe(true)
   })
 
   test('a refused image says what the tags now point at, and lists no unfinished digests', async () => {
-    const d = { subject: 'linux/amd64', digest: DIG, signature: 'skipped', attestation: 'skipped', provenance: 'skipped' } as const
-    await writeSummary(report({ digest: DIG, pushed: true, digests: [{ ...d, signature: 'pending' }], refused: 'These tags now point at the refused, unsigned image: ghcr.io/o/app:1.' }))
-    expect(written).toContain('<p><strong>⛔ Pushed, refused by the checks, not signed or attested.</strong> These tags now point at the refused, unsigned image: ghcr.io/o/app:1.</p>')
-    expect(written.some((w) => w.includes('Pushed but not signed or attested'))).toBe(false)
+    const d = { subject: 'linux/amd64', digest: DIG, signature: 'pending', attestation: 'skipped', provenance: 'skipped' } as const
+    const text = await written(report({ digest: DIG, pushed: true, digests: [d], refused: 'These tags now point at the refused, unsigned image: ghcr.io/o/app:1.' }))
+    expect(text).toContain('<p><strong>⛔ Pushed, refused by the checks, not signed or attested.</strong> These tags now point at the refused, unsigned image: ghcr.io/o/app:1.</p>')
+    expect(text).not.toContain('Pushed but not signed or attested')
   })
 
   test('pushed but unsigned: each digest listed, and a re-run finishes it', async () => {
     const d = { subject: 'linux/amd64', digest: DIG, signature: 'failed', attestation: 'pending', provenance: 'skipped' } as const
-    await writeSummary(report({ digest: DIG, pushed: true, digests: [d] }))
-    expect(written).toContain(`linux/amd64 <code>${DIG}</code>`)
-    expect(written).toContain('<p>Re-run the job: the digests stay the same and the missing signatures and attestations are added.</p>')
+    const text = await written(report({ digest: DIG, pushed: true, digests: [d] }))
+    expect(text).toContain(`<li>linux/amd64 <code>${DIG}</code></li>`)
+    expect(text).toContain('<p>Re-run the job: the digests stay the same and the missing signatures and attestations are added.</p>')
   })
 
   test('built, not pushed', async () => {
-    await writeSummary(report({ digest: DIG }))
-    expect(written).toContain(`<p><strong>Digest:</strong> <code>${DIG}</code> (built, not pushed)</p>`)
+    expect(await written(report({ digest: DIG }))).toContain(`<p><strong>Digest:</strong> <code>${DIG}</code> (built, not pushed)</p>`)
   })
 })
