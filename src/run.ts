@@ -3,6 +3,7 @@
  * the runner, the registry clients, the tool downloads, and where the report and outputs gather.
  * Each step takes the run and reads the part it declares.
  */
+import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { Refusal } from './gates/verdict.js'
@@ -21,7 +22,6 @@ import type { Report } from './report/summary.js'
 import { subjectsOf } from './supply-chain/sign.js'
 import type { Tools } from './tools/install.js'
 import { startToolInstall } from './tools/install.js'
-import * as core from '@actions/core'
 
 export interface Run {
   inputs: Inputs
