@@ -15,12 +15,16 @@ const quiet = ['arch', 'build', 'refresh', 'templates', 'qemu'].map((f) => `__te
 // in a shared log.
 const beside = ['faults', 'keyless', 'vulnerability', 'registries'].map((f) => `__tests__/e2e/${f}.test.ts`)
 
+// The e2e support code (harness, environment, the Sigstore stand-in's contract tests) needs no
+// Docker: its tests run with the unit tests.
+const support = '__tests__/e2e/support/**'
+
 export default defineConfig({
   test: {
     reporters: reportDir ? ['default', ['json', { outputFile: `${reportDir}/vitest-${process.pid}.json` }]] : ['default'],
     projects: [
-      { test: { name: 'unit', include: ['__tests__/unit/**/*.test.ts'] } },
-      { test: { name: 'e2e', include: ['__tests__/e2e/**/*.test.ts'], exclude: [...quiet, ...beside], ...e2e } },
+      { test: { name: 'unit', include: ['__tests__/unit/**/*.test.ts', `${support}/*.test.ts`] } },
+      { test: { name: 'e2e', include: ['__tests__/e2e/**/*.test.ts'], exclude: [...quiet, ...beside, support], ...e2e } },
       { test: { name: 'e2e-beside', include: beside, ...e2e } },
       { test: { name: 'e2e-quiet', include: quiet, ...e2e } }
     ]

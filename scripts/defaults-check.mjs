@@ -39,11 +39,11 @@ export function defaultsProblems(f) {
     if (row !== code) problems.push(`README.md gives ${row ?? 'no default'} for ${input}, the code's ${constName} is ${code}`)
     for (const asset of expectedAssets(tool, code)) {
       wanted.push(asset)
-      if (!(asset in table)) problems.push(`src/checksums.ts has no sha256 for ${asset} (the default ${input} ${code})`)
-      else if (!HEX64.test(table[asset])) problems.push(`src/checksums.ts: the sha256 of ${asset} is not 64 hex digits`)
+      if (!(asset in table)) problems.push(`src/tools/checksums.ts has no sha256 for ${asset} (the default ${input} ${code})`)
+      else if (!HEX64.test(table[asset])) problems.push(`src/tools/checksums.ts: the sha256 of ${asset} is not 64 hex digits`)
     }
   }
-  for (const asset of Object.keys(table)) if (!wanted.includes(asset)) problems.push(`src/checksums.ts pins ${asset}, which is not a default version's asset`)
+  for (const asset of Object.keys(table)) if (!wanted.includes(asset)) problems.push(`src/tools/checksums.ts pins ${asset}, which is not a default version's asset`)
 
   const builders = Object.entries(f.templates).map(([name, text]) => [name, /^ARG BUILDER_IMAGE=(\S+)$/m.exec(text)?.[1]])
   for (const [name, image] of builders) {

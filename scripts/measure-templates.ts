@@ -4,7 +4,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { runAction } from './e2e/harness.ts'
+import { runAction } from '../__tests__/e2e/support/harness.ts'
 
 const env = process.env
 const R = env.BDI_REGISTRY ?? ''

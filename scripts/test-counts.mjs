@@ -9,7 +9,8 @@ const totals = {}
 for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) {
   const report = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'))
   for (const suite of report.testResults) {
-    const project = suite.name.includes('/__tests__/e2e/') ? 'e2e' : 'unit'
+    // The e2e support folder's own tests run with the unit tests (vitest.config.ts).
+    const project = suite.name.includes('/__tests__/e2e/') && !suite.name.includes('/__tests__/e2e/support/') ? 'e2e' : 'unit'
     const t = (totals[project] ??= { passed: 0, failed: 0, skipped: 0 })
     for (const a of suite.assertionResults) {
       if (a.status === 'passed') t.passed++

@@ -1,11 +1,11 @@
 /** Entry point for both phases: main, and post (the runner runs this bundle twice). */
-import { errorMessage } from './errors.js'
+import { errorMessage } from './lib/errors.js'
 import * as core from '@actions/core'
-import { readContext } from './context.js'
+import { readContext } from './lib/runner-env.js'
 import { readInputs } from './inputs/index.js'
 import { main } from './main.js'
 import { post } from './post.js'
-import * as state from './state.js'
+import * as state from './lib/post-state.js'
 
 async function entry(): Promise<void> {
   if (state.isPost()) {

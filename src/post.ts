@@ -1,10 +1,10 @@
 /** The post step: remove everything main left on the runner, whatever happened in main. */
 import * as core from '@actions/core'
 import * as fs from 'node:fs'
-import { removeBuilder } from './builder.js'
-import { dockerEnv, logout } from './registry.js'
-import { removeSmokeLeftovers } from './smoke-run.js'
-import type { PostState } from './state.js'
+import { removeBuilder } from './build/builder.js'
+import { dockerEnv, logout } from './registry/login.js'
+import { removeSmokeLeftovers } from './gates/smoke-run.js'
+import type { PostState } from './lib/post-state.js'
 
 export async function post(state: PostState): Promise<void> {
   if (state.builder) {

@@ -1,8 +1,8 @@
 /** Never sign an image whose main binary is not of its platform (issue 13), end to end. */
 import * as fs from 'node:fs'
 import { describe, expect, test } from 'vitest'
-import { runAction } from '../../scripts/e2e/harness.js'
-import { cosign, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, requireEnvironment, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+import { runAction } from './support/harness.js'
+import { cosign, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, requireEnvironment, uniqueImage, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-arch-password-7c1d'

@@ -1,12 +1,12 @@
 // Issue 15: the bases are verified with real cosign before anything is built on them, and the
 // build uses the digest that verified. The e2e distroless-equivalent bases are copied into a
 // repository of this run and signed with a test key (the public distroless identity needs
-// Sigstore's public services; its argv is pinned in __tests__/unit/bases.test.ts).
+// Sigstore's public services; its argv is pinned in __tests__/unit/bases/verify-rules.test.ts).
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { runAction } from '../../scripts/e2e/harness.js'
-import { cosign, docker, e2e, goProgram, keyPair, requireEnvironment, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+import { runAction } from './support/harness.js'
+import { cosign, docker, e2e, goProgram, keyPair, requireEnvironment, uniqueImage, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-base-key-5b2e'

@@ -2,8 +2,8 @@
 // Dockerfile names golang and gcr.io/distroless, which cannot be reached here: only the named
 // contexts make it build), and no-cache.
 import { describe, expect, test } from 'vitest'
-import { runAction } from '../../scripts/e2e/harness.js'
-import { docker, e2e, goProgram, requireEnvironment, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+import { runAction } from './support/harness.js'
+import { docker, e2e, goProgram, requireEnvironment, uniqueImage, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const R = e2e.registry

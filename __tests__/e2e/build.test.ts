@@ -1,9 +1,9 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import type { ActionRun } from '../../scripts/e2e/harness.js'
-import { runAction } from '../../scripts/e2e/harness.js'
-import { docker, e2e, localBases, secretLeaks, goProgram, multiStageDockerfile, rawManifest, requireEnvironment, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+import type { ActionRun } from './support/harness.js'
+import { runAction } from './support/harness.js'
+import { docker, e2e, localBases, secretLeaks, goProgram, multiStageDockerfile, rawManifest, requireEnvironment, uniqueImage, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 

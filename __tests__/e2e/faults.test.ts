@@ -6,9 +6,9 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
-import type { ActionRun } from '../../scripts/e2e/harness.js'
-import { repoRoot, runAction } from '../../scripts/e2e/harness.js'
-import { cosign, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, requireEnvironment, secretLeaks, testerDockerConfig, workspace } from '../../scripts/e2e/env.js'
+import type { ActionRun } from './support/harness.js'
+import { repoRoot, runAction } from './support/harness.js'
+import { cosign, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, requireEnvironment, secretLeaks, testerDockerConfig, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-faults-password'

@@ -8,9 +8,9 @@ import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import type { ActionRun } from '../../scripts/e2e/harness.js'
-import { runAction } from '../../scripts/e2e/harness.js'
-import { cosign, docker, e2e, githubClaims, goProgram, idTokenJob, localBases, multiStageDockerfile, requireEnvironment, secretLeaks, sigstore, sigstoreStats, testerDockerConfig, toolsChecksums, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+import type { ActionRun } from './support/harness.js'
+import { runAction } from './support/harness.js'
+import { cosign, docker, e2e, githubClaims, goProgram, idTokenJob, localBases, multiStageDockerfile, requireEnvironment, secretLeaks, sigstore, sigstoreStats, testerDockerConfig, toolsChecksums, uniqueImage, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const ISSUER = 'https://token.actions.githubusercontent.com'

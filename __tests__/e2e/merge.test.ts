@@ -1,9 +1,9 @@
 // Split and merge: each platform built by its own action run and pushed by digest, then one run
 // merges, tags, signs, attests and verifies; the release verifies exactly like a single-job one.
 import { beforeAll, describe, expect, test } from 'vitest'
-import type { ActionRun } from '../../scripts/e2e/harness.js'
-import { runAction } from '../../scripts/e2e/harness.js'
-import { cosign, docker, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, rawManifest, requireEnvironment, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+import type { ActionRun } from './support/harness.js'
+import { runAction } from './support/harness.js'
+import { cosign, docker, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, rawManifest, requireEnvironment, uniqueImage, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-merge-password'

@@ -9,8 +9,8 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { repoRoot, runAction } from '../../scripts/e2e/harness.js'
-import { docker, e2e, requireEnvironment, secretLeaks, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+import { repoRoot, runAction } from './support/harness.js'
+import { docker, e2e, requireEnvironment, secretLeaks, uniqueImage, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const R = e2e.registry

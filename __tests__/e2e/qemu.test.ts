@@ -3,8 +3,8 @@
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import { afterAll, describe, expect, test } from 'vitest'
-import { runAction } from '../../scripts/e2e/harness.js'
-import { e2e, goProgram, requireEnvironment, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+import { runAction } from './support/harness.js'
+import { e2e, goProgram, requireEnvironment, uniqueImage, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const ENTRY = '/proc/sys/fs/binfmt_misc/qemu-aarch64'

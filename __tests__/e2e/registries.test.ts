@@ -5,8 +5,8 @@ import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import { describe, expect, test } from 'vitest'
-import { runAction } from '../../scripts/e2e/harness.js'
-import { cosign, docker, e2e, keyPair, keySigning, requireEnvironment, secretLeaks, workspace } from '../../scripts/e2e/env.js'
+import { runAction } from './support/harness.js'
+import { cosign, docker, e2e, keyPair, keySigning, requireEnvironment, secretLeaks, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-registries-password-5d02'

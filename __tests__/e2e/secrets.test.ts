@@ -9,8 +9,8 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as zlib from 'node:zlib'
 import { describe, expect, test } from 'vitest'
-import { runAction } from '../../scripts/e2e/harness.js'
-import { docker, e2e, requireEnvironment, secretLeaks, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+import { runAction } from './support/harness.js'
+import { docker, e2e, requireEnvironment, secretLeaks, uniqueImage, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const R = e2e.registry

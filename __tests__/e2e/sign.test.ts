@@ -2,9 +2,9 @@ import * as fs from 'node:fs'
 import * as http from 'node:http'
 import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import type { ActionRun } from '../../scripts/e2e/harness.js'
-import { actionYaml, runAction } from '../../scripts/e2e/harness.js'
-import { cosign, docker, e2e, localBases, goProgram, goProgramWithModule, keyPair, multiStageDockerfile, ownMirror, requireEnvironment, secretLeaks, toolsChecksums, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+import type { ActionRun } from './support/harness.js'
+import { actionYaml, runAction } from './support/harness.js'
+import { cosign, docker, e2e, localBases, goProgram, goProgramWithModule, keyPair, multiStageDockerfile, ownMirror, requireEnvironment, secretLeaks, toolsChecksums, uniqueImage, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-cosign-password-3f9a'

@@ -5,8 +5,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { runAction } from '../../scripts/e2e/harness.js'
-import { cosign, docker, e2e, keyPair, keySigning, requireEnvironment, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+import { runAction } from './support/harness.js'
+import { cosign, docker, e2e, keyPair, keySigning, requireEnvironment, uniqueImage, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const R = e2e.registry

@@ -1,8 +1,8 @@
 // Floating tags never move backwards (issue 14): a maintenance release after a newer one, against
 // the real registry, its real tag list, and the bundled action.
 import { describe, expect, test } from 'vitest'
-import { runAction } from '../../scripts/e2e/harness.js'
-import { cosign, docker, e2e, keyPair, requireEnvironment, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+import { runAction } from './support/harness.js'
+import { cosign, docker, e2e, keyPair, requireEnvironment, uniqueImage, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const R = e2e.registry

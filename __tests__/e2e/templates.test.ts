@@ -2,8 +2,8 @@
 // BUILDER_IMAGE / RUNTIME_IMAGE; and the policy refusing what it must.
 import * as fs from 'node:fs'
 import { describe, expect, test } from 'vitest'
-import { runAction } from '../../scripts/e2e/harness.js'
-import { docker, e2e, requireEnvironment, uniqueImage, workspace } from '../../scripts/e2e/env.js'
+import { runAction } from './support/harness.js'
+import { docker, e2e, requireEnvironment, uniqueImage, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const creds = () => ({ 'registry-username': e2e.user, 'registry-password': e2e.password, sign: 'false', sbom: 'false' })

@@ -5,12 +5,12 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { beforeEach, describe, expect, test, vi } from 'vitest'
-import type * as BuildModule from '../../src/build.js'
-import type { GitHubContext } from '../../src/context.js'
-import type { Pushed } from '../../src/imagetools.js'
-import type { SmokeResult } from '../../src/smoke.js'
-import type { GateScans } from '../../src/vuln-gate.js'
-import type { SupplyChainResult } from '../../src/supply-chain.js'
+import type * as BuildModule from '../../src/build/buildx.js'
+import type { GitHubContext } from '../../src/lib/runner-env.js'
+import type { Pushed } from '../../src/registry/manifest.js'
+import type { SmokeResult } from '../../src/gates/smoke-rules.js'
+import type { GateScans } from '../../src/gates/vulnerability-scan.js'
+import type { SupplyChainResult } from '../../src/supply-chain/chain.js'
 
 const outputs: Record<string, string> = {}
 const summary: string[] = []
@@ -37,12 +37,12 @@ vi.mock('@actions/core', () => {
     summary: s
   }
 })
-vi.mock('../../src/state.js', () => ({ save: vi.fn() }))
+vi.mock('../../src/lib/post-state.js', () => ({ save: vi.fn() }))
 // The only command main runs itself: cosign verifying the bases (with the cosign the tools install gave).
 const cosignRuns: string[][] = []
 let baseSignature = true
 let onInterrupt: () => void = () => undefined
-vi.mock('../../src/exec.js', () => ({
+vi.mock('../../src/lib/exec.js', () => ({
   interruptChildren: vi.fn(() => (onInterrupt(), 1)),
   run: vi.fn((file: string, args: string[]) => {
     calls.push(`${file} ${args[0] ?? ''}`)
@@ -50,19 +50,19 @@ vi.mock('../../src/exec.js', () => ({
     return baseSignature ? Promise.resolve({ exitCode: 0, stdout: '[]', stderr: '' }) : Promise.reject(new Error('cosign verify exited with code 1:\nError: no matching signatures'))
   })
 }))
-vi.mock('../../src/registry.js', () => ({
+vi.mock('../../src/registry/login.js', () => ({
   createDockerConfig: vi.fn(() => '/cfg'),
   dockerEnv: vi.fn(() => ({ DOCKER_CONFIG: '/cfg' })),
   hasCredentials: vi.fn((_dir: string, host: string) => host === 'docker.io'),
   login: vi.fn((_dir: string, host: string, _user: string, password: string) => (calls.push(host === 'ghcr.io' ? 'login' : `login ${host}`), password === 'wrong' ? Promise.reject(new Error(`Login to ${host} failed: ${host} refused the credentials: check the registry-auth line for ${host}.`)) : Promise.resolve()))
 }))
-vi.mock('../../src/qemu.js', () => ({
+vi.mock('../../src/build/qemu.js', () => ({
   binfmtReader: vi.fn(),
   runsOnTarget: vi.fn(() => false),
   planQemu: vi.fn(() => ({ install: [], reasons: ['QEMU skipped: every RUN runs on the build platform'] })),
   installQemu: vi.fn(() => Promise.resolve())
 }))
-vi.mock('../../src/builder.js', () => ({
+vi.mock('../../src/build/builder.js', () => ({
   probeBuilder: vi.fn(() => Promise.resolve({ current: { name: 'default', driver: 'docker', platforms: [] }, containerdStore: true })),
   prepareBuilder: vi.fn(() => Promise.resolve({ description: 'builder default (driver docker)' }))
 }))
@@ -70,7 +70,7 @@ const IDX = 'sha256:' + '1'.repeat(64)
 const AMD = 'sha256:' + '2'.repeat(64)
 const ARM = 'sha256:' + '3'.repeat(64)
 const OLD = 'sha256:' + '4'.repeat(64)
-vi.mock('../../src/build.js', async (original) => ({
+vi.mock('../../src/build/buildx.js', async (original) => ({
   ...(await original<typeof BuildModule>()),
   build: vi.fn(() => (calls.push('build'), Promise.resolve({ digest: IDX, mediaType: 'application/vnd.oci.image.index.v1+json', raw: { 'containerimage.digest': IDX } })))
 }))
@@ -86,32 +86,32 @@ const registry = {
   digest: vi.fn(() => Promise.resolve(IDX)),
   platformsOf: vi.fn((_n: string, digest: string) => Promise.resolve({ digest, platforms: digest === AMD ? { 'linux/amd64': AMD } : { 'linux/arm64': ARM } }))
 }
-vi.mock('../../src/imagetools.js', () => ({
+vi.mock('../../src/registry/imagetools.js', () => ({
   ImageTools: class {
     constructor() {
       return registry
     }
   }
 }))
-vi.mock('../../src/registry-api.js', () => ({
+vi.mock('../../src/registry/http-api.js', () => ({
   RegistryApi: class {
     blob = vi.fn()
     tags = vi.fn(() => Promise.resolve(existingTags))
   }
 }))
-vi.mock('../../src/tools.js', () => ({ startToolInstall: vi.fn(() => Promise.resolve({ cosign: '/tc/cosign', syft: '/tc/syft', trivy: '/tc/trivy' })) }))
+vi.mock('../../src/tools/install.js', () => ({ startToolInstall: vi.fn(() => Promise.resolve({ cosign: '/tc/cosign', syft: '/tc/syft', trivy: '/tc/trivy' })) }))
 let gateScans: GateScans | undefined
-vi.mock('../../src/vuln-gate.js', async (original) => ({
+vi.mock('../../src/gates/vulnerability-scan.js', async (original) => ({
   ...(await original<object>()),
   scanPlatforms: vi.fn(() => (calls.push('vulnerability gate'), Promise.resolve(gateScans)))
 }))
-vi.mock('../../src/db-cache.js', () => ({ actionsCache: {} }))
-vi.mock('../../src/artifact.js', () => ({ uploadSboms: vi.fn() }))
+vi.mock('../../src/gates/vulnerability-db-cache.js', () => ({ actionsCache: {} }))
+vi.mock('../../src/supply-chain/sbom-artifact.js', () => ({ uploadSboms: vi.fn() }))
 let smokeResults: SmokeResult[] = []
-vi.mock('../../src/smoke-run.js', () => ({ smokeRun: vi.fn(() => (calls.push('smoke run'), Promise.resolve(smokeResults))) }))
+vi.mock('../../src/gates/smoke-run.js', () => ({ smokeRun: vi.fn(() => (calls.push('smoke run'), Promise.resolve(smokeResults))) }))
 let chain: Partial<SupplyChainResult> = {}
 let existingTags: string[] = []
-vi.mock('../../src/supply-chain.js', () => ({
+vi.mock('../../src/supply-chain/chain.js', () => ({
   supplyChain: vi.fn((spec: { subjects: Array<{ subject: string; digest: string }> }) => {
     calls.push('supply chain')
     const sign = (s: { subject: string; digest: string }) => ({ ...s, signature: 'verified' as const, attestation: 'verified' as const })
@@ -121,8 +121,8 @@ vi.mock('../../src/supply-chain.js', () => ({
 
 const { main } = await import('../../src/main.js')
 const { parseInputs } = await import('../../src/inputs/index.js')
-const { supplyChain } = await import('../../src/supply-chain.js')
-const { build } = await import('../../src/build.js')
+const { supplyChain } = await import('../../src/supply-chain/chain.js')
+const { build } = await import('../../src/build/buildx.js')
 
 let user = '65532:65532'
 let ws: string
@@ -225,8 +225,8 @@ describe('main', () => {
   })
 
   test('a tool download failing during the build stops the build before it pushes; the error says why and that nothing is left unsigned', async () => {
-    const { startToolInstall } = await import('../../src/tools.js')
-    const { interruptChildren } = await import('../../src/exec.js')
+    const { startToolInstall } = await import('../../src/tools/install.js')
+    const { interruptChildren } = await import('../../src/lib/exec.js')
     vi.mocked(startToolInstall).mockImplementationOnce(() => {
       const failed = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('sha256 mismatch for syft_1.51.0_linux_amd64.tar.gz')), 10))
       failed.catch(() => undefined)
@@ -244,7 +244,7 @@ describe('main', () => {
   })
 
   test('a tool download that failed before the build starts: nothing is built', async () => {
-    const { startToolInstall } = await import('../../src/tools.js')
+    const { startToolInstall } = await import('../../src/tools/install.js')
     vi.mocked(startToolInstall).mockImplementationOnce(() => {
       const failed = Promise.reject(new Error('cosign v0.9.9: HTTP 404'))
       failed.catch(() => undefined)
@@ -384,7 +384,7 @@ describe('main', () => {
       const c = ctx()
       await main(inputs({ 'smoke-args': '--version', 'startup-budget': '1s' }, c), c)
       expect(calls).toEqual(['login', '/tc/cosign verify', 'build', 'smoke run', 'supply chain'])
-      const { smokeRun } = await import('../../src/smoke-run.js')
+      const { smokeRun } = await import('../../src/gates/smoke-run.js')
       expect(vi.mocked(smokeRun).mock.calls[0]?.slice(0, 2)).toEqual([N, { args: ['--version'], http: undefined, timeoutMs: 30_000 }])
       expect(vi.mocked(smokeRun).mock.calls[0]?.[2]).toMatchObject({ platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM }, native: ['amd64', '386'] })
       const text = summary.join('\n')
@@ -445,7 +445,7 @@ describe('main', () => {
       const c = ctx()
       await main(inputs({ 'smoke-args': '--version', 'vulnerability-gate': 'high' }, c), c)
       expect(calls).toEqual(['login', '/tc/cosign verify', 'build', 'smoke run', 'vulnerability gate', 'supply chain'])
-      const { scanPlatforms } = await import('../../src/vuln-gate.js')
+      const { scanPlatforms } = await import('../../src/gates/vulnerability-scan.js')
       const [name, platforms, given, context] = vi.mocked(scanPlatforms).mock.calls[0] ?? []
       expect([name, platforms, given?.vulnerabilityGate]).toEqual([N, { 'linux/amd64': AMD, 'linux/arm64': ARM }, 'high'])
       expect(context).toMatchObject({ trivy: '/tc/trivy', cacheDir: path.join(os.homedir(), '.cache', 'build-distroless-image', 'trivy') })
@@ -533,7 +533,7 @@ describe('main', () => {
       expect(fs.statSync(s?.src ?? '').mode & 0o777).toBe(0o600)
       expect(fs.readFileSync(s?.src ?? '', 'utf8')).toBe(value)
     }
-    const { buildArgv } = await vi.importActual<typeof BuildModule>('../../src/build.js')
+    const { buildArgv } = await vi.importActual<typeof BuildModule>('../../src/build/buildx.js')
     const argv = buildArgv(spec ?? ({} as never)).join(' ')
     expect(argv).toContain(`--secret id=NPM_TOKEN,src=${npm?.src ?? ''}`)
     expect(argv).not.toContain('npm_s3cret')

@@ -2,7 +2,7 @@
 # A real BuildKit daemon for the e2e suite, built from Debian's sources, offline. No Debian suite
 # ships buildkitd or buildctl, but BuildKit's full source is inside sid's
 # golang-github-docker-docker-dev; it builds with sid's Go in GOPATH mode over the unpacked
-# golang-*-dev packages it imports. Facts behind each step: ../shared/e2e-environment.md,
+# golang-*-dev packages it imports. Facts behind each step: docs/e2e-environment.md,
 # "A real BuildKit daemon, built from Debian's sources".
 #
 # The package list is not frozen (sid moves every day): it is found by `go list -deps` over what is

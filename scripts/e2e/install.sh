@@ -9,7 +9,7 @@
 #     cosign 3, at the action's default, is built from its module by gotools.sh.
 # The unpacked engine is reused only while its recipe key (this script, lib.sh and the exact
 # .debs) is unchanged; each new one must answer its smoke test before the key is written.
-# Facts behind each step: ../shared/e2e-environment.md.
+# Facts behind each step: docs/e2e-environment.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export BDI_STEP=install

@@ -1,4 +1,4 @@
-// Types for the stand-in's exports, for its contract tests (__tests__/unit/sigstore-standin.test.ts).
+// Types for the stand-in's exports, for its contract tests (__tests__/e2e/support/sigstore-standin.test.ts).
 import type { KeyObject } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 

@@ -3,7 +3,7 @@
 // GitHub's token service cannot be reached from these machines, and no Fulcio or Rekor server is
 // packaged in Debian. This serves, over HTTPS on loopback, what cosign 2.x and 3.x need for
 // keyless signing and verification, and behaves like the real services wherever cosign or a
-// verifier can tell (see __tests__/unit/sigstore-standin.test.ts, taken from their docs):
+// verifier can tell (see __tests__/e2e/support/sigstore-standin.test.ts, taken from their docs):
 //   OIDC   GitHub Actions' token service: ACTIONS_ID_TOKEN_REQUEST_URL answers
 //          {"value": JWT} to `Authorization: bearer <request token>` (RS256, kid, JWKS served)
 //   Fulcio POST /api/v2/signingCert (200) and the legacy /api/v1/signingCert (201, PEM chain):

@@ -1,7 +1,7 @@
 /** The base-image slice: which bases are verified before the build, and against whom. */
-import { InputError } from '../errors.js'
-import type { Pem } from '../pem.js'
-import { parsePem } from '../pem.js'
+import { InputError } from '../lib/errors.js'
+import type { Pem } from '../lib/pem.js'
+import { parsePem } from '../lib/pem.js'
 import type { InputReader } from './values.js'
 
 export type VerifyBases = 'distroless' | 'all' | 'off'

@@ -1,11 +1,11 @@
 /** The build slice: what buildx builds (`context`, `dockerfile`, `target`, `platforms`, build args, labels, annotations, provenance, cache). */
 import * as path from 'node:path'
-import type { GitHubContext } from '../context.js'
-import { InputError } from '../errors.js'
-import type { Platform } from '../platform.js'
-import { parsePlatforms } from '../platform.js'
-import type { TemplateName } from '../templates.js'
-import { isTemplate, templatePath } from '../templates.js'
+import type { GitHubContext } from '../lib/runner-env.js'
+import { InputError } from '../lib/errors.js'
+import type { Platform } from '../build/platform.js'
+import { parsePlatforms } from '../build/platform.js'
+import type { TemplateName } from '../dockerfile/templates.js'
+import { isTemplate, templatePath } from '../dockerfile/templates.js'
 import type { InputReader } from './values.js'
 import { bool, insideWorkspace, keyValues, list } from './values.js'
 

@@ -1,16 +1,16 @@
 /** The builder slice: a remote BuildKit (`builder-endpoint`, `builder-tls-*`), the BuildKit and QEMU images. */
-import type { RemoteBuilder } from '../builder.js'
-import { InputError } from '../errors.js'
-import type { Pem } from '../pem.js'
-import { parsePem } from '../pem.js'
-import { isImageRef } from '../refs.js'
+import { InputError } from '../lib/errors.js'
+import type { Pem } from '../lib/pem.js'
+import { parsePem } from '../lib/pem.js'
+import { isImageRef } from '../tags/refs.js'
 import type { InputReader } from './values.js'
 
 export const DEFAULT_BUILDKIT_IMAGE = 'moby/buildkit:buildx-stable-1'
 export const DEFAULT_QEMU_IMAGE = 'docker.io/tonistiigi/binfmt:qemu-v10.2.3@sha256:400a4873b838d1b89194d982c45e5fb3cda4593fbfd7e08a02e76b03b21166f0'
 
 export interface BuilderInputs {
-  builderEndpoint?: Omit<RemoteBuilder, 'tls'> & { tls: { ca?: Pem; cert?: Pem; key?: Pem } }
+  /** `tcp://host:port` (or unix://, ssh://) for buildx's remote driver, or `kubernetes[:opt=v,…]`, with its TLS files. */
+  builderEndpoint?: { endpoint: string; tls: { ca?: Pem; cert?: Pem; key?: Pem } }
   /** The BuildKit image of a docker-container builder the action creates. */
   buildkitImage: string
   qemuImage: string

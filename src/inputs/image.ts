@@ -2,15 +2,17 @@
  * The image slice: where the release goes and under which tags (`image`, `tags`, `version`, `push`,
  * `push-by-digest`, `merge-digests`, and the registry credentials).
  */
-import type { GitHubContext } from '../context.js'
-import { InputError } from '../errors.js'
-import type { ImageName, SemVer } from '../refs.js'
-import type { LatestMode } from '../floating-tags.js'
-import { deriveTags, isDigest, parseImageName, parseVersion, refVersion, validateTag } from '../refs.js'
+import type { GitHubContext } from '../lib/runner-env.js'
+import { InputError } from '../lib/errors.js'
+import type { ImageName, SemVer } from '../tags/refs.js'
+import { deriveTags, isDigest, parseImageName, parseVersion, refVersion, validateTag } from '../tags/refs.js'
 import type { InputReader } from './values.js'
 import { bool, list } from './values.js'
 
 /** Credentials for a registry besides the first image's, from `registry-auth`. */
+/** `latest`: auto moves it only to the highest release. */
+export type LatestMode = 'auto' | 'true' | 'false'
+
 export interface RegistryCredential {
   host: string
   username: string

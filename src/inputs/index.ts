@@ -4,8 +4,8 @@
  * slices and checks the rules that span two of them.
  */
 import * as core from '@actions/core'
-import type { GitHubContext } from '../context.js'
-import { InputError } from '../errors.js'
+import type { GitHubContext } from '../lib/runner-env.js'
+import { InputError } from '../lib/errors.js'
 import type { BasesInputs } from './bases.js'
 import { parseBasesInputs } from './bases.js'
 import type { BuildInputs } from './build.js'
@@ -80,7 +80,7 @@ export function parseInputs(read: InputReader, ctx: GitHubContext): Inputs {
   const secrets = parseSecretsInputs(read, build.workspace, ctx.runnerTemp)
   refuseSecretsInMaxProvenance(build, secrets)
   const bases = parseBasesInputs(read, build.workspace)
-  if (bases.baseIdentities.length && supplyChain.sigstoreTrust && Number(supplyChain.cosignVersion.split('.')[0]) < 3) {
+  if (bases.baseIdentities.length && supplyChain.sigstoreTrust && supplyChain.cosignMajor < 3) {
     throw new InputError('base-identities', 'are checked against sigstore-trusted-root, which the action hands to cosign 3 only: use cosign-version 3.x, or drop sigstore-trusted-root')
   }
   const smoke = parseSmokeInputs(read)

@@ -1,9 +1,10 @@
 /** The policy slice: `policy`, `allow-root`, `allowed-bases`, `max-image-size`. */
-import { InputError } from '../errors.js'
-import type { PolicyMode } from '../policy.js'
-import { parseSize } from '../policy.js'
+import { InputError } from '../lib/errors.js'
+import { parseSize } from '../lib/size.js'
 import type { InputReader } from './values.js'
 import { bool, list } from './values.js'
+
+export type PolicyMode = 'enforce' | 'warn' | 'off'
 
 export interface PolicyInputs {
   policy: PolicyMode

@@ -4,7 +4,7 @@
  * line or into an error message: errors name the input and the line.
  */
 import * as path from 'node:path'
-import { InputError } from '../errors.js'
+import { InputError } from '../lib/errors.js'
 import type { InputReader } from './values.js'
 import { insideWorkspace, list } from './values.js'
 

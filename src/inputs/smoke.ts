@@ -1,5 +1,5 @@
 /** The smoke-run slice: `smoke-args`, `smoke-http-port`, `smoke-http-path`, `smoke-timeout`, `startup-budget`. */
-import { InputError } from '../errors.js'
+import { InputError } from '../lib/errors.js'
 import type { InputReader } from './values.js'
 
 /** How each platform's image is run once, under restricted-v2 constraints, before signing. */

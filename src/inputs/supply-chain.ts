@@ -1,11 +1,11 @@
 /** The supply-chain slice: SBOMs, signing, verification, a private Sigstore, and the tools that do them. */
 import * as path from 'node:path'
-import type { GitHubContext } from '../context.js'
-import { parseCosignKey } from '../cosign-key.js'
-import type { CosignKey } from '../cosign-key.js'
-import { InputError } from '../errors.js'
-import type { SigstoreTrust } from '../sigstore-trust.js'
-import { readSigstoreTrust } from '../sigstore-trust.js'
+import type { GitHubContext } from '../lib/runner-env.js'
+import { parseCosignKey } from '../sigstore/key.js'
+import type { CosignKey } from '../sigstore/key.js'
+import { InputError } from '../lib/errors.js'
+import type { SigstoreTrust } from '../sigstore/trust-roots.js'
+import { readSigstoreTrust } from '../sigstore/trust-roots.js'
 import type { InputReader } from './values.js'
 import { bool } from './values.js'
 
@@ -26,6 +26,8 @@ export interface SupplyChainInputs {
   sigstoreTrust?: SigstoreTrust
   /** Without a leading v: `3.1.3`. */
   cosignVersion: string
+  /** cosign-version's major (2 or 3), parsed once: the flags and trust files differ by line. */
+  cosignMajor: number
   syftVersion: string
   /** Where the tool releases are downloaded from (a GitHub mirror), without a trailing slash. */
   toolsUrl: string
@@ -47,8 +49,9 @@ export function parseSupplyChainInputs(read: InputReader, ctx: GitHubContext, re
   if (release.push && sign && !cosignKey && !ctx.idTokenAvailable) {
     throw new InputError('sign', 'keyless signing needs an OIDC token, and this job has none: add `permissions: { id-token: write }` to the job (or give `cosign-key`, or set `sign: false`)')
   }
-  const cosignVersion = cosignLine(toolVersion('cosign-version', read('cosign-version') || DEFAULT_COSIGN_VERSION))
-  const sigstoreTrust = readSigstoreTrust(read('sigstore-trusted-root'), read('sigstore-signing-config'), workspace, Number(cosignVersion.split('.')[0]))
+  const cosignVersion = toolVersion('cosign-version', read('cosign-version') || DEFAULT_COSIGN_VERSION)
+  const cosignMajor = cosignLine(cosignVersion)
+  const sigstoreTrust = readSigstoreTrust(read('sigstore-trusted-root'), read('sigstore-signing-config'), workspace, cosignMajor)
   if (sigstoreTrust && !transparencyLog) {
     throw new InputError('sigstore-trusted-root', 'and sigstore-signing-config name a Sigstore instance, but transparency-log: false signs with the key alone and uses none: remove them, or turn the log on')
   }
@@ -63,6 +66,7 @@ export function parseSupplyChainInputs(read: InputReader, ctx: GitHubContext, re
     transparencyLog,
     sigstoreTrust,
     cosignVersion,
+    cosignMajor,
     syftVersion: syftLine(toolVersion('syft-version', read('syft-version') || DEFAULT_SYFT_VERSION)),
     toolsUrl: toolsUrl(read('tools-url') || 'https://github.com'),
     toolsChecksums: toolsChecksums(read('tools-checksums'))
@@ -95,14 +99,16 @@ export function toolVersion(name: string, value: string): string {
   return v.replace(/^v/, '')
 }
 
-/** The cosign lines whose flags cosign.ts knows (`--use-signing-config` is 3.x's, bundles 2.x's). */
+/** The cosign lines whose flags sigstore/cosign-argv.ts knows (`--use-signing-config` is 3.x's, bundles 2.x's). */
 export const COSIGN_MAJORS = [2, 3]
 
-function cosignLine(version: string): string {
-  if (!COSIGN_MAJORS.includes(Number(version.split('.')[0]))) {
+/** The version's major, when it is a line the action can drive. */
+function cosignLine(version: string): number {
+  const major = Number(version.split('.')[0])
+  if (!COSIGN_MAJORS.includes(major)) {
     throw new InputError('cosign-version', `v${version} is not a cosign the action can drive: give a 2.x or 3.x release (the default is ${DEFAULT_COSIGN_VERSION})`)
   }
-  return version
+  return major
 }
 
 /** `syft scan --from registry REF -o cyclonedx-json=FILE` is the CLI of syft 1.x. */

@@ -1,7 +1,7 @@
 /** How input values are read: booleans, lists, KEY=VALUE lines, paths in the workspace. */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { InputError } from '../errors.js'
+import { InputError } from '../lib/errors.js'
 
 /** Reads one input by name (core.getInput in the action, a table in tests). */
 export type InputReader = (name: string) => string

@@ -1,0 +1,80 @@
+import { describe, expect, test } from 'vitest'
+import { ELF_HEADER_BYTES, elfMismatch, readExecutable } from '../../../src/gates/elf.js'
+
+/**
+ * An ELF header built by hand from the layout (System V ABI, "ELF Header"): e_ident[0..3] magic,
+ * [4] EI_CLASS (1 = 32-bit, 2 = 64-bit), [5] EI_DATA (1 = little, 2 = big endian), [6] version;
+ * e_type at 16 and e_machine at 18, both in the file's byte order.
+ */
+function elf(bits: 32 | 64, little: boolean, machine: number): Buffer {
+  const b = Buffer.alloc(64)
+  b.write('\x7fELF', 0, 'latin1')
+  b[4] = bits === 64 ? 2 : 1
+  b[5] = little ? 1 : 2
+  b[6] = 1
+  if (little) {
+    b.writeUInt16LE(2, 16) // ET_EXEC
+    b.writeUInt16LE(machine, 18)
+  } else {
+    b.writeUInt16BE(2, 16)
+    b.writeUInt16BE(machine, 18)
+  }
+  return b.subarray(0, ELF_HEADER_BYTES)
+}
+
+const X86_64 = elf(64, true, 62)
+const AARCH64 = elf(64, true, 183)
+const ARM = elf(32, true, 40)
+const PPC64LE = elf(64, true, 21)
+const PPC64BE = elf(64, false, 21)
+const S390X = elf(64, false, 22)
+const RISCV64 = elf(64, true, 243)
+const I386 = elf(32, true, 3)
+
+describe('each platform accepts its own binary', () => {
+  test.each([
+    ['linux/amd64', X86_64],
+    ['linux/arm64', AARCH64],
+    ['linux/arm64/v8', AARCH64],
+    ['linux/arm/v7', ARM],
+    ['linux/arm/v6', ARM],
+    ['linux/ppc64le', PPC64LE],
+    ['linux/s390x', S390X],
+    ['linux/riscv64', RISCV64],
+    ['linux/386', I386]
+  ])('%s', (platform, head) => {
+    expect(readExecutable(head).kind).toBe('elf')
+    expect(elfMismatch(platform, readExecutable(head))).toBeUndefined()
+  })
+})
+
+describe('and refuses another', () => {
+  test.each<[string, Buffer, string, string]>([
+    ['linux/arm64', X86_64, 'x86-64 (ELF64, little-endian)', 'AArch64 (ELF64, little-endian)'],
+    ['linux/amd64', AARCH64, 'AArch64 (ELF64, little-endian)', 'x86-64 (ELF64, little-endian)'],
+    ['linux/arm/v7', AARCH64, 'AArch64 (ELF64, little-endian)', 'ARM (ELF32, little-endian)'],
+    ['linux/ppc64le', PPC64BE, 'PowerPC64 (ELF64, big-endian)', 'PowerPC64 little-endian (ELF64, little-endian)'],
+    ['linux/amd64', I386, 'Intel 80386 (ELF32, little-endian)', 'x86-64 (ELF64, little-endian)'],
+    ['linux/riscv64', elf(64, true, 8), 'MIPS (ELF64, little-endian)', 'RISC-V 64 (ELF64, little-endian)']
+  ])('%s with %#', (platform, head, found, expected) => {
+    expect(elfMismatch(platform, readExecutable(head))).toEqual({ found, expected })
+  })
+})
+
+test.each<[string, Buffer, string]>([
+  ['a script', Buffer.from('#!/bin/sh\nexec /app "$@"\n'), 'script'],
+  ['a text file', Buffer.from('hello, this is not a program'), 'other'],
+  ['a truncated ELF', X86_64.subarray(0, 10), 'other']
+])('%s is not judged', (_name, head, kind) => {
+  const exe = readExecutable(head)
+  expect(exe.kind).toBe(kind)
+  expect(elfMismatch('linux/arm64', exe)).toBeUndefined()
+})
+
+test('the script names its interpreter', () => {
+  expect(readExecutable(Buffer.from('#!/usr/bin/env python3\nprint(1)\n'))).toEqual({ kind: 'script', interpreter: '/usr/bin/env python3' })
+})
+
+test('an unknown platform is not judged', () => {
+  expect(elfMismatch('linux/mips64le', readExecutable(X86_64))).toBeUndefined()
+})

@@ -1,0 +1,104 @@
+// trivy's command lines and the JSON the action reads, pinned to trivy's documentation
+// (trivy.dev: `trivy image` flags, the JSON report, the DB's metadata.json) and to the output of
+// the real trivy v0.44.1 (fixtures from the e2e fixture DB). Where the CLI differs between v0.44.1
+// (tested here, end to end) and the default v0.73.0:
+//   - `--db-repository` takes one repository in v0.44.1 (it appends `:2`; giving `:2` fails) and a
+//     list in recent releases: the action passes one per download and walks the list itself, so
+//     both behave the same; repositories are given without a tag (recent releases add `:2` too).
+//   - `--vex` (OpenVEX) exists from v0.47; v0.44.1 rejects it (vulnerability-ignore with an
+//     OpenVEX document needs a recent trivy, as the default is).
+//   - the Go standard library is reported (`stdlib`) by recent releases, not by v0.44.1.
+//   - v0.44.1 prints no error line on a failure and exits 1; recent ones print FATAL/ERROR lines.
+//   `image`, `--format json`, `--output`, `--exit-code`, `--severity`, `--scanners vuln`,
+//   `--skip-db-update`, `--download-db-only`, `--cache-dir`, `--image-src remote`, `--no-progress`,
+//   `--ignore-unfixed` and `--ignorefile` are the same in both.
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { describe, expect, test } from 'vitest'
+import type { GateLevel } from '../../../src/inputs/vulnerability.js'
+import { FINDINGS_EXIT_CODE, countBySeverity, downloadDbArgv, findingsOf, parseDbMetadata, scanArgv, severitiesFor, vulnPredicate } from '../../../src/gates/trivy.js'
+
+const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../fixtures', name), 'utf8')) as unknown
+const REF = 'ghcr.io/acme/op@sha256:09437198314221a66e8c9d56af6c91a0e78495ce7022afb8d2b6726f42418ce4'
+
+describe('argv', () => {
+  test('the DB download: one repository, into the cache dir, nothing scanned', () => {
+    expect(downloadDbArgv('mirror.gcr.io/aquasec/trivy-db', '/home/runner/.cache/bdi/trivy')).toEqual(['image', '--download-db-only', '--db-repository', 'mirror.gcr.io/aquasec/trivy-db', '--cache-dir', '/home/runner/.cache/bdi/trivy', '--no-progress'])
+  })
+
+  const base = ['image', '--format', 'json', '--output', '/w/vuln/linux-amd64.trivy.json', '--exit-code', '3', '--severity', 'CRITICAL,HIGH', '--scanners', 'vuln', '--skip-db-update', '--cache-dir', '/c', '--image-src', 'remote', '--no-progress']
+  test.each<[string, Partial<Parameters<typeof scanArgv>[1]>, string[]]>([
+    ['the gate high: its severities, exit code 3 for findings, the remote image only', {}, [...base, REF]],
+    ['only-fixed', { onlyFixed: true }, [...base, '--ignore-unfixed', REF]],
+    ['a .trivyignore', { ignore: { file: '/ws/.trivyignore', kind: 'trivyignore' } }, [...base, '--ignorefile', '/ws/.trivyignore', REF]],
+    ['an OpenVEX document', { ignore: { file: '/ws/vex.json', kind: 'openvex' } }, [...base, '--vex', '/ws/vex.json', REF]],
+    ['warn: every severity', { severities: severitiesFor('warn') }, ['image', '--format', 'json', '--output', '/w/vuln/linux-amd64.trivy.json', '--exit-code', '3', '--severity', 'CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN', ...base.slice(9), REF]]
+  ])('%s', (_name, o, argv) => {
+    expect(scanArgv(REF, { cacheDir: '/c', output: '/w/vuln/linux-amd64.trivy.json', severities: ['CRITICAL', 'HIGH'], onlyFixed: false, ...o })).toEqual(argv)
+  })
+
+  test('the findings exit code is one trivy never uses for a failure (it exits 1 on any)', () => {
+    expect(FINDINGS_EXIT_CODE).not.toBe(0)
+    expect(FINDINGS_EXIT_CODE).not.toBe(1)
+  })
+})
+
+describe('severitiesFor: the gate and above', () => {
+  test.each<[GateLevel, string[]]>([
+    ['critical', ['CRITICAL']],
+    ['high', ['CRITICAL', 'HIGH']],
+    ['medium', ['CRITICAL', 'HIGH', 'MEDIUM']],
+    ['low', ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW']],
+    ['warn', ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN']]
+  ])('%s', (gate, severities) => {
+    expect(severitiesFor(gate)).toEqual(severities)
+  })
+})
+
+describe('findingsOf: the JSON report (SchemaVersion 2, Results[].Vulnerabilities[])', () => {
+  test('the real report of the fixture image: the Debian advisories and the Go module', () => {
+    const findings = findingsOf(fixture('trivy-0.44.1-image-findings.json'), 'the report')
+    expect(findings.map((f) => [f.pkg, f.installed, f.id, f.severity, f.fixed])).toEqual([
+      ['base-files', '13.8+deb13u8', 'CVE-2099-0001', 'HIGH', '99.0'],
+      ['tzdata', expect.any(String), 'CVE-2099-0002', 'CRITICAL', ''],
+      ['example.com/fixture/vulnerable', 'v0.1.0', 'CVE-2099-0003', 'HIGH', '0.17.0']
+    ])
+    expect(findings[0]?.target).toMatch(/ \(debian 13\.8\)$/)
+    expect(findings[2]?.target).toBe('worker')
+    expect(countBySeverity(findings)).toEqual([['CRITICAL', 1], ['HIGH', 2]])
+  })
+
+  test('a clean report: Results without Vulnerabilities', () => {
+    expect(findingsOf(fixture('trivy-0.44.1-image-clean.json'), 'the report')).toEqual([])
+  })
+
+  test.each<[string, unknown]>([
+    ['not JSON of a report', { hello: 1 }],
+    ['another schema version', { SchemaVersion: 1, Results: [] }],
+    ['Results not a list', { SchemaVersion: 2, Results: {} }]
+  ])('refused: %s', (_name, report) => {
+    expect(() => findingsOf(report, 'trivy\'s report of linux/amd64')).toThrow(/trivy's report of linux\/amd64/)
+  })
+
+  test('no Results at all is no finding; an unknown severity counts as UNKNOWN', () => {
+    expect(findingsOf({ SchemaVersion: 2 }, 'r')).toEqual([])
+    expect(findingsOf({ SchemaVersion: 2, Results: [{ Target: 't', Vulnerabilities: [{ VulnerabilityID: 'X', PkgName: 'p', InstalledVersion: '1', Severity: 'weird' }] }] }, 'r')).toEqual([{ target: 't', pkg: 'p', installed: '1', id: 'X', severity: 'UNKNOWN', fixed: '' }])
+  })
+})
+
+describe('the DB metadata and the vuln predicate', () => {
+  test('metadata.json as trivy-db writes it (the fixture DB, downloaded by trivy)', () => {
+    const text = fs.readFileSync(path.join(import.meta.dirname, '../../fixtures/trivy-db-metadata.json'), 'utf8')
+    expect(parseDbMetadata(text)).toEqual({ version: 2, updatedAt: '2026-11-01T06:00:00Z', nextUpdate: '2999-01-01T00:00:00Z' })
+    expect(() => parseDbMetadata('{"NextUpdate":"x"}')).toThrow(/no Version or UpdatedAt/)
+  })
+
+  test("cosign's vuln predicate (cosign attest --type vuln): invocation, scanner with DB and result, scan times", () => {
+    const report = { SchemaVersion: 2, ArtifactName: REF }
+    expect(vulnPredicate({ trivyVersion: '0.73.0', dbRepository: 'ghcr.io/aquasecurity/trivy-db', db: { version: 2, updatedAt: '2026-11-28T00:00:00Z', nextUpdate: '' }, report, startedOn: new Date('2026-11-29T10:00:00Z'), finishedOn: new Date('2026-11-29T10:00:05Z') })).toEqual({
+      invocation: { parameters: null, uri: '', event_id: '', 'builder.id': '' },
+      scanner: { uri: 'pkg:github/aquasecurity/trivy@v0.73.0', version: '0.73.0', db: { uri: 'ghcr.io/aquasecurity/trivy-db', version: '2026-11-28T00:00:00Z' }, result: report },
+      metadata: { scanStartedOn: '2026-11-29T10:00:00.000Z', scanFinishedOn: '2026-11-29T10:00:05.000Z' }
+    })
+  })
+})

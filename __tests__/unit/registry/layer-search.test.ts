@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
+import * as zlib from 'node:zlib'
+import { pack } from 'tar-stream'
+import { describe, expect, test } from 'vitest'
+import type { Layer } from '../../../src/registry/layer-search.js'
+import { findFileHead } from '../../../src/registry/layer-search.js'
+
+type Entry = { name: string; type?: 'file' | 'symlink' | 'link' | 'directory'; content?: Buffer | string; linkname?: string }
+
+/** A layer as a registry serves it: a tar (here made with tar-stream), gzip-compressed by default. */
+async function layer(digest: string, entries: Entry[], gzip = true): Promise<Layer & { size: number }> {
+  const p = pack()
+  for (const e of entries) {
+    if (e.type === 'symlink' || e.type === 'link' || e.type === 'directory') p.entry({ name: e.name, type: e.type, linkname: e.linkname })
+    else p.entry({ name: e.name }, e.content ?? '')
+  }
+  p.finalize()
+  const chunks: Buffer[] = []
+  for await (const c of p) chunks.push(c as Buffer)
+  const tarball = Buffer.concat(chunks)
+  const bytes = gzip ? zlib.gzipSync(tarball) : tarball
+  return {
+    digest,
+    mediaType: gzip ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar',
+    size: bytes.length,
+    // Served in 4 KiB chunks, as a network read would arrive.
+    open: () => Promise.resolve(Readable.from((function* () { for (let i = 0; i < bytes.length; i += 4096) yield bytes.subarray(i, i + 4096) })()))
+  }
+}
+
+const ELF = Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01', 'latin1'), Buffer.alloc(9), Buffer.from([2, 0, 183, 0])])
+// Incompressible, so the layer is as large compressed as it is in the tar.
+const noise = (n: number) => randomBytes(n)
+
+describe('findFileHead (layers given top first)', () => {
+  test('a file in the top layer: the first bytes, without reading the rest of a large layer', async () => {
+    const top = await layer('sha256:top', [{ name: 'hello', content: Buffer.concat([ELF, noise(4096)]) }, { name: 'big.bin', content: noise(3_000_000) }])
+    const r = await findFileHead([top], ['/hello'], 20)
+    expect(r.found).toEqual({ path: '/hello', head: ELF, layer: 'sha256:top' })
+    expect(r.layersOpened).toBe(1)
+    expect(r.bytesRead).toBeLessThan(top.size / 4)
+  })
+
+  test('a file in a lower layer, an uncompressed tar above it', async () => {
+    const top = await layer('sha256:top', [{ name: 'etc/config', content: 'x' }], false)
+    const base = await layer('sha256:base', [{ name: './usr/local/bin/server', content: ELF }])
+    const r = await findFileHead([top, base], ['/usr/local/bin/server'], 20)
+    expect(r.found?.layer).toBe('sha256:base')
+    expect(r.layersOpened).toBe(2)
+  })
+
+  test('the top layer wins over a lower one', async () => {
+    const top = await layer('sha256:top', [{ name: 'app', content: ELF }])
+    const base = await layer('sha256:base', [{ name: 'app', content: '#!/bin/sh\n' }])
+    expect((await findFileHead([top, base], ['/app'], 20)).found?.head).toEqual(ELF)
+  })
+
+  test.each<[string, Entry[], Entry[], string, string]>([
+    ['an absolute symlink', [{ name: 'app', type: 'symlink', linkname: '/opt/app/bin/server' }], [{ name: 'opt/app/bin/server', content: ELF }], '/app', '/opt/app/bin/server'],
+    ['a relative symlink', [{ name: 'usr/bin/app', type: 'symlink', linkname: '../lib/app/server' }], [{ name: 'usr/lib/app/server', content: ELF }], '/usr/bin/app', '/usr/lib/app/server'],
+    ['a symlinked directory on the way', [{ name: 'bin', type: 'symlink', linkname: 'usr/bin' }], [{ name: 'usr/bin/server', content: ELF }], '/bin/server', '/usr/bin/server'],
+    ['a hard link', [{ name: 'usr/bin/server', content: ELF }, { name: 'app', type: 'link', linkname: 'usr/bin/server' }], [], '/app', '/usr/bin/server']
+  ])('follows %s within the image', async (_name, top, base, ask, path) => {
+    const r = await findFileHead([await layer('sha256:top', top), await layer('sha256:base', base)], [ask], 20)
+    expect(r.found?.path).toBe(path)
+    expect(r.found?.head).toEqual(ELF)
+  })
+
+  test('a whiteout in an upper layer hides the file below', async () => {
+    const top = await layer('sha256:top', [{ name: 'usr/bin/.wh.server', content: '' }])
+    const base = await layer('sha256:base', [{ name: 'usr/bin/server', content: ELF }])
+    const r = await findFileHead([top, base], ['/usr/bin/server'], 20)
+    expect(r.found).toBeUndefined()
+    expect(r.layersOpened).toBe(1)
+  })
+
+  test('PATH candidates: the first that exists', async () => {
+    const base = await layer('sha256:base', [{ name: 'usr/bin/server', content: ELF }])
+    expect((await findFileHead([base], ['/usr/local/bin/server', '/usr/bin/server'], 20)).found?.path).toBe('/usr/bin/server')
+  })
+
+  test('a file that is nowhere', async () => {
+    const r = await findFileHead([await layer('sha256:a', [{ name: 'x', content: 'x' }])], ['/app'], 20)
+    expect(r.found).toBeUndefined()
+    expect(r.layersOpened).toBe(1)
+  })
+
+  test('a corrupt layer fails naming it', async () => {
+    const bad: Layer = { digest: 'sha256:bad', mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', open: () => Promise.resolve(Readable.from([Buffer.from('not gzip at all')])) }
+    await expect(findFileHead([bad], ['/app'], 20)).rejects.toThrow(/reading layer sha256:bad: /)
+  })
+})

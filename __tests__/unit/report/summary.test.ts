@@ -1,0 +1,61 @@
+// The real @actions/core summary, written to a GITHUB_STEP_SUMMARY file as on a runner.
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { afterAll, beforeEach, describe, expect, test } from 'vitest'
+import type { Report } from '../../../src/report/summary.js'
+import { newReport, unfinished, writeSummary } from '../../../src/report/summary.js'
+
+const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bdi-summary-')), 'summary.md')
+const before = process.env.GITHUB_STEP_SUMMARY
+process.env.GITHUB_STEP_SUMMARY = file
+afterAll(() => {
+  if (before === undefined) delete process.env.GITHUB_STEP_SUMMARY
+  else process.env.GITHUB_STEP_SUMMARY = before
+  fs.rmSync(path.dirname(file), { recursive: true, force: true })
+})
+const written = async (r: Report) => {
+  await writeSummary(r)
+  return fs.readFileSync(file, 'utf8')
+}
+
+const DIG = 'sha256:' + 'a'.repeat(64)
+const report = (over: Partial<Report> = {}): Report => ({ ...newReport('ghcr.io/o/app'), ...over })
+
+beforeEach(() => fs.writeFileSync(file, ''))
+
+describe('unfinished', () => {
+  test('a digest is unfinished while any of its signature or attestations failed or is pending', () => {
+    const done = { subject: 'linux/amd64', digest: DIG, signature: 'verified', attestation: 'verified', provenance: 'skipped' } as const
+    expect(unfinished(report({ digests: [done] }))).toEqual([])
+    expect(unfinished(report({ digests: [{ ...done, provenance: 'failed' }] }))).toHaveLength(1)
+    expect(unfinished(report({ digests: [{ ...done, vulnerability: 'pending' }] }))).toHaveLength(1)
+  })
+})
+
+describe('writeSummary', () => {
+  test('the error first, escaped; notes last', async () => {
+    const text = await written(report({ error: 'bad <tag>', notes: ['a & b'] }))
+    expect(text.indexOf('<h2>Image ghcr.io/o/app</h2>')).toBe(0)
+    expect(text).toContain('<p><strong>❌ Failed:</strong> bad &lt;tag&gt;</p>')
+    expect(text.trimEnd().endsWith('<ul><li>a &amp; b</li></ul>')).toBe(true)
+  })
+
+  test('a refused image says what the tags now point at, and lists no unfinished digests', async () => {
+    const d = { subject: 'linux/amd64', digest: DIG, signature: 'pending', attestation: 'skipped', provenance: 'skipped' } as const
+    const text = await written(report({ digest: DIG, pushed: true, digests: [d], refused: 'These tags now point at the refused, unsigned image: ghcr.io/o/app:1.' }))
+    expect(text).toContain('<p><strong>⛔ Pushed, refused by the checks, not signed or attested.</strong> These tags now point at the refused, unsigned image: ghcr.io/o/app:1.</p>')
+    expect(text).not.toContain('Pushed but not signed or attested')
+  })
+
+  test('pushed but unsigned: each digest listed, and a re-run finishes it', async () => {
+    const d = { subject: 'linux/amd64', digest: DIG, signature: 'failed', attestation: 'pending', provenance: 'skipped' } as const
+    const text = await written(report({ digest: DIG, pushed: true, digests: [d] }))
+    expect(text).toContain(`<li>linux/amd64 <code>${DIG}</code></li>`)
+    expect(text).toContain('<p>Re-run the job: the digests stay the same and the missing signatures and attestations are added.</p>')
+  })
+
+  test('built, not pushed', async () => {
+    expect(await written(report({ digest: DIG }))).toContain(`<p><strong>Digest:</strong> <code>${DIG}</code> (built, not pushed)</p>`)
+  })
+})

@@ -1,0 +1,85 @@
+/**
+ * One release run's shared state: the inputs (tags and build contexts settled as the steps go),
+ * the runner, the registry clients, the tool downloads, and where the report and outputs gather.
+ * Each step takes the run and reads the part it declares.
+ */
+import * as core from '@actions/core'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import type { Refusal } from './gates/verdict.js'
+import type { Inputs } from './inputs/index.js'
+import type { Watched } from './lib/background.js'
+import { watch } from './lib/background.js'
+import * as state from './lib/post-state.js'
+import type { GitHubContext } from './lib/runner-env.js'
+import { RegistryApi } from './registry/http-api.js'
+import type { Pushed } from './registry/manifest.js'
+import { ImageTools } from './registry/imagetools.js'
+import { refuseCopiesWithoutCredentials } from './registry/login-step.js'
+import { createDockerConfig, dockerEnv } from './registry/login.js'
+import type { RunOutputs } from './report/outputs.js'
+import type { Report } from './report/summary.js'
+import { subjectsOf } from './supply-chain/sign.js'
+import type { Tools } from './tools/install.js'
+import { startToolInstall } from './tools/install.js'
+
+export interface Run {
+  inputs: Inputs
+  ctx: GitHubContext
+  now: Date
+  report: Report
+  outputs: RunOutputs
+  /** The run's private temp dir (keys written from input, SBOMs, secrets); post removes it. */
+  workDir: string
+  /** The action's own docker config dir, holding the registry logins. */
+  configDir: string
+  env: Record<string, string>
+  tools: ImageTools
+  api: RegistryApi
+  /** The tools download while QEMU, the builder and the build run; awaited only after the push. */
+  installs: Promise<Tools>
+  installed: Watched
+  /** A post-push check refused the image: nothing is signed, and the error names the tags that moved to it. */
+  refuse: (r: Refusal) => never
+}
+
+/** The run's temp dir, docker config and clients; the tool downloads start here. */
+export function startRun(inputs: Inputs, ctx: GitHubContext, report: Report, outputs: RunOutputs, now: Date, verifyBases: boolean): Run {
+  const workDir = fs.mkdtempSync(path.join(ctx.runnerTemp, 'build-distroless-image-'))
+  fs.chmodSync(workDir, 0o700)
+  state.save({ workDir })
+  const { registry } = inputs.image
+  const configDir = createDockerConfig(ctx.runnerTemp, [registry, ...inputs.registryAuth.map((c) => c.host)])
+  state.save({ dockerConfig: configDir, registry })
+  refuseCopiesWithoutCredentials(inputs, configDir)
+  const env = dockerEnv(configDir)
+  const tools = new ImageTools(env)
+  const api = new RegistryApi({ registry, repository: inputs.image.path, username: inputs.registryUsername, password: inputs.registryPassword })
+  const installs = startToolInstall({ ...inputs, verifyBases }, ctx.nodeArch)
+  const run: Run = { inputs, ctx, now, report, outputs, workDir, configDir, env, tools, api, installs, installed: watch(installs), refuse: (r) => refuseAfterPush(run, r) }
+  return run
+}
+
+/** The push happened: the report and outputs say where the release is; nothing is signed yet. */
+export function recordPush(run: Run, pushed: Pushed): void {
+  const { inputs, report } = run
+  const refs = tagRefs(run)
+  report.pushed = true
+  report.digest = pushed.digest
+  report.tags = refs
+  run.outputs.release = { name: inputs.image.name, digest: pushed.digest, tags: refs, platforms: pushed.platforms }
+  for (const [platform, digest] of Object.entries(pushed.platforms)) core.info(`${platform}: ${digest}`)
+  report.digests = subjectsOf(pushed).map((s) => ({ ...s, signature: 'skipped', attestation: 'skipped', provenance: 'skipped' }))
+  run.outputs.signed = false
+}
+
+/** The tags pushed, as references (none when pushed by digest). */
+function tagRefs(run: Run): string[] {
+  return run.inputs.pushByDigest ? [] : run.inputs.tags.map((t) => `${run.inputs.image.name}:${t}`)
+}
+
+function refuseAfterPush(run: Run, refusal: Refusal): never {
+  const refs = tagRefs(run)
+  run.report.refused = refs.length ? `These tags now point at the refused, unsigned image: ${refs.join(', ')}. Fix the image and release again to move them.` : 'No tag points at it (pushed by digest only).'
+  throw new Error(`${refusal.message}\nNot signed or attested. ${run.report.refused}`)
+}

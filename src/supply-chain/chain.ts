@@ -1,0 +1,259 @@
+/**
+ * After the push: SBOM per platform, then the Sign, Attest and Verify steps, all by digest.
+ * Returns what happened to each subject; main folds it into the report.
+ */
+import * as core from '@actions/core'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import type { VulnScan } from './attest.js'
+import { attestAll, checkRekorLimit, predicatesFor } from './attest.js'
+import { startNow } from '../lib/background.js'
+import { cosignKeyArg, isKmsReference } from '../sigstore/key.js'
+import type { Cosign } from '../sigstore/cosign-runner.js'
+import { cosignRunner } from '../sigstore/cosign-runner.js'
+import type { CosignOptions, Identity, PredicateType } from '../sigstore/cosign-argv.js'
+import { consumerVerifyCommand, publicKeyArgv } from '../sigstore/cosign-argv.js'
+import { run } from '../lib/exec.js'
+import { githubKeylessIdentity } from '../sigstore/keyless-signer.js'
+import type { SupplyChainInputs } from '../inputs/supply-chain.js'
+import type { Provenance, ProvenanceType } from './provenance.js'
+import { provenanceFiles } from './provenance.js'
+import type { SbomResult } from './sbom.js'
+import { generateSbom, sbomFileName, syftArgv } from './sbom.js'
+import type { Subject } from './sign.js'
+import { signDigests } from './sign.js'
+import { cosign2TrustEnv } from '../sigstore/trust-roots.js'
+import type { Tools } from '../tools/install.js'
+import { verifyAttestations, verifySignatures } from './verify.js'
+
+export interface SupplyChainSpec extends Omit<SupplyChainInputs, 'syftVersion' | 'toolsUrl'> {
+  name: string
+  /** Every pushed digest: the index first (when there is one), then each platform. */
+  subjects: Subject[]
+  serverUrl: string
+  workflowRef: string
+  /** A re-run checks what is already signed and attested instead of adding it again. */
+  rerun: boolean
+  /** The provenance buildx recorded per platform, read back from the pushed index. */
+  provenance?: Promise<Record<string, { type: ProvenanceType; predicate: unknown }>>
+  /** SBOMs already made of these digests (a copy in another registry): attested as they are, syft not run again. */
+  sboms?: SbomResult[]
+  /** Added to each phase's log group: which image it works on, when there are several. */
+  heading?: string
+  /** The vulnerability gate's scans, attested (`--type vuln`) to each platform digest. */
+  vulnScans?: VulnScan[]
+}
+
+export type Status = 'done' | 'verified' | 'skipped' | 'failed' | 'pending'
+
+export interface SubjectOutcome extends Subject {
+  signature: Status
+  /** The CycloneDX SBOM attestation. */
+  attestation: Status
+  /** The SLSA provenance attestation (platform digests only). */
+  provenance: Status
+  /** The vulnerability scan attestation (platform digests, when the gate ran and attests). */
+  vulnerability?: Status
+  sbom?: string
+}
+
+export interface SupplyChainResult {
+  subjects: SubjectOutcome[]
+  /** platform -> SBOM file. */
+  sboms: Record<string, string>
+  /** The SBOMs as made, for the copies of the same digests. */
+  sbomResults: SbomResult[]
+  signed: boolean
+  /** The keyless identity signed as, for the summary (absent with a key). */
+  signer?: string
+  verifyCommands: string[]
+  notes: string[]
+  /** Set when a step failed; `subjects` then says how far each got. */
+  failure?: Error
+}
+
+/** Uploads the SBOM files as a workflow artifact; resolves to the note for the summary. */
+export type UploadSboms = (files: string[], image: string) => Promise<string>
+
+export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<string, string>, workDir: string, upload: UploadSboms): Promise<SupplyChainResult> {
+  const result: SupplyChainResult = {
+    subjects: spec.subjects.map((s) => ({
+      ...s,
+      signature: spec.sign ? 'pending' : 'skipped',
+      attestation: spec.sign && spec.sbom ? 'pending' : 'skipped',
+      provenance: spec.sign && spec.provenanceAttestation && s.subject !== 'index' ? 'pending' : 'skipped',
+      ...(spec.vulnScans?.length ? { vulnerability: spec.sign && s.subject !== 'index' ? ('pending' as const) : ('skipped' as const) } : {})
+    })),
+    sboms: {},
+    sbomResults: [],
+    signed: false,
+    verifyCommands: [],
+    notes: []
+  }
+  if (!spec.sbom && !spec.sign) return result
+  try {
+    await steps(spec, tools, env, workDir, upload, result)
+  } catch (err) {
+    result.failure = err instanceof Error ? err : new Error(String(err))
+  }
+  return result
+}
+
+async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<string, string>, workDir: string, upload: UploadSboms, result: SupplyChainResult): Promise<void> {
+  const { cosign: cosignBin, syft } = spec.sboms ? await tools : await core.group('Tools', () => tools)
+  if (spec.sbom && !syft && !spec.sboms) throw new Error('syft was not installed')
+  if (spec.sign && !cosignBin) throw new Error('cosign was not installed')
+  const set = (field: Field, status: Status, which: (s: SubjectOutcome) => boolean = () => true) => {
+    for (const s of result.subjects) if (which(s)) s[field] = status
+  }
+
+  // Signing needs neither the SBOMs nor the public key: the scans and the key derivation (one
+  // cosign run that decrypts the key) go on while the digests are signed.
+  const sbomsReady = startNow(spec.sboms ? Promise.resolve(spec.sbom ? spec.sboms : []) : spec.sbom && syft ? scanAll(syft, spec, env, workDir) : Promise.resolve([]))
+  const heading = spec.heading ? ` ${spec.heading}` : ''
+  const cosign = spec.sign && cosignBin ? prepareCosign(cosignBin, spec, env, workDir) : undefined
+
+  if (cosign) {
+    await core.group(`Sign (cosign)${heading}`, async () => {
+      if (!cosign.options.key) {
+        // Keyless: the token says who signs; show it before anything is signed as them.
+        result.signer = signerLine(await cosign.identity, spec)
+        core.info(`Signing keylessly as ${result.signer}${spec.sigstoreTrust ? ` through the Sigstore instance of ${spec.sigstoreTrust.trustedRootInput}` : ''}`)
+      }
+      await signDigests(cosign, spec.subjects, spec.rerun)
+      set('signature', 'done')
+    })
+    result.signed = true
+  }
+
+  const sboms = !spec.sbom ? [] : spec.sboms ? spec.sboms : await core.group('SBOM per platform (syft)', () => reportSboms(sbomsReady, spec.name))
+  result.sbomResults = sboms
+  for (const s of sboms) {
+    result.sboms[s.platform] = s.file
+    for (const o of result.subjects) if (o.subject === s.platform || (o.digest === s.digest && o.subject !== 'index')) o.sbom = s.file
+  }
+  // A copy's SBOMs are the first image's, uploaded with it already.
+  if (spec.sbomArtifact && !spec.sboms && sboms.length) result.notes.push(await upload(sboms.map((s) => s.file), spec.name))
+  if (!cosign) {
+    result.notes.push('sign: false: nothing was signed or attested')
+    return
+  }
+  const identity = await cosign.identity
+  const provenance = spec.provenanceAttestation ? await readProvenance(spec, workDir, result) : []
+
+  // Signatures are verified while the attestations are written (different tags of each digest).
+  const signatureChecks = spec.verify ? startNow(verifySignatures(cosign, spec.subjects)) : undefined
+  const scans = spec.vulnScans ?? []
+  if (sboms.length || provenance.length || scans.length) {
+    // The request limit is the public instance's; a private one sets its own.
+    checkRekorLimit(sboms, spec.transparencyLog && !spec.sigstoreTrust)
+    const what = [sboms.length ? 'SBOMs' : '', provenance.length ? 'provenance' : '', scans.length ? 'vulnerability scans' : ''].filter(Boolean).join(', ')
+    await core.group(`Attest ${what} (cosign)${heading}`, async () => {
+      const outcomes = await attestAll(cosign, spec.subjects, (s) => predicatesFor(s, sboms, provenance, scans), spec.rerun)
+      outcomes.forEach((byType, i) => {
+        const mine = (s: SubjectOutcome) => s === result.subjects[i]
+        for (const [type, o] of byType) set(FIELD[type], o.status === 'fulfilled' ? 'done' : 'failed', mine)
+      })
+      throwFirst(outcomes.flatMap((m) => [...m.values()]))
+    })
+  }
+
+  for (const s of spec.subjects) {
+    result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest)))
+    if (sboms.length) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), 'cyclonedx'))
+    const p = provenance.find((x) => x.digest === s.digest && s.subject !== 'index')
+    if (p) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), p.type))
+    if (s.subject !== 'index' && scans.some((v) => v.digest === s.digest)) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), 'vuln'))
+  }
+  if (!signatureChecks) {
+    result.notes.push('verify: false: signatures and attestations were not verified')
+    return
+  }
+  await core.group(`Verify (cosign)${heading}`, async () => {
+    const signatures = await signatureChecks
+    mark(signatures, 'signature', spec.subjects)
+    throwFirst(signatures)
+    const provenanceSubjects = provenance.map((p) => ({ subject: p.platform, digest: p.digest, type: p.type }))
+    const scanSubjects = scans.map((v) => ({ subject: v.platform, digest: v.digest }))
+    const [attestations, provenances, vulns] = await Promise.all([
+      sboms.length ? verifyAttestations(cosign, spec.subjects) : [],
+      verifyAttestations(cosign, provenanceSubjects),
+      verifyAttestations(cosign, scanSubjects, 'vuln')
+    ])
+    mark(attestations, 'attestation', spec.subjects)
+    mark(provenances, 'provenance', provenanceSubjects)
+    mark(vulns, 'vulnerability', scanSubjects)
+    throwFirst([...attestations, ...provenances, ...vulns])
+  })
+
+  function mark(outcomes: Array<PromiseSettledResult<string>>, field: Field, of: Subject[]): void {
+    outcomes.forEach((o, i) => {
+      if (o.status !== 'fulfilled') return
+      core.info(`Verified: ${o.value}`)
+      set(field, 'verified', (s) => s.digest === of[i]?.digest && s.subject === of[i]?.subject)
+    })
+  }
+}
+
+type Field = 'signature' | 'attestation' | 'provenance' | 'vulnerability'
+const FIELD: Record<PredicateType, Field> = { cyclonedx: 'attestation', slsaprovenance02: 'provenance', slsaprovenance1: 'provenance', vuln: 'vulnerability' }
+
+function throwFirst(outcomes: Array<PromiseSettledResult<unknown>>): void {
+  const failed = outcomes.find((o) => o.status === 'rejected')
+  if (failed) throw failed.reason
+}
+
+/** cosign's options, env (password, cosign 2's trust files) and the identity, derived once. */
+function prepareCosign(bin: string, spec: SupplyChainSpec, env: Record<string, string>, workDir: string): Cosign {
+  const cosignEnv = {
+    ...env,
+    ...(spec.cosignPassword ? { COSIGN_PASSWORD: spec.cosignPassword } : {}),
+    ...(spec.sigstoreTrust && spec.cosignMajor < 3 ? cosign2TrustEnv(spec.sigstoreTrust, workDir) : {})
+  }
+  const key = spec.cosignKey ? cosignKeyArg(spec.cosignKey, workDir) : undefined
+  const options: CosignOptions = { major: spec.cosignMajor, key, transparencyLog: spec.transparencyLog, trust: spec.sigstoreTrust }
+  return cosignRunner(bin, spec.name, cosignEnv, options, startNow(identityFor(bin, spec, key, workDir, cosignEnv)))
+}
+
+/** Each platform's SLSA provenance as buildx recorded it; platforms without one are noted, not failed. */
+async function readProvenance(spec: SupplyChainSpec, workDir: string, result: SupplyChainResult): Promise<Provenance[]> {
+  const platforms = Object.fromEntries(spec.subjects.filter((s) => s.subject !== 'index').map((s) => [s.subject, s.digest]))
+  const { found, missing } = provenanceFiles(await (spec.provenance ?? Promise.resolve({})), platforms, path.join(workDir, 'provenance'))
+  if (missing.length) {
+    const note = `No SLSA provenance recorded by buildx for ${missing.join(', ')} (provenance: false, BUILDX_NO_DEFAULT_ATTESTATIONS, or a merge-digests line that names a platform digest instead of its leg's index digest): not attested`
+    core.info(note)
+    result.notes.push(note)
+    for (const s of result.subjects) if (missing.includes(s.subject)) s.provenance = 'skipped'
+  }
+  return found
+}
+
+/** The certificate identity, and why it is not the caller's workflow when a reusable one ran. */
+function signerLine(id: Identity, spec: SupplyChainSpec): string {
+  if (id.kind === 'key') return 'key'
+  const caller = `${spec.serverUrl}/${spec.workflowRef}`
+  const reusable = spec.workflowRef && id.certificateIdentity !== caller ? ` (the reusable workflow this job ran, called from ${caller})` : ''
+  return `${id.certificateIdentity}, issuer ${id.issuer}${reusable}`
+}
+
+/** Every SBOM at once, silently (the signing logs meanwhile); the SBOM phase reports them. */
+function scanAll(syft: string, spec: SupplyChainSpec, env: Record<string, string>, workDir: string): Promise<SbomResult[]> {
+  const dir = path.join(workDir, 'sbom')
+  fs.mkdirSync(dir, { recursive: true })
+  const platforms = spec.subjects.filter((s) => s.subject !== 'index')
+  return Promise.all(platforms.map((p) => generateSbom(syft, spec.name, p.subject, p.digest, path.join(dir, sbomFileName(p.subject)), env, true)))
+}
+
+async function reportSboms(ready: Promise<SbomResult[]>, name: string): Promise<SbomResult[]> {
+  const list = await ready
+  for (const s of list) core.info(`${s.platform}: syft ${syftArgv(`${name}@${s.digest}`, s.platform, s.file).join(' ')} -> ${s.bytes} bytes`)
+  return list
+}
+
+async function identityFor(cosign: string, spec: SupplyChainSpec, key: string | undefined, workDir: string, env: Record<string, string>): Promise<Identity> {
+  if (!key) return githubKeylessIdentity(spec.serverUrl, spec.workflowRef)
+  if (isKmsReference(key)) return { kind: 'key', publicKey: key }
+  const pub = path.join(workDir, 'cosign.pub')
+  await run(cosign, publicKeyArgv(key, pub), { env, silent: true })
+  return { kind: 'key', publicKey: pub }
+}

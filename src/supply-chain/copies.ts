@@ -1,0 +1,105 @@
+/**
+ * The other registries of `images`: each receives the pushed index by digest (copied, never built
+ * again) under the same tags, then its own signatures and attestations, since those live in each
+ * repository. One registry's failure does not stop the others; each says what it left undone.
+ */
+import * as core from '@actions/core'
+import { errorMessage } from '../lib/errors.js'
+import type { ImageTools } from '../registry/imagetools.js'
+import type { ImageName } from '../tags/refs.js'
+import type { Subject } from './sign.js'
+import type { SubjectOutcome, SupplyChainResult, SupplyChainSpec } from './chain.js'
+
+export interface CopyOutcome {
+  name: string
+  registry: string
+  /** The index reached this registry with the same digest. */
+  copied: boolean
+  digests: SubjectOutcome[]
+  verifyCommands: string[]
+  notes: string[]
+  failure?: string
+}
+
+export interface CopySpec {
+  /** The first image, where the index was pushed. */
+  from: string
+  digest: string
+  tags: string[]
+  subjects: Subject[]
+  /** The first image's supply chain, as it ran: the copies reuse its SBOMs and provenance. */
+  chain: Omit<SupplyChainSpec, 'name' | 'subjects'>
+}
+
+export type RunSupplyChain = (spec: SupplyChainSpec) => Promise<SupplyChainResult>
+
+/**
+ * buildx's copy to another registry uploads each blob of the platform manifest twice at once
+ * (seen in the e2e registry's log: every blob HEADed, POSTed and PUT twice) and can PUT the
+ * manifest while one of those uploads is still open; distribution 2.8 then answers "blob unknown
+ * to registry". The content is sound and the copy idempotent: a second attempt finds the blobs
+ * there and uploads nothing.
+ */
+const COPY_RACE = /blob unknown to registry/i
+
+/**
+ * `docker buildx imagetools create` with one source copies the index as it is: same bytes, same
+ * digest. The content goes over once, under the first tag; the other tags then point at the copy
+ * already there (every tag at once would be one parallel push per tag, more of the race above).
+ */
+export async function copyIndex(from: string, digest: string, to: ImageName, tags: string[], tools: Pick<ImageTools, 'create' | 'digest'>): Promise<void> {
+  const [first, ...rest] = tags
+  if (!first) throw new Error(`nothing to copy to ${to.name} under: the release has no tags`)
+  await tools.create({ tags: [`${to.name}:${first}`], sources: [`${from}@${digest}`] }, `copying ${from}@${digest} to ${to.name}`, COPY_RACE)
+  const copied = await tools.digest(`${to.name}:${first}`, { justPushed: true })
+  if (copied !== digest) throw new Error(`${to.name}:${first} is ${copied} after the copy, not ${digest}: the registry rewrote the index, so the signatures made for ${digest} would not apply`)
+  if (rest.length) await tools.create({ tags: rest.map((t) => `${to.name}:${t}`), sources: [`${to.name}@${digest}`] }, `tagging ${to.name}@${digest}`, COPY_RACE)
+}
+
+export async function publishCopies(copies: readonly ImageName[], spec: CopySpec, tools: Pick<ImageTools, 'create' | 'digest'>, supplyChain: RunSupplyChain): Promise<CopyOutcome[]> {
+  const outcomes: CopyOutcome[] = []
+  // One registry at a time: the log groups stay readable, and cosign's keyless requests stay few at once.
+  for (const to of copies) {
+    const pending = spec.subjects.map((s): SubjectOutcome => ({ ...s, signature: 'pending', attestation: 'pending', provenance: 'pending' }))
+    const outcome: CopyOutcome = { name: to.name, registry: to.registry, copied: false, digests: pending, verifyCommands: [], notes: [] }
+    outcomes.push(outcome)
+    try {
+      await core.group(`Copy to ${to.name}`, async () => {
+        await copyIndex(spec.from, spec.digest, to, spec.tags, tools)
+        core.info(`${to.name}@${spec.digest}: the same index, tagged ${spec.tags.join(', ')}`)
+      })
+      outcome.copied = true
+    } catch (err) {
+      outcome.failure = `copying the index to ${to.registry} failed: ${errorMessage(err)}`
+      core.error(`${to.registry}: ${outcome.failure}`)
+      continue
+    }
+    const result = await supplyChain({ ...spec.chain, name: to.name, subjects: spec.subjects, sbomArtifact: false, heading: `in ${to.registry}` })
+    outcome.digests = result.subjects
+    outcome.verifyCommands = result.verifyCommands
+    outcome.notes = result.notes
+    if (result.failure) {
+      outcome.failure = result.failure.message
+      core.error(`${to.registry}: ${result.failure.message}`)
+    }
+  }
+  return outcomes
+}
+
+/** What a registry is missing: pushed but not signed or attested there (or not copied at all). */
+export function unfinishedCopy(c: CopyOutcome): string[] {
+  if (!c.copied) return [`${c.name}: not copied (nothing pushed or signed there yet)`]
+  const open = (s: SubjectOutcome['signature']) => s === 'failed' || s === 'pending'
+  return c.digests.filter((d) => open(d.signature) || open(d.attestation) || open(d.provenance) || open(d.vulnerability ?? 'skipped')).map((d) => `${d.subject} ${c.name}@${d.digest}`)
+}
+
+/** One error for every registry that failed, naming each and what it left undone. */
+export function copiesFailure(outcomes: readonly CopyOutcome[]): Error | undefined {
+  const failed = outcomes.filter((o) => o.failure)
+  if (!failed.length) return undefined
+  const lines = failed.map((o) => {
+    const open = unfinishedCopy(o)
+    return `- ${o.registry}: ${o.failure ?? ''}${open.length ? `\n  Pushed but not signed or attested there: ${open.join(', ')}` : ''}`
+  })
+  return new Error(`Publishing to ${failed.length === 1 ? 'one registry' : `${failed.length} registries`} failed:\n${lines.join('\n')}\nRe-run the job: the copy is made again by digest (the same index), and what is signed already is checked, not added twice.`)
+}
