@@ -1,17 +1,12 @@
 // trivy's command lines and the JSON the action reads, pinned to trivy's documentation
 // (trivy.dev: `trivy image` flags, the JSON report, the DB's metadata.json) and to the output of
-// the real trivy v0.44.1 (fixtures from the e2e fixture DB). Where the CLI differs between v0.44.1
-// (tested here, end to end) and the default v0.73.0:
-//   - `--db-repository` takes one repository in v0.44.1 (it appends `:2`; giving `:2` fails) and a
-//     list in recent releases: the action passes one per download and walks the list itself, so
-//     both behave the same; repositories are given without a tag (recent releases add `:2` too).
-//   - `--vex` (OpenVEX) exists from v0.47; v0.44.1 rejects it (vulnerability-ignore with an
-//     OpenVEX document needs a recent trivy, as the default is).
-//   - the Go standard library is reported (`stdlib`) by recent releases, not by v0.44.1.
-//   - v0.44.1 prints no error line on a failure and exits 1; recent ones print FATAL/ERROR lines.
-//   `image`, `--format json`, `--output`, `--exit-code`, `--severity`, `--scanners vuln`,
-//   `--skip-db-update`, `--download-db-only`, `--cache-dir`, `--image-src remote`, `--no-progress`,
-//   `--ignore-unfixed` and `--ignorefile` are the same in both.
+// the real trivy v0.73.0, the action's default, built from its module for the e2e suite
+// (fixtures: its reports of an e2e worker image against the e2e fixture DB, and that DB's
+// metadata.json as it downloaded it). The e2e suite runs the same version end to end: several
+// `--db-repository` tried in order (one per download; trivy adds the `:2` tag itself), `--vex`
+// with an OpenVEX document, `--ignorefile`, `--ignore-unfixed`, `--severity`, `--exit-code`.
+// Older trivy releases differ: before v0.47 there is no `--vex`; 0.44 reports no `stdlib` and
+// prints no error line on a failure (the gate's own `--exit-code` keeps 1 meaning "could not scan").
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
@@ -57,7 +52,7 @@ describe('severitiesFor: the gate and above', () => {
 
 describe('findingsOf: the JSON report (SchemaVersion 2, Results[].Vulnerabilities[])', () => {
   test('the real report of the fixture image: the Debian advisories and the Go module', () => {
-    const findings = findingsOf(fixture('trivy-0.44.1-image-findings.json'), 'the report')
+    const findings = findingsOf(fixture('trivy-0.73.0-image-findings.json'), 'the report')
     expect(findings.map((f) => [f.pkg, f.installed, f.id, f.severity, f.fixed])).toEqual([
       ['base-files', '13.8+deb13u8', 'CVE-2099-0001', 'HIGH', '99.0'],
       ['tzdata', expect.any(String), 'CVE-2099-0002', 'CRITICAL', ''],
@@ -69,7 +64,7 @@ describe('findingsOf: the JSON report (SchemaVersion 2, Results[].Vulnerabilitie
   })
 
   test('a clean report: Results without Vulnerabilities', () => {
-    expect(findingsOf(fixture('trivy-0.44.1-image-clean.json'), 'the report')).toEqual([])
+    expect(findingsOf(fixture('trivy-0.73.0-image-clean.json'), 'the report')).toEqual([])
   })
 
   test.each<[string, unknown]>([
