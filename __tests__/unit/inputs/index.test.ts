@@ -50,7 +50,7 @@ const NOW = new Date('2026-11-23T00:00:00Z')
 
 describe('parseInputs: good inputs', () => {
   test.each([
-    ['', 'moby/buildkit:buildx-stable-1'],
+    ['', 'docker.io/moby/buildkit:v0.26.2@sha256:de10faf919fc71ba4eb1dd7bd6449566d012b0c9436b1c61bfee21d621b009aa'],
     ['mirror.example.com:5000/moby/buildkit:v0.25.2', 'mirror.example.com:5000/moby/buildkit:v0.25.2'],
     [`registry.bdi.test:5443/e2e/buildkit@sha256:${'a'.repeat(64)}`, `registry.bdi.test:5443/e2e/buildkit@sha256:${'a'.repeat(64)}`]
   ])('buildkit-image %j -> %s', (value, expected) => {
