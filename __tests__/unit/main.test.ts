@@ -55,7 +55,15 @@ vi.mock('../../src/registry/login.js', () => ({
   createDockerConfig: vi.fn(() => '/cfg'),
   dockerEnv: vi.fn(() => ({ DOCKER_CONFIG: '/cfg' })),
   hasCredentials: vi.fn((_dir: string, host: string) => host === 'docker.io'),
-  login: vi.fn((_dir: string, host: string, _user: string, password: string) => (calls.push(host === 'ghcr.io' ? 'login' : `login ${host}`), password === 'wrong' ? Promise.reject(new Error(`Login to ${host} failed: ${host} refused the credentials: check the registry-auth line for ${host}.`)) : Promise.resolve()))
+  login: vi.fn((_dir: string, host: string, _user: string, password: string) => (calls.push(host === 'ghcr.io' ? 'login' : `login ${host}`), password === 'wrong' ? Promise.reject(new Error(`Login to ${host} failed: ${host} refused the credentials: check the registry-auth line for ${host}.`)) : Promise.resolve())),
+  userDockerConfigDir: vi.fn(() => '/home/runner/.docker'),
+  RegistryAuthError: class RegistryAuthError extends Error {}
+}))
+// The push check's registry answers: every credential can push unless a test says otherwise.
+let pushRefusedFor: string | undefined
+vi.mock('../../src/registry/push-access.js', () => ({
+  checkPushAccess: vi.fn((host: string, repository: string) => (calls.push(`push check ${host}/${repository}`), Promise.resolve(host === pushRefusedFor ? { kind: 'refused', why: 'the registry refused the username and password (HTTP 401)' } : { kind: 'ok', how: 'a token with push' }))),
+  configCredential: vi.fn((_config: unknown, host: string) => Promise.resolve(host === 'docker.io' ? { username: 'bot', password: 'from-an-earlier-login' } : undefined))
 }))
 vi.mock('../../src/build/qemu.js', () => ({
   binfmtReader: vi.fn(),
@@ -168,6 +176,7 @@ beforeEach(() => {
   smokeResults = []
   gateScans = undefined
   existingTags = []
+  pushRefusedFor = undefined
   cosignRuns.length = 0
   baseSignature = true
   registry.raw.mockImplementation(defaultRaw)
@@ -341,7 +350,8 @@ describe('main', () => {
     test('every login before the build; one build; each copy by digest, then its own supply chain with the first SBOMs', async () => {
       const c = ctx()
       await main(inputs({ image: '', images, 'registry-auth': 'quay.io=bot:QUAYTOKEN' }, c), c)
-      expect(calls).toEqual(['login', 'login quay.io', '/tc/cosign verify', 'build', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain'])
+      // every credential checked for push before the build: ghcr.io has none here (anonymous), quay.io its registry-auth line, docker.io an earlier login's
+      expect(calls).toEqual(['login', 'login quay.io', 'push check quay.io/vmafx/op', 'push check docker.io/vmafx/op', '/tc/cosign verify', 'build', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain'])
       expect(registry.create.mock.calls.map((a) => a[0])).toEqual([
         { tags: ['quay.io/vmafx/op:1.4.2'], sources: [`${N}@${IDX}`] },
         { tags: ['1.4', '1', 'latest'].map((t) => `quay.io/vmafx/op:${t}`), sources: [`quay.io/vmafx/op@${IDX}`] },
@@ -370,6 +380,25 @@ describe('main', () => {
       const c = ctx()
       await expect(main(inputs({ image: '', images: 'ghcr.io/vmafx/op\nquay.io/vmafx/op', 'registry-auth': 'quay.io=bot:wrong' }, c), c)).rejects.toThrow('Login to quay.io failed: quay.io refused the credentials: check the registry-auth line for quay.io.')
       expect(calls).toEqual(['login', 'login quay.io'])
+    })
+
+    // Issue 30 part 8: a credential an earlier login step left was first tried at the copy, after the release was pushed.
+    test('a docker-config credential that cannot push is refused before the build, by host and by where it came from', async () => {
+      pushRefusedFor = 'docker.io'
+      const c = ctx()
+      await expect(main(inputs({ image: '', images, 'registry-auth': 'quay.io=bot:QUAYTOKEN' }, c), c)).rejects.toThrow('A registry credential would fail the push (checked before anything is built; nothing was pushed):\n- docker.io/vmafx/op, with the docker config an earlier step logged in with (/home/runner/.docker/config.json): the registry refused the username and password (HTTP 401); log in to docker.io again in that step (docker/login-action) with a token that can push there, or give a registry-auth line for it')
+      expect(calls).toEqual(['login', 'login quay.io', 'push check quay.io/vmafx/op', 'push check docker.io/vmafx/op'])
+      expect(build).not.toHaveBeenCalled()
+    })
+
+    test.each<[string, string, RegExp]>([
+      ['the first registry, with registry-username and registry-password', 'ghcr.io', /- ghcr\.io\/vmafx\/op, with registry-username and registry-password: .*; give registry-username and registry-password that can push there/],
+      ['a copy, with its registry-auth line', 'quay.io', /- quay\.io\/vmafx\/op, with the registry-auth line for quay\.io: .*; give that line a token that can push there/]
+    ])('%s: a credential that cannot push is refused before the build', async (_name, host, error) => {
+      pushRefusedFor = host
+      const c = ctx()
+      await expect(main(inputs({ image: '', images, 'registry-password': 'ghs_token', 'registry-username': 'me', 'registry-auth': 'quay.io=bot:QUAYTOKEN' }, c), c)).rejects.toThrow(error)
+      expect(build).not.toHaveBeenCalled()
     })
 
     test('a copy that fails names its registry; the outputs say where the index is', async () => {

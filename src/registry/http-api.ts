@@ -52,6 +52,34 @@ async function readAll(res: Readable): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
+/** A whole small answer: status, headers, body as text. */
+export interface SmallResponse {
+  status: number
+  headers: http.IncomingHttpHeaders
+  body: string
+}
+
+/**
+ * One request, no redirects followed, the body read whole (a challenge, a token, an error): what
+ * the credential check needs, with the same CAs as the other reads.
+ */
+export function send(url: URL, o: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; ca?: string[] } = {}): Promise<SmallResponse> {
+  return new Promise((resolve, reject) => {
+    const mod = url.protocol === 'http:' ? http : https
+    const base = trustedCAs() ?? (o.ca?.length ? [...tls.rootCertificates] : undefined)
+    const ca = base && url.protocol === 'https:' ? [...base, ...(o.ca ?? [])] : undefined
+    const req = mod.request(url, { method: o.method ?? 'GET', headers: o.headers, ca, timeout: 30_000 }, (res) => {
+      readAll(res).then((body) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }), reject)
+    })
+    req.on('timeout', () => req.destroy(new Error(`timeout awaiting response headers from ${url.host} (30 s)`)))
+    req.on('error', (err: NodeJS.ErrnoException) => reject(new Error(`${url.host}: ${err.message}${err.code ? ` (${err.code})` : ''}`, { cause: err })))
+    req.end(o.body)
+  })
+}
+
+/** The host that serves a registry's API (docker.io is served by registry-1.docker.io). */
+export { apiHost }
+
 /** `Bearer realm="…",service="…",scope="…"` -> its parameters. */
 export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
   const [scheme = '', ...rest] = header.trim().split(/\s+/)
