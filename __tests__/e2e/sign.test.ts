@@ -425,7 +425,7 @@ describe.runIf(run)('provenance: what buildx records, and turning it off (issue 
     const keys = keyPair(PASSWORD)
     const image = uniqueImage('provnone')
     const r = await runAction(
-      { image, tags: 'off', platforms: 'linux/amd64', 'registry-username': e2e.user, 'registry-password': e2e.password, 'cosign-key': keys.key, 'cosign-password': PASSWORD, 'transparency-log': 'false', ...tools() },
+      { image, tags: 'off', platforms: 'linux/amd64', 'registry-username': e2e.user, 'registry-password': e2e.password, 'cosign-key': keys.key, 'cosign-password': PASSWORD, 'transparency-log': 'false', secrets: `BUILD_TOKEN=${SECRET}`, 'build-args': 'GREETING=x', ...tools() },
       { workspace: workspace({ ...goProgram, Dockerfile: dockerfile() }), env: { BUILDX_NO_DEFAULT_ATTESTATIONS: '1' } }
     )
     expect(r.exitCode, r.log).toBe(1)

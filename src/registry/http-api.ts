@@ -122,10 +122,10 @@ export class RegistryApi {
    * GET under /v2/<repository>/, authorized, redirects followed; resolves to the final response
    * (any status but 401, which is answered once). `what` names the read in errors.
    */
-  private async get(pathAndQuery: string, what: string): Promise<http.IncomingMessage> {
+  private async get(pathAndQuery: string, what: string, headers: Record<string, string> = {}): Promise<http.IncomingMessage> {
     const url = new URL(`https://${apiHost(this.access.registry)}/v2/${this.access.repository}/${pathAndQuery}`)
     for (let attempt = 0; attempt < 2; attempt++) {
-      let res = await request(url, this.authorization ? { authorization: this.authorization } : {}, this.access.ca)
+      let res = await request(url, { ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) }, this.access.ca)
       for (let hops = 0; res.statusCode && [301, 302, 303, 307, 308].includes(res.statusCode) && hops < 5; hops++) {
         res.resume()
         // Storage URLs are pre-signed: the registry's credentials stay with the registry.
@@ -148,6 +148,14 @@ export class RegistryApi {
     if (res.statusCode === 200) return res
     const body = await readAll(res)
     throw new Error(`reading blob ${digest} of ${this.access.registry}/${this.access.repository}: HTTP ${res.statusCode ?? 0} ${body.slice(0, 200)}`)
+  }
+
+  /** An OCI image manifest, by tag or digest, as text (the trivy DB artifact's). */
+  async manifestText(reference: string): Promise<string> {
+    const res = await this.get(`manifests/${reference}`, `reading manifest ${reference}`, { accept: 'application/vnd.oci.image.manifest.v1+json' })
+    const body = await readAll(res)
+    if (res.statusCode !== 200) throw new Error(`reading manifest ${reference} of ${this.access.registry}/${this.access.repository}: HTTP ${res.statusCode ?? 0} ${body.slice(0, 200)}`)
+    return body
   }
 
   /** A small blob's bytes as text (an in-toto statement). */
