@@ -51,7 +51,9 @@ export async function provenanceStep(run: Pick<ReleaseRun, 'inputs' | 'tools' | 
     run.refuse({ rule: 'provenance', message: `Provenance: ${err.message}` })
   }
   const missing = Object.keys(pushed.platforms).filter((p) => !recorded[p])
-  if (missing.length) run.refuse({ rule: 'provenance', message: missingProvenanceMessage(missing, run.report.builder) })
+  // A merge job built nothing: the legs' builders recorded (or did not record) the provenance.
+  const builder = run.report.builder ?? (inputs.mergeDigests.length ? 'the merge-digests jobs\' builders' : undefined)
+  if (missing.length) run.refuse({ rule: 'provenance', message: missingProvenanceMessage(missing, builder) })
   return recorded
 }
 
