@@ -130,8 +130,8 @@ export function parseDbMetadata(text: string): DbMetadata {
  * Whether the DB was checked against its repository rides in the invocation's parameters (free
  * form in that type), so a verifier's policy can refuse a scan by an unchecked DB.
  */
-export function vulnPredicate(o: { trivyVersion: string; dbRepository: string; db: DbMetadata; integrity?: { checked: true; digest: string; against: string } | { checked: false; why: string }; report: unknown; startedOn: Date; finishedOn: Date }): unknown {
-  const parameters = o.integrity ? { 'trivy-db': o.integrity.checked ? { checked: true, digest: o.integrity.digest, repository: o.integrity.against } : { checked: false, why: o.integrity.why } } : null
+export function vulnPredicate(o: { trivyVersion: string; dbRepository: string; db: DbMetadata; integrity?: { checked: true; digest?: string; against: string } | { checked: false; why: string }; report: unknown; startedOn: Date; finishedOn: Date }): unknown {
+  const parameters = o.integrity ? { 'trivy-db': o.integrity.checked ? { checked: true, ...(o.integrity.digest ? { digest: o.integrity.digest } : {}), repository: o.integrity.against } : { checked: false, why: o.integrity.why } } : null
   return {
     invocation: { parameters, uri: '', event_id: '', 'builder.id': '' },
     scanner: {
