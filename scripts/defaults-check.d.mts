@@ -1,8 +1,10 @@
 /** Types of defaults-check.mjs (validate-action's cross-check of the pinned defaults). */
+export const BUILDKIT_PIN: { tag: string; digest: string }
 export function expectedAssets(tool: 'cosign' | 'syft' | 'trivy', version: string): string[]
 export function defaultsProblems(f: {
   supplyChain: string
   vulnerability: string
+  builder: string
   checksums: string
   action: { inputs?: Record<string, { default?: string }> }
   readme: string

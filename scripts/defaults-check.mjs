@@ -4,6 +4,13 @@
 
 const HEX64 = /^[a-f0-9]{64}$/
 
+/**
+ * The BuildKit release the builder the action creates runs by default, and its image index digest
+ * as independent public pins give it (see the commit that set it). Moving the default means
+ * changing this too, on purpose.
+ */
+export const BUILDKIT_PIN = { tag: 'v0.26.2', digest: 'sha256:de10faf919fc71ba4eb1dd7bd6449566d012b0c9436b1c61bfee21d621b009aa' }
+
 /** `export const NAME = 'value'` in TypeScript source. */
 function constant(source, name) {
   return new RegExp(`export const ${name} = '([^']+)'`).exec(source)?.[1]
@@ -18,7 +25,7 @@ export function expectedAssets(tool, version) {
 }
 
 /**
- * @param {{ supplyChain: string, vulnerability: string, checksums: string, action: { inputs?: Record<string, { default?: string }> }, readme: string, templates: Record<string, string>, templatesReadme: string }} f
+ * @param {{ supplyChain: string, vulnerability: string, builder: string, checksums: string, action: { inputs?: Record<string, { default?: string }> }, readme: string, templates: Record<string, string>, templatesReadme: string }} f
  */
 export function defaultsProblems(f) {
   const problems = []
@@ -45,6 +52,8 @@ export function defaultsProblems(f) {
   }
   for (const asset of Object.keys(table)) if (!wanted.includes(asset)) problems.push(`src/tools/checksums.ts pins ${asset}, which is not a default version's asset`)
 
+  problems.push(...buildkitProblems(f))
+
   const builders = Object.entries(f.templates).map(([name, text]) => [name, /^ARG BUILDER_IMAGE=(\S+)$/m.exec(text)?.[1]])
   for (const [name, image] of builders) {
     if (!image) problems.push(`dockerfiles/${name} has no ARG BUILDER_IMAGE default`)
@@ -57,5 +66,23 @@ export function defaultsProblems(f) {
     if (!digest) continue
     if (!f.templatesReadme.includes(tag) || !f.templatesReadme.includes(digest.slice(0, 8))) problems.push(`dockerfiles/README.md does not name the templates' builder ${tag}@sha256:${digest.slice(0, 8)}…`)
   }
+  return problems
+}
+
+/** buildkit-image's default: pinned NAME:TAG@sha256:DIGEST, the same in the code, action.yml and the README, and the confirmed pin. */
+function buildkitProblems(f) {
+  const problems = []
+  const code = constant(f.builder, 'DEFAULT_BUILDKIT_IMAGE')
+  if (!code) return ['src/inputs/builder.ts has no DEFAULT_BUILDKIT_IMAGE']
+  const m = /^(?:docker\.io\/)?moby\/buildkit:([^@\s]+)@(sha256:[a-f0-9]{64})$/.exec(code)
+  if (!m) problems.push(`DEFAULT_BUILDKIT_IMAGE ${code} is not pinned as moby/buildkit:TAG@sha256:DIGEST`)
+  else if (m[1] !== BUILDKIT_PIN.tag || m[2] !== BUILDKIT_PIN.digest) problems.push(`DEFAULT_BUILDKIT_IMAGE ${code} is not the confirmed pin moby/buildkit:${BUILDKIT_PIN.tag}@${BUILDKIT_PIN.digest} (scripts/defaults-check.mjs BUILDKIT_PIN)`)
+  const yml = f.action.inputs?.['buildkit-image']?.default
+  if (yml !== code) problems.push(`action.yml's default for buildkit-image is ${yml ?? '(none)'}, the code's DEFAULT_BUILDKIT_IMAGE is ${code}`)
+  const row = /\|\s*`buildkit-image`\s*\|\s*`([^`]+)`\s*\|([^\n]*)/.exec(f.readme)
+  const [tag, digest = ''] = code.split('@sha256:')
+  const short = `${digest.slice(0, 4)}…${digest.slice(-4)}`
+  if (!row || row[1] !== `${tag}@sha256:${short}`) problems.push(`README.md gives ${row?.[1] ?? 'no default'} for buildkit-image, the code's DEFAULT_BUILDKIT_IMAGE is ${tag}@sha256:${short}`)
+  else if (!row[2].includes(`sha256:${digest}`)) problems.push(`README.md's buildkit-image row does not name the whole digest sha256:${digest}`)
   return problems
 }

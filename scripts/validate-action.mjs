@@ -36,6 +36,7 @@ problems.push(
   ...defaultsProblems({
     supplyChain: fs.readFileSync('src/inputs/supply-chain.ts', 'utf8'),
     vulnerability: fs.readFileSync('src/inputs/vulnerability.ts', 'utf8'),
+    builder: fs.readFileSync('src/inputs/builder.ts', 'utf8'),
     checksums: fs.readFileSync('src/tools/checksums.ts', 'utf8'),
     action,
     readme,

@@ -26,7 +26,7 @@ import { setOutputs } from './report/outputs.js'
 import type { Report } from './report/summary.js'
 import { newReport, writeSummary } from './report/summary.js'
 import { recordPush, startRun } from './run.js'
-import { signRelease } from './supply-chain/release-step.js'
+import { provenanceStep, signRelease } from './supply-chain/release-step.js'
 import { releaseTags } from './tags/floating.js'
 
 export async function main(inputs: Inputs, ctx: GitHubContext, now = new Date()): Promise<void> {
@@ -64,10 +64,11 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, output
   if (!pushed) return
   recordPush(run, pushed)
 
+  const provenance = await provenanceStep(run, pushed)
   await checkPushedImages(run, pushed)
   if (dockerfile) await smokeStep(run, pushed)
   const vulnScans = await vulnerabilityStep(run, pushed)
-  await signRelease(run, pushed, vulnScans)
+  await signRelease(run, pushed, vulnScans, provenance)
 }
 
 /** A check refused the Dockerfile or a base before anything was built. */

@@ -96,6 +96,30 @@ describe.runIf(run)('several registries (issue 20)', () => {
     expect(fs.readFileSync(e2e.registryLog, 'utf8').slice(before)).not.toContain(`/v2/${path}/`)
   })
 
+  // Issue 30 part 8: a wrong token an earlier login step left in the docker config was first tried
+  // at the copy, after the release had been pushed (and signed) in the first registry.
+  test('a wrong token for the second registry in the job\'s docker config (an earlier login step\'s) fails before anything is built or pushed, naming host and source', async () => {
+    const path = repo('multi-badconfig')
+    const before = fs.statSync(e2e.registryLog).size
+    // As docker/login-action leaves it, with a token that has since been revoked.
+    const userConfig = fs.mkdtempSync(os.tmpdir() + '/bdi-user-docker-')
+    fs.writeFileSync(`${userConfig}/config.json`, JSON.stringify({ auths: { [R2]: { auth: Buffer.from(`${e2e.user2}:not-the-token-7e21`).toString('base64') } } }))
+    const r = await runAction(
+      { images: `${R}/${path}\n${R2}/${path}`, version: 'v3.1.0', platforms: 'linux/amd64', 'allowed-bases': `${R}/e2e/*`, ...first, ...keySigning(keyPair(PASSWORD).key, PASSWORD) },
+      { workspace: workspace(files()), env: { DOCKER_CONFIG: userConfig } }
+    )
+    expect(r.exitCode, r.log).toBe(1)
+    const error = r.log.split('\n').filter((l) => l.startsWith('::error::') || l.startsWith('- ')).join('\n')
+    expect(error).toContain('A registry credential would fail the push (checked before anything is built; nothing was pushed)')
+    expect(r.log).toContain(`- ${R2}/${path}, with the docker config an earlier step logged in with (${userConfig}/config.json): the registry refused the username and password (HTTP 401); log in to ${R2} again in that step (docker/login-action)`)
+    expect(secretLeaks(r.log, ['not-the-token-7e21'])).toEqual([])
+    expect(r.log).not.toMatch(/\[command\]\S*docker buildx build /)
+    // Nothing of this repository reached the first registry: no image, no tag, no signature.
+    expect(fs.readFileSync(e2e.registryLog, 'utf8').slice(before)).not.toContain(`/v2/${path}/`)
+    expect(docker(['buildx', 'imagetools', 'inspect', `${R}/${path}:3.1.0`], { allowFailure: true }).code).not.toBe(0)
+    expect(r.outputs.signed ?? 'false').toBe('false')
+  })
+
   test('a registry without credentials is refused before any login, naming the host; an earlier login step\'s credentials work', async () => {
     const path = repo('multi-nocreds')
     const inputs = { images: `${R}/${path}\n${R2}/${path}`, version: 'v3.1.0', platforms: 'linux/amd64', 'allowed-bases': `${R}/e2e/*`, ...first, sign: 'false', sbom: 'false' }

@@ -403,20 +403,47 @@ describe.runIf(run)('provenance: what buildx records, and turning it off (issue 
     expect(docker(['buildx', 'imagetools', 'inspect', image], { allowFailure: true }).code).not.toBe(0)
   })
 
-  test('provenance: false: signed and SBOM-attested, the missing provenance said in the log and summary, not failed', async () => {
+  // Issue 30 part 6: under the default provenance-attestation: true, a release without provenance
+  // was signed with a note. Now provenance: false is refused before anything is pushed, and only
+  // provenance-attestation: false releases without it.
+  test('provenance: false with the default provenance-attestation is refused before anything is pushed; with provenance-attestation: false it is signed and SBOM-attested without provenance', async () => {
     const keys = keyPair(PASSWORD)
     const image = uniqueImage('provoff')
-    const r = await runAction(
-      { image, tags: 'off', 'registry-username': e2e.user, 'registry-password': e2e.password, 'cosign-key': keys.key, 'cosign-password': PASSWORD, 'transparency-log': 'false', provenance: 'false', secrets: `BUILD_TOKEN=${SECRET}`, 'build-args': 'GREETING=x', ...tools() },
-      { workspace: workspace({ ...goProgram, Dockerfile: dockerfile() }) }
-    )
+    const given = { image, tags: 'off', 'registry-username': e2e.user, 'registry-password': e2e.password, 'cosign-key': keys.key, 'cosign-password': PASSWORD, 'transparency-log': 'false', provenance: 'false', secrets: `BUILD_TOKEN=${SECRET}`, 'build-args': 'GREETING=x', ...tools() }
+    const refused = await runAction(given, { workspace: workspace({ ...goProgram, Dockerfile: dockerfile() }) })
+    expect(refused.exitCode, refused.log).toBe(1)
+    expect(refused.log).toContain('Input `provenance`: is false, so buildx records no SLSA provenance, but provenance-attestation is true (the default)')
+    expect(docker(['buildx', 'imagetools', 'inspect', image], { allowFailure: true }).code).not.toBe(0)
+
+    const r = await runAction({ ...given, 'provenance-attestation': 'false' }, { workspace: workspace({ ...goProgram, Dockerfile: dockerfile() }) })
     expect(r.exitCode, r.log).toBe(0)
-    expect(r.log).toContain('No SLSA provenance recorded by buildx for linux/amd64, linux/arm64')
-    expect(r.summary).toContain('No SLSA provenance recorded by buildx')
     const pd = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
     for (const digest of Object.values(pd)) {
       expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', `${image}@${digest}`]).code).toBe(0)
       expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', `${image}@${digest}`]).code).not.toBe(0)
+    }
+  })
+
+  test('no provenance recorded (BUILDX_NO_DEFAULT_ATTESTATIONS in the job, one platform: a lone manifest) under the default provenance-attestation: refused before the gates, nothing signed', async () => {
+    const keys = keyPair(PASSWORD)
+    const image = uniqueImage('provnone')
+    const r = await runAction(
+      { image, tags: 'off', platforms: 'linux/amd64', 'registry-username': e2e.user, 'registry-password': e2e.password, 'cosign-key': keys.key, 'cosign-password': PASSWORD, 'transparency-log': 'false', secrets: `BUILD_TOKEN=${SECRET}`, 'build-args': 'GREETING=x', ...tools() },
+      { workspace: workspace({ ...goProgram, Dockerfile: dockerfile() }), env: { BUILDX_NO_DEFAULT_ATTESTATIONS: '1' } }
+    )
+    expect(r.exitCode, r.log).toBe(1)
+    const error = r.log.split('\n').find((l) => l.startsWith('::error::')) ?? ''
+    expect(error).toContain('No SLSA provenance recorded by buildx for linux/amd64, and provenance-attestation is true (the default): refusing to sign')
+    expect(error).toMatch(/Built with builder \S+ \(driver [a-z-]+/)
+    expect(error).toContain('BUILDX_NO_DEFAULT_ATTESTATIONS')
+    expect(error).toContain('Not signed or attested.')
+    expect(r.outputs.signed).toBe('false')
+    // Nothing signed: real cosign finds no signature on what was pushed.
+    const digest = r.outputs.digest ?? ''
+    expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/)
+    expect(cosign('cosign', ['verify', '--key', keys.pub, '--insecure-ignore-tlog=true', `${image}@${digest}`]).code).not.toBe(0)
+    for (const d of Object.values(JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>)) {
+      expect(cosign('cosign', ['verify', '--key', keys.pub, '--insecure-ignore-tlog=true', `${image}@${d}`]).code).not.toBe(0)
     }
   })
 })

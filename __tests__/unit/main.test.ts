@@ -1,6 +1,7 @@
 // main() with @actions/core and the modules that reach docker or a registry mocked (as
 // actions/typescript-action tests its main): every output of every path, and what the summary says.
 // The inputs, the Dockerfile, the policy gate and the labels are the real ones.
+import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -54,7 +55,15 @@ vi.mock('../../src/registry/login.js', () => ({
   createDockerConfig: vi.fn(() => '/cfg'),
   dockerEnv: vi.fn(() => ({ DOCKER_CONFIG: '/cfg' })),
   hasCredentials: vi.fn((_dir: string, host: string) => host === 'docker.io'),
-  login: vi.fn((_dir: string, host: string, _user: string, password: string) => (calls.push(host === 'ghcr.io' ? 'login' : `login ${host}`), password === 'wrong' ? Promise.reject(new Error(`Login to ${host} failed: ${host} refused the credentials: check the registry-auth line for ${host}.`)) : Promise.resolve()))
+  login: vi.fn((_dir: string, host: string, _user: string, password: string) => (calls.push(host === 'ghcr.io' ? 'login' : `login ${host}`), password === 'wrong' ? Promise.reject(new Error(`Login to ${host} failed: ${host} refused the credentials: check the registry-auth line for ${host}.`)) : Promise.resolve())),
+  userDockerConfigDir: vi.fn(() => '/home/runner/.docker'),
+  RegistryAuthError: class RegistryAuthError extends Error {}
+}))
+// The push check's registry answers: every credential can push unless a test says otherwise.
+let pushRefusedFor: string | undefined
+vi.mock('../../src/registry/push-access.js', () => ({
+  checkPushAccess: vi.fn((host: string, repository: string) => (calls.push(`push check ${host}/${repository}`), Promise.resolve(host === pushRefusedFor ? { kind: 'refused', why: 'the registry refused the username and password (HTTP 401)' } : { kind: 'ok', how: 'a token with push' }))),
+  configCredential: vi.fn((_config: unknown, host: string) => Promise.resolve(host === 'docker.io' ? { username: 'bot', password: 'from-an-earlier-login' } : undefined))
 }))
 vi.mock('../../src/build/qemu.js', () => ({
   binfmtReader: vi.fn(),
@@ -74,8 +83,18 @@ vi.mock('../../src/build/buildx.js', async (original) => ({
   ...(await original<typeof BuildModule>()),
   build: vi.fn(() => (calls.push('build'), Promise.resolve({ digest: IDX, mediaType: 'application/vnd.oci.image.index.v1+json', raw: { 'containerimage.digest': IDX } })))
 }))
+// The pushed index as buildx writes it: each platform with its attestation manifest, whose one
+// layer is the SLSA v0.2 statement (provenance-attestation: true, the default, needs it).
+const STATEMENT = JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', predicateType: 'https://slsa.dev/provenance/v0.2', predicate: { builder: { id: '' } } })
+const STATEMENT_DIGEST = `sha256:${createHash('sha256').update(STATEMENT).digest('hex')}`
+const ATT = { [AMD]: 'sha256:' + '5'.repeat(64), [ARM]: 'sha256:' + '6'.repeat(64) }
+const INDEX_WITH_PROVENANCE = {
+  manifests: [AMD, ARM].map((d) => ({ digest: ATT[d] ?? '', annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': d } }))
+}
 function defaultRaw(ref: string): Promise<Record<string, unknown>> {
-  return Promise.resolve(ref.endsWith(IDX) ? { manifests: [] } : { layers: [{ size: 100 }] })
+  if (ref.endsWith(IDX) || ref.endsWith(OLD)) return Promise.resolve(INDEX_WITH_PROVENANCE)
+  if (Object.values(ATT).some((d) => ref.endsWith(d))) return Promise.resolve({ layers: [{ size: STATEMENT.length, digest: STATEMENT_DIGEST, mediaType: 'application/vnd.in-toto+json', annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' } }] })
+  return Promise.resolve({ layers: [{ size: 100 }] })
 }
 const registry = {
   pushed: vi.fn((_n: string, digest: string): Promise<Required<Pushed>> => Promise.resolve({ digest, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM }, configs: { 'linux/amd64': { config: { User: user } }, 'linux/arm64': { config: { User: user } } } })),
@@ -96,6 +115,7 @@ vi.mock('../../src/registry/imagetools.js', () => ({
 vi.mock('../../src/registry/http-api.js', () => ({
   RegistryApi: class {
     blob = vi.fn()
+    blobText = vi.fn(() => Promise.resolve(STATEMENT))
     tags = vi.fn(() => Promise.resolve(existingTags))
   }
 }))
@@ -156,6 +176,7 @@ beforeEach(() => {
   smokeResults = []
   gateScans = undefined
   existingTags = []
+  pushRefusedFor = undefined
   cosignRuns.length = 0
   baseSignature = true
   registry.raw.mockImplementation(defaultRaw)
@@ -191,9 +212,9 @@ describe('main', () => {
       workflowRef: c.workflowRef,
       rerun: false
     })
-    // buildx's provenance is read from the pushed index, by digest, and handed over (this index has none)
+    // buildx's provenance is read from the pushed index, by digest, checked, and handed over
     expect(registry.raw).toHaveBeenCalledWith(`${N}@${IDX}`, { justPushed: true })
-    await expect(vi.mocked(supplyChain).mock.calls[0]?.[0].provenance).resolves.toEqual({})
+    await expect(vi.mocked(supplyChain).mock.calls[0]?.[0].provenance).resolves.toEqual({ 'linux/amd64': { type: 'slsaprovenance02', predicate: { builder: { id: '' } } }, 'linux/arm64': { type: 'slsaprovenance02', predicate: { builder: { id: '' } } } })
     // the build gets the labels derived from the run, not from input parsing
     const spec = vi.mocked(build).mock.calls[0]?.[0]
     expect(spec?.tags).toEqual(TAGS)
@@ -285,7 +306,7 @@ describe('main', () => {
   test('rebuild: if-base-changed with every base as recorded: nothing is built, pushed or signed; skipped is true', async () => {
     const recorded = { annotations: { 'io.github.vmafx.build-distroless-image.bases': `{"gcr.io/distroless/static-debian13:nonroot":"${IDX}"}` } }
     registry.find.mockResolvedValueOnce({ digest: OLD, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM } })
-    registry.raw.mockImplementation((ref: string) => Promise.resolve(ref.endsWith(AMD) || ref.endsWith(ARM) ? recorded : ref.endsWith(IDX) ? { manifests: [] } : { layers: [{ size: 100 }] }))
+    registry.raw.mockImplementation((ref: string) => (ref.endsWith(AMD) || ref.endsWith(ARM) ? Promise.resolve(recorded) : defaultRaw(ref)))
     const c = ctx()
     await main(inputs({ 'verify-bases': 'off', rebuild: 'if-base-changed' }, c), c)
     expect(build).not.toHaveBeenCalled()
@@ -297,7 +318,7 @@ describe('main', () => {
   test('rebuild: if-base-changed with a moved base: built, and the summary names the base with its old and new digest', async () => {
     const recorded = { annotations: { 'io.github.vmafx.build-distroless-image.bases': `{"gcr.io/distroless/static-debian13:nonroot":"${OLD}"}` } }
     registry.find.mockResolvedValueOnce({ digest: OLD, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM } })
-    registry.raw.mockImplementation((ref: string) => Promise.resolve(ref.endsWith(AMD) || ref.endsWith(ARM) ? recorded : ref.endsWith(IDX) ? { manifests: [] } : { layers: [{ size: 100 }] }))
+    registry.raw.mockImplementation((ref: string) => (ref.endsWith(AMD) || ref.endsWith(ARM) ? Promise.resolve(recorded) : defaultRaw(ref)))
     const c = ctx()
     await main(inputs({ 'verify-bases': 'off', rebuild: 'if-base-changed' }, c), c)
     expect(build).toHaveBeenCalled()
@@ -329,7 +350,8 @@ describe('main', () => {
     test('every login before the build; one build; each copy by digest, then its own supply chain with the first SBOMs', async () => {
       const c = ctx()
       await main(inputs({ image: '', images, 'registry-auth': 'quay.io=bot:QUAYTOKEN' }, c), c)
-      expect(calls).toEqual(['login', 'login quay.io', '/tc/cosign verify', 'build', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain'])
+      // every credential checked for push before the build: ghcr.io has none here (anonymous), quay.io its registry-auth line, docker.io an earlier login's
+      expect(calls).toEqual(['login', 'login quay.io', 'push check quay.io/vmafx/op', 'push check docker.io/vmafx/op', '/tc/cosign verify', 'build', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain'])
       expect(registry.create.mock.calls.map((a) => a[0])).toEqual([
         { tags: ['quay.io/vmafx/op:1.4.2'], sources: [`${N}@${IDX}`] },
         { tags: ['1.4', '1', 'latest'].map((t) => `quay.io/vmafx/op:${t}`), sources: [`quay.io/vmafx/op@${IDX}`] },
@@ -358,6 +380,25 @@ describe('main', () => {
       const c = ctx()
       await expect(main(inputs({ image: '', images: 'ghcr.io/vmafx/op\nquay.io/vmafx/op', 'registry-auth': 'quay.io=bot:wrong' }, c), c)).rejects.toThrow('Login to quay.io failed: quay.io refused the credentials: check the registry-auth line for quay.io.')
       expect(calls).toEqual(['login', 'login quay.io'])
+    })
+
+    // Issue 30 part 8: a credential an earlier login step left was first tried at the copy, after the release was pushed.
+    test('a docker-config credential that cannot push is refused before the build, by host and by where it came from', async () => {
+      pushRefusedFor = 'docker.io'
+      const c = ctx()
+      await expect(main(inputs({ image: '', images, 'registry-auth': 'quay.io=bot:QUAYTOKEN' }, c), c)).rejects.toThrow('A registry credential would fail the push (checked before anything is built; nothing was pushed):\n- docker.io/vmafx/op, with the docker config an earlier step logged in with (/home/runner/.docker/config.json): the registry refused the username and password (HTTP 401); log in to docker.io again in that step (docker/login-action) with a token that can push there, or give a registry-auth line for it')
+      expect(calls).toEqual(['login', 'login quay.io', 'push check quay.io/vmafx/op', 'push check docker.io/vmafx/op'])
+      expect(build).not.toHaveBeenCalled()
+    })
+
+    test.each<[string, string, RegExp]>([
+      ['the first registry, with registry-username and registry-password', 'ghcr.io', /- ghcr\.io\/vmafx\/op, with registry-username and registry-password: .*; give registry-username and registry-password that can push there/],
+      ['a copy, with its registry-auth line', 'quay.io', /- quay\.io\/vmafx\/op, with the registry-auth line for quay\.io: .*; give that line a token that can push there/]
+    ])('%s: a credential that cannot push is refused before the build', async (_name, host, error) => {
+      pushRefusedFor = host
+      const c = ctx()
+      await expect(main(inputs({ image: '', images, 'registry-password': 'ghs_token', 'registry-username': 'me', 'registry-auth': 'quay.io=bot:QUAYTOKEN' }, c), c)).rejects.toThrow(error)
+      expect(build).not.toHaveBeenCalled()
     })
 
     test('a copy that fails names its registry; the outputs say where the index is', async () => {
@@ -500,6 +541,29 @@ describe('main', () => {
     expect(registry.create).toHaveBeenCalledWith({ tags: TAGS, indexAnnotations: [['org.opencontainers.image.description', 'op from vmafx/op'], ['org.opencontainers.image.source', 'https://github.com/vmafx/op']], sources: [`${N}@${AMD}`, `${N}@${ARM}`] }, 'docker buildx imagetools create')
     expect(outputs).toMatchObject({ digest: IDX, 'platform-digests': JSON.stringify({ 'linux/amd64': AMD, 'linux/arm64': ARM }), signed: 'true' })
     expect(outputs.metadata).toBeUndefined()
+  })
+
+  // Issue 30: the default provenance-attestation: true signed a release whose provenance was missing.
+  test.each<[string, (ref: string) => Promise<Record<string, unknown>>, RegExp]>([
+    ['an index without attestation manifests', (ref) => (ref.endsWith(IDX) ? Promise.resolve({ manifests: [] }) : defaultRaw(ref)), /^No SLSA provenance recorded by buildx for linux\/amd64, linux\/arm64, and provenance-attestation is true \(the default\)[\s\S]*Built with builder default \(driver docker\)\./],
+    ['a lone manifest (no index)', (ref) => (ref.endsWith(IDX) ? Promise.resolve({ layers: [{ size: 1 }] }) : defaultRaw(ref)), /^No SLSA provenance recorded by buildx for linux\/amd64, linux\/arm64/],
+    ['an attestation manifest for an image the index does not hold', (ref) => (ref.endsWith(IDX) ? Promise.resolve({ manifests: [{ digest: ATT[AMD], annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': OLD } }] }) : defaultRaw(ref)), /^Provenance: the attestation manifest sha256:5{64} is for sha256:4{64}, which is not a platform image of the index/]
+  ])('provenance-attestation: true and %s: refused before the gates, nothing signed, the moved tags named', async (_name, raw, error) => {
+    registry.raw.mockImplementation(raw)
+    const c = ctx()
+    const run = main(inputs({}, c), c)
+    await expect(run).rejects.toThrow(error)
+    await expect(run).rejects.toThrow(`Not signed or attested. These tags now point at the refused, unsigned image: ${TAGS.join(', ')}.`)
+    expect(supplyChain).not.toHaveBeenCalled()
+    expect(outputs.signed).toBe('false')
+  })
+
+  test('provenance-attestation: false and no provenance: signed, the index never read for it', async () => {
+    registry.raw.mockImplementation((ref: string) => (ref.endsWith(IDX) ? Promise.resolve({ manifests: [] }) : defaultRaw(ref)))
+    const c = ctx()
+    await main(inputs({ 'provenance-attestation': 'false' }, c), c)
+    expect(outputs.signed).toBe('true')
+    expect(vi.mocked(supplyChain).mock.calls[0]?.[0].provenance).toBeUndefined()
   })
 
   test('a re-run whose platform images equal the earlier ones keeps the earlier digest', async () => {

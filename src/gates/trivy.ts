@@ -127,10 +127,13 @@ export function parseDbMetadata(text: string): DbMetadata {
 /**
  * The predicate of `cosign attest --type vuln`: cosign reads the whole of it from the file
  * (invocation, scanner with its DB and the result, scan times), as its vuln predicate type defines.
+ * Whether the DB was checked against its repository rides in the invocation's parameters (free
+ * form in that type), so a verifier's policy can refuse a scan by an unchecked DB.
  */
-export function vulnPredicate(o: { trivyVersion: string; dbRepository: string; db: DbMetadata; report: unknown; startedOn: Date; finishedOn: Date }): unknown {
+export function vulnPredicate(o: { trivyVersion: string; dbRepository: string; db: DbMetadata; integrity?: { checked: true; digest?: string; against: string } | { checked: false; why: string }; report: unknown; startedOn: Date; finishedOn: Date }): unknown {
+  const parameters = o.integrity ? { 'trivy-db': o.integrity.checked ? { checked: true, ...(o.integrity.digest ? { digest: o.integrity.digest } : {}), repository: o.integrity.against } : { checked: false, why: o.integrity.why } } : null
   return {
-    invocation: { parameters: null, uri: '', event_id: '', 'builder.id': '' },
+    invocation: { parameters, uri: '', event_id: '', 'builder.id': '' },
     scanner: {
       uri: `pkg:github/aquasecurity/trivy@v${o.trivyVersion}`,
       version: o.trivyVersion,

@@ -20,6 +20,7 @@ export type Rule =
   | 'smoke'
   | 'startup-budget'
   | 'vulnerability'
+  | 'provenance'
 
 export interface GateFinding {
   rule: Rule

@@ -5,7 +5,8 @@ import { parsePem } from '../lib/pem.js'
 import { isImageRef } from '../tags/refs.js'
 import type { InputReader } from './values.js'
 
-export const DEFAULT_BUILDKIT_IMAGE = 'moby/buildkit:buildx-stable-1'
+// Pinned like every other default: a floating tag would let whoever moves it run the release's build.
+export const DEFAULT_BUILDKIT_IMAGE = 'docker.io/moby/buildkit:v0.26.2@sha256:de10faf919fc71ba4eb1dd7bd6449566d012b0c9436b1c61bfee21d621b009aa'
 export const DEFAULT_QEMU_IMAGE = 'docker.io/tonistiigi/binfmt:qemu-v10.2.3@sha256:400a4873b838d1b89194d982c45e5fb3cda4593fbfd7e08a02e76b03b21166f0'
 
 export interface BuilderInputs {
@@ -27,7 +28,7 @@ export function parseBuilderInputs(read: InputReader, workspace: string): Builde
   if (!endpoint && (ca || cert || key)) throw new InputError('builder-endpoint', 'is empty, but builder-tls-* are given: they are for a remote BuildKit at builder-endpoint')
   const buildkitImage = read('buildkit-image').trim() || DEFAULT_BUILDKIT_IMAGE
   if (!isImageRef(buildkitImage)) {
-    throw new InputError('buildkit-image', `"${buildkitImage}" is not an image reference such as moby/buildkit:buildx-stable-1 or mirror.example.com/moby/buildkit@sha256:…`)
+    throw new InputError('buildkit-image', `"${buildkitImage}" is not an image reference such as moby/buildkit:v0.26.2 or mirror.example.com/moby/buildkit@sha256:…`)
   }
   return {
     builderEndpoint: endpoint ? { endpoint, tls: { ca, cert, key } } : undefined,

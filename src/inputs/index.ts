@@ -79,6 +79,10 @@ export function parseInputs(read: InputReader, ctx: GitHubContext): Inputs {
   const supplyChain = parseSupplyChainInputs(read, ctx, image)
   const secrets = parseSecretsInputs(read, build.workspace, ctx.runnerTemp)
   refuseSecretsInMaxProvenance(build, secrets)
+  // Asked to attest provenance and told not to record it: refused here, not found out after the push.
+  if (!image.mergeDigests.length && image.push && supplyChain.sign && supplyChain.provenanceAttestation && /^(false|mode=false)$/.test(build.provenance)) {
+    throw new InputError('provenance', `is ${build.provenance}, so buildx records no SLSA provenance, but provenance-attestation is true (the default) and a release is never signed without the provenance it was asked to carry: drop provenance: ${build.provenance}, or set provenance-attestation: false`)
+  }
   const bases = parseBasesInputs(read, build.workspace)
   if (bases.baseIdentities.length && supplyChain.sigstoreTrust && supplyChain.cosignMajor < 3) {
     throw new InputError('base-identities', 'are checked against sigstore-trusted-root, which the action hands to cosign 3 only: use cosign-version 3.x, or drop sigstore-trusted-root')

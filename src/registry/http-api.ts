@@ -52,6 +52,34 @@ async function readAll(res: Readable): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
+/** A whole small answer: status, headers, body as text. */
+export interface SmallResponse {
+  status: number
+  headers: http.IncomingHttpHeaders
+  body: string
+}
+
+/**
+ * One request, no redirects followed, the body read whole (a challenge, a token, an error): what
+ * the credential check needs, with the same CAs as the other reads.
+ */
+export function send(url: URL, o: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; ca?: string[] } = {}): Promise<SmallResponse> {
+  return new Promise((resolve, reject) => {
+    const mod = url.protocol === 'http:' ? http : https
+    const base = trustedCAs() ?? (o.ca?.length ? [...tls.rootCertificates] : undefined)
+    const ca = base && url.protocol === 'https:' ? [...base, ...(o.ca ?? [])] : undefined
+    const req = mod.request(url, { method: o.method ?? 'GET', headers: o.headers, ca, timeout: 30_000 }, (res) => {
+      readAll(res).then((body) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }), reject)
+    })
+    req.on('timeout', () => req.destroy(new Error(`timeout awaiting response headers from ${url.host} (30 s)`)))
+    req.on('error', (err: NodeJS.ErrnoException) => reject(new Error(`${url.host}: ${err.message}${err.code ? ` (${err.code})` : ''}`, { cause: err })))
+    req.end(o.body)
+  })
+}
+
+/** The host that serves a registry's API (docker.io is served by registry-1.docker.io). */
+export { apiHost }
+
 /** `Bearer realm="…",service="…",scope="…"` -> its parameters. */
 export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
   const [scheme = '', ...rest] = header.trim().split(/\s+/)
@@ -94,10 +122,10 @@ export class RegistryApi {
    * GET under /v2/<repository>/, authorized, redirects followed; resolves to the final response
    * (any status but 401, which is answered once). `what` names the read in errors.
    */
-  private async get(pathAndQuery: string, what: string): Promise<http.IncomingMessage> {
+  private async get(pathAndQuery: string, what: string, headers: Record<string, string> = {}): Promise<http.IncomingMessage> {
     const url = new URL(`https://${apiHost(this.access.registry)}/v2/${this.access.repository}/${pathAndQuery}`)
     for (let attempt = 0; attempt < 2; attempt++) {
-      let res = await request(url, this.authorization ? { authorization: this.authorization } : {}, this.access.ca)
+      let res = await request(url, { ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) }, this.access.ca)
       for (let hops = 0; res.statusCode && [301, 302, 303, 307, 308].includes(res.statusCode) && hops < 5; hops++) {
         res.resume()
         // Storage URLs are pre-signed: the registry's credentials stay with the registry.
@@ -120,6 +148,14 @@ export class RegistryApi {
     if (res.statusCode === 200) return res
     const body = await readAll(res)
     throw new Error(`reading blob ${digest} of ${this.access.registry}/${this.access.repository}: HTTP ${res.statusCode ?? 0} ${body.slice(0, 200)}`)
+  }
+
+  /** An OCI image manifest, by tag or digest, as text (the trivy DB artifact's). */
+  async manifestText(reference: string): Promise<string> {
+    const res = await this.get(`manifests/${reference}`, `reading manifest ${reference}`, { accept: 'application/vnd.oci.image.manifest.v1+json' })
+    const body = await readAll(res)
+    if (res.statusCode !== 200) throw new Error(`reading manifest ${reference} of ${this.access.registry}/${this.access.repository}: HTTP ${res.statusCode ?? 0} ${body.slice(0, 200)}`)
+    return body
   }
 
   /** A small blob's bytes as text (an in-toto statement). */

@@ -126,6 +126,7 @@ function statusTable(s: Summary, digests: SubjectOutcome[]): void {
 /** The gate's DB and, per platform, each finding: package, installed, ID, severity, fixed-in. */
 function vulnerabilitySection(s: Summary, g: GateScans): void {
   s.addRaw(`<p><strong>Vulnerability gate</strong> (${g.gate}; trivy DB built ${escape(g.db.updatedAt)}, from ${escape(g.db.source)}; severities ${g.severities.join(', ')}):</p>`, true)
+  if (g.db.integrity && !g.db.integrity.checked) s.addRaw(`<p><strong>The trivy DB was not checked</strong> against the layer any repository serves: ${escape(g.db.integrity.why)}. The vulnerability attestation records it.</p>`, true)
   for (const scan of g.scans) {
     if (!scan.findings.length) {
       s.addRaw(`<p>${scan.platform}: ✅ no findings</p>`, true)

@@ -66,7 +66,15 @@ function readJson(input: string, value: string, workspace: string): { file: stri
   }
 }
 
-const current = (v: ValidFor | undefined, now: Date) => !v?.end || new Date(v.end) > now
+/**
+ * Valid now: started (a `start` in the future is a key or CA not yet in force, never one to trust
+ * early) and not ended. An unparsable date is never current.
+ */
+export const current = (v: ValidFor | undefined, now: Date): boolean => {
+  const started = !v?.start || new Date(v.start).getTime() <= now.getTime()
+  const notEnded = !v?.end || new Date(v.end).getTime() > now.getTime()
+  return started && notEnded
+}
 
 function pem(der: Buffer, label: string): string {
   return `-----BEGIN ${label}-----\n${der.toString('base64').match(/.{1,64}/g)?.join('\n') ?? ''}\n-----END ${label}-----\n`

@@ -17,7 +17,7 @@ import { run } from '../lib/exec.js'
 import { githubKeylessIdentity } from '../sigstore/keyless-signer.js'
 import type { SupplyChainInputs } from '../inputs/supply-chain.js'
 import type { Provenance, ProvenanceType } from './provenance.js'
-import { provenanceFiles } from './provenance.js'
+import { missingProvenanceMessage, provenanceFiles } from './provenance.js'
 import type { SbomResult } from './sbom.js'
 import { generateSbom, sbomFileName, syftArgv } from './sbom.js'
 import type { Subject } from './sign.js'
@@ -42,6 +42,8 @@ export interface SupplyChainSpec extends Omit<SupplyChainInputs, 'syftVersion' |
   heading?: string
   /** The vulnerability gate's scans, attested (`--type vuln`) to each platform digest. */
   vulnScans?: VulnScan[]
+  /** Which builder and driver built it, for the error when provenance is missing. */
+  builder?: string
 }
 
 export type Status = 'done' | 'verified' | 'skipped' | 'failed' | 'pending'
@@ -113,6 +115,9 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
   const heading = spec.heading ? ` ${spec.heading}` : ''
   const cosign = spec.sign && cosignBin ? prepareCosign(cosignBin, spec, env, workDir) : undefined
 
+  // Before the first signature: a release asked to carry provenance is never signed without it.
+  const provenance = cosign && spec.provenanceAttestation ? await readProvenance(spec, workDir) : []
+
   if (cosign) {
     await core.group(`Sign (cosign)${heading}`, async () => {
       if (!cosign.options.key) {
@@ -139,7 +144,6 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     return
   }
   const identity = await cosign.identity
-  const provenance = spec.provenanceAttestation ? await readProvenance(spec, workDir, result) : []
 
   // Signatures are verified while the attestations are written (different tags of each digest).
   const signatureChecks = spec.verify ? startNow(verifySignatures(cosign, spec.subjects)) : undefined
@@ -215,16 +219,11 @@ function prepareCosign(bin: string, spec: SupplyChainSpec, env: Record<string, s
   return cosignRunner(bin, spec.name, cosignEnv, options, startNow(identityFor(bin, spec, key, workDir, cosignEnv)))
 }
 
-/** Each platform's SLSA provenance as buildx recorded it; platforms without one are noted, not failed. */
-async function readProvenance(spec: SupplyChainSpec, workDir: string, result: SupplyChainResult): Promise<Provenance[]> {
+/** Each platform's SLSA provenance as buildx recorded it; a platform without one fails the chain before anything is signed. */
+async function readProvenance(spec: SupplyChainSpec, workDir: string): Promise<Provenance[]> {
   const platforms = Object.fromEntries(spec.subjects.filter((s) => s.subject !== 'index').map((s) => [s.subject, s.digest]))
   const { found, missing } = provenanceFiles(await (spec.provenance ?? Promise.resolve({})), platforms, path.join(workDir, 'provenance'))
-  if (missing.length) {
-    const note = `No SLSA provenance recorded by buildx for ${missing.join(', ')} (provenance: false, BUILDX_NO_DEFAULT_ATTESTATIONS, or a merge-digests line that names a platform digest instead of its leg's index digest): not attested`
-    core.info(note)
-    result.notes.push(note)
-    for (const s of result.subjects) if (missing.includes(s.subject)) s.provenance = 'skipped'
-  }
+  if (missing.length) throw new Error(missingProvenanceMessage(missing, spec.builder))
   return found
 }
 

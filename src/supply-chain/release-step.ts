@@ -17,7 +17,9 @@ import type { VulnScan } from './attest.js'
 import type { SupplyChainSpec } from './chain.js'
 import { supplyChain } from './chain.js'
 import { copiesFailure, publishCopies } from './copies.js'
-import { readProvenance } from './provenance.js'
+import type { Refusal } from '../gates/verdict.js'
+import type { RecordedProvenance } from './provenance.js'
+import { AttestationShapeError, missingProvenanceMessage, readProvenance } from './provenance.js'
 import { uploadSboms } from './sbom-artifact.js'
 import { subjectsOf } from './sign.js'
 
@@ -29,19 +31,41 @@ export interface ReleaseRun {
   tools: Pick<ImageTools, 'raw' | 'create' | 'digest'>
   api: Pick<RegistryApi, 'blobText'>
   installs: Promise<Tools>
-  report: Pick<Report, 'digests' | 'notes' | 'verifyCommands' | 'signer' | 'copies'>
+  report: Pick<Report, 'digests' | 'notes' | 'verifyCommands' | 'signer' | 'copies' | 'builder'>
   outputs: RunOutputs
 }
 
-export async function signRelease(run: ReleaseRun, pushed: Pushed, vulnScans: VulnScan[] | undefined): Promise<void> {
+/**
+ * Before any gate or signature: the provenance buildx recorded for every platform, when the release
+ * is to be signed with it (`provenance-attestation: true`). A platform without one, or an
+ * attestation manifest of a shape buildx does not write, refuses the release.
+ */
+export async function provenanceStep(run: Pick<ReleaseRun, 'inputs' | 'tools' | 'api'> & { report: { builder?: string }; refuse: (r: Refusal) => never }, pushed: Pushed): Promise<RecordedProvenance | undefined> {
+  const { inputs } = run
+  if (!inputs.sign || !inputs.provenanceAttestation) return undefined
+  let recorded: RecordedProvenance
+  try {
+    recorded = await readProvenance(inputs.image.name, pushed, run.tools, run.api)
+  } catch (err) {
+    if (!(err instanceof AttestationShapeError)) throw err
+    run.refuse({ rule: 'provenance', message: `Provenance: ${err.message}` })
+  }
+  const missing = Object.keys(pushed.platforms).filter((p) => !recorded[p])
+  // A merge job built nothing: the legs' builders recorded (or did not record) the provenance.
+  const builder = run.report.builder ?? (inputs.mergeDigests.length ? 'the merge-digests jobs\' builders' : undefined)
+  if (missing.length) run.refuse({ rule: 'provenance', message: missingProvenanceMessage(missing, builder) })
+  return recorded
+}
+
+export async function signRelease(run: ReleaseRun, pushed: Pushed, vulnScans: VulnScan[] | undefined, recorded?: RecordedProvenance): Promise<void> {
   const { inputs, ctx, report } = run
   const name = inputs.image.name
   const subjects = subjectsOf(pushed)
   if (inputs.pushByDigest && !inputs.sign) report.notes.push('push-by-digest: not signed here; the merge job signs, SBOMs and attests the merged index')
 
-  // buildx's provenance rides in the index's attestation manifests; a lone manifest has none.
-  const provenance = inputs.sign && inputs.provenanceAttestation && subjects[0]?.subject === 'index' ? startNow(readProvenance(name, pushed, run.tools, run.api)) : undefined
-  const chain: Omit<SupplyChainSpec, 'name' | 'subjects'> = { ...inputs, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1, provenance, vulnScans }
+  // Read and checked by provenanceStep before the gates; read here only when that did not run.
+  const provenance = inputs.sign && inputs.provenanceAttestation ? (recorded ? Promise.resolve(recorded) : startNow(readProvenance(name, pushed, run.tools, run.api))) : undefined
+  const chain: Omit<SupplyChainSpec, 'name' | 'subjects'> = { ...inputs, builder: report.builder, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1, provenance, vulnScans }
   const runChain = (spec: SupplyChainSpec) => supplyChain(spec, run.installs, run.env, run.workDir, uploadSboms)
   const result = await runChain({ ...chain, name, subjects })
   report.digests = result.subjects

@@ -96,4 +96,13 @@ describe('the DB metadata and the vuln predicate', () => {
       metadata: { scanStartedOn: '2026-11-29T10:00:00.000Z', scanFinishedOn: '2026-11-29T10:00:05.000Z' }
     })
   })
+
+  // A verifier's policy can refuse a scan whose DB was not checked against its repository.
+  test.each<[string, { checked: true; digest: string; against: string } | { checked: false; why: string }, object]>([
+    ['a DB checked against the layer its repository serves', { checked: true, digest: `sha256:${'e'.repeat(64)}`, against: 'ghcr.io/aquasecurity/trivy-db' }, { 'trivy-db': { checked: true, digest: `sha256:${'e'.repeat(64)}`, repository: 'ghcr.io/aquasecurity/trivy-db' } }],
+    ['a DB from the Actions cache no repository could vouch for', { checked: false, why: 'no repository answered' }, { 'trivy-db': { checked: false, why: 'no repository answered' } }]
+  ])('the invocation parameters record %s', (_name, integrity, parameters) => {
+    const p = vulnPredicate({ trivyVersion: '0.73.0', dbRepository: 'ghcr.io/aquasecurity/trivy-db', db: { version: 2, updatedAt: '2026-11-28T00:00:00Z', nextUpdate: '' }, integrity, report: {}, startedOn: new Date(0), finishedOn: new Date(0) }) as { invocation: { parameters: unknown } }
+    expect(p.invocation.parameters).toEqual(parameters)
+  })
 })

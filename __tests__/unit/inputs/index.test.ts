@@ -50,7 +50,7 @@ const NOW = new Date('2026-11-23T00:00:00Z')
 
 describe('parseInputs: good inputs', () => {
   test.each([
-    ['', 'moby/buildkit:buildx-stable-1'],
+    ['', 'docker.io/moby/buildkit:v0.26.2@sha256:de10faf919fc71ba4eb1dd7bd6449566d012b0c9436b1c61bfee21d621b009aa'],
     ['mirror.example.com:5000/moby/buildkit:v0.25.2', 'mirror.example.com:5000/moby/buildkit:v0.25.2'],
     [`registry.bdi.test:5443/e2e/buildkit@sha256:${'a'.repeat(64)}`, `registry.bdi.test:5443/e2e/buildkit@sha256:${'a'.repeat(64)}`]
   ])('buildkit-image %j -> %s', (value, expected) => {
@@ -189,6 +189,8 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['a secret env that is not a name', { image: 'op', 'secret-envs': 'k=$TOKEN' }, {}, /^Input `secret-envs`: line 1: "\$TOKEN" is not an environment variable name/],
     ['a bad ssh spec', { image: 'op', ssh: 'default=a=b' }, {}, /^Input `ssh`: "default=a=b" is not a buildx --ssh spec/],
     ['bad provenance', { image: 'op', provenance: 'maybe' }, {}, /^Input `provenance`: "maybe" is not a buildx --provenance value/],
+    ['provenance: false while provenance-attestation is true (the default)', { image: 'op', provenance: 'false' }, {}, /^Input `provenance`: is false, so buildx records no SLSA provenance, but provenance-attestation is true \(the default\).*drop provenance: false, or set provenance-attestation: false/],
+    ['provenance: mode=false while provenance-attestation is true', { image: 'op', provenance: 'mode=false', 'provenance-attestation': 'true' }, {}, /^Input `provenance`: is mode=false/],
     ['bad cosign-version', { image: 'op', 'cosign-version': 'latest' }, {}, /^Input `cosign-version`: "latest" is not a release version/],
     ['provenance mode=max with a secret value in a build-arg: named by arg and id, never by value', { image: 'op', provenance: 'mode=max', secrets: 'NPM_TOKEN=tok-9f8e7d', 'build-args': 'TOKEN=tok-9f8e7d' }, {}, /^Input `provenance`: mode=max records every build-arg value .* build-arg TOKEN carries the value of secret NPM_TOKEN\. Pass it only through secrets/],
     ['provenance mode=max with the github-token in a build-arg', { image: 'op', provenance: 'mode=max,version=v1', 'github-token': 'ghs_abcdef123456', 'build-args': 'URL=https://x:ghs_abcdef123456@github.com' }, {}, /^Input `provenance`: .* build-arg URL carries the value of secret GIT_AUTH_TOKEN/],
@@ -241,6 +243,9 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
 
   test.each<[string, Record<string, string>]>([
     ['mode=max without secrets', { provenance: 'mode=max', 'build-args': 'A=1' }],
+    ['provenance: false with provenance-attestation: false', { provenance: 'false', 'provenance-attestation': 'false' }],
+    ['provenance: false with sign: false', { provenance: 'false', sign: 'false' }],
+    ['provenance: false with push: false', { provenance: 'false', push: 'false' }],
     ['mode=max with a secret not in any build-arg', { provenance: 'mode=max', secrets: 'NPM_TOKEN=tok-9f8e7d', 'build-args': 'A=1' }],
     ['mode=min with a secret in a build-arg (min records no build-arg values)', { provenance: 'mode=min', secrets: 'NPM_TOKEN=tok-9f8e7d', 'build-args': 'TOKEN=tok-9f8e7d' }],
     ['cosign 2.x', { 'cosign-version': 'v2.5.0' }],

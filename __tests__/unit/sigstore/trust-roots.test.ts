@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { cosign2TrustEnv, parseSigningConfig, parseTrustedRoot, readSigstoreTrust } from '../../../src/sigstore/trust-roots.js'
+import { cosign2TrustEnv, current, parseSigningConfig, parseTrustedRoot, readSigstoreTrust } from '../../../src/sigstore/trust-roots.js'
 
 // Made by cosign 3.1.1's `trusted-root create` / `signing-config create` (see fixtures/sigstore/README.md).
 const FIX = path.join(import.meta.dirname, '..', '..', 'fixtures', 'sigstore')
@@ -26,6 +26,34 @@ describe('parseTrustedRoot', () => {
     ['a key that is not DER', { ...(json('trusted_root.json') as object), tlogs: [{ publicKey: { rawBytes: 'bm90IGEga2V5' } }] }, /the transparency log public key is not a DER SubjectPublicKeyInfo/]
   ])('refuses %s', (_name, root, error) => {
     expect(() => parseTrustedRoot(root, undefined, NOW)).toThrow(error)
+  })
+})
+
+describe('current: a validFor window judged by its start and its end', () => {
+  test.each<[string, { start?: string; end?: string } | undefined, boolean]>([
+    ['no window', undefined, true],
+    ['started, no end', { start: '2024-01-01T00:00:00Z' }, true],
+    ['started, ends later', { start: '2024-01-01T00:00:00Z', end: '2027-01-01T00:00:00Z' }, true],
+    ['ended', { start: '2024-01-01T00:00:00Z', end: '2025-01-01T00:00:00Z' }, false],
+    ['ends exactly now', { end: '2026-11-28T00:00:00Z' }, false],
+    ['starts in the future: not yet valid', { start: '2027-01-01T00:00:00Z' }, false],
+    ['starts in the future, ends later still', { start: '2027-01-01T00:00:00Z', end: '2028-01-01T00:00:00Z' }, false],
+    ['starts exactly now', { start: '2026-11-28T00:00:00Z' }, true],
+    ['an unparsable start', { start: 'soon' }, false],
+    ['an unparsable end', { end: 'never' }, false]
+  ])('%s', (_name, validFor, expected) => {
+    expect(current(validFor, NOW)).toBe(expected)
+  })
+
+  test('a CA whose start is in the future is not trusted yet', () => {
+    const root = json('trusted_root.json') as { certificateAuthorities: Array<{ validFor?: object }> }
+    const future = { ...root, certificateAuthorities: root.certificateAuthorities.map((c) => ({ ...c, validFor: { start: '2027-01-01T00:00:00Z' } })) }
+    expect(() => parseTrustedRoot(future, undefined, NOW)).toThrow(/has no current certificate authority/)
+  })
+
+  test('a Fulcio URL that starts in the future is passed over', () => {
+    const config = { mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json', caUrls: [{ url: 'https://next', validFor: { start: '2027-01-01T00:00:00Z' } }, { url: 'https://now', validFor: { start: '2024-01-01T00:00:00Z' } }] }
+    expect(parseSigningConfig(config, undefined, NOW).fulcioUrl).toBe('https://now')
   })
 })
 

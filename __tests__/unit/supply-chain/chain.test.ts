@@ -150,11 +150,22 @@ describe('SLSA provenance: buildx records it, cosign attests and verifies it per
     expect(result.notes).toEqual([])
   })
 
-  test('provenance: false: said in the notes, the platforms skipped, nothing fails', async () => {
-    const result = await supplyChain(spec({ provenanceAttestation: true, provenance: Promise.resolve(inspected.twoPlatformsNone) }), tools, {}, workDir, upload)
+  // Issue 30: under provenance-attestation: true a missing provenance was a note and the release was signed without it.
+  test('provenance-attestation: true and no provenance recorded: fails before anything is signed, naming why and the builder', async () => {
+    const result = await supplyChain(spec({ provenanceAttestation: true, provenance: Promise.resolve(inspected.twoPlatformsNone), builder: 'builder default (driver docker)' }), tools, {}, workDir, upload)
+    expect(result.failure?.message).toMatch(/^No SLSA provenance recorded by buildx for linux\/amd64, linux\/arm64, and provenance-attestation is true \(the default\): refusing to sign/)
+    expect(result.failure?.message).toContain('Built with builder default (driver docker).')
+    expect(result.failure?.message).toMatch(/provenance: false.*BUILDX_NO_DEFAULT_ATTESTATIONS.*docker driver on the classic image store.*merge-digests/)
+    expect(result.failure?.message).toContain('set provenance-attestation: false to release without provenance')
+    expect(result.signed).toBe(false)
+    expect(calls.some((c) => c.args[0] === 'sign' || c.args[0] === 'attest')).toBe(false)
+    expect(result.subjects.map((d) => d.signature)).toEqual(['pending', 'pending', 'pending'])
+  })
+
+  test('provenance-attestation: false and no provenance: signed without one, nothing read', async () => {
+    const result = await supplyChain(spec({ provenanceAttestation: false, provenance: Promise.resolve(inspected.twoPlatformsNone) }), tools, {}, workDir, upload)
     expect(result.failure).toBeUndefined()
-    expect(result.notes).toEqual(['No SLSA provenance recorded by buildx for linux/amd64, linux/arm64 (provenance: false, BUILDX_NO_DEFAULT_ATTESTATIONS, or a merge-digests line that names a platform digest instead of its leg\'s index digest): not attested'])
-    expect(result.subjects.map((d) => d.provenance)).toEqual(['skipped', 'skipped', 'skipped'])
+    expect(result.signed).toBe(true)
     expect(calls.some((c) => c.args.includes('slsaprovenance02'))).toBe(false)
   })
 
