@@ -28,6 +28,7 @@ import { newReport, writeSummary } from './report/summary.js'
 import { recordPush, startRun } from './run.js'
 import { signRelease } from './supply-chain/release-step.js'
 import { releaseTags } from './tags/floating.js'
+import { publishTags } from './tags/publish-step.js'
 
 export async function main(inputs: Inputs, ctx: GitHubContext, now = new Date()): Promise<void> {
   const report = newReport(inputs.image.name)
@@ -67,6 +68,8 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, output
   await checkPushedImages(run, pushed)
   if (dockerfile) await smokeStep(run, pushed)
   const vulnScans = await vulnerabilityStep(run, pushed)
+  // Every gate passed on the digest: only now do the tags move, then it is signed.
+  await publishTags(run, pushed)
   await signRelease(run, pushed, vulnScans)
 }
 

@@ -43,17 +43,19 @@ export type RunSupplyChain = (spec: SupplyChainSpec) => Promise<SupplyChainResul
 const COPY_RACE = /blob unknown to registry/i
 
 /**
- * `docker buildx imagetools create` with one source copies the index as it is: same bytes, same
- * digest. The content goes over once, under the first tag; the other tags then point at the copy
- * already there (every tag at once would be one parallel push per tag, more of the race above).
+ * `docker buildx imagetools create` with one source, written as it is, copies the index: same
+ * bytes, same digest. The content goes over once, by digest (`--tag NAME@DIGEST`: no tag, and the
+ * registry refuses bytes of another digest); the tags are then set on the copy already there
+ * (every tag in the copying call would be one parallel blob copy per tag, more of the race above).
+ * The first tag is read back: a registry that rewrote the manifest on tagging is refused.
  */
 export async function copyIndex(from: string, digest: string, to: ImageName, tags: string[], tools: Pick<ImageTools, 'create' | 'digest'>): Promise<void> {
-  const [first, ...rest] = tags
-  if (!first) throw new Error(`nothing to copy to ${to.name} under: the release has no tags`)
-  await tools.create({ tags: [`${to.name}:${first}`], sources: [`${from}@${digest}`] }, `copying ${from}@${digest} to ${to.name}`, COPY_RACE)
-  const copied = await tools.digest(`${to.name}:${first}`, { justPushed: true })
-  if (copied !== digest) throw new Error(`${to.name}:${first} is ${copied} after the copy, not ${digest}: the registry rewrote the index, so the signatures made for ${digest} would not apply`)
-  if (rest.length) await tools.create({ tags: rest.map((t) => `${to.name}:${t}`), sources: [`${to.name}@${digest}`] }, `tagging ${to.name}@${digest}`, COPY_RACE)
+  await tools.create({ tags: [`${to.name}@${digest}`], sources: [`${from}@${digest}`], carbonCopy: true }, `copying ${from}@${digest} to ${to.name}`, COPY_RACE)
+  const [first] = tags
+  if (!first) return
+  await tools.create({ tags: tags.map((t) => `${to.name}:${t}`), sources: [`${to.name}@${digest}`], carbonCopy: true }, `tagging ${to.name}@${digest}`, COPY_RACE)
+  const tagged = await tools.digest(`${to.name}:${first}`, { justPushed: true })
+  if (tagged !== digest) throw new Error(`${to.name}:${first} is ${tagged} after the copy, not ${digest}: the registry rewrote the index, so the signatures made for ${digest} would not apply`)
 }
 
 export async function publishCopies(copies: readonly ImageName[], spec: CopySpec, tools: Pick<ImageTools, 'create' | 'digest'>, supplyChain: RunSupplyChain): Promise<CopyOutcome[]> {
