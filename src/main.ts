@@ -53,7 +53,7 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, output
   // The builder is looked at while the login runs; a failure surfaces in the Builder phase.
   const probe = dockerfile && !given.builderEndpoint ? startNow(probeBuilder(run.env, given.platforms.length > 1)) : undefined
   await logIn(given, run.configDir)
-  run.inputs = { ...run.inputs, tags: await releaseTags(run) }
+  run.inputs = { ...run.inputs, ...(await releaseTags(run)) }
 
   if (dockerfile) {
     run.inputs = await verifyBasesStep(run, basePlan, refuseBeforeBuild)

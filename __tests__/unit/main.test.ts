@@ -54,6 +54,7 @@ vi.mock('../../src/registry/login.js', () => ({
   createDockerConfig: vi.fn(() => '/cfg'),
   dockerEnv: vi.fn(() => ({ DOCKER_CONFIG: '/cfg' })),
   hasCredentials: vi.fn((_dir: string, host: string) => host === 'docker.io'),
+  configCredentials: vi.fn(() => undefined),
   login: vi.fn((_dir: string, host: string, _user: string, password: string) => (calls.push(host === 'ghcr.io' ? 'login' : `login ${host}`), password === 'wrong' ? Promise.reject(new Error(`Login to ${host} failed: ${host} refused the credentials: check the registry-auth line for ${host}.`)) : Promise.resolve()))
 }))
 vi.mock('../../src/build/qemu.js', () => ({
@@ -80,6 +81,7 @@ function defaultRaw(ref: string): Promise<Record<string, unknown>> {
 const registry = {
   pushed: vi.fn((_n: string, digest: string): Promise<Required<Pushed>> => Promise.resolve({ digest, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM }, configs: { 'linux/amd64': { config: { User: user } }, 'linux/arm64': { config: { User: user } } } })),
   find: vi.fn((): Promise<Pushed | undefined> => Promise.resolve(undefined)),
+  versionAt: vi.fn((_ref: string): Promise<{ exists: boolean; version?: string }> => Promise.resolve({ exists: false })),
   create: vi.fn((_spec: { tags: string[]; sources: string[] }, _what: string) => (calls.push('imagetools create'), Promise.resolve())),
   createByDigest: vi.fn((_name: string, _spec: { sources: string[] }, _what: string) => (calls.push('imagetools create by digest'), Promise.resolve(IDX))),
   raw: vi.fn(defaultRaw),

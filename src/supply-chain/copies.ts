@@ -26,6 +26,8 @@ export interface CopySpec {
   from: string
   digest: string
   tags: string[]
+  /** A copy's own tags (its floating tags decided from its own history), by image name; else `tags`. */
+  tagsOf?: Record<string, string[]>
   subjects: Subject[]
   /** The first image's supply chain, as it ran: the copies reuse its SBOMs and provenance. */
   chain: Omit<SupplyChainSpec, 'name' | 'subjects'>
@@ -67,8 +69,9 @@ export async function publishCopies(copies: readonly ImageName[], spec: CopySpec
     outcomes.push(outcome)
     try {
       await core.group(`Copy to ${to.name}`, async () => {
-        await copyIndex(spec.from, spec.digest, to, spec.tags, tools)
-        core.info(`${to.name}@${spec.digest}: the same index, tagged ${spec.tags.join(', ')}`)
+        const tags = spec.tagsOf?.[to.name] ?? spec.tags
+        await copyIndex(spec.from, spec.digest, to, tags, tools)
+        core.info(`${to.name}@${spec.digest}: the same index, tagged ${tags.join(', ')}`)
       })
       outcome.copied = true
     } catch (err) {
