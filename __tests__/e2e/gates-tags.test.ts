@@ -86,3 +86,45 @@ describe.runIf(run)('tags move only after every gate passed (issue 30, part 1)',
     expect(verifies(`${image}@${refused}`, keys.pub)).toBe(false)
   })
 })
+
+// Floating tags never move backwards, in every reading (issue 30, part 4).
+describe.runIf(run)('floating tags in every registry, across prefixes, and where they point (issue 30, part 4)', () => {
+  const plain = { ...first, sign: 'false', sbom: 'false', platforms: 'linux/amd64' }
+  const release = (inputs: Record<string, string>) => runAction({ ...plain, ...inputs }, { workspace: workspace(files()) })
+
+  test('copies: the second registry holds 1.9.0, so 1.4.0 moves latest and 1 in the first registry only', async () => {
+    const path = repo('copy-floating')
+    const images = [`${R}/${path}`, `${R2}/${path}`]
+    const second = await release({ image: images[1] ?? '', version: 'v1.9.0', 'registry-username': e2e.user2, 'registry-password': e2e.password2 })
+    expect(second.exitCode, second.log).toBe(0)
+    const r = await release({ images: images.join('\n'), 'registry-auth': secondAuth, version: 'v1.4.0' })
+    expect(r.exitCode, r.log).toBe(0)
+    for (const tag of ['1.4.0', '1.4', '1', 'latest']) expect(digestOf(`${images[0] ?? ''}:${tag}`), `first ${tag}`).toBe(r.outputs.digest)
+    for (const tag of ['1.4.0', '1.4']) expect(digestOf(`${images[1] ?? ''}:${tag}`), `second ${tag}`).toBe(r.outputs.digest)
+    for (const tag of ['1', 'latest']) expect(digestOf(`${images[1] ?? ''}:${tag}`), `second ${tag}`).toBe(second.outputs.digest)
+    expect(r.log).toContain(`::notice::${R2}: latest stays where it is: 1.9.0 is a higher release than 1.4.0`)
+  })
+
+  test('prefixes: the repository holds 1.9.9; a tag-prefix v release 1.3.5 does not move latest', async () => {
+    const image = `${R}/${repo('prefix-latest')}`
+    const high = await release({ image, version: 'v1.9.9' })
+    expect(high.exitCode, high.log).toBe(0)
+    const low = await release({ image, version: 'v1.3.5', 'tag-prefix': 'v' })
+    expect(low.exitCode, low.log).toBe(0)
+    expect(low.outputs.tags?.split('\n')).toEqual(['v1.3.5', 'v1.3', 'v1'].map((t) => `${image}:${t}`))
+    expect(digestOf(`${image}:latest`)).toBe(high.outputs.digest)
+    expect(low.log).toContain('::notice::latest stays where it is: 1.9.9 is a higher release than 1.3.5')
+  })
+
+  test('deleted version tags: latest and 1 point at 1.9.0, whose version tags are gone; 1.3.5 leaves them there', async () => {
+    const image = `${R}/${repo('retention')}`
+    // What a retention policy leaves: 1.9.0's image under latest and 1 only (explicit tags; the label still says 1.9.0).
+    const kept = await release({ image, version: 'v1.9.0', tags: 'latest\n1' })
+    expect(kept.exitCode, kept.log).toBe(0)
+    const low = await release({ image, version: 'v1.3.5' })
+    expect(low.exitCode, low.log).toBe(0)
+    expect(low.outputs.tags?.split('\n')).toEqual(['1.3.5', '1.3'].map((t) => `${image}:${t}`))
+    for (const tag of ['latest', '1']) expect(digestOf(`${image}:${tag}`), tag).toBe(kept.outputs.digest)
+    expect(low.log).toContain('::notice::latest stays where it is: latest (1.9.0, as its image records) is a higher release than 1.3.5')
+  })
+})
