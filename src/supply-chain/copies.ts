@@ -1,6 +1,6 @@
 /**
  * The other registries of `images`: each receives the pushed index by digest (copied, never built
- * again) under the same tags, then its own signatures and attestations, since those live in each
+ * again), then its tags (floating ones as its own history allows), then its own signatures and attestations, since those live in each
  * repository. One registry's failure does not stop the others; each says what it left undone.
  */
 import * as core from '@actions/core'
@@ -15,6 +15,8 @@ export interface CopyOutcome {
   registry: string
   /** The index reached this registry with the same digest. */
   copied: boolean
+  /** The tags set on it there. */
+  tags?: string[]
   digests: SubjectOutcome[]
   verifyCommands: string[]
   notes: string[]
@@ -71,6 +73,7 @@ export async function publishCopies(copies: readonly ImageName[], spec: CopySpec
       await core.group(`Copy to ${to.name}`, async () => {
         const tags = spec.tagsOf?.[to.name] ?? spec.tags
         await copyIndex(spec.from, spec.digest, to, tags, tools)
+        outcome.tags = tags
         core.info(`${to.name}@${spec.digest}: the same index, tagged ${tags.join(', ')}`)
       })
       outcome.copied = true

@@ -154,6 +154,14 @@ describe('publishCopies', () => {
       ['registry.example:5443/op', true, undefined, [`cosign verify registry.example:5443/op@${D}`]]
     ])
     expect(copiesFailure(out)).toBeUndefined()
+    expect(out.map((o) => o.tags)).toEqual([['1.4.2'], ['1.4.2']])
+  })
+
+  test('a copy whose own history holds floating tags back gets its own tags', async () => {
+    const tools = fakeTools()
+    const out = await publishCopies([quay, mirror], { ...spec, tags: ['1.4.2', '1.4', '1', 'latest'], tagsOf: { 'quay.io/acme/op': ['1.4.2', '1.4'] } }, tools, (s) => Promise.resolve(signed(s)))
+    expect(out.map((o) => [o.name, o.tags])).toEqual([['quay.io/acme/op', ['1.4.2', '1.4']], ['registry.example:5443/op', ['1.4.2', '1.4', '1', 'latest']]])
+    expect(tools.created.filter((c) => c.tags[0]?.includes(':1.4.2')).map((c) => c.tags)).toEqual([['quay.io/acme/op:1.4.2', 'quay.io/acme/op:1.4'], ['1.4.2', '1.4', '1', 'latest'].map((t) => `registry.example:5443/op:${t}`)])
   })
 
   test('a failed copy names its registry and does not stop the next; the error lists what is left in each', async () => {
