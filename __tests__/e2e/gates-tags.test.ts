@@ -76,10 +76,10 @@ describe.runIf(run)('tags move only after every gate passed (issue 30, part 1)',
     expect(merged.log).toMatch(/::error::.*linux\/arm64: the image's main binary \/hello is x86-64/)
     const refused = merged.outputs.digest ?? ''
     // The merged index was pushed by digest only (the digest of buildx's dry run), never tagged.
+    // (The dry run that gives the digest runs silently: only the push by digest is in the log.)
     const created = merged.log.split('\n').filter((l) => /\[command\]\S*docker buildx imagetools create /.test(l))
-    expect(created).toHaveLength(2)
-    expect(created[0]).toContain('--dry-run')
-    expect(created[1]).toMatch(new RegExp(`--tag ${image}@${refused} .*${image}@${legs[0] ?? ''} ${image}@${legs[1] ?? ''}$`))
+    expect(created).toHaveLength(1)
+    expect(created[0]).toMatch(new RegExp(`--tag ${image}@${refused} .*${image}@${legs[0] ?? ''} ${image}@${legs[1] ?? ''}$`))
     expect(created.join('\n')).not.toMatch(/--tag [^@\s]+:[\w.-]+(\s|$)/)
     expect(merged.outputs.tags).toBe('')
     for (const tag of ['2.0.0', '2.0', '2', 'latest']) expect(digestOf(`${image}:${tag}`), tag).toBe(good.outputs.digest)

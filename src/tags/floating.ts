@@ -85,11 +85,12 @@ export function floatingTags(v: SemVer, prefix: string, latest: LatestMode, exis
     if (tag === `latest${suffix}`) {
       if (latest === 'true') return true
       if (latest === 'false') return hold(tag, '`latest: false`')
-      const top = highest([...anyPrefix, ...pointedAt(tag)], () => true)
+      // Where the tag points goes first: on a tie, the version tag is the one named.
+      const top = highest([...pointedAt(tag), ...anyPrefix], () => true)
       return top && compare(top.version, self) > 0 ? hold(tag, `${top.shown} is a higher release than ${v.text}`) : true
     }
     const minorTag = tag === `${prefix}${v.major}.${v.minor}${suffix}`
-    const top = highest([...prefixed, ...pointedAt(tag)], (x) => x[0] === v.major && (!minorTag || x[1] === v.minor))
+    const top = highest([...pointedAt(tag), ...prefixed], (x) => x[0] === v.major && (!minorTag || x[1] === v.minor))
     return top && compare(top.version, self) > 0 ? hold(tag, `${top.shown} is a higher ${minorTag ? `${v.major}.${v.minor}.x` : `${v.major}.x`} release than ${v.text}`) : true
   }
   return { tags: all.filter(keep), heldBack }
