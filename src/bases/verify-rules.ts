@@ -82,6 +82,8 @@ export function targetBases(parsed: ParsedDockerfile, target: string, buildConte
     }
     byRef.set(image, { ref: image, context: key, stages: [label] })
   }
+  // The frontend reads the Dockerfile and decides what is built: an image whose code runs in the build, never pinned here.
+  if (parsed.syntax) unchecked.push({ ref: parsed.syntax, why: 'the Dockerfile frontend (# syntax= or BUILDKIT_SYNTAX): BuildKit runs it to read the Dockerfile, and the action neither verifies nor pins it' })
   return { bases: [...byRef.values()], unchecked }
 }
 

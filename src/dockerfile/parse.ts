@@ -46,6 +46,8 @@ export interface ParsedDockerfile {
   stages: Stage[]
   /** Global ARGs (before the first FROM) with their defaults. */
   globalArgs: Record<string, string>
+  /** The frontend image BuildKit runs to read the file: a `# syntax=` line, or the BUILDKIT_SYNTAX build-arg. */
+  syntax?: string
 }
 
 export function parseDockerfile(content: string, buildArgs: Record<string, string> = {}): ParsedDockerfile {
@@ -115,7 +117,9 @@ export function parseDockerfile(content: string, buildArgs: Record<string, strin
     }
     return stage
   })
-  return { stages, globalArgs }
+  const directive = df.getDirectives().find((d) => d.getName().toLowerCase() === 'syntax')?.getValue().trim()
+  const syntax = buildArgs.BUILDKIT_SYNTAX || directive || undefined
+  return syntax ? { stages, globalArgs, syntax } : { stages, globalArgs }
 }
 
 /** `$VAR`, `${VAR}`, `${VAR:-default}` and `${VAR:+alt}` as BuildKit expands them in FROM. */

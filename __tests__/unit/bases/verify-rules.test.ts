@@ -82,6 +82,15 @@ describe('targetBases: every image a stage reads is a base (COPY --from, RUN --m
     expect(found).toEqual({ bases: [{ ref: KUBECTL, context: KUBECTL, stages: ['tools'] }], unchecked: [] })
   })
 
+  test.each<[string, string, Record<string, string>, string]>([
+    ['a # syntax= line', '# syntax=docker/dockerfile:1.12\nFROM scratch\n', {}, 'docker/dockerfile:1.12'],
+    ['the BUILDKIT_SYNTAX build-arg, over the line', '# syntax=docker/dockerfile:1\nFROM scratch\n', { BUILDKIT_SYNTAX: 'example.com/frontend:1' }, 'example.com/frontend:1']
+  ])('the frontend image runs in the build: listed as unchecked, so verify-bases: all refuses it (%s)', (_name, dockerfile, args, frontend) => {
+    const found = targetBases(parseDockerfile(dockerfile, args), '', [])
+    expect(found.unchecked).toEqual([{ ref: frontend, why: 'the Dockerfile frontend (# syntax= or BUILDKIT_SYNTAX): BuildKit runs it to read the Dockerfile, and the action neither verifies nor pins it' }])
+    expect(() => planBases(found, { verifyBases: 'all', baseIdentities: [], baseKey: { kind: 'file', path: '/ws/base.pub' } })).toThrow(`these bases cannot be verified: ${frontend} (the Dockerfile frontend`)
+  })
+
   test('a read replaced by a docker-image:// build context is checked at that image', () => {
     const found = targetBases(parseDockerfile('FROM scratch\nCOPY --from=tools:1 /x /x\n'), '', [['tools:1', 'docker-image://mirror.example/tools:1']])
     expect(found.bases).toEqual([{ ref: 'mirror.example/tools:1', context: 'tools:1', stages: ['#0 (COPY --from, line 2)'] }])
