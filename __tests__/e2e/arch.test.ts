@@ -7,10 +7,10 @@ import { cosign, e2e, goProgram, keyPair, keySigning, localBases, multiStageDock
 const run = requireEnvironment()
 const PASSWORD = 'e2e-arch-password-7c1d'
 
-/** A binary of this x86-64 runner, copied into every platform's image: no GOARCH for the Dockerfile rule to see. */
+/** A binary of this x86-64 runner, copied into every platform's image: no GOARCH for the Dockerfile rule to see (executable, or the image could not start at all). */
 const prebuilt = () => ({
   hello: fs.readFileSync('/bin/true'),
-  Dockerfile: `FROM ${e2e.registry}/e2e/static:nonroot\nCOPY hello /hello\nENTRYPOINT ["/hello"]\n`
+  Dockerfile: `FROM ${e2e.registry}/e2e/static:nonroot\nCOPY --chmod=0755 hello /hello\nENTRYPOINT ["/hello"]\n`
 })
 
 describe.runIf(run)('architecture of the main binary (issue 13)', () => {
