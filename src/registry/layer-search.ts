@@ -70,7 +70,11 @@ const MAX_SYMLINKS = 40
 
 export class ImageFs {
   bytesRead = 0
-  layersOpened = 0
+  /** Distinct layers opened (a layer read again for a later question counts once; its bytes count again). */
+  get layersOpened(): number {
+    return this.opened.size
+  }
+  private readonly opened = new Set<number>()
   private readonly views: LayerView[]
   private readonly interest = new Set<string>()
 
@@ -182,7 +186,7 @@ export class ImageFs {
     const view = this.views[i] as LayerView
     const interest = new Set([...this.interest, ...want.flatMap(prefixes)])
     const raw = await layer.open()
-    this.layersOpened++
+    this.opened.add(i)
     await new Promise<void>((resolve, reject) => {
       let settled = false
       const tar = extract()
