@@ -7,10 +7,10 @@ import { cosign, docker, e2e, goProgram, keyPair, keySigning, localBases, multiS
 const run = requireEnvironment()
 const PASSWORD = 'e2e-arch-password-7c1d'
 
-/** A binary of this x86-64 runner, copied into every platform's image: no GOARCH for the Dockerfile rule to see. */
+/** A binary of this x86-64 runner, copied into every platform's image: no GOARCH for the Dockerfile rule to see (executable, or the image could not start at all). */
 const prebuilt = () => ({
   hello: fs.readFileSync('/bin/true'),
-  Dockerfile: `FROM ${e2e.registry}/e2e/static:nonroot\nCOPY hello /hello\nENTRYPOINT ["/hello"]\n`
+  Dockerfile: `FROM ${e2e.registry}/e2e/static:nonroot\nCOPY --chmod=0755 hello /hello\nENTRYPOINT ["/hello"]\n`
 })
 
 describe.runIf(run)('architecture of the main binary (issue 13)', () => {
@@ -73,5 +73,43 @@ describe.runIf(run)('architecture of the main binary (issue 13)', () => {
     expect(notices[0]).toContain('Dockerfile:4 (stage "builder")')
     expect(notices[0]).toContain(`FROM --platform=$BUILDPLATFORM ${e2e.registry}/e2e/golang:1.24 AS builder%0A  ARG TARGETOS TARGETARCH`)
     expect(r.log).toMatch(/linux\/arm64: \/hello is AArch64/)
+  })
+
+  // Issue 30, part 3: the check reads the file the runtime would run. Each image below passed (and
+  // was signed) when the check took the first candidate in layer order and skipped what it could not read.
+  const R = e2e.registry
+  const refusedUnsigned = async (name: string, files: Record<string, string | Buffer>, expected: RegExp) => {
+    const keys = keyPair(PASSWORD)
+    const image = uniqueImage(name)
+    const r = await runAction({ image, version: 'v1.0.0', ...localBases, 'registry-username': e2e.user, 'registry-password': e2e.password, ...keySigning(keys.key, PASSWORD) }, { workspace: workspace(files) })
+    expect(r.exitCode, r.log).toBe(1)
+    expect(r.log).toMatch(expected)
+    expect(r.log).not.toMatch(/\[command\]\S*cosign (sign|attest) /)
+    expect(r.outputs.signed).toBe('false')
+    expect(r.outputs.digest).toMatch(/^sha256:[a-f0-9]{64}$/)
+    expect(cosign('cosign', ['verify', '--key', keys.pub, '--insecure-ignore-tlog=true', `${image}@${r.outputs.digest ?? ''}`]).code).not.toBe(0)
+    return r
+  }
+
+  test('PATH order: an x86-64 server in the first PATH directory is what arm64 runs, though a native one sits in a higher layer', async () => {
+    const dockerfile = `FROM --platform=linux/amd64 ${R}/e2e/busybox:1 AS x86\nFROM ${R}/e2e/busybox:1 AS native\nFROM ${R}/e2e/static:nonroot\nCOPY --from=x86 /bin/busybox /usr/local/bin/server\nCOPY --from=native /bin/busybox /usr/bin/server\nENV PATH=/usr/local/bin:/usr/bin\nENTRYPOINT ["server"]\n`
+    const r = await refusedUnsigned('path-order', { Dockerfile: dockerfile }, /::error::.*linux\/arm64: the image's main binary \/usr\/local\/bin\/server is x86-64 \(ELF64, little-endian\), but linux\/arm64 needs AArch64/)
+    expect(r.log).toMatch(/linux\/amd64: \/usr\/local\/bin\/server is x86-64 \(ELF64, little-endian\), as the platform needs/)
+  })
+
+  test('a whiteout of the first PATH candidate goes on to the next one, which is x86-64', async () => {
+    const dockerfile = `FROM --platform=linux/amd64 ${R}/e2e/busybox:1 AS x86\nFROM ${R}/e2e/busybox:1\nCOPY --from=x86 /bin/busybox /usr/bin/server\nRUN mkdir -p /usr/local/bin && cp /bin/busybox /usr/local/bin/server\nRUN rm /usr/local/bin/server\nENV PATH=/usr/local/bin:/usr/bin\nUSER 65532:65532\nENTRYPOINT ["server"]\n`
+    await refusedUnsigned('path-whiteout', { Dockerfile: dockerfile }, /::error::.*linux\/arm64: the image's main binary \/usr\/bin\/server is x86-64 \(ELF64, little-endian\)/)
+  })
+
+  test('an entrypoint that is not in the image is refused under policy: enforce: the image cannot start', async () => {
+    await refusedUnsigned('no-entrypoint-file', { Dockerfile: `FROM ${R}/e2e/static:nonroot\nENTRYPOINT ["/manager"]\n` }, /::error::.*linux\/amd64: the image's entrypoint \/manager cannot start: \/manager is not in the image: "no such file or directory"/)
+  })
+
+  test('a #! script is checked through its interpreter: an x86-64 /bin/sh in the arm64 image is refused', async () => {
+    const dockerfile = `FROM --platform=linux/amd64 ${R}/e2e/busybox:1 AS x86\nFROM ${R}/e2e/static:nonroot\nCOPY --from=x86 /bin/busybox /bin/sh\nCOPY --chmod=0755 entry.sh /entry.sh\nENTRYPOINT ["/entry.sh"]\n`
+    const r = await refusedUnsigned('script-interpreter', { Dockerfile: dockerfile, 'entry.sh': '#!/bin/sh\necho hello\n' }, /::error::.*linux\/arm64: the image's main program \/entry\.sh is a script run by (\/usr)?\/bin\/sh, which is x86-64 \(ELF64, little-endian\), but linux\/arm64 needs AArch64/)
+    // The static base has a merged /usr (/bin -> usr/bin): the interpreter is named where the symlink leads.
+    expect(r.log).toMatch(/linux\/amd64: \/entry\.sh is a script \(run through (\/usr)?\/bin\/sh\); (\/usr)?\/bin\/sh is x86-64 \(ELF64, little-endian\), as the platform needs/)
   })
 })

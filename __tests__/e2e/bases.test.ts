@@ -136,6 +136,52 @@ describe.runIf(run)('bases verified before the build, and built on the digest th
     expect(r.summary).toContain(`Bases not verified (verify-bases: distroless): ${golang}, ${runtime}`)
   })
 
+  // Issue 30, part 2: an image the build copies binaries out of is as much an input as the base.
+  const readingDockerfile = (tools: string) => DOCKERFILE.replace('COPY --from=build /out/hello /hello\n', `COPY --from=build /out/hello /hello\nCOPY --from=${tools} /bin/busybox /busybox\n`)
+
+  test('an unsigned image read by COPY --from is refused under verify-bases: all, naming it and its line; nothing is built, pushed or signed', async () => {
+    const tools = copyBase(`${bases}/tools-unsigned`, 'busybox:1', '1')
+    const i = inputs(runtime)
+    const r = await runAction(i, { workspace: workspace({ ...goProgram, Dockerfile: readingDockerfile(tools) }) })
+    expect(r.exitCode).toBe(1)
+    expect(r.log).toContain('Base image verification failed, so nothing was built or pushed:')
+    expect(r.log).toContain(`base ${tools} (stage runtime (COPY --from, line 11)) resolved to ${digestOf(tools)} and is not signed by the key in base-key`)
+    expect(r.log).not.toContain('buildx build')
+    expect(docker(['buildx', 'imagetools', 'inspect', `${i.image}:v1`], { allowFailure: true }).code).not.toBe(0)
+    expect(cosign('cosign', ['verify', '--key', release.pub, '--insecure-ignore-tlog=true', `${i.image}:v1`]).code).not.toBe(0)
+  })
+
+  test('under verify-bases: all without a key, an image read by RUN --mount=from that nothing covers is refused by name before the login', async () => {
+    const before = fs.statSync(e2e.registryLog).size
+    const tools = `${bases}/tools-mounted:1`
+    const dockerfile = DOCKERFILE.replace('RUN CGO_ENABLED=0', `RUN --mount=type=bind,from=${tools},target=/tools CGO_ENABLED=0`)
+    const r = await runAction(inputs(runtime, { 'base-key': '' }), { workspace: workspace({ ...goProgram, Dockerfile: dockerfile }) })
+    expect(r.exitCode).toBe(1)
+    expect(r.log).toMatch(/Input `verify-bases`: is all, but these bases cannot be verified: .*/)
+    expect(r.log).toContain(`${tools} (not a distroless image, and no base-identities line matches it)`)
+    expect(fs.readFileSync(e2e.registryLog, 'utf8').slice(before)).not.toMatch(/"(GET|HEAD|POST|PUT|PATCH) \/v2\//)
+  })
+
+  test('a signed image read by COPY --from is verified, pinned by digest as a named context, and recorded on each platform manifest', async () => {
+    const tools = copyBase(`${bases}/tools`, 'busybox:1', '1')
+    sign(tools, path.join(publisher.dir, 'cosign.key'))
+    const r = await runAction(inputs(runtime), { workspace: workspace({ ...goProgram, Dockerfile: readingDockerfile(tools) }) })
+    expect(r.exitCode, r.log).toBe(0)
+    const verified = digestOf(tools)
+    expect(r.log).toContain(`Verified base ${tools}: ${verified}, signed by the key in base-key; the build uses this digest`)
+    expect(r.log).toContain(`--build-context ${tools}=docker-image://${bases}/tools@${verified}`)
+    const index = JSON.parse(docker(['buildx', 'imagetools', 'inspect', '--raw', r.outputs.image ?? '']).out) as { manifests: Array<{ digest: string; platform: { os: string; architecture: string } }> }
+    const toolsIndex = JSON.parse(docker(['buildx', 'imagetools', 'inspect', '--raw', tools]).out) as { manifests: Array<{ digest: string; platform: { os: string; architecture: string } }> }
+    const name = (r.outputs.image ?? '').slice(0, (r.outputs.image ?? '').indexOf('@'))
+    for (const m of index.manifests.filter((x) => x.platform.os === 'linux')) {
+      const platform = `${m.platform.os}/${m.platform.architecture}`
+      const own = toolsIndex.manifests.find((b) => `${b.platform.os}/${b.platform.architecture}` === platform)?.digest
+      const a = (JSON.parse(docker(['buildx', 'imagetools', 'inspect', '--raw', `${name}@${m.digest}`]).out) as { annotations?: Record<string, string> }).annotations ?? {}
+      expect(JSON.parse(a['io.github.vmafx.build-distroless-image.bases'] ?? '{}'), platform).toMatchObject({ [tools]: own })
+    }
+    expect(cosign('cosign', ['verify', '--key', release.pub, '--insecure-ignore-tlog=true', r.outputs.image ?? '']).code).toBe(0)
+  })
+
   test('a tag that moves between the check and the build cannot slip in: the build uses the verified digest', async () => {
     const moving = copyBase(`${bases}/static-moving`, 'static:nonroot', 'nonroot')
     sign(moving, path.join(publisher.dir, 'cosign.key'))

@@ -88,3 +88,35 @@ describe.runIf(run)('scheduled base refreshes: rebuild only when a base changed 
     expect(digestOf(`${image}:1.4.2`)).toBe(third.outputs.digest)
   })
 })
+
+// Issue 30, part 2: an image the build copies out of is recorded like a base, so a new digest of it rebuilds.
+describe.runIf(run)('scheduled base refreshes see an image read by COPY --from change (issue 30)', () => {
+  test('the read image is recorded; when it moves, if-base-changed rebuilds and names it', async () => {
+    const image = uniqueImage('refresh-read')
+    const tools = `${uniqueImage('refreshtools')}/busybox:1`
+    docker(['buildx', 'imagetools', 'create', '--tag', tools, `${R}/e2e/busybox:1`])
+    const dockerfile = `FROM ${R}/e2e/static:nonroot\nCOPY --from=${tools} /bin/busybox /busybox\nENTRYPOINT ["/busybox", "true"]\n`
+    const release = () =>
+      runAction(
+        { image, version: 'v2.0.0', rebuild: 'if-base-changed', 'allowed-bases': `${R}/e2e*`, 'registry-username': e2e.user, 'registry-password': e2e.password, sign: 'false', sbom: 'false' },
+        { workspace: workspace({ Dockerfile: dockerfile }) }
+      )
+    const first = await release()
+    expect(first.exitCode, first.log).toBe(0)
+    const platforms = raw(`${image}@${first.outputs.digest}`).manifests?.filter((m) => m.platform.os === 'linux') ?? []
+    expect(platforms.length).toBeGreaterThan(0)
+    for (const m of platforms) expect(Object.keys(JSON.parse(raw(`${image}@${m.digest}`).annotations?.['io.github.vmafx.build-distroless-image.bases'] ?? '{}') as object)).toContain(tools)
+
+    const old = digestOf(tools)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bdi-newtools-'))
+    fs.writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${tools}\nCOPY fix.txt /etc/fix.txt\n`)
+    fs.writeFileSync(path.join(dir, 'fix.txt'), 'fixed\n')
+    docker(['buildx', 'build', '--platform', 'linux/amd64,linux/arm64', '--provenance', 'false', '--tag', tools, '--push', dir])
+    expect(digestOf(tools)).not.toBe(old)
+    const second = await release()
+    expect(second.exitCode, second.log).toBe(0)
+    expect(second.outputs.skipped).toBe('false')
+    expect(second.summary).toContain(`rebuild: if-base-changed: built, because ${tools} changed`)
+    expect(digestOf(`${image}:2.0.0`)).toBe(second.outputs.digest)
+  })
+})

@@ -16,7 +16,7 @@ const first = { 'registry-username': e2e.user, 'registry-password': e2e.password
 const secondAuth = `${R2}=${e2e.user2}:${e2e.password2}`
 
 // One amd64 binary (this runner's /bin/true): the build is not what this file tests.
-const files = () => ({ hello: fs.readFileSync('/bin/true'), Dockerfile: `FROM ${R}/e2e/static:nonroot\nCOPY hello /hello\nENTRYPOINT ["/hello"]\n` })
+const files = () => ({ hello: fs.readFileSync('/bin/true'), Dockerfile: `FROM ${R}/e2e/static:nonroot\nCOPY --chmod=0755 hello /hello\nENTRYPOINT ["/hello"]\n` })
 /** The digest a tag points at, read as a user would. */
 const digestOf = (ref: string) => (JSON.parse(docker(['buildx', 'imagetools', 'inspect', ref, '--format', '{{json .Manifest}}']).out) as { digest: string }).digest
 const repo = (name: string) => `e2e-${name}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`

@@ -22,15 +22,15 @@ export interface UsedBase {
   final: boolean
 }
 
-/** The registry bases the target's stages start from (not `scratch`, not other stages, not platform-dependent). */
+/** The registry images the target's stages start from or read (not `scratch`, not other stages, not platform-dependent). */
 export function usedBases(parsed: ParsedDockerfile, target: string): UsedBase[] {
   const last = finalStage(parsed, target)
   const finalBase = last ? stageChain(parsed, last).pop()?.image : undefined
   const out = new Map<string, UsedBase>()
-  for (const { stage: s, platformDependent } of externalBases(parsed, target)) {
+  for (const { stage: s, image: ref, read, platformDependent } of externalBases(parsed, target)) {
     if (platformDependent) continue
-    const ref = s.image
-    const onBuild = /^\$\{?BUILDPLATFORM\}?$/.test(s.platform)
+    // An image read by COPY --from / RUN --mount is the target platform's, whatever the stage's --platform.
+    const onBuild = !read && /^\$\{?BUILDPLATFORM\}?$/.test(s.platform)
     const known = out.get(ref)
     // Used on the target platform by any stage: the target's digest is the one that matters.
     out.set(ref, { ref, onBuildPlatform: (known?.onBuildPlatform ?? true) && onBuild, final: ref === finalBase })

@@ -51,23 +51,24 @@ export function contextKey(ref: string): string {
 }
 
 /**
- * The bases of the stages a build of `target` runs (not `scratch`, not other stages). A base that
+ * The bases of the stages a build of `target` runs (not `scratch`, not other stages), and every
+ * image those stages copy or mount from: each is a base, verified and pinned alike. A base that
  * a `build-contexts` entry replaces is that entry's `docker-image://` image, or is not a registry image.
  */
 export function targetBases(parsed: ParsedDockerfile, target: string, buildContexts: Array<[string, string]>): { bases: Base[]; unchecked: BasePlan['unchecked'] } {
   const byRef = new Map<string, Base>()
   const unchecked: BasePlan['unchecked'] = []
-  for (const { stage: s, label, platformDependent } of externalBases(parsed, target)) {
-    const image = s.image
+  for (const { image, rawImage, label, read, platformDependent } of externalBases(parsed, target)) {
     const known = byRef.get(image)
     if (known) {
       known.stages.push(label)
       continue
     }
     if (platformDependent) {
-      unchecked.push({ ref: s.rawImage, why: `stage ${label} names its base through a variable that depends on the platform` })
+      unchecked.push({ ref: rawImage, why: read ? `stage ${label} names the image through a variable` : `stage ${label} names its base through a variable that depends on the platform` })
       continue
     }
+    // BuildKit looks a COPY --from / RUN --mount=from image up among the named contexts as it does a FROM.
     const key = contextKey(image)
     const given = buildContexts.find(([name]) => name === key || name === image)
     if (given) {
@@ -81,6 +82,8 @@ export function targetBases(parsed: ParsedDockerfile, target: string, buildConte
     }
     byRef.set(image, { ref: image, context: key, stages: [label] })
   }
+  // The frontend reads the Dockerfile and decides what is built: an image whose code runs in the build, never pinned here.
+  if (parsed.syntax) unchecked.push({ ref: parsed.syntax, why: 'the Dockerfile frontend (# syntax= or BUILDKIT_SYNTAX): BuildKit runs it to read the Dockerfile, and the action neither verifies nor pins it' })
   return { bases: [...byRef.values()], unchecked }
 }
 

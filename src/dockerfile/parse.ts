@@ -30,12 +30,24 @@ export interface Stage {
   cmd?: { json: boolean; line: number }
   /** Stages or images this stage reads: `COPY --from=` and `RUN --mount=from=` (lower-cased). */
   uses: string[]
+  /** The same reads as written (an image's tag keeps its case), with how and where. */
+  reads: StageRead[]
+}
+
+/** A `COPY --from=<ref>` or `RUN --mount=...,from=<ref>` of a stage: another stage, or an image. */
+export interface StageRead {
+  ref: string
+  how: 'COPY --from' | 'RUN --mount'
+  /** 1-based line. */
+  line: number
 }
 
 export interface ParsedDockerfile {
   stages: Stage[]
   /** Global ARGs (before the first FROM) with their defaults. */
   globalArgs: Record<string, string>
+  /** The frontend image BuildKit runs to read the file: a `# syntax=` line, or the BUILDKIT_SYNTAX build-arg. */
+  syntax?: string
 }
 
 export function parseDockerfile(content: string, buildArgs: Record<string, string> = {}): ParsedDockerfile {
@@ -71,21 +83,28 @@ export function parseDockerfile(content: string, buildArgs: Record<string, strin
       commands: [],
       user: '',
       userLine: 0,
-      uses: []
+      uses: [],
+      reads: []
     }
     for (const ins of own) {
       const keyword = ins.getKeyword().toUpperCase()
       const l = ins.getRange().start.line + 1
       if (keyword === 'COPY') {
         const from = (ins as Copy).getFromFlag()?.getValue()
-        if (from) stage.uses.push(from.toLowerCase())
+        if (from) {
+          stage.uses.push(from.toLowerCase())
+          stage.reads.push({ ref: from, how: 'COPY --from', line: l })
+        }
       }
       if (keyword === 'RUN' || keyword === 'ENV') stage.commands.push({ keyword, line: l, text: ins.getArgumentsContent() ?? '' })
       if (keyword === 'RUN') {
         stage.runLines.push(l)
         for (const flag of (ins as Run).getFlags()) {
           const from = flag.getName() === 'mount' ? flag.getOption('from')?.getValue() : undefined
-          if (from) stage.uses.push(from.toLowerCase())
+          if (from) {
+            stage.uses.push(from.toLowerCase())
+            stage.reads.push({ ref: from, how: 'RUN --mount', line: l })
+          }
         }
       }
       else if (keyword === 'USER') {
@@ -98,7 +117,9 @@ export function parseDockerfile(content: string, buildArgs: Record<string, strin
     }
     return stage
   })
-  return { stages, globalArgs }
+  const directive = df.getDirectives().find((d) => d.getName().toLowerCase() === 'syntax')?.getValue().trim()
+  const syntax = buildArgs.BUILDKIT_SYNTAX || directive || undefined
+  return syntax ? { stages, globalArgs, syntax } : { stages, globalArgs }
 }
 
 /** `$VAR`, `${VAR}`, `${VAR:-default}` and `${VAR:+alt}` as BuildKit expands them in FROM. */
@@ -119,46 +140,79 @@ export function finalStage(parsed: ParsedDockerfile, target: string): Stage | un
 }
 
 /**
+ * The stage a `COPY --from=` or `RUN --mount=from=` names, as BuildKit's dockerfile2llb (toCommand)
+ * finds it: a number is a stage index, a name any stage's (a later one too, since every stage is
+ * registered before the commands are read), and anything else is an image.
+ */
+export function readStage(parsed: ParsedDockerfile, ref: string): Stage | undefined {
+  const lower = ref.toLowerCase()
+  if (/^[+-]?\d+$/.test(lower)) return parsed.stages[Number(lower)]
+  return parsed.stages.find((s) => s.name === lower)
+}
+
+/** A `--from` value BuildKit reads as a stage index (an index it does not have fails the build, it is no image). */
+const isIndex = (ref: string) => /^[+-]?\d+$/.test(ref)
+
+/**
  * The stages a build of `target` runs, as BuildKit prunes them: the final stage and every stage it
- * reaches through FROM <stage>, COPY --from=<stage|index> and RUN --mount=from=<stage>.
+ * reaches through FROM <earlier stage>, COPY --from=<stage|index> and RUN --mount=from=<stage>.
  */
 export function reachableStages(parsed: ParsedDockerfile, target: string): Stage[] {
   const start = finalStage(parsed, target)
   if (!start) return []
-  const byRef = (ref: string, before: number) =>
-    parsed.stages.find((s) => s.index < before && (s.name === ref || String(s.index) === ref))
+  // FROM sees only the stages before it (BuildKit registers a stage's name after its FROM).
+  const fromStage = (ref: string, before: number) => parsed.stages.find((s) => s.index < before && (s.name === ref || String(s.index) === ref))
   const seen = new Set<Stage>()
   const walk = (s: Stage) => {
     if (seen.has(s)) return
     seen.add(s)
-    for (const ref of [s.image.toLowerCase(), ...s.uses]) {
-      const dep = byRef(ref, s.index)
-      if (dep) walk(dep)
-    }
+    const deps = [fromStage(s.image.toLowerCase(), s.index), ...s.reads.map((r) => readStage(parsed, r.ref))]
+    for (const dep of deps) if (dep) walk(dep)
   }
   walk(start)
   return parsed.stages.filter((s) => seen.has(s))
 }
 
-/** A stage the target reaches whose FROM names an image: not scratch, not another stage. */
+/**
+ * An image a stage the target reaches reads: its FROM (not scratch, not another stage), or an
+ * image named in `COPY --from=` / `RUN --mount=from=` (anything that is not a stage). BuildKit
+ * builds both the same way, and a binary copied out of an image is as much the build's input as
+ * the base under it.
+ */
 export interface ExternalBase {
   stage: ParsedDockerfile['stages'][number]
-  /** The stage's name, or `#index`. */
+  /** The stage's name, or `#index`; for a read, with how and the line. */
   label: string
-  /** BuildKit's automatic platform ARGs differ per platform: the parser cannot resolve such a FROM. */
+  /** The image, global ARGs and build-args substituted (a read as written). */
+  image: string
+  /** The image as written. */
+  rawImage: string
+  /** Set when the stage reads the image (COPY --from, RUN --mount); unset for its FROM. */
+  read?: StageRead
+  /**
+   * The parser cannot name the image before the build: a FROM through BuildKit's automatic
+   * platform ARGs, or a `--from` through a variable (which BuildKit does not expand).
+   */
   platformDependent: boolean
 }
 
 /** The one list of external bases that base verification and the refresh records both start from. */
 export function externalBases(parsed: ParsedDockerfile, target = ''): ExternalBase[] {
   const names = new Set(parsed.stages.map((s) => s.name).filter(Boolean))
-  return reachableStages(parsed, target)
-    .filter((s) => {
-      const lower = s.image.toLowerCase()
-      // `FROM 0` names an earlier stage by its index.
-      return lower !== 'scratch' && !names.has(lower) && !parsed.stages.some((o) => o.index < s.index && String(o.index) === lower)
-    })
-    .map((stage) => ({ stage, label: stage.name || `#${stage.index}`, platformDependent: stage.image.includes('$') || /\$\{?(TARGET|BUILD)(PLATFORM|OS|ARCH|VARIANT)\b/.test(stage.rawImage) }))
+  const out: ExternalBase[] = []
+  for (const stage of reachableStages(parsed, target)) {
+    const label = stage.name || `#${stage.index}`
+    const lower = stage.image.toLowerCase()
+    // `FROM 0` names an earlier stage by its index.
+    if (lower !== 'scratch' && !names.has(lower) && !parsed.stages.some((o) => o.index < stage.index && String(o.index) === lower)) {
+      out.push({ stage, label, image: stage.image, rawImage: stage.rawImage, platformDependent: stage.image.includes('$') || /\$\{?(TARGET|BUILD)(PLATFORM|OS|ARCH|VARIANT)\b/.test(stage.rawImage) })
+    }
+    for (const read of stage.reads) {
+      if (isIndex(read.ref) || readStage(parsed, read.ref)) continue
+      out.push({ stage, label: `${label} (${read.how}, line ${read.line})`, image: read.ref, rawImage: read.ref, read, platformDependent: read.ref.includes('$') })
+    }
+  }
+  return out
 }
 
 export function stageNames(parsed: ParsedDockerfile): string[] {

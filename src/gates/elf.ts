@@ -16,10 +16,19 @@ const MACHINE_NAMES: Record<number, string> = { 3: 'Intel 80386', 8: 'MIPS', 20:
 /** Bytes the check needs from the file: the ELF identification and e_machine. */
 export const ELF_HEADER_BYTES = 20
 
-export type Executable = { kind: 'elf'; bits: 32 | 64; little: boolean; machine: number; description: string } | { kind: 'script'; interpreter: string } | { kind: 'other' }
+/** Bytes the kernel reads of a `#!` line (BINPRM_BUF_SIZE): enough for the interpreter and its argument. */
+export const SCRIPT_HEADER_BYTES = 256
+
+export type Executable = { kind: 'elf'; bits: 32 | 64; little: boolean; machine: number; description: string } | { kind: 'script'; interpreter: string; arg?: string } | { kind: 'other' }
 
 export function readExecutable(head: Buffer): Executable {
-  if (head.subarray(0, 2).toString('latin1') === '#!') return { kind: 'script', interpreter: head.subarray(2).toString('latin1').split('\n')[0]?.trim() ?? '' }
+  if (head.subarray(0, 2).toString('latin1') === '#!') {
+    // As binfmt_script splits it: the interpreter up to a blank, then at most one argument, the rest of the line.
+    const line = (head.subarray(2, SCRIPT_HEADER_BYTES).toString('latin1').split('\n')[0] ?? '').trim()
+    const [interpreter = '', ...rest] = line.split(/[ \t]+/)
+    const arg = rest.join(' ').trim()
+    return arg ? { kind: 'script', interpreter, arg } : { kind: 'script', interpreter }
+  }
   if (head.length < ELF_HEADER_BYTES || head.readUInt32BE(0) !== 0x7f454c46) return { kind: 'other' }
   const bits = head[4] === 2 ? 64 : 32
   const little = head[5] !== 2

@@ -5,7 +5,7 @@
  */
 import * as core from '@actions/core'
 import type { Readable } from 'node:stream'
-import { checkPlatform } from './architecture-rules.js'
+import { checkPlatform, hasConfig } from './architecture-rules.js'
 import { checkGoTargets } from '../dockerfile/arch-rules.js'
 import type { ParsedDockerfile } from '../dockerfile/parse.js'
 import type { ImageReads } from './pushed-image-rules.js'
@@ -64,8 +64,11 @@ export async function pushedImagesGate(name: string, pushed: Required<Pushed>, o
     const checks = await Promise.all(
       Object.entries(pushed.platforms).map(async ([platform, digest]) => {
         const manifest = await once.manifest(`${name}@${digest}`)
+        // A config the digests did not bring is read; one that cannot be read fails the check (checkPlatform).
+        const given = pushed.configs[platform]
+        const config = hasConfig(given) ? given : await once.config(`${name}@${digest}`)
         // A reset or a 5xx mid-layer starts that platform's check again.
-        return withRetry(() => checkPlatform(platform, pushed.configs[platform] ?? {}, manifest, (d) => reads.blob(d)), { what: `checking the architecture of ${platform}` })
+        return withRetry(() => checkPlatform(platform, config, manifest, (d) => reads.blob(d)), { what: `checking the architecture of ${platform}` })
       })
     )
     for (const c of checks) core.info(c.line)

@@ -30,7 +30,9 @@ describe('usedBases', () => {
   test.each([
     ['FROM <index> names an earlier stage, not an image called "0"', `FROM ${GO}\nRUN go build\nFROM 0\nCOPY a /a\n`, [{ ref: GO, onBuildPlatform: false, final: true }]],
     ['scratch is no base', `FROM --platform=$BUILDPLATFORM ${GO} AS b\nRUN go build\nFROM scratch\nCOPY --from=b /a /a\n`, [{ ref: GO, onBuildPlatform: true, final: false }]],
-    ['a FROM that depends on the platform cannot be resolved here, so it is left out', 'ARG TARGETARCH\nFROM example.com/base-${TARGETARCH}:1\nCOPY a /a\n', []]
+    ['a FROM that depends on the platform cannot be resolved here, so it is left out', 'ARG TARGETARCH\nFROM example.com/base-${TARGETARCH}:1\nCOPY a /a\n', []],
+    ['an image a stage copies from is recorded, at the target platform even in a $BUILDPLATFORM stage', `FROM --platform=$BUILDPLATFORM ${GO} AS b\nCOPY --from=example.com/tools:1 /t /t\nFROM ${STATIC}\nCOPY --from=b /a /a\n`, [{ ref: GO, onBuildPlatform: true, final: false }, { ref: 'example.com/tools:1', onBuildPlatform: false, final: false }, { ref: STATIC, onBuildPlatform: false, final: true }]],
+    ['an image a RUN mounts is recorded', `FROM ${STATIC}\nRUN --mount=type=bind,from=example.com/tools:1,target=/t true\n`, [{ ref: STATIC, onBuildPlatform: false, final: true }, { ref: 'example.com/tools:1', onBuildPlatform: false, final: false }]]
   ])('%s', (_name, dockerfile, expected) => {
     expect(usedBases(parseDockerfile(dockerfile), '')).toEqual(expected)
   })

@@ -60,6 +60,53 @@ describe('targetBases', () => {
   })
 })
 
+describe('targetBases: every image a stage reads is a base (COPY --from, RUN --mount=from)', () => {
+  const KUBECTL = 'registry.example/tools/kubectl:1.31'
+  test.each<[string, string, Array<Pick<Base, 'ref' | 'context' | 'stages'>>, string[]]>([
+    ['COPY --from=<image>', `FROM ${'gcr.io/distroless/static'}\nCOPY --from=${KUBECTL} /bin/kubectl /kubectl\n`, [{ ref: 'gcr.io/distroless/static', context: 'gcr.io/distroless/static', stages: ['#0'] }, { ref: KUBECTL, context: KUBECTL, stages: ['#0 (COPY --from, line 2)'] }], []],
+    ['RUN --mount=from=<image>', `FROM scratch AS out\nRUN --mount=from=${KUBECTL},target=/k cp /k/bin/kubectl /kubectl\n`, [{ ref: KUBECTL, context: KUBECTL, stages: ['out (RUN --mount, line 2)'] }], []],
+    ['RUN --mount=type=bind,from=<image>', `FROM scratch\nRUN --mount=type=bind,from=${KUBECTL},source=/bin,target=/k true\n`, [{ ref: KUBECTL, context: KUBECTL, stages: ['#0 (RUN --mount, line 2)'] }], []],
+    ['RUN --mount=type=cache,from=<image>', `FROM scratch\nRUN --mount=type=cache,from=${KUBECTL},target=/c true\n`, [{ ref: KUBECTL, context: KUBECTL, stages: ['#0 (RUN --mount, line 2)'] }], []],
+    ['docker.io images get the context name BuildKit looks them up by', 'FROM scratch\nCOPY --from=docker.io/library/busybox:1.37 /bin/busybox /busybox\n', [{ ref: 'docker.io/library/busybox:1.37', context: 'busybox:1.37', stages: ['#0 (COPY --from, line 2)'] }], []],
+    ['an image both a FROM and a COPY --from: one base, both uses listed', `FROM ${KUBECTL} AS k\nFROM scratch\nCOPY --from=${KUBECTL} /x /x\nCOPY --from=k /y /y\n`, [{ ref: KUBECTL, context: KUBECTL, stages: ['#1 (COPY --from, line 3)', 'k'] }], []],
+    ['a read through a variable cannot be named before the build: listed as unchecked', 'FROM scratch\nARG TOOLS\nCOPY --from=$TOOLS /x /x\n', [], ['$TOOLS']],
+    ['a stage the target does not reach is not read', `FROM ${KUBECTL} AS unused\nFROM scratch AS other\nCOPY --from=${KUBECTL} /x /x\nFROM scratch\nCOPY a /a\n`, [], []]
+  ])('%s', (_name, dockerfile, bases, unchecked) => {
+    const found = targetBases(parseDockerfile(dockerfile), '', [])
+    expect(found.bases.map(({ ref, context, stages }) => ({ ref, context, stages: [...stages].sort() }))).toEqual(bases.map((b) => ({ ...b, stages: [...b.stages].sort() })))
+    expect(found.unchecked.map((u) => u.ref)).toEqual(unchecked)
+  })
+
+  test('a stage by name, by index, or named later in the file is no image, and its base is one (BuildKit finds every stage by name)', () => {
+    const found = targetBases(parseDockerfile(`FROM scratch AS runtime\nCOPY --from=0 /x /x\nCOPY --from=Tools /y /y\nFROM ${KUBECTL} AS tools\nFROM scratch AS other\n`), 'runtime', [])
+    expect(found).toEqual({ bases: [{ ref: KUBECTL, context: KUBECTL, stages: ['tools'] }], unchecked: [] })
+  })
+
+  test.each<[string, string, Record<string, string>, string]>([
+    ['a # syntax= line', '# syntax=docker/dockerfile:1.12\nFROM scratch\n', {}, 'docker/dockerfile:1.12'],
+    ['the BUILDKIT_SYNTAX build-arg, over the line', '# syntax=docker/dockerfile:1\nFROM scratch\n', { BUILDKIT_SYNTAX: 'example.com/frontend:1' }, 'example.com/frontend:1']
+  ])('the frontend image runs in the build: listed as unchecked, so verify-bases: all refuses it (%s)', (_name, dockerfile, args, frontend) => {
+    const found = targetBases(parseDockerfile(dockerfile, args), '', [])
+    expect(found.unchecked).toEqual([{ ref: frontend, why: 'the Dockerfile frontend (# syntax= or BUILDKIT_SYNTAX): BuildKit runs it to read the Dockerfile, and the action neither verifies nor pins it' }])
+    expect(() => planBases(found, { verifyBases: 'all', baseIdentities: [], baseKey: { kind: 'file', path: '/ws/base.pub' } })).toThrow(`these bases cannot be verified: ${frontend} (the Dockerfile frontend`)
+  })
+
+  test('a read replaced by a docker-image:// build context is checked at that image', () => {
+    const found = targetBases(parseDockerfile('FROM scratch\nCOPY --from=tools:1 /x /x\n'), '', [['tools:1', 'docker-image://mirror.example/tools:1']])
+    expect(found.bases).toEqual([{ ref: 'mirror.example/tools:1', context: 'tools:1', stages: ['#0 (COPY --from, line 2)'] }])
+  })
+
+  test('verify-bases: all refuses an image nobody covers that the build copies from, by name, before anything runs', () => {
+    const found = targetBases(parseDockerfile(`FROM gcr.io/distroless/static-debian13:nonroot\nCOPY --from=${KUBECTL} /bin/kubectl /kubectl\n`), '', [])
+    expect(() => planBases(found, { verifyBases: 'all', baseIdentities: [] })).toThrow(`Input \`verify-bases\`: is all, but these bases cannot be verified: ${KUBECTL} (not a distroless image, and no base-identities line matches it)`)
+  })
+
+  test('verify-bases: all refuses a read it cannot name', () => {
+    const found = targetBases(parseDockerfile('FROM gcr.io/distroless/static-debian13:nonroot\nARG TOOLS\nCOPY --from=${TOOLS} /x /x\n'), '', [])
+    expect(() => planBases(found, { verifyBases: 'all', baseIdentities: [] })).toThrow('${TOOLS} (stage #0 (COPY --from, line 3) names the image through a variable)')
+  })
+})
+
 describe('planBases', () => {
   const found = targetBases(parseDockerfile(TEMPLATE), 'runtime', [])
   const o = (over: Partial<BasesInputs> = {}): BasesInputs => ({ verifyBases: 'distroless', baseIdentities: [], ...over })

@@ -1,14 +1,18 @@
 import { Readable } from 'node:stream'
 import * as zlib from 'node:zlib'
 import { pack } from 'tar-stream'
+import type { RawManifest } from '../../../src/registry/manifest.js'
 import { expect, test } from 'vitest'
-import { checkPlatform, judgeExecutable, programCandidates } from '../../../src/gates/architecture-rules.js'
+import { checkPlatform, judgeChain, programCandidates } from '../../../src/gates/architecture-rules.js'
 
 test.each<[string, object, string[]]>([
   ['an absolute ENTRYPOINT', { Entrypoint: ['/usr/local/bin/server', '--flag'], Cmd: ['x'] }, ['/usr/local/bin/server']],
   ['CMD when there is no ENTRYPOINT', { Cmd: ['/manager'] }, ['/manager']],
   ['a relative path, from WorkingDir', { Entrypoint: ['./manager'], WorkingDir: '/workspace' }, ['/workspace/manager']],
   ['a bare name, looked up in the image PATH', { Entrypoint: ['server'], Env: ['PATH=/app/bin:/usr/bin'] }, ['/app/bin/server', '/usr/bin/server']],
+  ['a bare name without a PATH: the runtime default, in its order', { Entrypoint: ['server'] }, ['/usr/local/sbin/server', '/usr/local/bin/server', '/usr/sbin/server', '/usr/bin/server', '/sbin/server', '/bin/server']],
+  ['an empty or relative PATH entry is taken from WorkingDir', { Cmd: ['server'], WorkingDir: '/app', Env: ['PATH=:bin:/usr/bin'] }, ['/app/server', '/app/bin/server', '/usr/bin/server']],
+  ['the first PATH= of Env, as getenv reads it', { Cmd: ['server'], Env: ['PATH=/a', 'PATH=/b'] }, ['/a/server']],
   ['no ENTRYPOINT or CMD', { Entrypoint: null, Cmd: null }, []]
 ])('programCandidates: %s', (_name, config, candidates) => {
   expect(programCandidates({ config }).candidates).toEqual(candidates)
@@ -18,7 +22,8 @@ const X86_64 = Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01', 'latin1'), Buff
 
 async function gzLayer(files: Record<string, Buffer>): Promise<Buffer> {
   const p = pack()
-  for (const [name, content] of Object.entries(files)) p.entry({ name }, content)
+  // Executable, as a built binary is (the check follows the runtime, which will not run a 0644 file).
+  for (const [name, content] of Object.entries(files)) p.entry({ name, mode: 0o755 }, content)
   p.finalize()
   const chunks: Buffer[] = []
   for await (const c of p) chunks.push(c as Buffer)
@@ -39,12 +44,83 @@ test('an x86-64 entrypoint in the arm64 image is refused, naming platform, file,
   expect(amd.line).toMatch(/^linux\/amd64: \/hello is x86-64 \(ELF64, little-endian\), as the platform needs/)
 })
 
-test.each<[string, Parameters<typeof judgeExecutable>, RegExp]>([
-  ['no entrypoint', ['linux/arm64', undefined, undefined, undefined, 0], /^linux\/arm64: no ENTRYPOINT or CMD: the architecture check has nothing to read$/],
-  ['a script', ['linux/arm64', '/run.sh', { found: { path: '/run.sh', head: Buffer.from('#!/bin/sh'), layer: 'l' }, bytesRead: 100, layersOpened: 1 }, { kind: 'script', interpreter: '/bin/sh' }, 3], /^linux\/arm64: \/run\.sh is a script \(#!\/bin\/sh\); not checked/],
-  ['not found', ['linux/arm64', '/app', { bytesRead: 100, layersOpened: 2 }, undefined, 3], /^linux\/arm64: \/app is not in the image's layers; not checked/]
-])('skipped with an info line, not an error: %s', (_name, args, line) => {
-  const r = judgeExecutable(...args)
+test('no ENTRYPOINT or CMD: an info line, not an error (a pod spec may give the command)', () => {
+  const r = judgeChain('linux/arm64', undefined, undefined, '')
   expect(r.finding).toBeUndefined()
-  expect(r.line).toMatch(line)
+  expect(r.line).toBe('linux/arm64: no ENTRYPOINT or CMD: the architecture check has nothing to read')
+})
+
+test('a config that could not be read is an error, not "nothing to read"', async () => {
+  const open = () => Promise.reject(new Error('no layer should be opened'))
+  await expect(checkPlatform('linux/arm64', undefined, { layers: [] }, open)).rejects.toThrow("linux/arm64: the pushed image's config could not be read, so the architecture check cannot tell what it runs")
+  await expect(checkPlatform('linux/arm64', {}, { layers: [] }, open)).rejects.toThrow(/config could not be read/)
+})
+
+const AARCH64 = Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01', 'latin1'), Buffer.alloc(9), Buffer.from([2, 0, 183, 0])])
+type E = { name: string; content?: Buffer | string; mode?: number; type?: 'symlink' | 'link' | 'directory'; linkname?: string }
+
+/** Layers as tars (bottom first, as a manifest lists them), opened top first by the check. */
+async function image(...layers: E[][]): Promise<{ manifest: RawManifest; open: (d: string) => Promise<Readable> }> {
+  const blobs: Record<string, Buffer> = {}
+  const manifest: RawManifest = { layers: [] }
+  for (const [i, entries] of layers.entries()) {
+    const p = pack()
+    for (const e of entries) {
+      if (e.type) p.entry({ name: e.name, type: e.type, linkname: e.linkname, mode: e.mode })
+      else p.entry({ name: e.name, mode: e.mode ?? 0o755 }, e.content ?? '')
+    }
+    p.finalize()
+    const chunks: Buffer[] = []
+    for await (const c of p) chunks.push(c as Buffer)
+    const digest = `sha256:layer${i}`
+    blobs[digest] = zlib.gzipSync(Buffer.concat(chunks))
+    manifest.layers?.push({ digest, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: 1 })
+  }
+  return { manifest, open: (d) => Promise.resolve(Readable.from([blobs[d] ?? Buffer.alloc(0)])) }
+}
+
+const PATHS = ['PATH=/usr/local/bin:/usr/bin']
+// Each row: config, layers bottom first, then the file the verdict names and whether linux/arm64 refuses.
+test.each<[string, object, E[][], RegExp, boolean]>([
+  ['PATH order: the first PATH directory that holds the file wins, not the upper layer', { Entrypoint: ['server'], Env: PATHS }, [[{ name: 'usr/local/bin/server', content: X86_64 }], [{ name: 'usr/bin/server', content: AARCH64 }]], /\/usr\/local\/bin\/server is x86-64/, true],
+  ['PATH order, the native one first: passes', { Entrypoint: ['server'], Env: PATHS }, [[{ name: 'usr/bin/server', content: X86_64 }], [{ name: 'usr/local/bin/server', content: AARCH64 }]], /\/usr\/local\/bin\/server is AArch64 .*, as the platform needs/, false],
+  ['a whiteout of one PATH candidate goes on to the next', { Entrypoint: ['server'], Env: PATHS }, [[{ name: 'usr/local/bin/server', content: AARCH64 }, { name: 'usr/bin/server', content: X86_64 }], [{ name: 'usr/local/bin/.wh.server' }]], /\/usr\/bin\/server is x86-64/, true],
+  ['an opaque directory hides the candidate below it', { Entrypoint: ['server'], Env: PATHS }, [[{ name: 'usr/local/bin/server', content: AARCH64 }, { name: 'usr/bin/server', content: X86_64 }], [{ name: 'usr/local/bin/.wh..wh..opq' }, { name: 'usr/local/bin/other', content: 'x' }]], /\/usr\/bin\/server is x86-64/, true],
+  ['a whiteout of a directory on the way hides the candidate', { Entrypoint: ['server'], Env: PATHS }, [[{ name: 'usr/local/bin/server', content: AARCH64 }, { name: 'usr/bin/server', content: X86_64 }], [{ name: 'usr/.wh.local' }]], /\/usr\/bin\/server is x86-64/, true],
+  ['deleted, then put back by a higher layer: the higher one runs', { Entrypoint: ['/app'] }, [[{ name: 'app', content: AARCH64 }], [{ name: '.wh.app' }], [{ name: 'app', content: X86_64 }]], /\/app is x86-64/, true],
+  ['a file that is not executable is skipped by the PATH lookup', { Entrypoint: ['server'], Env: PATHS }, [[{ name: 'usr/local/bin/server', content: AARCH64, mode: 0o644 }, { name: 'usr/bin/server', content: X86_64 }]], /\/usr\/bin\/server is x86-64/, true],
+  ['a directory of the program\'s name is skipped too', { Entrypoint: ['server'], Env: PATHS }, [[{ name: 'usr/local/bin/server', type: 'directory' }, { name: 'usr/bin/server', content: X86_64 }]], /\/usr\/bin\/server is x86-64/, true],
+  ['a symlink is followed to the file it names', { Entrypoint: ['/usr/bin/server'] }, [[{ name: 'opt/server/bin/server', content: X86_64 }, { name: 'usr/bin/server', type: 'symlink', linkname: '../../opt/server/bin/server' }]], /\/opt\/server\/bin\/server is x86-64/, true],
+  ['a symlinked directory in PATH is followed (/bin -> usr/bin)', { Entrypoint: ['server'], Env: ['PATH=/bin'] }, [[{ name: 'usr/bin/server', content: X86_64 }, { name: 'bin', type: 'symlink', linkname: 'usr/bin' }]], /\/usr\/bin\/server is x86-64/, true],
+  ['a relative ENTRYPOINT from WorkingDir', { Entrypoint: ['./manager'], WorkingDir: '/workspace' }, [[{ name: 'workspace/manager', content: AARCH64 }]], /\/workspace\/manager is AArch64/, false],
+  ['a script is checked through its interpreter', { Entrypoint: ['/entry.sh'] }, [[{ name: 'bin/sh', content: X86_64 }, { name: 'entry.sh', content: '#!/bin/sh\nexec /app\n' }]], /\/bin\/sh is x86-64/, true],
+  ['a script whose interpreter is native passes', { Entrypoint: ['/entry.sh'] }, [[{ name: 'bin/sh', content: AARCH64 }, { name: 'entry.sh', content: '#!/bin/sh\nexec /app\n' }]], /\/entry\.sh is a script \(run through \/bin\/sh\); \/bin\/sh is AArch64 .*, as the platform needs/, false],
+  ['#!/usr/bin/env NAME: env, then NAME in PATH', { Entrypoint: ['/entry'], Env: PATHS }, [[{ name: 'usr/bin/env', content: AARCH64 }, { name: 'usr/bin/python3', content: X86_64 }, { name: 'entry', content: '#!/usr/bin/env python3\n' }]], /\/usr\/bin\/python3 is x86-64/, true],
+  ['a script run through a script, through a binary', { Entrypoint: ['/a'] }, [[{ name: 'b', content: '#!/c\n' }, { name: 'c', content: X86_64 }, { name: 'a', content: '#!/b\n' }]], /\/c is x86-64/, true],
+  ['an entrypoint that is not in the image cannot start', { Entrypoint: ['/manager'] }, [[{ name: 'hello', content: AARCH64 }]], /\/manager is not in the image: "no such file or directory"/, true],
+  ['a bare name in no PATH directory cannot start', { Entrypoint: ['server'], Env: PATHS }, [[{ name: 'opt/server', content: AARCH64 }]], /no executable server in the image's PATH \(\/usr\/local\/bin:\/usr\/bin\): "executable file not found in \$PATH"/, true],
+  ['a deleted entrypoint cannot start', { Entrypoint: ['/app'] }, [[{ name: 'app', content: AARCH64 }], [{ name: '.wh.app' }]], /\/app is not in the image/, true],
+  ['an entrypoint that is not executable cannot start', { Entrypoint: ['/app'] }, [[{ name: 'app', content: AARCH64, mode: 0o644 }]], /\/app is not executable \(mode 0644\): "permission denied"/, true],
+  ['a script whose interpreter is missing cannot start', { Entrypoint: ['/entry.sh'] }, [[{ name: 'entry.sh', content: '#!/bin/bash\n' }]], /\/entry\.sh is a script whose interpreter \/bin\/bash is not in the image/, true],
+  ['a file the kernel cannot run (neither ELF nor #!) cannot start', { Entrypoint: ['/app'] }, [[{ name: 'app', content: 'MZ\x90\x00 a Windows program' }]], /\/app is neither an ELF executable nor a #! script/, true]
+])('resolving as the runtime does: %s', async (_name, config, layers, named, refused) => {
+  const { manifest, open } = await image(...layers)
+  const r = await checkPlatform('linux/arm64', { config }, manifest, open)
+  expect(r.line).toMatch(named)
+  if (refused) {
+    expect(r.finding?.rule).toBe('architecture')
+    expect(r.finding?.level).toBe('error')
+  } else expect(r.finding).toBeUndefined()
+})
+
+test('the refusal says the image cannot start, and what to change', async () => {
+  const { manifest, open } = await image([{ name: 'hello', content: AARCH64 }])
+  const r = await checkPlatform('linux/arm64', { config: { Entrypoint: ['/manager'] } }, manifest, open)
+  expect(r.finding?.message).toBe('linux/arm64: the image\'s entrypoint /manager cannot start: /manager is not in the image: "no such file or directory". The container fails before it runs; copy the program into the image for this platform (and mark it executable), or fix ENTRYPOINT/CMD.')
+})
+
+test('an interpreter of the wrong architecture is named with the script it runs', async () => {
+  const { manifest, open } = await image([{ name: 'bin/sh', content: X86_64 }, { name: 'entry.sh', content: '#!/bin/sh\n' }])
+  const r = await checkPlatform('linux/arm64', { config: { Entrypoint: ['/entry.sh'] } }, manifest, open)
+  expect(r.finding?.message).toMatch(/^linux\/arm64: the image's main program \/entry\.sh is a script run by \/bin\/sh, which is x86-64 \(ELF64, little-endian\), but linux\/arm64 needs AArch64/)
 })

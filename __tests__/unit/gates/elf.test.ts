@@ -71,8 +71,13 @@ test.each<[string, Buffer, string]>([
   expect(elfMismatch('linux/arm64', exe)).toBeUndefined()
 })
 
-test('the script names its interpreter', () => {
-  expect(readExecutable(Buffer.from('#!/usr/bin/env python3\nprint(1)\n'))).toEqual({ kind: 'script', interpreter: '/usr/bin/env python3' })
+test.each<[string, string, object]>([
+  ['an interpreter and its argument', '#!/usr/bin/env python3\nprint(1)\n', { kind: 'script', interpreter: '/usr/bin/env', arg: 'python3' }],
+  ['blanks after #!, no argument', '#! \t/bin/sh\nexec /app\n', { kind: 'script', interpreter: '/bin/sh' }],
+  ['the argument is the rest of the line, one word for the kernel', '#!/bin/busybox sh -e\n', { kind: 'script', interpreter: '/bin/busybox', arg: 'sh -e' }],
+  ['a relative interpreter is kept as written', '#!bin/sh\n', { kind: 'script', interpreter: 'bin/sh' }]
+])('the script names its interpreter: %s', (_name, text, exe) => {
+  expect(readExecutable(Buffer.from(text))).toEqual(exe)
 })
 
 test('an unknown platform is not judged', () => {

@@ -37,7 +37,7 @@ describe('findFileHead (layers given top first)', () => {
   test('a file in the top layer: the first bytes, without reading the rest of a large layer', async () => {
     const top = await layer('sha256:top', [{ name: 'hello', content: Buffer.concat([ELF, noise(4096)]) }, { name: 'big.bin', content: noise(3_000_000) }])
     const r = await findFileHead([top], ['/hello'], 20)
-    expect(r.found).toEqual({ path: '/hello', head: ELF, layer: 'sha256:top' })
+    expect(r.found).toEqual({ path: '/hello', head: ELF, layer: 'sha256:top', mode: 0o644 })
     expect(r.layersOpened).toBe(1)
     expect(r.bytesRead).toBeLessThan(top.size / 4)
   })
@@ -78,6 +78,28 @@ describe('findFileHead (layers given top first)', () => {
   test('PATH candidates: the first that exists', async () => {
     const base = await layer('sha256:base', [{ name: 'usr/bin/server', content: ELF }])
     expect((await findFileHead([base], ['/usr/local/bin/server', '/usr/bin/server'], 20)).found?.path).toBe('/usr/bin/server')
+  })
+
+  // Layers bottom first here, as a manifest lists them; the search takes them top first.
+  test.each<[string, Entry[][], string, string | undefined]>([
+    ['an opaque directory hides what lower layers have in it', [[{ name: 'app/bin/server', content: ELF }], [{ name: 'app/.wh..wh..opq', content: '' }]], '/app/bin/server', undefined],
+    ['an opaque directory keeps its own layer\'s files', [[{ name: 'app/bin/server', content: 'old' }], [{ name: 'app/.wh..wh..opq', content: '' }, { name: 'app/bin/server', content: ELF }]], '/app/bin/server', '/app/bin/server'],
+    ['an opaque root hides every lower layer', [[{ name: 'server', content: ELF }], [{ name: '.wh..wh..opq', content: '' }]], '/server', undefined],
+    ['a whiteout of a directory on the way hides the file', [[{ name: 'opt/app/server', content: ELF }], [{ name: 'opt/.wh.app', content: '' }]], '/opt/app/server', undefined],
+    ['a file put in place of a directory hides what was under it', [[{ name: 'opt/app/server', content: ELF }], [{ name: 'opt/app', content: 'a file now' }]], '/opt/app/server', undefined],
+    ['deleted, then put back by a higher layer', [[{ name: 'server', content: 'old' }], [{ name: '.wh.server', content: '' }], [{ name: 'server', content: ELF }]], '/server', '/server'],
+    ['a directory the archive does not list is there because a file is in it', [[{ name: 'deep/er/server', content: ELF }]], '/deep/er/server', '/deep/er/server'],
+    ['.. after a symlinked directory is taken from where the link leads', [[{ name: 'opt/real/bin/server', content: ELF }, { name: 'opt/real/lib', type: 'directory' }, { name: 'link', type: 'symlink', linkname: 'opt/real/lib' }]], '/link/../bin/server', '/opt/real/bin/server']
+  ])('merging as the OCI spec says: %s', async (_name, bottomFirst, ask, found) => {
+    const layers = await Promise.all(bottomFirst.map((entries, i) => layer(`sha256:l${i}`, entries)))
+    const r = await findFileHead(layers.reverse(), [ask], 20)
+    expect(r.found?.path).toBe(found)
+    if (found) expect(r.found?.head).toEqual(ELF)
+  })
+
+  test('symlinks that loop fail as the kernel does (ELOOP), not forever', async () => {
+    const l = await layer('sha256:loop', [{ name: 'a', type: 'symlink', linkname: 'b' }, { name: 'b', type: 'symlink', linkname: 'a' }])
+    await expect(findFileHead([l], ['/a'], 20)).rejects.toThrow('too many levels of symbolic links resolving /a')
   })
 
   test('a file that is nowhere', async () => {
