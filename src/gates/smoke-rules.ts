@@ -96,6 +96,34 @@ export function formatMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${Number((ms / 1000).toFixed(2))} s`
 }
 
+/**
+ * What each run was given, exactly as `smokeCreateArgv` gives it (the summary says this, so it must
+ * not claim more). /dev/shm stays writable, as in a pod; in probe mode the network is the
+ * runner's way in, and Docker leaves the runner's own address on it reachable from the container.
+ */
+export function describeIsolation(spec: Pick<SmokeSpec, 'http'>): string {
+  const network = spec.http
+    ? `an internal network of its own (\`docker network create --internal\`), removed afterwards: the runner reaches port ${spec.http.port} on it; no route leads beyond it, but the runner's own address on it (the bridge) is reachable, so is anything the runner listens on all interfaces`
+    : 'no network (`--network none`: loopback only)'
+  return `a random UID with GID 0; read-only root filesystem, writable only /tmp (64 MB, nosuid, nodev) and /dev/shm (64 MB, as in a pod); no capabilities (an empty bounding set); no privilege escalation (no-new-privileges: a setuid file runs as the caller); ${network}`
+}
+
+/**
+ * startup-budget's reach: the native runs it judged, and why it judged none when it judged none. A
+ * native run stopped at smoke-timeout took at least that long: over a budget no longer than the
+ * timeout, so it is judged too (else `policy: warn` would sign a service slower than the budget).
+ */
+export function budgetReach(results: readonly SmokeResult[], budgetMs: number): { judged: SmokeResult[]; notJudged?: string } {
+  const judged = results.filter((r) => !r.emulated && (r.startupMs !== undefined || (r.timedOutMs ?? 0) >= budgetMs))
+  if (judged.length) return { judged }
+  const failedNative = results.filter((r) => !r.emulated).map((r) => r.platform)
+  const emulated = results.filter((r) => r.emulated).map((r) => r.platform)
+  const qemu = emulated.length ? `; ${emulated.join(', ')} ran under QEMU, whose startup times say little about the release` : ''
+  // A native run that failed has no startup time: the failure, not the budget, is what to fix.
+  if (failedNative.length) return { judged, notJudged: `the native run of ${failedNative.join(', ')} failed, so there is no native startup time${qemu}` }
+  return { judged, notJudged: `no platform of this release runs natively on this runner${qemu}; build on a runner of a release platform's architecture to judge it` }
+}
+
 /** One platform's run. */
 export interface SmokeResult {
   platform: string
@@ -106,10 +134,20 @@ export interface SmokeResult {
   failure?: string
   /** Container start to exit 0 or to the first 2xx. */
   startupMs?: number
+  /** Set when the run was stopped at smoke-timeout: startup took at least this long. */
+  timedOutMs?: number
   /** Run under QEMU: its startup time says little about the release. */
   emulated: boolean
   /** The container's last output lines. */
   output: string
+}
+
+/** What the summary shows of the smoke run: each platform's run, what it was given, the budget. */
+export interface SmokeReport {
+  runs: SmokeResult[]
+  /** `describeIsolation` of the spec the runs were given. */
+  isolation: string
+  budgetMs?: number
 }
 
 /** One line for the log and the summary notes. */
@@ -140,11 +178,12 @@ export function smokeVerdict(results: readonly SmokeResult[], mode: PolicyMode, 
     }
   }
   if (budgetMs !== undefined) {
-    const native = results.filter((r) => !r.emulated && r.startupMs !== undefined)
-    if (!native.length) warnings.push(`startup-budget ${formatMs(budgetMs)} was not checked: no platform of this release runs natively on this runner, and emulated startup times say little`)
-    for (const r of native) {
-      if ((r.startupMs ?? 0) <= budgetMs) continue
-      refusals.push(`${r.platform}: startup took ${formatMs(r.startupMs ?? 0)}, over startup-budget ${formatMs(budgetMs)} (measured natively, as UID ${r.uid})`)
+    const { judged, notJudged } = budgetReach(results, budgetMs)
+    if (notJudged) warnings.push(`startup-budget ${formatMs(budgetMs)} was not judged: ${notJudged}`)
+    for (const r of judged) {
+      if (r.startupMs !== undefined && r.startupMs <= budgetMs) continue
+      const took = r.startupMs === undefined ? `did not start within smoke-timeout ${formatMs(r.timedOutMs ?? 0)}` : `startup took ${formatMs(r.startupMs)}`
+      refusals.push(`${r.platform}: ${took}, over startup-budget ${formatMs(budgetMs)} (${r.startupMs === undefined ? 'run' : 'measured'} natively, as UID ${r.uid})`)
       rules.push('startup-budget')
     }
   }

@@ -63,7 +63,8 @@ async function runOne(c: ContainerSpec, spec: SmokeSpec, emulated: boolean, o: S
     const ended = end.kind === 'exited' ? (dockerTime(state.FinishedAt ?? '') ?? endedAt) : endedAt
     const failure = failureReason(end, spec)
     const output = await logs(c.name, o.env)
-    return { platform: c.platform, uid: c.uid, command, failure, startupMs: failure ? undefined : Math.max(0, ended - started), emulated, output }
+    const timedOutMs = end.kind === 'timeout' ? spec.timeoutMs : undefined
+    return { platform: c.platform, uid: c.uid, command, failure, startupMs: failure ? undefined : Math.max(0, ended - started), timedOutMs, emulated, output }
   } finally {
     await docker(['rm', '--force', c.name], o.env, true)
     // A pull made for the smoke run only is not left on a (possibly self-hosted) runner.

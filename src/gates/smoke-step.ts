@@ -8,13 +8,13 @@ import * as state from '../lib/post-state.js'
 import type { GitHubContext } from '../lib/runner-env.js'
 import type { Pushed } from '../registry/manifest.js'
 import type { PushedGateRun } from './policy-step.js'
-import type { SmokeResult } from './smoke-rules.js'
-import { smokeVerdict } from './smoke-rules.js'
+import type { SmokeReport } from './smoke-rules.js'
+import { describeIsolation, smokeVerdict } from './smoke-rules.js'
 import { smokeRun } from './smoke-run.js'
 import { applyVerdict } from './verdict.js'
 
 export async function smokeStep(
-  run: PushedGateRun<ImageInputs & SmokeInputs & PolicyInputs> & { ctx: Pick<GitHubContext, 'runId' | 'nodeArch'>; env: Record<string, string>; report: { smoke?: SmokeResult[] } },
+  run: PushedGateRun<ImageInputs & SmokeInputs & PolicyInputs> & { ctx: Pick<GitHubContext, 'runId' | 'nodeArch'>; env: Record<string, string>; report: { smoke?: SmokeReport } },
   pushed: Pushed
 ): Promise<void> {
   const { inputs, report } = run
@@ -25,7 +25,11 @@ export async function smokeStep(
   const spec = inputs.smoke
   const label = `${run.ctx.runId || process.pid}-${Date.now().toString(36)}`
   state.save({ smokeLabel: label })
-  const results = await core.group('Smoke run (restricted-v2)', () => smokeRun(inputs.image.name, spec, { platforms: pushed.platforms, native: nativeArches(run.ctx.nodeArch), env: run.env, label }))
-  report.smoke = results
+  const isolation = describeIsolation(spec)
+  const results = await core.group('Smoke run (restricted-v2)', () => {
+    core.info(`Each platform runs once with ${isolation}`)
+    return smokeRun(inputs.image.name, spec, { platforms: pushed.platforms, native: nativeArches(run.ctx.nodeArch), env: run.env, label })
+  })
+  report.smoke = { runs: results, isolation, budgetMs: inputs.startupBudgetMs }
   applyVerdict(smokeVerdict(results, inputs.policy, inputs.startupBudgetMs), report.notes, run.refuse)
 }

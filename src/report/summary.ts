@@ -3,8 +3,8 @@ import * as core from '@actions/core'
 import type { VerifiedBase } from '../bases/verify-rules.js'
 import type { CopyOutcome } from '../supply-chain/copies.js'
 import { unfinishedCopy } from '../supply-chain/copies.js'
-import type { SmokeResult } from '../gates/smoke-rules.js'
-import { formatMs } from '../gates/smoke-rules.js'
+import type { SmokeReport } from '../gates/smoke-rules.js'
+import { budgetReach, formatMs } from '../gates/smoke-rules.js'
 import type { Status, SubjectOutcome } from '../supply-chain/chain.js'
 import type { GateScans } from '../gates/vulnerability-scan.js'
 
@@ -24,8 +24,8 @@ export interface Report {
   bases?: VerifiedBase[]
   /** The other registries of `images`, each with its own signatures. */
   copies?: CopyOutcome[]
-  /** The smoke run of each platform, when it ran. */
-  smoke?: SmokeResult[]
+  /** The smoke run of each platform, when it ran, and what it was given. */
+  smoke?: SmokeReport
   /** The vulnerability gate's scans, when it ran. */
   vulnerabilities?: GateScans
   /** Which buildx builder and driver built the release. */
@@ -65,19 +65,7 @@ export async function writeSummary(r: Report): Promise<void> {
       ...r.bases.map((b) => [escape(b.ref), `<code>${b.digest}</code>`, escape(b.signer)])
     ])
   }
-  if (r.smoke?.length) {
-    s.addRaw('<p><strong>Smoke run</strong> (restricted-v2: random UID with GID 0, read-only root, no capabilities, no network):</p>', true)
-    s.addTable([
-      [
-        { data: 'Platform', header: true },
-        { data: 'Result', header: true },
-        { data: 'UID', header: true },
-        { data: 'Startup', header: true },
-        { data: 'Command', header: true }
-      ],
-      ...r.smoke.map((x) => [x.platform, x.failure ? `❌ ${escape(x.failure)}` : '✅ passed', String(x.uid), x.startupMs === undefined ? '–' : `${formatMs(x.startupMs)}${x.emulated ? ' (emulated)' : ''}`, `<code>${escape(x.command)}</code>`])
-    ])
-  }
+  if (r.smoke?.runs.length) smokeSection(s, r.smoke)
   if (r.vulnerabilities) vulnerabilitySection(s, r.vulnerabilities)
   const open = unfinished(r)
   if (r.refused) {
@@ -121,6 +109,35 @@ function statusTable(s: Summary, digests: SubjectOutcome[]): void {
       ...(vuln ? [d.subject === 'index' ? '➖ per platform' : ICON[d.vulnerability ?? 'skipped']] : [])
     ])
   ])
+}
+
+/** Each platform's run, what every run was given (no more than the argv gave), and what startup-budget judged. */
+function smokeSection(s: Summary, smoke: SmokeReport): void {
+  const budget = smoke.budgetMs === undefined ? undefined : { limit: smoke.budgetMs, text: formatMs(smoke.budgetMs), ...budgetReach(smoke.runs, smoke.budgetMs) }
+  const judgement = (x: SmokeReport['runs'][number], b: NonNullable<typeof budget>): string => {
+    if (!b.judged.includes(x)) return x.emulated ? 'not judged (emulated)' : 'not judged (no startup time)'
+    return x.startupMs !== undefined && x.startupMs <= b.limit ? `✅ within ${b.text}` : `❌ over ${b.text}`
+  }
+  s.addRaw(`<p><strong>Smoke run</strong> (restricted-v2): ${escape(smoke.isolation)}.</p>`, true)
+  s.addTable([
+    [
+      { data: 'Platform', header: true },
+      { data: 'Result', header: true },
+      { data: 'UID', header: true },
+      { data: 'Startup', header: true },
+      ...(budget ? [{ data: 'startup-budget', header: true }] : []),
+      { data: 'Command', header: true }
+    ],
+    ...smoke.runs.map((x) => [
+      x.platform,
+      x.failure ? `❌ ${escape(x.failure)}` : '✅ passed',
+      String(x.uid),
+      x.startupMs === undefined ? '–' : `${formatMs(x.startupMs)}${x.emulated ? ' (emulated)' : ''}`,
+      ...(budget ? [judgement(x, budget)] : []),
+      `<code>${escape(x.command)}</code>`
+    ])
+  ])
+  if (budget?.notJudged) s.addRaw(`<p><strong>⚠️ startup-budget ${budget.text} was not judged:</strong> ${escape(budget.notJudged)}.</p>`, true)
 }
 
 /** The gate's DB and, per platform, each finding: package, installed, ID, severity, fixed-in. */

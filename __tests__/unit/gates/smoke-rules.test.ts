@@ -4,7 +4,7 @@ import { parseDuration, parseSmokeInputs } from '../../../src/inputs/smoke.js'
 import { parsePlatforms } from '../../../src/build/platform.js'
 import { planQemu } from '../../../src/build/qemu.js'
 import type { ContainerSpec, SmokeResult } from '../../../src/gates/smoke-rules.js'
-import { describeRun, dockerTime, failureReason, formatMs, openshiftUid, raceTimeout, reproduceCommand, smokeCreateArgv, smokeVerdict } from '../../../src/gates/smoke-rules.js'
+import { budgetReach, describeIsolation, describeRun, dockerTime, failureReason, formatMs, openshiftUid, raceTimeout, reproduceCommand, smokeCreateArgv, smokeVerdict } from '../../../src/gates/smoke-rules.js'
 
 vi.mock('@actions/core', () => ({ warning: vi.fn(), info: vi.fn(), notice: vi.fn() }))
 
@@ -128,12 +128,22 @@ describe('smokeVerdict', () => {
     ['over the budget refuses under policy: warn too', [result({ startupMs: 1240 })], 'warn', 1000, /over startup-budget/, 0],
     ['an emulated platform over the budget is only reported', [result(), result({ platform: 'linux/arm64', emulated: true, startupMs: 4000 })], 'enforce', 1000, undefined, 0],
     ['no native platform: the budget is not checked, and a warning says so', [result({ platform: 'linux/arm64', emulated: true, startupMs: 4000 })], 'enforce', 1000, undefined, 1],
-    ['within the budget', [result({ startupMs: 999 })], 'enforce', 1000, undefined, 0]
+    ['within the budget', [result({ startupMs: 999 })], 'enforce', 1000, undefined, 0],
+    ['a native run stopped at smoke-timeout took longer than the budget: refused under policy: warn too', [result({ failure: 'did not exit within 30 s (smoke-timeout); the container was stopped', startupMs: undefined, timedOutMs: 30_000 })], 'warn', 1000, /linux\/amd64: did not start within smoke-timeout 30 s, over startup-budget 1 s \(run natively, as UID 1000660000\)/, 1],
+    ['a timeout shorter than the budget says nothing of it: not judged, and a warning says why', [result({ failure: 'did not exit within 500 ms (smoke-timeout)', startupMs: undefined, timedOutMs: 500 })], 'warn', 1000, undefined, 2],
+    ['a native run that failed (policy: warn) has no startup time: not judged, and a warning says why', [result({ failure: 'exited with code 1', startupMs: undefined })], 'warn', 1000, undefined, 2]
   ])('%s', (_name, results, mode, budget, refusal, warnings) => {
     const v = smokeVerdict(results, mode, budget)
     if (refusal) expect(v.refusal?.message).toMatch(refusal)
     else expect(v.refusal).toBeUndefined()
     expect(v.warnings).toHaveLength(warnings)
+  })
+
+  test.each<[string, SmokeResult[], string]>([
+    ['only emulated platforms', [result({ platform: 'linux/arm64', emulated: true, startupMs: 4000 })], 'startup-budget 1 s was not judged: no platform of this release runs natively on this runner; linux/arm64 ran under QEMU, whose startup times say little about the release; build on a runner of a release platform\'s architecture to judge it'],
+    ['the native run failed', [result({ failure: 'exited with code 1', startupMs: undefined }), result({ platform: 'linux/arm64', emulated: true, startupMs: 700 })], 'startup-budget 1 s was not judged: the native run of linux/amd64 failed, so there is no native startup time; linux/arm64 ran under QEMU, whose startup times say little about the release']
+  ])('the warning says why the budget was not judged: %s', (_name, results, warning) => {
+    expect(smokeVerdict(results, 'warn', 1000).warnings).toContain(warning)
   })
 
   test('the refusal names the rule that refused: a failed run first, then the startup budget', () => {
@@ -144,6 +154,37 @@ describe('smokeVerdict', () => {
   test('the log line marks emulated figures', () => {
     expect(describeRun(result({ platform: 'linux/arm64', emulated: true, startupMs: 612 }))).toBe('linux/arm64: passed as UID 1000660000, GID 0, startup 612 ms (emulated under QEMU)')
     expect(describeRun(result())).toBe('linux/amd64: passed as UID 1000660000, GID 0, startup 120 ms (native)')
+  })
+})
+
+describe('budgetReach: the runs startup-budget judges', () => {
+  const amd = result()
+  const arm = result({ platform: 'linux/arm64', emulated: true, startupMs: 900 })
+  const failed = result({ platform: 'linux/386', failure: 'exited with code 1', startupMs: undefined })
+  const slow = result({ platform: 'linux/386', failure: 'did not exit within 2 s (smoke-timeout)', startupMs: undefined, timedOutMs: 2000 })
+  test.each<[string, SmokeResult[], number, SmokeResult[], RegExp | undefined]>([
+    ['a native run with a startup time', [amd, arm], 1000, [amd], undefined],
+    ['emulated runs only', [arm], 1000, [], /^no platform of this release runs natively on this runner; linux\/arm64 ran under QEMU/],
+    ['a failed native run beside a passed one: the passed one', [amd, failed], 1000, [amd], undefined],
+    ['a failed native run only', [failed, arm], 1000, [], /^the native run of linux\/386 failed, so there is no native startup time; linux\/arm64 ran under QEMU/],
+    ['a native run stopped at a timeout at or over the budget', [slow], 2000, [slow], undefined],
+    ['a native run stopped at a timeout under the budget', [slow], 5000, [], /^the native run of linux\/386 failed/]
+  ])('%s', (_name, results, budget, judged, notJudged) => {
+    const reach = budgetReach(results, budget)
+    expect(reach.judged).toEqual(judged)
+    if (notJudged) expect(reach.notJudged).toMatch(notJudged)
+    else expect(reach.notJudged).toBeUndefined()
+  })
+})
+
+describe('describeIsolation: what each run was given, no more than the argv gives', () => {
+  test.each<[string, Parameters<typeof describeIsolation>[0], RegExp[], RegExp[]]>([
+    ['args mode: no network', {}, [/no network \(`--network none`: loopback only\)/, /read-only root filesystem, writable only \/tmp \(64 MB, nosuid, nodev\) and \/dev\/shm/, /no capabilities/, /no-new-privileges: a setuid file runs as the caller/, /GID 0/], [/internal/]],
+    ['probe mode: the internal network, and what it leaves in reach', { http: { port: 8080, path: '/healthz' } }, [/an internal network of its own \(`docker network create --internal`\)/, /the runner reaches port 8080 on it/, /no route leads beyond it, but the runner's own address on it \(the bridge\) is reachable/], [/no network/]]
+  ])('%s', (_name, spec, says, never) => {
+    const text = describeIsolation(spec)
+    for (const r of says) expect(text).toMatch(r)
+    for (const r of never) expect(text).not.toMatch(r)
   })
 })
 

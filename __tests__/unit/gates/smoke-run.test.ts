@@ -96,6 +96,8 @@ describe('args mode', () => {
     })
     const [r] = await smokeRun(N, { args: [], timeoutMs: 40 }, options({ platforms: { 'linux/amd64': AMD } }))
     expect(r?.failure).toBe('did not exit within 40 ms (smoke-timeout); the container was stopped')
+    // Startup took at least the timeout: startup-budget judges that (smoke-rules).
+    expect(r?.timedOutMs).toBe(40)
     expect(calls.map((c) => c[0])).toEqual(['image', 'pull', 'create', 'start', 'wait', 'kill', 'inspect', 'logs', 'rm', 'image'])
   })
 

@@ -5,6 +5,8 @@ import * as path from 'node:path'
 import { afterAll, beforeEach, describe, expect, test } from 'vitest'
 import type { Report } from '../../../src/report/summary.js'
 import { newReport, unfinished, writeSummary } from '../../../src/report/summary.js'
+import type { SmokeResult } from '../../../src/gates/smoke-rules.js'
+import { describeIsolation } from '../../../src/gates/smoke-rules.js'
 
 const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bdi-summary-')), 'summary.md')
 const before = process.env.GITHUB_STEP_SUMMARY
@@ -57,5 +59,20 @@ describe('writeSummary', () => {
 
   test('built, not pushed', async () => {
     expect(await written(report({ digest: DIG }))).toContain(`<p><strong>Digest:</strong> <code>${DIG}</code> (built, not pushed)</p>`)
+  })
+
+  describe('the smoke run', () => {
+    const run = (over: Partial<SmokeResult> = {}): SmokeResult => ({ platform: 'linux/amd64', uid: 1_000_660_000, command: 'docker run …', startupMs: 120, emulated: false, output: '', ...over })
+    const arm = run({ platform: 'linux/arm64', emulated: true, startupMs: 4000 })
+    test.each<[string, Report['smoke'], string[], string[]]>([
+      ['args mode: no network, and the native figure judged', { runs: [run(), arm], isolation: describeIsolation({}), budgetMs: 1000 }, ['no network (`--network none`: loopback only)', '<td>✅ within 1 s</td>', '<td>not judged (emulated)</td>', '<td>4 s (emulated)</td>'], ['internal network', 'was not judged']],
+      ['probe mode says the internal network, not "no network"', { runs: [run()], isolation: describeIsolation({ http: { port: 8080, path: '/' } }) }, ['an internal network of its own', "the runner's own address on it (the bridge) is reachable"], ['no network', 'startup-budget']],
+      ['no native platform: the budget was not judged, and why', { runs: [arm], isolation: describeIsolation({}), budgetMs: 1000 }, ['<strong>⚠️ startup-budget 1 s was not judged:</strong> no platform of this release runs natively on this runner; linux/arm64 ran under QEMU, whose startup times say little about the release'], ['within']],
+      ['over the budget', { runs: [run({ startupMs: 1240 })], isolation: describeIsolation({}), budgetMs: 1000 }, ['<td>❌ over 1 s</td>'], ['was not judged']]
+    ])('%s', async (_name, smoke, says, never) => {
+      const text = await written(report({ smoke }))
+      for (const t of says) expect(text).toContain(t)
+      for (const t of never) expect(text).not.toContain(t)
+    })
   })
 })
