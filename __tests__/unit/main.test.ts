@@ -249,14 +249,14 @@ describe('main', () => {
     const { startToolInstall } = await import('../../src/tools/install.js')
     const { interruptChildren } = await import('../../src/lib/exec.js')
     vi.mocked(startToolInstall).mockImplementationOnce(() => {
-      const failed = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('sha256 mismatch for syft_1.51.0_linux_amd64.tar.gz')), 10))
+      const failed = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('sha256 mismatch for syft_1.52.0_linux_amd64.tar.gz')), 10))
       failed.catch(() => undefined)
       return failed
     })
     vi.mocked(build).mockImplementationOnce(() => new Promise((_, reject) => (onInterrupt = () => reject(new Error('docker buildx build exited with code 1:\nERROR: failed to solve: Canceled: context canceled')))))
     const c = ctx()
     await expect(main(inputs({ 'verify-bases': 'off' }, c), c)).rejects.toThrow(
-      'sha256 mismatch for syft_1.51.0_linux_amd64.tar.gz\nThe build was stopped before it pushed: nothing was pushed, so nothing is left unsigned.'
+      'sha256 mismatch for syft_1.52.0_linux_amd64.tar.gz\nThe build was stopped before it pushed: nothing was pushed, so nothing is left unsigned.'
     )
     // the build was found by its metadata file, which is unique to the run
     expect(vi.mocked(interruptChildren).mock.calls[0]?.[0]).toBe(vi.mocked(build).mock.calls[0]?.[0].metadataFile)

@@ -24,7 +24,7 @@ export BDI_STEP=gotools
 . "$here/lib.sh"
 
 GO=go1.26.8
-COSIGN=3.1.3 SYFT=1.51.0 TRIVY=0.73.0
+COSIGN=3.1.3 SYFT=1.52.0 TRIVY=0.74.0
 # name  module  package  version  GOEXPERIMENT  ldflags (each project's goreleaser sets these;
 # trivy 0.73 imports encoding/json/v2, which Go 1.26 builds only with GOEXPERIMENT=jsonv2)
 TOOLS=(

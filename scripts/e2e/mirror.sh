@@ -3,8 +3,8 @@
 # included, so the action's download -> verify -> tool-cache path runs for real via tools-url:
 #   good/sigstore/cosign/releases/download/v3.1.3/cosign-linux-amd64   (built by gotools.sh)
 #   good/sigstore/cosign/releases/download/v2.5.0/cosign-linux-amd64   (Debian trixie's cosign 2)
-#   good/anchore/syft/releases/download/v1.51.0/syft_1.51.0_linux_amd64.tar.gz      (gotools.sh)
-#   good/aquasecurity/trivy/releases/download/v0.73.0/trivy_0.73.0_Linux-64bit.tar.gz (gotools.sh)
+#   good/anchore/syft/releases/download/v1.52.0/syft_1.52.0_linux_amd64.tar.gz      (gotools.sh)
+#   good/aquasecurity/trivy/releases/download/v0.74.0/trivy_0.74.0_Linux-64bit.tar.gz (gotools.sh)
 #   corrupt/...  the same layout and checksums files, with each cosign and syft binary altered by one byte.
 # The versions are the action's defaults; binaries built from source have their own sha256, not
 # the release assets' compiled into the action, so the suite hands the good tree's sums to the
@@ -21,7 +21,7 @@ export BDI_STEP=mirror
 . "$STATE/env"
 PORT=${BDI_MIRROR_PORT:-5480}
 root="$BDI_STATE/mirror"
-COSIGN3=3.1.3 COSIGN2=2.5.0 SYFT=1.51.0 TRIVY=0.73.0
+COSIGN3=3.1.3 COSIGN2=2.5.0 SYFT=1.52.0 TRIVY=0.74.0
 TOOLS=$STATE/gotools
 for t in cosign syft trivy; do [ -x "$TOOLS/$t" ] || die "no $t in '$TOOLS': gotools.sh runs before mirror.sh"; done
 

@@ -10,7 +10,7 @@ import type { InputReader } from './values.js'
 import { bool } from './values.js'
 
 export const DEFAULT_COSIGN_VERSION = 'v3.1.3'
-export const DEFAULT_SYFT_VERSION = 'v1.51.0'
+export const DEFAULT_SYFT_VERSION = 'v1.52.0'
 
 export interface SupplyChainInputs {
   sbom: boolean

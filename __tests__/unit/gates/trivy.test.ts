@@ -1,6 +1,6 @@
 // trivy's command lines and the JSON the action reads, pinned to trivy's documentation
 // (trivy.dev: `trivy image` flags, the JSON report, the DB's metadata.json) and to the output of
-// the real trivy v0.73.0, the action's default, built from its module for the e2e suite
+// the real trivy v0.74.0, the action's default, built from its module for the e2e suite
 // (fixtures: its reports of an e2e worker image against the e2e fixture DB, and that DB's
 // metadata.json as it downloaded it). The e2e suite runs the same version end to end: several
 // `--db-repository` tried in order (one per download; trivy adds the `:2` tag itself), `--vex`
@@ -52,7 +52,7 @@ describe('severitiesFor: the gate and above', () => {
 
 describe('findingsOf: the JSON report (SchemaVersion 2, Results[].Vulnerabilities[])', () => {
   test('the real report of the fixture image: the Debian advisories and the Go module', () => {
-    const findings = findingsOf(fixture('trivy-0.73.0-image-findings.json'), 'the report')
+    const findings = findingsOf(fixture('trivy-0.74.0-image-findings.json'), 'the report')
     expect(findings.map((f) => [f.pkg, f.installed, f.id, f.severity, f.fixed])).toEqual([
       ['base-files', '13.8+deb13u8', 'CVE-2099-0001', 'HIGH', '99.0'],
       ['tzdata', expect.any(String), 'CVE-2099-0002', 'CRITICAL', ''],
@@ -64,7 +64,7 @@ describe('findingsOf: the JSON report (SchemaVersion 2, Results[].Vulnerabilitie
   })
 
   test('a clean report: Results without Vulnerabilities', () => {
-    expect(findingsOf(fixture('trivy-0.73.0-image-clean.json'), 'the report')).toEqual([])
+    expect(findingsOf(fixture('trivy-0.74.0-image-clean.json'), 'the report')).toEqual([])
   })
 
   test.each<[string, unknown]>([
@@ -90,9 +90,9 @@ describe('the DB metadata and the vuln predicate', () => {
 
   test("cosign's vuln predicate (cosign attest --type vuln): invocation, scanner with DB and result, scan times", () => {
     const report = { SchemaVersion: 2, ArtifactName: REF }
-    expect(vulnPredicate({ trivyVersion: '0.73.0', dbRepository: 'ghcr.io/aquasecurity/trivy-db', db: { version: 2, updatedAt: '2026-11-28T00:00:00Z', nextUpdate: '' }, report, startedOn: new Date('2026-11-29T10:00:00Z'), finishedOn: new Date('2026-11-29T10:00:05Z') })).toEqual({
+    expect(vulnPredicate({ trivyVersion: '0.74.0', dbRepository: 'ghcr.io/aquasecurity/trivy-db', db: { version: 2, updatedAt: '2026-11-28T00:00:00Z', nextUpdate: '' }, report, startedOn: new Date('2026-11-29T10:00:00Z'), finishedOn: new Date('2026-11-29T10:00:05Z') })).toEqual({
       invocation: { parameters: null, uri: '', event_id: '', 'builder.id': '' },
-      scanner: { uri: 'pkg:github/aquasecurity/trivy@v0.73.0', version: '0.73.0', db: { uri: 'ghcr.io/aquasecurity/trivy-db', version: '2026-11-28T00:00:00Z' }, result: report },
+      scanner: { uri: 'pkg:github/aquasecurity/trivy@v0.74.0', version: '0.74.0', db: { uri: 'ghcr.io/aquasecurity/trivy-db', version: '2026-11-28T00:00:00Z' }, result: report },
       metadata: { scanStartedOn: '2026-11-29T10:00:00.000Z', scanFinishedOn: '2026-11-29T10:00:05.000Z' }
     })
   })
@@ -102,7 +102,7 @@ describe('the DB metadata and the vuln predicate', () => {
     ['a DB checked against the layer its repository serves', { checked: true, digest: `sha256:${'e'.repeat(64)}`, against: 'ghcr.io/aquasecurity/trivy-db' }, { 'trivy-db': { checked: true, digest: `sha256:${'e'.repeat(64)}`, repository: 'ghcr.io/aquasecurity/trivy-db' } }],
     ['a DB from the Actions cache no repository could vouch for', { checked: false, why: 'no repository answered' }, { 'trivy-db': { checked: false, why: 'no repository answered' } }]
   ])('the invocation parameters record %s', (_name, integrity, parameters) => {
-    const p = vulnPredicate({ trivyVersion: '0.73.0', dbRepository: 'ghcr.io/aquasecurity/trivy-db', db: { version: 2, updatedAt: '2026-11-28T00:00:00Z', nextUpdate: '' }, integrity, report: {}, startedOn: new Date(0), finishedOn: new Date(0) }) as { invocation: { parameters: unknown } }
+    const p = vulnPredicate({ trivyVersion: '0.74.0', dbRepository: 'ghcr.io/aquasecurity/trivy-db', db: { version: 2, updatedAt: '2026-11-28T00:00:00Z', nextUpdate: '' }, integrity, report: {}, startedOn: new Date(0), finishedOn: new Date(0) }) as { invocation: { parameters: unknown } }
     expect(p.invocation.parameters).toEqual(parameters)
   })
 })

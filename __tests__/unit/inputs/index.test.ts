@@ -66,7 +66,7 @@ describe('parseInputs: good inputs', () => {
     expect(i.push).toBe(true)
     expect(i.sign).toBe(true)
     expect(i.cosignVersion).toBe('3.1.3')
-    expect(i.syftVersion).toBe('1.51.0')
+    expect(i.syftVersion).toBe('1.52.0')
     expect(i.toolsUrl).toBe('https://github.com')
   })
 
@@ -123,8 +123,8 @@ describe('parseInputs: good inputs', () => {
     ['secrets, secret-files, secret-envs and github-token, one list by id', { secrets: 'NPM_TOKEN=npm_abc=def\n# a comment\n', 'secret-files': 'netrc=docker/Dockerfile.operator', 'secret-envs': 'aws=AWS_CREDS', 'github-token': 'ghs_tok', ssh: 'default' }, (i: ReturnType<typeof parseInputs>) =>
       expect([i.buildSecrets, i.ssh]).toEqual([[{ id: 'NPM_TOKEN', value: 'npm_abc=def' }, { id: 'netrc', file: path.join(ws, 'docker/Dockerfile.operator') }, { id: 'aws', env: 'AWS_CREDS' }, { id: 'GIT_AUTH_TOKEN', value: 'ghs_tok' }], ['default']])],
     ['tools-url trailing slash dropped', { 'tools-url': 'https://mirror.example/gh/' }, (i: ReturnType<typeof parseInputs>) => expect(i.toolsUrl).toBe('https://mirror.example/gh')],
-    ['tools-checksums in the checksums-file format, comments and * kept out', { 'tools-checksums': `# built from source\n${'A'.repeat(64)}  cosign-linux-amd64\n\n${'b'.repeat(64)} *syft_1.51.0_linux_amd64.tar.gz\n` }, (i: ReturnType<typeof parseInputs>) =>
-      expect(i.toolsChecksums).toEqual({ 'cosign-linux-amd64': 'a'.repeat(64), 'syft_1.51.0_linux_amd64.tar.gz': 'b'.repeat(64) })],
+    ['tools-checksums in the checksums-file format, comments and * kept out', { 'tools-checksums': `# built from source\n${'A'.repeat(64)}  cosign-linux-amd64\n\n${'b'.repeat(64)} *syft_1.52.0_linux_amd64.tar.gz\n` }, (i: ReturnType<typeof parseInputs>) =>
+      expect(i.toolsChecksums).toEqual({ 'cosign-linux-amd64': 'a'.repeat(64), 'syft_1.52.0_linux_amd64.tar.gz': 'b'.repeat(64) })],
     ['no tools-checksums: no pins', {}, (i: ReturnType<typeof parseInputs>) => expect(i.toolsChecksums).toEqual({})]
   ])('%s', (_name, values, check) => {
     check(parseInputs(reader({ image: 'op', ...values }), ctx()))
@@ -258,7 +258,7 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
   })
 
   test.each<[string, Record<string, string>, object]>([
-    ['off by default, nothing to attest', {}, { vulnerabilityGate: 'off', onlyFixed: false, vulnerabilityAttestation: false, trivyVersion: '0.73.0', trivyDbRepositories: ['mirror.gcr.io/aquasec/trivy-db', 'ghcr.io/aquasecurity/trivy-db'] }],
+    ['off by default, nothing to attest', {}, { vulnerabilityGate: 'off', onlyFixed: false, vulnerabilityAttestation: false, trivyVersion: '0.74.0', trivyDbRepositories: ['mirror.gcr.io/aquasec/trivy-db', 'ghcr.io/aquasecurity/trivy-db'] }],
     ['high: attested by default (signing is on)', { 'vulnerability-gate': 'HIGH' }, { vulnerabilityGate: 'high', vulnerabilityAttestation: true }],
     ['high without signing: not attested', { 'vulnerability-gate': 'high', sign: 'false' }, { vulnerabilityAttestation: false }],
     ['a .trivyignore', { 'vulnerability-gate': 'high', 'vulnerability-ignore': '.trivyignore' }, { vulnerabilityIgnore: { file: expect.stringMatching(/\/\.trivyignore$/) as unknown as string, kind: 'trivyignore' } }],

@@ -10,12 +10,12 @@ describe('toolSpec: the GitHub release layout, or a mirror of it', () => {
   test.each([
     ['cosign', '3.1.3', 'x64', 'https://github.com/sigstore/cosign/releases/download/v3.1.3/cosign-linux-amd64', 'https://github.com/sigstore/cosign/releases/download/v3.1.3/cosign_checksums.txt', '4629c757b7618056f8ddd7e2625ae9fdd94c0372a65049520bc7d9df9efc7f71'],
     ['cosign', '3.1.3', 'arm64', 'https://github.com/sigstore/cosign/releases/download/v3.1.3/cosign-linux-arm64', 'https://github.com/sigstore/cosign/releases/download/v3.1.3/cosign_checksums.txt', 'c5d324e091826b0d7a78eb16fef316450b4eb9aaec045611c08ba06f5e73220a'],
-    ['syft', '1.51.0', 'x64', 'https://github.com/anchore/syft/releases/download/v1.51.0/syft_1.51.0_linux_amd64.tar.gz', 'https://github.com/anchore/syft/releases/download/v1.51.0/syft_1.51.0_checksums.txt', '2a2e837a2c8d59ec9af5472ee22d3b04ee463c4e44476ecf993fd1e5ab6ebc7f'],
-    ['syft', '1.51.0', 'arm64', 'https://github.com/anchore/syft/releases/download/v1.51.0/syft_1.51.0_linux_arm64.tar.gz', 'https://github.com/anchore/syft/releases/download/v1.51.0/syft_1.51.0_checksums.txt', '6c0466811541ea03add5213a60a1562f0851e4c0b0ecfdee1a694a9455285900'],
+    ['syft', '1.52.0', 'x64', 'https://github.com/anchore/syft/releases/download/v1.52.0/syft_1.52.0_linux_amd64.tar.gz', 'https://github.com/anchore/syft/releases/download/v1.52.0/syft_1.52.0_checksums.txt', 'caeedb81fb0491615f1ebd1761e4145d41ee86dd2cc7bf80669f9f5ad9d6133d'],
+    ['syft', '1.52.0', 'arm64', 'https://github.com/anchore/syft/releases/download/v1.52.0/syft_1.52.0_linux_arm64.tar.gz', 'https://github.com/anchore/syft/releases/download/v1.52.0/syft_1.52.0_checksums.txt', 'c46d5e4c28e12aa4c5becfaa343ef1c7f89045b6b895f2c21d471c62db09c706'],
     ['cosign', '2.5.0', 'x64', 'https://github.com/sigstore/cosign/releases/download/v2.5.0/cosign-linux-amd64', 'https://github.com/sigstore/cosign/releases/download/v2.5.0/cosign_checksums.txt', undefined],
     // trivy's goreleaser names: Linux-64bit / Linux-ARM64 (trivy.dev installation docs).
-    ['trivy', '0.73.0', 'x64', 'https://github.com/aquasecurity/trivy/releases/download/v0.73.0/trivy_0.73.0_Linux-64bit.tar.gz', 'https://github.com/aquasecurity/trivy/releases/download/v0.73.0/trivy_0.73.0_checksums.txt', '2edd39da482bb4e9831962487b68f68e3928ec3137794757f54d00383d79547b'],
-    ['trivy', '0.73.0', 'arm64', 'https://github.com/aquasecurity/trivy/releases/download/v0.73.0/trivy_0.73.0_Linux-ARM64.tar.gz', 'https://github.com/aquasecurity/trivy/releases/download/v0.73.0/trivy_0.73.0_checksums.txt', '13833d97e8a1a5367471c372a173180157f593bece570e20d5d925fef552f5dd'],
+    ['trivy', '0.74.0', 'x64', 'https://github.com/aquasecurity/trivy/releases/download/v0.74.0/trivy_0.74.0_Linux-64bit.tar.gz', 'https://github.com/aquasecurity/trivy/releases/download/v0.74.0/trivy_0.74.0_checksums.txt', '2ae6fe3ee734b7fdf11335663e18c75ea12dccc76062f09f164a3b0f8be4371a'],
+    ['trivy', '0.74.0', 'arm64', 'https://github.com/aquasecurity/trivy/releases/download/v0.74.0/trivy_0.74.0_Linux-ARM64.tar.gz', 'https://github.com/aquasecurity/trivy/releases/download/v0.74.0/trivy_0.74.0_checksums.txt', 'b94ce1976bbf3c15b514b605ee88be7c6d94a29be2302847ff01cb794d47aad5'],
     ['trivy', '0.44.1', 'x64', 'https://github.com/aquasecurity/trivy/releases/download/v0.44.1/trivy_0.44.1_Linux-64bit.tar.gz', 'https://github.com/aquasecurity/trivy/releases/download/v0.44.1/trivy_0.44.1_checksums.txt', undefined]
   ] as const)('%s %s on %s', (name, version, arch, url, checksumsUrl, known) => {
     const spec = toolSpec(name, version, 'https://github.com', arch)
@@ -25,7 +25,7 @@ describe('toolSpec: the GitHub release layout, or a mirror of it', () => {
   })
 
   test('a mirror keeps the layout under tools-url', () => {
-    expect(toolSpec('syft', '1.51.0', 'https://ghes.example/mirror', 'x64').url).toBe('https://ghes.example/mirror/anchore/syft/releases/download/v1.51.0/syft_1.51.0_linux_amd64.tar.gz')
+    expect(toolSpec('syft', '1.52.0', 'https://ghes.example/mirror', 'x64').url).toBe('https://ghes.example/mirror/anchore/syft/releases/download/v1.52.0/syft_1.52.0_linux_amd64.tar.gz')
   })
 
   const own = 'a'.repeat(64)
@@ -33,9 +33,9 @@ describe('toolSpec: the GitHub release layout, or a mirror of it', () => {
     // name, version, pins, the sha256 required, where it comes from
     ['cosign', '3.1.3', {}, '4629c757b7618056f8ddd7e2625ae9fdd94c0372a65049520bc7d9df9efc7f71', /^compiled-in table for cosign v3\.1\.3$/],
     ['cosign', '3.1.3', { 'cosign-linux-amd64': own }, own, /^tools-checksums input for cosign-linux-amd64$/],
-    ['syft', '1.51.0', { 'syft_1.51.0_linux_amd64.tar.gz': own }, own, /^tools-checksums input/],
+    ['syft', '1.52.0', { 'syft_1.52.0_linux_amd64.tar.gz': own }, own, /^tools-checksums input/],
     // A pin for another asset changes nothing.
-    ['syft', '1.51.0', { 'syft_1.50.0_linux_amd64.tar.gz': own }, '2a2e837a2c8d59ec9af5472ee22d3b04ee463c4e44476ecf993fd1e5ab6ebc7f', /^compiled-in/],
+    ['syft', '1.52.0', { 'syft_1.51.0_linux_amd64.tar.gz': own }, 'caeedb81fb0491615f1ebd1761e4145d41ee86dd2cc7bf80669f9f5ad9d6133d', /^compiled-in/],
     ['trivy', '0.44.1', { 'trivy_0.44.1_Linux-64bit.tar.gz': own }, own, /^tools-checksums input/],
     // Neither: the checksums file next to the asset decides (undefined here).
     ['trivy', '0.44.1', {}, undefined, undefined]
@@ -53,10 +53,10 @@ describe('toolSpec: the GitHub release layout, or a mirror of it', () => {
     expect(Object.keys(KNOWN_SHA256).sort()).toEqual([
       'cosign/3.1.3/cosign-linux-amd64',
       'cosign/3.1.3/cosign-linux-arm64',
-      'syft/1.51.0/syft_1.51.0_linux_amd64.tar.gz',
-      'syft/1.51.0/syft_1.51.0_linux_arm64.tar.gz',
-      'trivy/0.73.0/trivy_0.73.0_Linux-64bit.tar.gz',
-      'trivy/0.73.0/trivy_0.73.0_Linux-ARM64.tar.gz'
+      'syft/1.52.0/syft_1.52.0_linux_amd64.tar.gz',
+      'syft/1.52.0/syft_1.52.0_linux_arm64.tar.gz',
+      'trivy/0.74.0/trivy_0.74.0_Linux-64bit.tar.gz',
+      'trivy/0.74.0/trivy_0.74.0_Linux-ARM64.tar.gz'
     ])
     for (const sha of Object.values(KNOWN_SHA256)) expect(sha).toMatch(/^[a-f0-9]{64}$/)
   })
