@@ -159,7 +159,11 @@ describe.runIf(run)('bases verified before the build, and built on the digest th
     expect(r.exitCode).toBe(1)
     expect(r.log).toMatch(/Input `verify-bases`: is all, but these bases cannot be verified: .*/)
     expect(r.log).toContain(`${tools} (not a distroless image, and no base-identities line matches it)`)
-    expect(fs.readFileSync(e2e.registryLog, 'utf8').slice(before)).not.toMatch(/"(GET|HEAD|POST|PUT|PATCH) \/v2\//)
+    // Nothing of this release reached the registry. The log is shared with the suite's other lane,
+    // which runs at the same time, so only this test's repositories are looked for.
+    const repos = [runtime, tools].map((ref) => ref.slice(ref.indexOf('/') + 1).replace(/[:@].*$/, ''))
+    const seen = fs.readFileSync(e2e.registryLog, 'utf8').slice(before)
+    for (const repo of repos) expect(seen).not.toContain(`/v2/${repo}/`)
   })
 
   test('a signed image read by COPY --from is verified, pinned by digest as a named context, and recorded on each platform manifest', async () => {
