@@ -24,8 +24,8 @@ describe.runIf(run)('per-platform builds merged and signed once (issue 6)', () =
     for (const platform of ['linux/amd64', 'linux/arm64']) {
       legs[platform] = await runAction({ image, platforms: platform, tags: `leg-${platform.split('/')[1]}`, sign: 'false', sbom: 'false', ...creds() }, { workspace: ws })
     }
-    // One leg hands over its digest, the other its platform-digests JSON: both forms are accepted.
-    const mergeDigests = `${legs['linux/amd64']?.outputs.digest}\n${legs['linux/arm64']?.outputs['platform-digests']}`
+    // Both legs hand over their index digests, so each brings its provenance (required by default).
+    const mergeDigests = `${legs['linux/amd64']?.outputs.digest}\n${legs['linux/arm64']?.outputs.digest}`
     // The merge job has no checkout: an empty workspace.
     merged = await runAction({ image, version: 'v3.0.0', 'merge-digests': mergeDigests, ...creds(), ...signing() }, { workspace: workspace({}) })
     if (merged.exitCode !== 0) console.log(merged.log)
@@ -76,14 +76,26 @@ describe.runIf(run)('per-platform builds merged and signed once (issue 6)', () =
     expect(docker(['run', '--rm', '--platform', 'linux/arm64', `${image}:3.0.0`]).out.trim()).toBe('linux/arm64 uid=65532 machine=aarch64')
   })
 
-  test("a leg given by its index digest brings its SLSA provenance, attested to its platform; one given by platform digest has none, which is noted", () => {
+  test('a leg given by its index digest brings its SLSA provenance, attested to its platform', () => {
     const pd = JSON.parse(merged.outputs['platform-digests'] ?? '{}') as Record<string, string>
-    // linux/amd64 came as the leg's index digest (its attestation manifest rides along)
-    const v = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', `${image}@${pd['linux/amd64'] ?? ''}`])
-    expect(v.code, v.out).toBe(0)
-    // linux/arm64 came as its platform digest: the leg's index, and its provenance, stay behind
-    expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', `${image}@${pd['linux/arm64'] ?? ''}`]).code).not.toBe(0)
-    expect(merged.summary).toContain('No SLSA provenance recorded by buildx for linux/arm64')
+    expect(Object.keys(pd).sort()).toEqual(['linux/amd64', 'linux/arm64'])
+    for (const platform of ['linux/amd64', 'linux/arm64']) {
+      const v = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', `${image}@${pd[platform] ?? ''}`])
+      expect(v.code, `${platform}: ${v.out}`).toBe(0)
+    }
+  })
+
+  test('a leg given by its platform-digests JSON has no provenance: refused under the default, naming the cause, nothing signed; accepted with provenance-attestation: false', async () => {
+    const mixed = `${legs['linux/amd64']?.outputs.digest}\n${legs['linux/arm64']?.outputs['platform-digests']}`
+    const refused = await runAction({ image, tags: 'platform-form', 'merge-digests': mixed, ...creds(), ...signing() }, { workspace: workspace({}) })
+    expect(refused.exitCode).toBe(1)
+    expect(refused.log).toContain('No SLSA provenance recorded by buildx for linux/arm64')
+    expect(refused.log).toContain('a merge-digests line names a platform digest instead of its leg')
+    expect(refused.outputs.signed).toBe('false')
+    expect(refused.log).not.toMatch(/\[command\]\S*cosign (sign|attest) /)
+    const accepted = await runAction({ image, tags: 'platform-form', 'merge-digests': mixed, 'provenance-attestation': 'false', sign: 'false', sbom: 'false', ...creds() }, { workspace: workspace({}) })
+    expect(accepted.exitCode, accepted.log).toBe(0)
+    expect(Object.keys(JSON.parse(accepted.outputs['platform-digests'] ?? '{}') as Record<string, string>).sort()).toEqual(['linux/amd64', 'linux/arm64'])
   })
 
   test.each([
