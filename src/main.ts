@@ -28,6 +28,7 @@ import { newReport, writeSummary } from './report/summary.js'
 import { recordPush, startRun } from './run.js'
 import { provenanceStep, signRelease } from './supply-chain/release-step.js'
 import { releaseTags } from './tags/floating.js'
+import { publishTags } from './tags/publish-step.js'
 
 export async function main(inputs: Inputs, ctx: GitHubContext, now = new Date()): Promise<void> {
   const report = newReport(inputs.image.name)
@@ -52,7 +53,7 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, output
   // The builder is looked at while the login runs; a failure surfaces in the Builder phase.
   const probe = dockerfile && !given.builderEndpoint ? startNow(probeBuilder(run.env, given.platforms.length > 1)) : undefined
   await logIn(given, run.configDir)
-  run.inputs = { ...run.inputs, tags: await releaseTags(run) }
+  run.inputs = { ...run.inputs, ...(await releaseTags(run)) }
 
   if (dockerfile) {
     run.inputs = await verifyBasesStep(run, basePlan, refuseBeforeBuild)
@@ -68,6 +69,8 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, output
   await checkPushedImages(run, pushed)
   if (dockerfile) await smokeStep(run, pushed)
   const vulnScans = await vulnerabilityStep(run, pushed)
+  // Every gate passed on the digest: only now do the tags move, then it is signed.
+  await publishTags(run, pushed)
   await signRelease(run, pushed, vulnScans, provenance)
 }
 

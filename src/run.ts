@@ -39,7 +39,7 @@ export interface Run {
   /** The tools download while QEMU, the builder and the build run; awaited only after the push. */
   installs: Promise<Tools>
   installed: Watched
-  /** A post-push check refused the image: nothing is signed, and the error names the tags that moved to it. */
+  /** A post-push check refused the image: nothing is signed or tagged, and the error says so. */
   refuse: (r: Refusal) => never
 }
 
@@ -60,26 +60,25 @@ export function startRun(inputs: Inputs, ctx: GitHubContext, report: Report, out
   return run
 }
 
-/** The push happened: the report and outputs say where the release is; nothing is signed yet. */
+/**
+ * The push happened, by digest: the report and outputs say where the release is. No tag is set and
+ * nothing is signed yet; the tags step records the tags once the gates passed.
+ */
 export function recordPush(run: Run, pushed: Pushed): void {
   const { inputs, report } = run
-  const refs = tagRefs(run)
   report.pushed = true
   report.digest = pushed.digest
-  report.tags = refs
-  run.outputs.release = { name: inputs.image.name, digest: pushed.digest, tags: refs, platforms: pushed.platforms }
+  report.tags = []
+  run.outputs.release = { name: inputs.image.name, digest: pushed.digest, tags: [], platforms: pushed.platforms }
   for (const [platform, digest] of Object.entries(pushed.platforms)) core.info(`${platform}: ${digest}`)
   report.digests = subjectsOf(pushed).map((s) => ({ ...s, signature: 'skipped', attestation: 'skipped', provenance: 'skipped' }))
   run.outputs.signed = false
 }
 
-/** The tags pushed, as references (none when pushed by digest). */
-function tagRefs(run: Run): string[] {
-  return run.inputs.pushByDigest ? [] : run.inputs.tags.map((t) => `${run.inputs.image.name}:${t}`)
-}
-
 function refuseAfterPush(run: Run, refusal: Refusal): never {
-  const refs = tagRefs(run)
-  run.report.refused = refs.length ? `These tags now point at the refused, unsigned image: ${refs.join(', ')}. Fix the image and release again to move them.` : 'No tag points at it (pushed by digest only).'
+  const { name } = run.inputs.image
+  const tags = run.inputs.pushByDigest ? [] : run.inputs.tags
+  const kept = tags.length ? `; ${tags.join(', ')} stay where they were, in every registry` : ''
+  run.report.refused = `No tag was moved: ${name}@${run.report.digest} is in the registry by digest only${kept}. Fix the image and release again.`
   throw new Error(`${refusal.message}\nNot signed or attested. ${run.report.refused}`)
 }

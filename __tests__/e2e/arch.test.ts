@@ -2,7 +2,7 @@
 import * as fs from 'node:fs'
 import { describe, expect, test } from 'vitest'
 import { runAction } from './support/harness.js'
-import { cosign, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, requireEnvironment, uniqueImage, workspace } from './support/env.js'
+import { cosign, docker, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, requireEnvironment, uniqueImage, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-arch-password-7c1d'
@@ -21,7 +21,9 @@ describe.runIf(run)('architecture of the main binary (issue 13)', () => {
     expect(r.exitCode).toBe(1)
     expect(r.log).toContain('linux/amd64: /hello is x86-64 (ELF64, little-endian), as the platform needs (read ')
     expect(r.log).toMatch(/::error::.*linux\/arm64: the image's main binary \/hello is x86-64 \(ELF64, little-endian\), but linux\/arm64 needs AArch64 \(ELF64, little-endian\); on a linux\/arm64 node it fails with "exec format error"/)
-    expect(r.log).toContain(`These tags now point at the refused, unsigned image: ${image}:1.0.0`)
+    // Pushed by digest only: no tag moved to the refused image (issue 30).
+    expect(r.log).toContain(`No tag was moved: ${image}@${r.outputs.digest ?? ''} is in the registry by digest only; 1.0.0, 1.0, 1, latest stay where they were`)
+    expect(docker(['buildx', 'imagetools', 'inspect', `${image}:1.0.0`], { allowFailure: true }).code).not.toBe(0)
     expect(r.log).not.toMatch(/\[command\]\S*cosign (sign|attest) /)
     expect(r.outputs.digest).toMatch(/^sha256:[a-f0-9]{64}$/)
     expect(r.outputs.signed).toBe('false')

@@ -55,6 +55,7 @@ vi.mock('../../src/registry/login.js', () => ({
   createDockerConfig: vi.fn(() => '/cfg'),
   dockerEnv: vi.fn(() => ({ DOCKER_CONFIG: '/cfg' })),
   hasCredentials: vi.fn((_dir: string, host: string) => host === 'docker.io'),
+  configCredentials: vi.fn(() => undefined),
   login: vi.fn((_dir: string, host: string, _user: string, password: string) => (calls.push(host === 'ghcr.io' ? 'login' : `login ${host}`), password === 'wrong' ? Promise.reject(new Error(`Login to ${host} failed: ${host} refused the credentials: check the registry-auth line for ${host}.`)) : Promise.resolve())),
   userDockerConfigDir: vi.fn(() => '/home/runner/.docker'),
   RegistryAuthError: class RegistryAuthError extends Error {}
@@ -99,7 +100,9 @@ function defaultRaw(ref: string): Promise<Record<string, unknown>> {
 const registry = {
   pushed: vi.fn((_n: string, digest: string): Promise<Required<Pushed>> => Promise.resolve({ digest, platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM }, configs: { 'linux/amd64': { config: { User: user } }, 'linux/arm64': { config: { User: user } } } })),
   find: vi.fn((): Promise<Pushed | undefined> => Promise.resolve(undefined)),
+  versionAt: vi.fn((_ref: string): Promise<{ exists: boolean; version?: string }> => Promise.resolve({ exists: false })),
   create: vi.fn((_spec: { tags: string[]; sources: string[] }, _what: string) => (calls.push('imagetools create'), Promise.resolve())),
+  createByDigest: vi.fn((_name: string, _spec: { sources: string[] }, _what: string) => (calls.push('imagetools create by digest'), Promise.resolve(IDX))),
   raw: vi.fn(defaultRaw),
   config: vi.fn(),
   digest: vi.fn(() => Promise.resolve(IDX)),
@@ -200,7 +203,10 @@ describe('main', () => {
       signed: 'true',
       skipped: 'false'
     })
-    expect(calls).toEqual(['login', '/tc/cosign verify', 'build', 'supply chain'])
+    // pushed by digest; the tags set once the checks passed, then signed
+    expect(calls).toEqual(['login', '/tc/cosign verify', 'build', 'imagetools create', 'supply chain'])
+    expect(vi.mocked(build).mock.calls[0]?.[0]).toMatchObject({ pushByDigest: { name: N } })
+    expect(registry.create.mock.calls.map((a) => a[0])).toEqual([{ tags: TAGS, sources: [`${N}@${IDX}`], carbonCopy: true }])
     // the distroless base was verified by digest against Google's keyless identity, then pinned
     expect(cosignRuns).toEqual([['verify', '--certificate-identity', 'keyless@distroless.iam.gserviceaccount.com', '--certificate-oidc-issuer', 'https://accounts.google.com', '--output', 'json', `gcr.io/distroless/static-debian13@${IDX}`]])
     expect(vi.mocked(build).mock.calls[0]?.[0].buildContexts).toEqual([['gcr.io/distroless/static-debian13:nonroot', `docker-image://gcr.io/distroless/static-debian13@${IDX}`]])
@@ -335,12 +341,13 @@ describe('main', () => {
     expect(summary.join('\n')).toContain('⚠️ Pushed but not signed or attested')
   })
 
-  test('a pushed image the gate refuses: nothing is signed, the error and summary name the moved tags', async () => {
+  test('a pushed image the gate refuses: nothing is signed, no tag moves, the error and summary say so', async () => {
     user = 'root'
     const c = ctx()
-    await expect(main(inputs({}, c), c)).rejects.toThrow(`Not signed or attested. These tags now point at the refused, unsigned image: ${TAGS.join(', ')}.`)
+    await expect(main(inputs({}, c), c)).rejects.toThrow(`Not signed or attested. No tag was moved: ${N}@${IDX} is in the registry by digest only; 1.4.2, 1.4, 1, latest stay where they were, in every registry.`)
     expect(supplyChain).not.toHaveBeenCalled()
-    expect(outputs).toMatchObject({ digest: IDX, signed: 'false' })
+    expect(registry.create).not.toHaveBeenCalled()
+    expect(outputs).toMatchObject({ digest: IDX, signed: 'false', tags: '' })
     expect(summary.join('\n')).toContain('⛔ Pushed, refused by the checks')
   })
 
@@ -351,12 +358,13 @@ describe('main', () => {
       const c = ctx()
       await main(inputs({ image: '', images, 'registry-auth': 'quay.io=bot:QUAYTOKEN' }, c), c)
       // every credential checked for push before the build: ghcr.io has none here (anonymous), quay.io its registry-auth line, docker.io an earlier login's
-      expect(calls).toEqual(['login', 'login quay.io', 'push check quay.io/vmafx/op', 'push check docker.io/vmafx/op', '/tc/cosign verify', 'build', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain'])
+      expect(calls).toEqual(['login', 'login quay.io', 'push check quay.io/vmafx/op', 'push check docker.io/vmafx/op', '/tc/cosign verify', 'build', 'imagetools create', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain'])
       expect(registry.create.mock.calls.map((a) => a[0])).toEqual([
-        { tags: ['quay.io/vmafx/op:1.4.2'], sources: [`${N}@${IDX}`] },
-        { tags: ['1.4', '1', 'latest'].map((t) => `quay.io/vmafx/op:${t}`), sources: [`quay.io/vmafx/op@${IDX}`] },
-        { tags: ['docker.io/vmafx/op:1.4.2'], sources: [`${N}@${IDX}`] },
-        { tags: ['1.4', '1', 'latest'].map((t) => `docker.io/vmafx/op:${t}`), sources: [`docker.io/vmafx/op@${IDX}`] }
+        { tags: TAGS, sources: [`${N}@${IDX}`], carbonCopy: true },
+        { tags: [`quay.io/vmafx/op@${IDX}`], sources: [`${N}@${IDX}`], carbonCopy: true },
+        { tags: ['1.4.2', '1.4', '1', 'latest'].map((t) => `quay.io/vmafx/op:${t}`), sources: [`quay.io/vmafx/op@${IDX}`], carbonCopy: true },
+        { tags: [`docker.io/vmafx/op@${IDX}`], sources: [`${N}@${IDX}`], carbonCopy: true },
+        { tags: ['1.4.2', '1.4', '1', 'latest'].map((t) => `docker.io/vmafx/op:${t}`), sources: [`docker.io/vmafx/op@${IDX}`], carbonCopy: true }
       ])
       const specs = vi.mocked(supplyChain).mock.calls.map((a) => a[0])
       expect(specs.map((x) => [x.name, x.heading, x.sbomArtifact])).toEqual([
@@ -402,7 +410,8 @@ describe('main', () => {
     })
 
     test('a copy that fails names its registry; the outputs say where the index is', async () => {
-      registry.create.mockImplementationOnce(() => Promise.reject(new Error('docker buildx exited with code 1:\nunauthorized')))
+      // the first call tags the first image; the second is the copy to quay.io
+      registry.create.mockImplementationOnce(() => (calls.push('imagetools create'), Promise.resolve())).mockImplementationOnce(() => Promise.reject(new Error('docker buildx exited with code 1:\nunauthorized')))
       const c = ctx()
       await expect(main(inputs({ image: '', images, 'registry-auth': 'quay.io=bot:QUAYTOKEN' }, c), c)).rejects.toThrow(/^Publishing to one registry failed:\n- quay.io: copying the index to quay.io failed: docker buildx exited with code 1:\nunauthorized\n {2}Pushed but not signed or attested there: quay.io\/vmafx\/op: not copied/)
       expect(JSON.parse(outputs.images ?? '')).toEqual({ [N]: `${N}@${IDX}`, 'docker.io/vmafx/op': `docker.io/vmafx/op@${IDX}` })
@@ -424,7 +433,7 @@ describe('main', () => {
       smokeResults = [passed('linux/amd64', false, 120), passed('linux/arm64', true, 640)]
       const c = ctx()
       await main(inputs({ 'smoke-args': '--version', 'startup-budget': '1s' }, c), c)
-      expect(calls).toEqual(['login', '/tc/cosign verify', 'build', 'smoke run', 'supply chain'])
+      expect(calls).toEqual(['login', '/tc/cosign verify', 'build', 'smoke run', 'imagetools create', 'supply chain'])
       const { smokeRun } = await import('../../src/gates/smoke-run.js')
       expect(vi.mocked(smokeRun).mock.calls[0]?.slice(0, 2)).toEqual([N, { args: ['--version'], http: undefined, timeoutMs: 30_000 }])
       expect(vi.mocked(smokeRun).mock.calls[0]?.[2]).toMatchObject({ platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM }, native: ['amd64', '386'] })
@@ -434,12 +443,13 @@ describe('main', () => {
       expect(outputs.signed).toBe('true')
     })
 
-    test('a failure: nothing is signed, the error names platform, UID and the moved tags', async () => {
+    test('a failure: nothing is signed or tagged, the error names platform and UID, and says no tag moved', async () => {
       smokeResults = [passed('linux/amd64', false, 120), { ...passed('linux/arm64', true, 0), startupMs: undefined, failure: 'exited with code 1', output: 'open /etc/app/key: permission denied' }]
       const c = ctx()
       const err = main(inputs({ 'smoke-args': '--version' }, c), c)
-      await expect(err).rejects.toThrow(/linux\/arm64: the smoke run as UID 1000660000 \(GID 0, restricted-v2\) failed: exited with code 1\.[^]*open \/etc\/app\/key: permission denied[^]*Not signed or attested\. These tags now point at the refused, unsigned image/)
+      await expect(err).rejects.toThrow(/linux\/arm64: the smoke run as UID 1000660000 \(GID 0, restricted-v2\) failed: exited with code 1\.[^]*open \/etc\/app\/key: permission denied[^]*Not signed or attested\. No tag was moved: /)
       expect(supplyChain).not.toHaveBeenCalled()
+      expect(registry.create).not.toHaveBeenCalled()
       expect(outputs).toMatchObject({ digest: IDX, signed: 'false' })
       expect(summary.join('\n')).toContain('❌ exited with code 1')
     })
@@ -485,7 +495,7 @@ describe('main', () => {
       gateScans = scans([])
       const c = ctx()
       await main(inputs({ 'smoke-args': '--version', 'vulnerability-gate': 'high' }, c), c)
-      expect(calls).toEqual(['login', '/tc/cosign verify', 'build', 'smoke run', 'vulnerability gate', 'supply chain'])
+      expect(calls).toEqual(['login', '/tc/cosign verify', 'build', 'smoke run', 'vulnerability gate', 'imagetools create', 'supply chain'])
       const { scanPlatforms } = await import('../../src/gates/vulnerability-scan.js')
       const [name, platforms, given, context] = vi.mocked(scanPlatforms).mock.calls[0] ?? []
       expect([name, platforms, given?.vulnerabilityGate]).toEqual([N, { 'linux/amd64': AMD, 'linux/arm64': ARM }, 'high'])
@@ -505,11 +515,12 @@ describe('main', () => {
       expect(vi.mocked(supplyChain).mock.calls[0]?.[0].vulnScans).toBeUndefined()
     })
 
-    test('a finding: nothing signed; counts and moved tags in the error; the table in the summary', async () => {
+    test('a finding: nothing signed or tagged; counts in the error; the table in the summary', async () => {
       gateScans = scans([high])
       const c = ctx()
-      await expect(main(inputs({ 'vulnerability-gate': 'high' }, c), c)).rejects.toThrow(/^Vulnerability gate \(high\): 1 HIGH at or above HIGH \(linux\/amd64: 1 HIGH\)\.[^]*Not signed or attested\. These tags now point at the refused, unsigned image: ghcr\.io\/vmafx\/op:1\.4\.2, /)
+      await expect(main(inputs({ 'vulnerability-gate': 'high' }, c), c)).rejects.toThrow(/^Vulnerability gate \(high\): 1 HIGH at or above HIGH \(linux\/amd64: 1 HIGH\)\.[^]*Not signed or attested\. No tag was moved: ghcr\.io\/vmafx\/op@sha256:1{64} is in the registry by digest only; 1\.4\.2, /)
       expect(supplyChain).not.toHaveBeenCalled()
+      expect(registry.create).not.toHaveBeenCalled()
       expect(outputs).toMatchObject({ digest: IDX, signed: 'false' })
       const text = summary.join('\n')
       expect(text).toContain('trivy DB built 2026-11-28T06:00:00Z, from ghcr.io/aquasecurity/trivy-db')
@@ -537,8 +548,10 @@ describe('main', () => {
   test('merge-digests: no build; one index from the matrix pushes, signed as usual', async () => {
     const c = ctx({ workspace: fs.mkdtempSync(path.join(os.tmpdir(), 'main-empty-')) })
     await main(inputs({ 'merge-digests': `${AMD}\n${ARM}` }, c), c)
-    expect(calls).toEqual(['login', 'imagetools create', 'supply chain'])
-    expect(registry.create).toHaveBeenCalledWith({ tags: TAGS, indexAnnotations: [['org.opencontainers.image.description', 'op from vmafx/op'], ['org.opencontainers.image.source', 'https://github.com/vmafx/op']], sources: [`${N}@${AMD}`, `${N}@${ARM}`] }, 'docker buildx imagetools create')
+    // merged by digest, tagged after the checks, then signed
+    expect(calls).toEqual(['login', 'imagetools create by digest', 'imagetools create', 'supply chain'])
+    expect(registry.createByDigest).toHaveBeenCalledWith(N, { indexAnnotations: [['org.opencontainers.image.description', 'op from vmafx/op'], ['org.opencontainers.image.source', 'https://github.com/vmafx/op']], sources: [`${N}@${AMD}`, `${N}@${ARM}`] }, 'docker buildx imagetools create')
+    expect(registry.create).toHaveBeenCalledWith({ tags: TAGS, sources: [`${N}@${IDX}`], carbonCopy: true }, `tagging ${N}@${IDX}`)
     expect(outputs).toMatchObject({ digest: IDX, 'platform-digests': JSON.stringify({ 'linux/amd64': AMD, 'linux/arm64': ARM }), signed: 'true' })
     expect(outputs.metadata).toBeUndefined()
   })
@@ -548,12 +561,13 @@ describe('main', () => {
     ['an index without attestation manifests', (ref) => (ref.endsWith(IDX) ? Promise.resolve({ manifests: [] }) : defaultRaw(ref)), /^No SLSA provenance recorded by buildx for linux\/amd64, linux\/arm64, and provenance-attestation is true \(the default\)[\s\S]*Built with builder default \(driver docker\)\./],
     ['a lone manifest (no index)', (ref) => (ref.endsWith(IDX) ? Promise.resolve({ layers: [{ size: 1 }] }) : defaultRaw(ref)), /^No SLSA provenance recorded by buildx for linux\/amd64, linux\/arm64/],
     ['an attestation manifest for an image the index does not hold', (ref) => (ref.endsWith(IDX) ? Promise.resolve({ manifests: [{ digest: ATT[AMD], annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': OLD } }] }) : defaultRaw(ref)), /^Provenance: the attestation manifest sha256:5{64} is for sha256:4{64}, which is not a platform image of the index/]
-  ])('provenance-attestation: true and %s: refused before the gates, nothing signed, the moved tags named', async (_name, raw, error) => {
+  ])('provenance-attestation: true and %s: refused before the gates, nothing signed, no tag moved', async (_name, raw, error) => {
     registry.raw.mockImplementation(raw)
     const c = ctx()
     const run = main(inputs({}, c), c)
     await expect(run).rejects.toThrow(error)
-    await expect(run).rejects.toThrow(`Not signed or attested. These tags now point at the refused, unsigned image: ${TAGS.join(', ')}.`)
+    await expect(run).rejects.toThrow(`Not signed or attested. No tag was moved: ${N}@${IDX} is in the registry by digest only; 1.4.2, 1.4, 1, latest stay where they were, in every registry.`)
+    expect(registry.create).not.toHaveBeenCalled()
     expect(supplyChain).not.toHaveBeenCalled()
     expect(outputs.signed).toBe('false')
   })
@@ -571,7 +585,8 @@ describe('main', () => {
     const c = ctx({ runAttempt: 2 })
     await main(inputs({}, c), c)
     expect(registry.find).toHaveBeenCalledWith(`${N}:1.4.2`)
-    expect(registry.create).toHaveBeenCalledWith({ tags: TAGS, sources: [`${N}@${OLD}`] }, 're-tagging the earlier index')
+    // the tags go to the earlier index, once the checks passed on it
+    expect(registry.create.mock.calls).toEqual([[{ tags: TAGS, sources: [`${N}@${OLD}`], carbonCopy: true }, `tagging ${N}@${OLD}`]])
     expect(outputs).toMatchObject({ digest: OLD, image: `${N}@${OLD}` })
     expect(vi.mocked(supplyChain).mock.calls[0]?.[0]).toMatchObject({ rerun: true, subjects: [{ subject: 'index', digest: OLD }, { subject: 'linux/amd64', digest: AMD }, { subject: 'linux/arm64', digest: ARM }] })
   })

@@ -27,7 +27,7 @@ import { build, stopOnToolFailure } from './buildx.js'
 import { imageLabels } from './labels.js'
 import { nativeArches } from './platform.js'
 import { binfmtReader, installQemu, planQemu, runsOnTarget } from './qemu.js'
-import { keptRelease, retag } from './rerun.js'
+import { keptRelease } from './rerun.js'
 
 /** What the build step reads from the run, and where it leaves what it learnt. */
 export interface BuildRun {
@@ -36,7 +36,7 @@ export interface BuildRun {
   now: Date
   env: Record<string, string>
   workDir: string
-  tools: Pick<ImageTools, 'find' | 'pushed' | 'create'>
+  tools: Pick<ImageTools, 'find' | 'pushed'>
   /** The tool downloads, started before the build; `installed` says whether one failed yet. */
   installs: Promise<unknown>
   installed: Watched
@@ -51,17 +51,18 @@ export async function buildAndPush(run: BuildRun, dockerfile: LoadedDockerfile, 
   const { inputs, ctx, report } = run
   await setUpQemu(run, dockerfile)
   const builderName = `build-distroless-image-${ctx.runId || process.pid}-${Date.now().toString(36)}`
-  const needs = { multiPlatform: inputs.platforms.length > 1, cacheExport: inputs.cacheTo.length > 0, pushByDigest: inputs.pushByDigest }
+  // Every push is by digest (tags move only after the gates), which BuildKit inside dockerd cannot do.
+  const needs = { multiPlatform: inputs.platforms.length > 1, cacheExport: inputs.cacheTo.length > 0, pushByDigest: inputs.push }
   const builder = await core.group('Builder', () => prepareBuilder({ ...inputs, ...needs }, builderName, run.env, run.workDir, probe, (name) => state.save({ builder: name })))
   core.info(`Building with ${builder.description}`)
   report.builder = builder.description
 
-  // A re-run reads what the first tag names before the build moves it.
+  // A re-run reads what the first tag names (the build pushes by digest and moves no tag).
   const first = inputs.tags[0]
   const earlier = ctx.runAttempt > 1 && inputs.push && !inputs.pushByDigest && first ? await run.tools.find(`${inputs.image.name}:${first}`) : undefined
   const platforms = inputs.platforms.map((p) => p.id)
   const meta = await interlocked(run, (stopped, metadataFile) => {
-    const what = inputs.pushByDigest ? `Build and push ${platforms.join(', ')} by digest` : inputs.push ? `Build and push ${platforms.join(', ')}` : `Build ${platforms.join(', ')} (push: false)`
+    const what = inputs.push ? `Build and push ${platforms.join(', ')} by digest` : `Build ${platforms.join(', ')} (push: false)`
     const { labels, indexAnnotations } = imageLabels({ ...inputs, imagePath: inputs.image.path }, ctx, run.now)
     const spec = {
       ...inputs,
@@ -72,7 +73,7 @@ export async function buildAndPush(run: BuildRun, dockerfile: LoadedDockerfile, 
       indexAnnotations,
       metadataFile,
       noDefaultAttestations: ctx.noDefaultAttestations,
-      pushByDigest: inputs.pushByDigest ? { name: inputs.image.name } : undefined,
+      pushByDigest: inputs.push ? { name: inputs.image.name } : undefined,
       secrets: secretMounts(inputs.buildSecrets, run.workDir),
       stopped
     }
@@ -89,7 +90,8 @@ export async function buildAndPush(run: BuildRun, dockerfile: LoadedDockerfile, 
   const pushed = await core.group('Resolve platform digests', () => run.tools.pushed(inputs.image.name, meta.digest, platforms))
   const kept = keptRelease(earlier, pushed)
   if (!kept) return pushed
-  await core.group('Re-run: keep the earlier digest', () => retag(inputs.image.name, inputs.tags, kept.digest, run.tools))
+  // The gates then check, and the tags go to, the earlier index.
+  core.info(`Re-run: the platform images equal those of ${inputs.image.name}@${kept.digest}; the release keeps that digest`)
   report.notes.push(`Re-run (attempt ${ctx.runAttempt}): the platform images equal those of ${kept.digest}, so the tags point back at it and the digest stays the same`)
   return { ...pushed, digest: kept.digest }
 }

@@ -26,7 +26,10 @@ export interface BuilderNeeds {
   /** The docker engine keeps images in containerd (can hold multi-platform indexes). */
   containerdStore: boolean
   cacheExport: boolean
-  /** BuildKit inside dockerd does not implement push-by-digest. */
+  /**
+   * Every push is by digest (the tags move only after the gates); BuildKit inside dockerd does not
+   * implement push-by-digest.
+   */
   pushByDigest: boolean
 }
 
@@ -40,7 +43,7 @@ export function chooseBuilder(current: BuilderInfo, needs: BuilderNeeds): Builde
     return { create: false, reason: `using the existing builder "${current.name}" (driver ${current.driver})` }
   }
   if (needs.pushByDigest) {
-    return { create: true, reason: `the docker driver of "${current.name}" cannot push by digest: creating a docker-container builder` }
+    return { create: true, reason: `the docker driver of "${current.name}" cannot push by digest (the release is pushed with no tag, and tagged only once the checks passed): creating a docker-container builder` }
   }
   if (needs.containerdStore) {
     return { create: false, reason: `using the existing builder "${current.name}": the docker driver with the containerd image store builds and pushes multi-platform images${needs.cacheExport ? ' and exports cache' : ''}` }

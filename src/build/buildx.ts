@@ -28,7 +28,10 @@ export interface BuildSpec {
   metadataFile: string
   /** BUILDX_NO_DEFAULT_ATTESTATIONS is set: no provenance unless `provenance` asks for it. */
   noDefaultAttestations?: boolean
-  /** Push by digest, no tags: one platform of a matrix, merged later with merge-digests. */
+  /**
+   * Push by digest, no tags: every push. The tags are set only after the gates passed (a refused
+   * image must carry none), or by the merge job for a matrix leg.
+   */
   pushByDigest?: { name: string }
   /** `name=value` named contexts (`docker-image://`, `oci-layout://`, a URL, or an absolute directory). */
   buildContexts?: Array<[string, string]>

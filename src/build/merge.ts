@@ -1,6 +1,7 @@
 /**
  * `merge-digests`: the per-platform images pushed by digest from matrix jobs, merged into one
- * index with `docker buildx imagetools create`, tagged and annotated; no build.
+ * index with `docker buildx imagetools create`, annotated and pushed by digest (tagged once the
+ * gates passed); no build.
  */
 import * as core from '@actions/core'
 import type { ImageInputs } from '../inputs/image.js'
@@ -37,28 +38,28 @@ export function mergedPlatforms(sources: Pushed[]): Record<string, string> {
   return out
 }
 
-/** Merges the digests into one index under every tag; returns it and what the summary says. */
+/**
+ * Merges the digests into one index, pushed by digest with no tag (the tags move after the gates
+ * passed on it); returns it and what the summary says.
+ */
 export async function mergeDigests(
   name: string,
   digests: string[],
-  tags: string[],
   indexAnnotations: Array<[string, string]>,
-  tools: Pick<ImageTools, 'platformsOf' | 'create' | 'digest'>
+  tools: Pick<ImageTools, 'platformsOf' | 'createByDigest'>
 ): Promise<{ pushed: Pushed; note: string }> {
   const sources = await resolveSources(name, digests, tools)
   const platforms = mergedPlatforms(sources)
-  const refs = tags.map((t) => `${name}:${t}`)
-  await tools.create({ tags: refs, indexAnnotations, sources: digests.map((d) => `${name}@${d}`) }, 'docker buildx imagetools create')
-  const digest = await tools.digest(refs[0] ?? '', { justPushed: true })
+  const digest = await tools.createByDigest(name, { indexAnnotations, sources: digests.map((d) => `${name}@${d}`) }, 'docker buildx imagetools create')
   return { pushed: { digest, platforms }, note: `Merged ${sources.length} pushes (${Object.keys(platforms).join(', ')}) into ${digest}` }
 }
 
 /** The step in place of the build: the matrix jobs' digests merged into one index. */
-export async function mergeStep(run: { inputs: ImageInputs & BuildInputs; ctx: GitHubContext; now: Date; tools: Pick<ImageTools, 'platformsOf' | 'create' | 'digest'>; report: { notes: string[] } }): Promise<Pushed> {
+export async function mergeStep(run: { inputs: ImageInputs & BuildInputs; ctx: GitHubContext; now: Date; tools: Pick<ImageTools, 'platformsOf' | 'createByDigest'>; report: { notes: string[] } }): Promise<Pushed> {
   const { inputs } = run
   return core.group(`Merge ${inputs.mergeDigests.length} digests into one index`, async () => {
     const { indexAnnotations } = imageLabels({ ...inputs, imagePath: inputs.image.path }, run.ctx, run.now)
-    const { pushed, note } = await mergeDigests(inputs.image.name, inputs.mergeDigests, inputs.tags, indexAnnotations, run.tools)
+    const { pushed, note } = await mergeDigests(inputs.image.name, inputs.mergeDigests, indexAnnotations, run.tools)
     run.report.notes.push(note)
     return pushed
   })

@@ -22,8 +22,11 @@ export function samePlatforms(a: Record<string, string>, b: Record<string, strin
   return keys.length > 0 && keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k])
 }
 
-/** Points every tag at `digest`; copying one index with imagetools keeps its digest. */
-export async function retag(name: string, tags: string[], digest: string, tools: Pick<ImageTools, 'create'>): Promise<void> {
-  await tools.create({ tags: tags.map((t) => `${name}:${t}`), sources: [`${name}@${digest}`] }, 're-tagging the earlier index')
-  core.info(`Tags point back at ${name}@${digest}`)
+/**
+ * Points every tag at `digest`: the index (or lone manifest) written again as it is, one manifest
+ * PUT per tag, no blob uploaded (the source is in the same repository).
+ */
+export async function retag(name: string, tags: string[], digest: string, tools: Pick<ImageTools, 'create'>, what = 're-tagging the earlier index'): Promise<void> {
+  await tools.create({ tags: tags.map((t) => `${name}:${t}`), sources: [`${name}@${digest}`], carbonCopy: true }, what)
+  core.info(`${tags.join(', ')} point at ${name}@${digest}`)
 }

@@ -28,6 +28,8 @@ export interface ImageInputs {
   registryAuth: RegistryCredential[]
   /** Tags (not full references) the release is pushed under. */
   tags: string[]
+  /** The tags of each copy (by name), when its own history holds some floating tags back; settled after the login. */
+  copyTags?: Record<string, string[]>
   /** The release version (the `version` input, else a tag ref's): the version label, and the tags when `tags` is empty. */
   version?: SemVer
   /** The tags were derived from `version`: its floating tags follow the never-backwards rule. */

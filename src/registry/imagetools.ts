@@ -2,6 +2,7 @@
  * The one registry client: `docker buildx imagetools` inspect (raw, or one JSON field) and create.
  * Every manifest read and index write of the action goes through here, with one retry rule.
  */
+import { createHash } from 'node:crypto'
 import { run } from '../lib/exec.js'
 import type { ImageConfig, Pushed, RawManifest } from './manifest.js'
 import { isIndex, parsePushed, platformDigests } from './manifest.js'
@@ -26,17 +27,26 @@ export function inspectArgv(ref: string, field?: InspectField): string[] {
 }
 
 export interface CreateSpec {
-  /** Full references `NAME:TAG`. */
+  /** Full references `NAME:TAG`, or `NAME@DIGEST` to push by digest with no tag. */
   tags: string[]
   /** Annotations of the new index. */
   indexAnnotations?: Array<[string, string]>
   /** `NAME@DIGEST` references: their manifests (or an index's) make up the new index. */
   sources: string[]
+  /**
+   * One source written as it is (a lone manifest too, which buildx would otherwise wrap in a new
+   * index with another digest): a tag or a copy then names exactly the digest that was checked.
+   */
+  carbonCopy?: boolean
+  /** Print the index instead of pushing it. */
+  dryRun?: boolean
 }
 
 export function imagetoolsCreateArgv(s: CreateSpec): string[] {
   return [
     'buildx', 'imagetools', 'create',
+    ...(s.carbonCopy ? ['--prefer-index=false'] : []),
+    ...(s.dryRun ? ['--dry-run'] : []),
     ...s.tags.flatMap((t) => ['--tag', t]),
     ...(s.indexAnnotations ?? []).flatMap(([k, v]) => ['--annotation', `index:${k}=${v}`]),
     ...s.sources
@@ -104,5 +114,36 @@ export class ImageTools {
   /** `alsoRetry`: failures besides the transient ones that a second attempt settles. */
   async create(spec: CreateSpec, what: string, alsoRetry?: RegExp): Promise<void> {
     await withRetry(() => run('docker', imagetoolsCreateArgv(spec), { env: this.env }), { ...this.retry, what, alsoRetry })
+  }
+
+  /**
+   * Merges the sources into a new index pushed to `name` by digest, with no tag: buildx prints the
+   * index it would push (`--dry-run`), its sha256 is the digest, and `--tag NAME@DIGEST` makes buildx
+   * PUT it under that digest (the registry refuses bytes of another digest). Returns the digest.
+   */
+  async createByDigest(name: string, spec: Omit<CreateSpec, 'tags' | 'dryRun'>, what: string): Promise<string> {
+    const { stdout } = await withRetry(() => run('docker', imagetoolsCreateArgv({ ...spec, tags: [], dryRun: true }), { env: this.env, silent: true }), { ...this.retry, what: `${what} (dry run)` })
+    // buildx prints the index's bytes and one newline.
+    const digest = `sha256:${createHash('sha256').update(stdout.replace(/\n$/, '')).digest('hex')}`
+    await this.create({ ...spec, tags: [`${name}@${digest}`] }, what)
+    return digest
+  }
+
+  /**
+   * The version an existing tag's image records (its `org.opencontainers.image.version` label), or
+   * undefined when the tag does not exist. Any other failure to read it throws: a floating tag whose
+   * target cannot be read is not moved blind.
+   */
+  async versionAt(ref: string): Promise<{ exists: boolean; version?: string }> {
+    const r = await withRetry(() => run('docker', inspectArgv(ref, '.Image'), { env: this.env, silent: true, allowFailure: true }).then((res) => {
+      if (res.exitCode !== 0 && !/not found|manifest unknown|name unknown/i.test(res.stderr)) throw new Error(`reading ${ref}: ${res.stderr.trim().split('\n').pop() ?? ''}`)
+      return res
+    }), { ...this.retry, what: `reading ${ref}` })
+    if (r.exitCode !== 0) return { exists: false }
+    const image = JSON.parse(r.stdout) as ImageConfig | Record<string, ImageConfig>
+    // One config for a lone manifest (or a one-platform index), else one per platform: all carry the same labels.
+    const configs: ImageConfig[] = 'config' in image || 'architecture' in image ? [image] : Object.values(image as Record<string, ImageConfig>)
+    const version = configs.map((c) => c.config?.Labels?.['org.opencontainers.image.version']).find((v) => v)
+    return { exists: true, version }
   }
 }

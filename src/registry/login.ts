@@ -63,6 +63,28 @@ export function hasCredentials(configDir: string, host: string): boolean {
   })
 }
 
+/**
+ * The username and password a docker config holds for `host` (an `auth` or a username and
+ * password), for the action's own registry reads; undefined when it holds none or a helper has them.
+ */
+export function configCredentials(configDir: string, host: string): { username: string; password: string } | undefined {
+  let config: { auths?: Record<string, { auth?: string; username?: string; password?: string }> } = {}
+  try {
+    config = JSON.parse(fs.readFileSync(path.join(configDir, 'config.json'), 'utf8')) as typeof config
+  } catch {
+    return undefined
+  }
+  for (const k of configKeys(host)) {
+    const a = config.auths?.[k]
+    if (a?.username && a.password) return { username: a.username, password: a.password }
+    if (!a?.auth) continue
+    const text = Buffer.from(a.auth, 'base64').toString('utf8')
+    const colon = text.indexOf(':')
+    if (colon > 0) return { username: text.slice(0, colon), password: text.slice(colon + 1) }
+  }
+  return undefined
+}
+
 export function dockerEnv(configDir: string): Record<string, string> {
   return { DOCKER_CONFIG: configDir }
 }

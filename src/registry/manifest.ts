@@ -48,7 +48,7 @@ export function platformDigests(index: RawManifest): Record<string, string> {
 
 /** An image config as buildx prints it (`.Image`): only what the action reads. */
 export interface ImageConfig {
-  config?: { User?: string; Entrypoint?: string[] | null; Cmd?: string[] | null; Env?: string[] | null; WorkingDir?: string }
+  config?: { User?: string; Entrypoint?: string[] | null; Cmd?: string[] | null; Env?: string[] | null; WorkingDir?: string; Labels?: Record<string, string> | null }
 }
 
 /**

@@ -167,7 +167,8 @@ function vulnerabilitySection(s: Summary, g: GateScans): void {
 function copySection(s: Summary, c: CopyOutcome, digest: string): void {
   s.addHeading(`${c.registry}: ${c.name}`, 3)
   if (c.failure) s.addRaw(`<p><strong>❌ Failed:</strong> ${escape(c.failure)}</p>`, true)
-  if (c.copied) s.addRaw(`<p>Copied by digest: <code>${digest}</code>, under the same tags.</p>`, true)
+  // A copy's floating tags follow its own registry's history, so they may be fewer than the first image's.
+  if (c.copied) s.addRaw(`<p>Copied by digest: <code>${digest}</code>${c.tags?.length ? `, tagged ${c.tags.map((t) => `<code>${escape(t)}</code>`).join(' ')}` : ''}.</p>`, true)
   if (c.copied) statusTable(s, c.digests)
   const open = unfinishedCopy(c)
   if (open.length) {

@@ -1,6 +1,6 @@
 /**
  * The other registries of `images`: each receives the pushed index by digest (copied, never built
- * again) under the same tags, then its own signatures and attestations, since those live in each
+ * again), then its tags (floating ones as its own history allows), then its own signatures and attestations, since those live in each
  * repository. One registry's failure does not stop the others; each says what it left undone.
  */
 import * as core from '@actions/core'
@@ -15,6 +15,8 @@ export interface CopyOutcome {
   registry: string
   /** The index reached this registry with the same digest. */
   copied: boolean
+  /** The tags set on it there. */
+  tags?: string[]
   digests: SubjectOutcome[]
   verifyCommands: string[]
   notes: string[]
@@ -26,6 +28,8 @@ export interface CopySpec {
   from: string
   digest: string
   tags: string[]
+  /** A copy's own tags (its floating tags decided from its own history), by image name; else `tags`. */
+  tagsOf?: Record<string, string[]>
   subjects: Subject[]
   /** The first image's supply chain, as it ran: the copies reuse its SBOMs and provenance. */
   chain: Omit<SupplyChainSpec, 'name' | 'subjects'>
@@ -43,17 +47,19 @@ export type RunSupplyChain = (spec: SupplyChainSpec) => Promise<SupplyChainResul
 const COPY_RACE = /blob unknown to registry/i
 
 /**
- * `docker buildx imagetools create` with one source copies the index as it is: same bytes, same
- * digest. The content goes over once, under the first tag; the other tags then point at the copy
- * already there (every tag at once would be one parallel push per tag, more of the race above).
+ * `docker buildx imagetools create` with one source, written as it is, copies the index: same
+ * bytes, same digest. The content goes over once, by digest (`--tag NAME@DIGEST`: no tag, and the
+ * registry refuses bytes of another digest); the tags are then set on the copy already there
+ * (every tag in the copying call would be one parallel blob copy per tag, more of the race above).
+ * The first tag is read back: a registry that rewrote the manifest on tagging is refused.
  */
 export async function copyIndex(from: string, digest: string, to: ImageName, tags: string[], tools: Pick<ImageTools, 'create' | 'digest'>): Promise<void> {
-  const [first, ...rest] = tags
-  if (!first) throw new Error(`nothing to copy to ${to.name} under: the release has no tags`)
-  await tools.create({ tags: [`${to.name}:${first}`], sources: [`${from}@${digest}`] }, `copying ${from}@${digest} to ${to.name}`, COPY_RACE)
-  const copied = await tools.digest(`${to.name}:${first}`, { justPushed: true })
-  if (copied !== digest) throw new Error(`${to.name}:${first} is ${copied} after the copy, not ${digest}: the registry rewrote the index, so the signatures made for ${digest} would not apply`)
-  if (rest.length) await tools.create({ tags: rest.map((t) => `${to.name}:${t}`), sources: [`${to.name}@${digest}`] }, `tagging ${to.name}@${digest}`, COPY_RACE)
+  await tools.create({ tags: [`${to.name}@${digest}`], sources: [`${from}@${digest}`], carbonCopy: true }, `copying ${from}@${digest} to ${to.name}`, COPY_RACE)
+  const [first] = tags
+  if (!first) return
+  await tools.create({ tags: tags.map((t) => `${to.name}:${t}`), sources: [`${to.name}@${digest}`], carbonCopy: true }, `tagging ${to.name}@${digest}`, COPY_RACE)
+  const tagged = await tools.digest(`${to.name}:${first}`, { justPushed: true })
+  if (tagged !== digest) throw new Error(`${to.name}:${first} is ${tagged} after the copy, not ${digest}: the registry rewrote the index, so the signatures made for ${digest} would not apply`)
 }
 
 export async function publishCopies(copies: readonly ImageName[], spec: CopySpec, tools: Pick<ImageTools, 'create' | 'digest'>, supplyChain: RunSupplyChain): Promise<CopyOutcome[]> {
@@ -65,8 +71,10 @@ export async function publishCopies(copies: readonly ImageName[], spec: CopySpec
     outcomes.push(outcome)
     try {
       await core.group(`Copy to ${to.name}`, async () => {
-        await copyIndex(spec.from, spec.digest, to, spec.tags, tools)
-        core.info(`${to.name}@${spec.digest}: the same index, tagged ${spec.tags.join(', ')}`)
+        const tags = spec.tagsOf?.[to.name] ?? spec.tags
+        await copyIndex(spec.from, spec.digest, to, tags, tools)
+        outcome.tags = tags
+        core.info(`${to.name}@${spec.digest}: the same index, tagged ${tags.join(', ')}`)
       })
       outcome.copied = true
     } catch (err) {

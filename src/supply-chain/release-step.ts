@@ -84,7 +84,7 @@ export async function signRelease(run: ReleaseRun, pushed: Pushed, vulnScans: Vu
     run.outputs.signed = result.signed
     return
   }
-  const copies = await publishCopies(inputs.copies, { from: name, digest: pushed.digest, tags: inputs.tags, subjects, chain: { ...chain, sboms: result.sbomResults } }, run.tools, runChain)
+  const copies = await publishCopies(inputs.copies, { from: name, digest: pushed.digest, tags: inputs.tags, tagsOf: inputs.copyTags, subjects, chain: { ...chain, sboms: result.sbomResults } }, run.tools, runChain)
   report.copies = copies
   run.outputs.images = { [name]: `${name}@${pushed.digest}`, ...Object.fromEntries(copies.filter((c) => c.copied).map((c) => [c.name, `${c.name}@${pushed.digest}`])) }
   const failure = copiesFailure(copies)

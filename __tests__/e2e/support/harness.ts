@@ -112,8 +112,12 @@ function step(env: Record<string, string>, cwd: string, timeoutMs: number): Prom
   })
 }
 
-export async function runAction(inputs: Record<string, string>, opts: RunOptions): Promise<ActionRun> {
+export async function runAction(given: Record<string, string>, opts: RunOptions): Promise<ActionRun> {
   if (actionYaml.runs.using !== 'node24') throw new Error(`action.yml runs.using is ${actionYaml.runs.using}`)
+  // Every release pushes by digest through a docker-container builder; a runner pulls the default
+  // moby/buildkit image, this machine cannot, so the suite's own BuildKit image stands in for it.
+  const buildkitImage = process.env.BDI_BUILDKIT_IMAGE
+  const inputs = buildkitImage && !('buildkit-image' in given) ? { ...given, 'buildkit-image': buildkitImage } : given
   const gh = {
     actor: 'e2e-bot',
     token: 'ghs_e2e_not_a_real_token',

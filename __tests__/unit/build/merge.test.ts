@@ -100,21 +100,19 @@ describe('inputs for split and merge', () => {
 })
 
 describe('mergeDigests', () => {
-  test('reads each source, writes one index under every tag, and reads its digest back', async () => {
+  test('reads each source and pushes one index by digest, with no tag (the tags move after the gates)', async () => {
     const sources: Record<string, Pushed> = { [A]: { digest: A, platforms: { 'linux/amd64': A } }, [B]: { digest: B, platforms: { 'linux/arm64': B } } }
     const platformsOf = vi.fn((_n: string, digest: string) => Promise.resolve(sources[digest] ?? { digest, platforms: {} }))
-    const create = vi.fn(() => Promise.resolve())
-    const digest = vi.fn(() => Promise.resolve(C))
-    const out = await mergeDigests(N, [A, B], ['1.4.2', 'latest'], [['org.opencontainers.image.description', 'A worker']], { platformsOf, create, digest })
-    expect(create).toHaveBeenCalledWith({ tags: [`${N}:1.4.2`, `${N}:latest`], indexAnnotations: [['org.opencontainers.image.description', 'A worker']], sources: [`${N}@${A}`, `${N}@${B}`] }, 'docker buildx imagetools create')
-    expect(digest).toHaveBeenCalledWith(`${N}:1.4.2`, { justPushed: true })
+    const createByDigest = vi.fn(() => Promise.resolve(C))
+    const out = await mergeDigests(N, [A, B], [['org.opencontainers.image.description', 'A worker']], { platformsOf, createByDigest })
+    expect(createByDigest).toHaveBeenCalledWith(N, { indexAnnotations: [['org.opencontainers.image.description', 'A worker']], sources: [`${N}@${A}`, `${N}@${B}`] }, 'docker buildx imagetools create')
     expect(out).toEqual({ pushed: { digest: C, platforms: { 'linux/amd64': A, 'linux/arm64': B } }, note: `Merged 2 pushes (linux/amd64, linux/arm64) into ${C}` })
   })
 
   test('a digest that cannot be read is named, with the registry\'s words, before anything is written', async () => {
-    const create = vi.fn(() => Promise.resolve())
+    const createByDigest = vi.fn(() => Promise.resolve(C))
     const platformsOf = vi.fn(() => Promise.reject(new Error('ERROR: not found')))
-    await expect(mergeDigests(N, [A], ['1'], [], { platformsOf, create, digest: vi.fn() })).rejects.toThrow(`merge-digests: ${N}@${A} cannot be read from the registry (was it pushed, and to this image?): ERROR: not found`)
-    expect(create).not.toHaveBeenCalled()
+    await expect(mergeDigests(N, [A], [], { platformsOf, createByDigest })).rejects.toThrow(`merge-digests: ${N}@${A} cannot be read from the registry (was it pushed, and to this image?): ERROR: not found`)
+    expect(createByDigest).not.toHaveBeenCalled()
   })
 })

@@ -24,5 +24,6 @@ test('samePlatforms needs at least one platform', () => {
 test('retag points every tag at the digest through the registry client', async () => {
   const create = vi.fn(() => Promise.resolve())
   await retag('r.example/o/app', ['1.4.2', 'latest'], d('a'), { create })
-  expect(create).toHaveBeenCalledWith({ tags: ['r.example/o/app:1.4.2', 'r.example/o/app:latest'], sources: [`r.example/o/app@${d('a')}`] }, 're-tagging the earlier index')
+  // carbonCopy: a lone manifest is tagged as it is, not wrapped in a new index of another digest.
+  expect(create).toHaveBeenCalledWith({ tags: ['r.example/o/app:1.4.2', 'r.example/o/app:latest'], sources: [`r.example/o/app@${d('a')}`], carbonCopy: true }, 're-tagging the earlier index')
 })

@@ -1,5 +1,6 @@
 // The one registry client: exact argv, and what it does with real buildx stderr (fixture captured
 // from buildx 0.29.1 against the e2e registry and its fault proxy).
+import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { beforeEach, describe, expect, test, vi } from 'vitest'
@@ -141,5 +142,41 @@ describe('create: a copy racing its own blob upload is tried again', () => {
     answers = [race, '']
     await expect(tools.create(spec, 'merging')).rejects.toThrow(/blob unknown to registry/)
     expect(calls).toHaveLength(1)
+  })
+})
+
+describe('createByDigest: a new index pushed by digest, with no tag', () => {
+  test('the dry run gives the bytes; their sha256 is the digest buildx is told to push under', async () => {
+    const index = '{\n  "schemaVersion": 2,\n  "manifests": []\n}'
+    answers = [`${index}\n`, '']
+    const digest = await tools.createByDigest(N, { indexAnnotations: [['org.opencontainers.image.description', 'A worker']], sources: [`${N}@${AMD}`, `${N}@${ARM}`] }, 'merging')
+    const expected = `sha256:${createHash('sha256').update(index).digest('hex')}`
+    expect(digest).toBe(expected)
+    expect(calls.map((c) => c.args)).toEqual([
+      ['buildx', 'imagetools', 'create', '--dry-run', '--annotation', 'index:org.opencontainers.image.description=A worker', `${N}@${AMD}`, `${N}@${ARM}`],
+      ['buildx', 'imagetools', 'create', '--tag', `${N}@${expected}`, '--annotation', 'index:org.opencontainers.image.description=A worker', `${N}@${AMD}`, `${N}@${ARM}`]
+    ])
+  })
+
+  test('a tag or copy of one digest is written as it is (--prefer-index=false): a lone manifest keeps its digest', () => {
+    expect(imagetoolsCreateArgv({ tags: [`${N}:1`], sources: [`${N}@${D}`], carbonCopy: true })).toEqual(['buildx', 'imagetools', 'create', '--prefer-index=false', '--tag', `${N}:1`, `${N}@${D}`])
+  })
+})
+
+describe('versionAt: the version the image under a tag records', () => {
+  test.each<[string, string | { stderr: string }, { exists: boolean; version?: string }]>([
+    ['an index: one config per platform', JSON.stringify({ 'linux/amd64': { config: { Labels: { 'org.opencontainers.image.version': '1.9.0' } } }, 'linux/arm64': { config: { Labels: {} } } }), { exists: true, version: '1.9.0' }],
+    ['a lone manifest: its config', JSON.stringify({ architecture: 'amd64', config: { Labels: { 'org.opencontainers.image.version': '2.0.0' } } }), { exists: true, version: '2.0.0' }],
+    ['an image without the label', JSON.stringify({ architecture: 'amd64', config: { Labels: null } }), { exists: true, version: undefined }],
+    ['no such tag', { stderr: `ERROR: ${N}:latest: not found` }, { exists: false }]
+  ])('%s', async (_name, answer, expected) => {
+    answers = [answer]
+    expect(await tools.versionAt(`${N}:latest`)).toEqual(expected)
+    expect(calls[0]?.args).toEqual(['buildx', 'imagetools', 'inspect', `${N}:latest`, '--format', '{{json .Image}}'])
+  })
+
+  test('any other failure throws: a floating tag is not moved blind', async () => {
+    answers = [{ stderr: 'ERROR: unexpected status: 401 Unauthorized' }]
+    await expect(tools.versionAt(`${N}:latest`)).rejects.toThrow(`reading ${N}:latest: ERROR: unexpected status: 401 Unauthorized`)
   })
 })

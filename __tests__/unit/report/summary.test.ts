@@ -43,10 +43,10 @@ describe('writeSummary', () => {
     expect(text.trimEnd().endsWith('<ul><li>a &amp; b</li></ul>')).toBe(true)
   })
 
-  test('a refused image says what the tags now point at, and lists no unfinished digests', async () => {
+  test('a refused image says that no tag moved, and lists no unfinished digests', async () => {
     const d = { subject: 'linux/amd64', digest: DIG, signature: 'pending', attestation: 'skipped', provenance: 'skipped' } as const
-    const text = await written(report({ digest: DIG, pushed: true, digests: [d], refused: 'These tags now point at the refused, unsigned image: ghcr.io/o/app:1.' }))
-    expect(text).toContain('<p><strong>⛔ Pushed, refused by the checks, not signed or attested.</strong> These tags now point at the refused, unsigned image: ghcr.io/o/app:1.</p>')
+    const text = await written(report({ digest: DIG, pushed: true, digests: [d], refused: 'No tag was moved: ghcr.io/o/app@sha256:… is in the registry by digest only; 1 stays where it was, in every registry.' }))
+    expect(text).toContain('<p><strong>⛔ Pushed, refused by the checks, not signed or attested.</strong> No tag was moved: ghcr.io/o/app@sha256:… is in the registry by digest only; 1 stays where it was, in every registry.</p>')
     expect(text).not.toContain('Pushed but not signed or attested')
   })
 

@@ -94,10 +94,10 @@ const quay = { registry: 'quay.io', path: 'acme/op', name: 'quay.io/acme/op' }
 const mirror = { registry: 'registry.example:5443', path: 'op', name: 'registry.example:5443/op' }
 
 function fakeTools(digests: Record<string, string> = {}, failCreate?: string) {
-  const created: Array<{ tags: string[]; sources: string[] }> = []
+  const created: Array<{ tags: string[]; sources: string[]; carbonCopy?: boolean }> = []
   return {
     created,
-    create: vi.fn((spec: { tags: string[]; sources: string[] }) => {
+    create: vi.fn((spec: { tags: string[]; sources: string[]; carbonCopy?: boolean }) => {
       created.push(spec)
       return failCreate && spec.tags[0]?.startsWith(failCreate) ? Promise.reject(new Error('docker buildx exited with code 1:\nunauthorized: access to the requested resource is not authorized')) : Promise.resolve()
     }),
@@ -106,26 +106,29 @@ function fakeTools(digests: Record<string, string> = {}, failCreate?: string) {
 }
 
 describe('copyIndex', () => {
-  test('copied once by digest under the first tag, read back, then the other tags from the copy itself', async () => {
+  test('copied once by digest with no tag, then every tag set on the copy itself, the first read back', async () => {
     const tools = fakeTools()
     await copyIndex('ghcr.io/acme/op', D, quay, ['1.4.2', '1.4', 'latest'], tools)
     expect(tools.created).toEqual([
-      { tags: ['quay.io/acme/op:1.4.2'], sources: [`ghcr.io/acme/op@${D}`] },
-      { tags: ['quay.io/acme/op:1.4', 'quay.io/acme/op:latest'], sources: [`quay.io/acme/op@${D}`] }
+      { tags: [`quay.io/acme/op@${D}`], sources: [`ghcr.io/acme/op@${D}`], carbonCopy: true },
+      { tags: ['quay.io/acme/op:1.4.2', 'quay.io/acme/op:1.4', 'quay.io/acme/op:latest'], sources: [`quay.io/acme/op@${D}`], carbonCopy: true }
     ])
     expect(tools.digest).toHaveBeenCalledWith('quay.io/acme/op:1.4.2', { justPushed: true })
   })
 
-  test('one tag: one copy, nothing to tag after', async () => {
+  test('one tag: the copy by digest, then that tag', async () => {
     const tools = fakeTools()
     await copyIndex('ghcr.io/acme/op', D, quay, ['1.4.2'], tools)
-    expect(tools.created).toEqual([{ tags: ['quay.io/acme/op:1.4.2'], sources: [`ghcr.io/acme/op@${D}`] }])
+    expect(tools.created).toEqual([
+      { tags: [`quay.io/acme/op@${D}`], sources: [`ghcr.io/acme/op@${D}`], carbonCopy: true },
+      { tags: ['quay.io/acme/op:1.4.2'], sources: [`quay.io/acme/op@${D}`], carbonCopy: true }
+    ])
   })
 
   test('a registry that rewrote the index is refused: its signatures would not apply', async () => {
     const tools = fakeTools({ 'quay.io/acme/op:1.4.2': AMD })
     await expect(copyIndex('ghcr.io/acme/op', D, quay, ['1.4.2', 'latest'], tools)).rejects.toThrow(`quay.io/acme/op:1.4.2 is ${AMD} after the copy, not ${D}: the registry rewrote the index`)
-    expect(tools.created).toHaveLength(1)
+    expect(tools.created).toHaveLength(2)
   })
 })
 
@@ -151,6 +154,14 @@ describe('publishCopies', () => {
       ['registry.example:5443/op', true, undefined, [`cosign verify registry.example:5443/op@${D}`]]
     ])
     expect(copiesFailure(out)).toBeUndefined()
+    expect(out.map((o) => o.tags)).toEqual([['1.4.2'], ['1.4.2']])
+  })
+
+  test('a copy whose own history holds floating tags back gets its own tags', async () => {
+    const tools = fakeTools()
+    const out = await publishCopies([quay, mirror], { ...spec, tags: ['1.4.2', '1.4', '1', 'latest'], tagsOf: { 'quay.io/acme/op': ['1.4.2', '1.4'] } }, tools, (s) => Promise.resolve(signed(s)))
+    expect(out.map((o) => [o.name, o.tags])).toEqual([['quay.io/acme/op', ['1.4.2', '1.4']], ['registry.example:5443/op', ['1.4.2', '1.4', '1', 'latest']]])
+    expect(tools.created.filter((c) => c.tags[0]?.includes(':1.4.2')).map((c) => c.tags)).toEqual([['quay.io/acme/op:1.4.2', 'quay.io/acme/op:1.4'], ['1.4.2', '1.4', '1', 'latest'].map((t) => `registry.example:5443/op:${t}`)])
   })
 
   test('a failed copy names its registry and does not stop the next; the error lists what is left in each', async () => {
