@@ -77,7 +77,11 @@ export function buildArgv(s: BuildSpec): string[] {
   for (const spec of s.ssh ?? []) argv.push('--ssh', spec)
   if (s.provenance) argv.push(`--provenance=${s.provenance}`)
   if (s.pushByDigest) {
-    argv.push('--output', `type=image,name=${s.pushByDigest.name},push-by-digest=true,name-canonical=true,push=true`)
+    // With SOURCE_DATE_EPOCH the layers' file times are rewritten to it too, not only the config's:
+    // a re-run on a new builder (no cache, as every GitHub job has) then yields the same platform
+    // images, which is what lets it keep the earlier release's digest (build/rerun.ts).
+    const epoch = s.buildArgs.some(([k]) => k === 'SOURCE_DATE_EPOCH') ? ',rewrite-timestamp=true' : ''
+    argv.push('--output', `type=image,name=${s.pushByDigest.name},push-by-digest=true,name-canonical=true,push=true${epoch}`)
   } else {
     for (const t of s.tags) argv.push('--tag', t)
     argv.push(s.push ? '--push' : '--output=type=image,push=false')

@@ -56,6 +56,14 @@ describe('remoteBuilderArgv', () => {
   })
 })
 
+test('buildArgv: with SOURCE_DATE_EPOCH the pushed layers get their file times rewritten (reproducible on a new builder)', () => {
+  const argv = buildArgv({
+    context: '/ws', dockerfile: '/ws/Dockerfile', target: '', platforms: ['linux/arm64'], tags: [], buildArgs: [['SOURCE_DATE_EPOCH', '1700000000']], labels: [], annotations: [],
+    indexAnnotations: [], push: true, provenance: '', cacheFrom: [], cacheTo: [], metadataFile: '/m.json', pushByDigest: { name: 'r/a' }
+  })
+  expect(argv[argv.indexOf('--output') + 1]).toBe('type=image,name=r/a,push-by-digest=true,name-canonical=true,push=true,rewrite-timestamp=true')
+})
+
 test('buildArgv: push by digest names the image and pushes no tags', () => {
   expect(
     buildArgv({
