@@ -1,5 +1,5 @@
 /** The parts of a Dockerfile the action reasons about: stages, their bases, platforms and RUNs. */
-import type { Copy, Run } from 'dockerfile-ast'
+import type { Add, Copy, Run } from 'dockerfile-ast'
 import { DockerfileParser } from 'dockerfile-ast'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -32,6 +32,8 @@ export interface Stage {
   uses: string[]
   /** The same reads as written (an image's tag keeps its case), with how and where. */
   reads: StageRead[]
+  /** `ADD` of a URL or a Git repository: content from outside, checked only by `--checksum`. */
+  remoteAdds: Array<{ line: number; source: string; checksum: boolean }>
 }
 
 /** A `COPY --from=<ref>` or `RUN --mount=...,from=<ref>` of a stage: another stage, or an image. */
@@ -84,7 +86,8 @@ export function parseDockerfile(content: string, buildArgs: Record<string, strin
       user: '',
       userLine: 0,
       uses: [],
-      reads: []
+      reads: [],
+      remoteAdds: []
     }
     for (const ins of own) {
       const keyword = ins.getKeyword().toUpperCase()
@@ -95,6 +98,14 @@ export function parseDockerfile(content: string, buildArgs: Record<string, strin
           stage.uses.push(from.toLowerCase())
           stage.reads.push({ ref: from, how: 'COPY --from', line: l })
         }
+      }
+      if (keyword === 'ADD') {
+        const add = ins as Add
+        const checksum = add.getFlags().some((f) => f.getName() === 'checksum' && Boolean(f.getValue()))
+        // Every argument but the last is a source (JSON or plain form).
+        const json = add.getOpeningBracket() ? add.getJSONStrings().map((a) => a.getJSONValue()) : undefined
+        const sources = (json ?? add.getArguments().map((a) => a.getValue())).slice(0, -1)
+        for (const source of sources.filter(isRemoteSource)) stage.remoteAdds.push({ line: l, source, checksum })
       }
       if (keyword === 'RUN' || keyword === 'ENV') stage.commands.push({ keyword, line: l, text: ins.getArgumentsContent() ?? '' })
       if (keyword === 'RUN') {
@@ -120,6 +131,11 @@ export function parseDockerfile(content: string, buildArgs: Record<string, strin
   const directive = df.getDirectives().find((d) => d.getName().toLowerCase() === 'syntax')?.getValue().trim()
   const syntax = buildArgs.BUILDKIT_SYNTAX || directive || undefined
   return syntax ? { stages, globalArgs, syntax } : { stages, globalArgs }
+}
+
+/** An `ADD` source BuildKit fetches rather than takes from the context: http(s), git://, ssh:// or git@. */
+export function isRemoteSource(source: string): boolean {
+  return /^(https?|git|ssh):\/\//i.test(source) || /^git@/.test(source)
 }
 
 /** `$VAR`, `${VAR}`, `${VAR:-default}` and `${VAR:+alt}` as BuildKit expands them in FROM. */

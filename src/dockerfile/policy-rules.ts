@@ -5,7 +5,7 @@
 import type { GateFinding } from '../gates/verdict.js'
 import { imageTag, matchesPattern } from '../tags/refs.js'
 import type { ParsedDockerfile, Stage } from './parse.js'
-import { finalStage, stageChain } from './parse.js'
+import { finalStage, reachableStages, stageChain } from './parse.js'
 
 export interface PolicyOptions {
   target: string
@@ -74,6 +74,17 @@ export function checkDockerfile(parsed: ParsedDockerfile, o: PolicyOptions): Gat
         rule: 'exec-form',
         level: 'error',
         message: `${where(s, ins.line)}: ${kind.toUpperCase()} is in shell form, which needs a shell that distroless images do not have: write it as JSON, e.g. ${kind.toUpperCase()} ["/app"]`
+      })
+    }
+  }
+  // What an ADD fetches is part of the release as much as a base is; with no checksum nothing
+  // says it is what was reviewed (the same hole as an unverified COPY --from image).
+  for (const s of reachableStages(parsed, o.target)) {
+    for (const add of s.remoteAdds.filter((a) => !a.checksum)) {
+      findings.push({
+        rule: 'remote-source',
+        level: 'error',
+        message: `${where(s, add.line)}: ADD fetches ${add.source} with nothing to check it against: pin it with --checksum (sha256:… for a URL, the commit for a Git repository), or fetch and verify it in a RUN step`
       })
     }
   }

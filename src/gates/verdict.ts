@@ -13,6 +13,7 @@ export type Rule =
   | 'base-digest'
   | 'non-root'
   | 'exec-form'
+  | 'remote-source'
   | 'go-target'
   | 'go-under-qemu'
   | 'architecture'

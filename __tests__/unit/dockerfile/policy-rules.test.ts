@@ -52,6 +52,20 @@ describe('the policy table', () => {
       [/^Dockerfile:2 \(stage "runtime"\): the final image is built on "debian:trixie-slim", which is not distroless.*allowed-bases/],
       []
     ],
+    // ADD of a remote source: refused unless pinned with --checksum; in a stage the target reads, not in an unused one.
+    [
+      'ADD of a URL without --checksum',
+      `FROM golang AS build\nADD https://example.test/tool.tgz /tool.tgz\nFROM ${STATIC}\nCOPY --from=build /tool.tgz /t\nENTRYPOINT ["/a"]\n`,
+      {},
+      {},
+      [/^Dockerfile:2 \(stage "build"\): ADD fetches https:\/\/example\.test\/tool\.tgz with nothing to check it against: pin it with --checksum/],
+      []
+    ],
+    ['ADD of a URL with --checksum', `FROM ${STATIC}\nADD --checksum=sha256:${'a'.repeat(64)} https://example.test/t /t\nENTRYPOINT ["/a"]\n`, {}, {}, [], []],
+    ['ADD of a Git repository (git@) without a checksum', `FROM ${STATIC}\nADD git@example.test:o/r.git /src\nENTRYPOINT ["/a"]\n`, {}, {}, [/^Dockerfile:2 \(stage #0\): ADD fetches git@example\.test:o\/r\.git/], []],
+    ['ADD in JSON form, the second source remote', `FROM ${STATIC}\nADD ["a", "https://example.test/b", "/d/"]\nENTRYPOINT ["/a"]\n`, {}, {}, [/ADD fetches https:\/\/example\.test\/b /], []],
+    ['ADD of a context file', `FROM ${STATIC}\nADD app.tar.gz /\nENTRYPOINT ["/a"]\n`, {}, {}, [], []],
+    ['an unpinned ADD in a stage the target does not read', `FROM golang AS unused\nADD https://example.test/t /t\nFROM ${STATIC}\nENTRYPOINT ["/a"]\n`, {}, {}, [], []],
     ['a base listed in allowed-bases', `FROM registry.example/base/static:nonroot\nUSER 65532\nENTRYPOINT ["/a"]\n`, { allowedBases: ['registry.example/base/*'] }, {}, [], []],
     [
       'a debian12 base: a warning naming the debian13 replacement',
