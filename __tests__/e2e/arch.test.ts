@@ -2,14 +2,14 @@
 import * as fs from 'node:fs'
 import { describe, expect, test } from 'vitest'
 import { runAction } from './support/harness.js'
-import { cosign, docker, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, requireEnvironment, uniqueImage, workspace } from './support/env.js'
+import { cosign, docker, e2e, goProgram, keyPair, keySigning, localBases, multiStageDockerfile, requireEnvironment, uniqueImage, staticTrue, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-arch-password-7c1d'
 
 /** A binary of this x86-64 runner, copied into every platform's image: no GOARCH for the Dockerfile rule to see (executable, or the image could not start at all). */
 const prebuilt = () => ({
-  hello: fs.readFileSync('/bin/true'),
+  hello: staticTrue(),
   Dockerfile: `FROM ${e2e.registry}/e2e/static:nonroot\nCOPY --chmod=0755 hello /hello\nENTRYPOINT ["/hello"]\n`
 })
 
@@ -104,6 +104,21 @@ describe.runIf(run)('architecture of the main binary (issue 13)', () => {
 
   test('an entrypoint that is not in the image is refused under policy: enforce: the image cannot start', async () => {
     await refusedUnsigned('no-entrypoint-file', { Dockerfile: `FROM ${R}/e2e/static:nonroot\nENTRYPOINT ["/manager"]\n` }, /::error::.*linux\/amd64: the image's entrypoint \/manager cannot start: \/manager is not in the image: "no such file or directory"/)
+  })
+
+  test('a dynamically linked program on a base without its C library is refused: its loader is not in the image', async () => {
+    // This runner's /bin/true (glibc, PT_INTERP /lib64/ld-linux-x86-64.so.2) on the static base, amd64 only: the right
+    // architecture, but "exec /hello: no such file or directory" on every node. It passed, and was signed, before.
+    const files = { hello: fs.readFileSync('/bin/true'), Dockerfile: `FROM ${R}/e2e/static:nonroot\nCOPY --chmod=0755 hello /hello\nENTRYPOINT ["/hello"]\n` }
+    const keys = keyPair(PASSWORD)
+    const image = uniqueImage('no-loader')
+    const r = await runAction({ image, version: 'v1.0.0', platforms: 'linux/amd64', ...localBases, 'registry-username': e2e.user, 'registry-password': e2e.password, ...keySigning(keys.key, PASSWORD) }, { workspace: workspace(files) })
+    expect(r.exitCode, r.log).toBe(1)
+    expect(r.log).toMatch(/::error::.*linux\/amd64: the image's entrypoint \/hello cannot start: \/hello is dynamically linked, and its loader \/lib64\/ld-linux-x86-64\.so\.2 is not in the image/)
+    expect(r.log).not.toMatch(/\[command\]\S*cosign (sign|attest) /)
+    expect(r.outputs.signed).toBe('false')
+    expect(docker(['buildx', 'imagetools', 'inspect', `${image}:1.0.0`], { allowFailure: true }).code).not.toBe(0)
+    expect(cosign('cosign', ['verify', '--key', keys.pub, '--insecure-ignore-tlog=true', `${image}@${r.outputs.digest ?? ''}`]).code).not.toBe(0)
   })
 
   test('a #! script is checked through its interpreter: an x86-64 /bin/sh in the arm64 image is refused', async () => {

@@ -2,10 +2,9 @@
 // that digest, and only then do the tags move, in every registry of `images`. Each case slips a
 // broken image (an x86-64 binary in the arm64 image) past a release that tagged a good one before,
 // and checks with real cosign and the registries' own answers that nothing is signed and no tag moved.
-import * as fs from 'node:fs'
 import { describe, expect, test } from 'vitest'
 import { runAction } from './support/harness.js'
-import { cosign, docker, e2e, keyPair, keySigning, requireEnvironment, workspace } from './support/env.js'
+import { cosign, docker, e2e, keyPair, keySigning, requireEnvironment, staticTrue, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-gates-tags-password-3f9a'
@@ -14,8 +13,8 @@ const R2 = e2e.registry2
 const first = { 'registry-username': e2e.user, 'registry-password': e2e.password, 'allowed-bases': `${R}/e2e/*` }
 const secondAuth = `${R2}=${e2e.user2}:${e2e.password2}`
 
-/** This runner's x86-64 /bin/true as every platform's entrypoint: right on amd64, wrong on arm64. */
-const files = () => ({ hello: fs.readFileSync('/bin/true'), Dockerfile: `FROM ${R}/e2e/static:nonroot\nCOPY hello /hello\nENTRYPOINT ["/hello"]\n` })
+/** A static x86-64 program of this runner as every platform's entrypoint: right on amd64, wrong on arm64. */
+const files = () => ({ hello: staticTrue(), Dockerfile: `FROM ${R}/e2e/static:nonroot\nCOPY hello /hello\nENTRYPOINT ["/hello"]\n` })
 const repo = (name: string) => `e2e-${name}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
 /** The digest a tag points at, or undefined when the registry has no such tag. */
 const digestOf = (ref: string) => {

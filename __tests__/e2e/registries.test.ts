@@ -6,7 +6,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import { describe, expect, test } from 'vitest'
 import { runAction } from './support/harness.js'
-import { cosign, docker, e2e, keyPair, keySigning, requireEnvironment, secretLeaks, workspace } from './support/env.js'
+import { cosign, docker, e2e, keyPair, keySigning, requireEnvironment, secretLeaks, staticTrue, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const PASSWORD = 'e2e-registries-password-5d02'
@@ -15,8 +15,8 @@ const R2 = e2e.registry2
 const first = { 'registry-username': e2e.user, 'registry-password': e2e.password }
 const secondAuth = `${R2}=${e2e.user2}:${e2e.password2}`
 
-// One amd64 binary (this runner's /bin/true): the build is not what this file tests.
-const files = () => ({ hello: fs.readFileSync('/bin/true'), Dockerfile: `FROM ${R}/e2e/static:nonroot\nCOPY --chmod=0755 hello /hello\nENTRYPOINT ["/hello"]\n` })
+// One amd64 binary (a static x86-64 program of this runner): the build is not what this file tests.
+const files = () => ({ hello: staticTrue(), Dockerfile: `FROM ${R}/e2e/static:nonroot\nCOPY --chmod=0755 hello /hello\nENTRYPOINT ["/hello"]\n` })
 /** The digest a tag points at, read as a user would. */
 const digestOf = (ref: string) => (JSON.parse(docker(['buildx', 'imagetools', 'inspect', ref, '--format', '{{json .Manifest}}']).out) as { digest: string }).digest
 const repo = (name: string) => `e2e-${name}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`

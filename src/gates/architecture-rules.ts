@@ -6,7 +6,7 @@
 import * as path from 'node:path/posix'
 import type { Readable } from 'node:stream'
 import type { Executable } from './elf.js'
-import { SCRIPT_HEADER_BYTES, elfMismatch, readExecutable } from './elf.js'
+import { EXECUTABLE_HEAD_BYTES, elfMismatch, readExecutable } from './elf.js'
 import type { Found, Layer, Resolution } from '../registry/layer-search.js'
 import { ImageFs } from '../registry/layer-search.js'
 import type { ImageConfig, RawManifest } from '../registry/manifest.js'
@@ -26,7 +26,8 @@ const MAX_INTERPRETERS = 4
  * where it is an executable regular file, symlinks followed, wins (an empty or relative entry is
  * taken from WorkingDir). The kernel's execve then needs an executable regular file, and runs a
  * `#!` script through its interpreter (a path, not looked up in PATH; `env` then looks its program
- * up in PATH). The image's layers are merged as the OCI image spec says (registry/layer-search).
+ * up in PATH), and a dynamically linked ELF through its PT_INTERP loader (a path): a loader that is
+ * not in the image is the "no such file or directory" of a glibc binary on a static base. The image's layers are merged as the OCI image spec says (registry/layer-search).
  */
 
 /** Where the runtime looks for the program: a path as given (from WorkingDir), or each PATH entry in order. */
@@ -87,8 +88,18 @@ function missingWhy(target: string, r: Extract<Resolution, { missing: string }>)
 
 interface Chain {
   /** The main program, then each interpreter it runs through. */
-  files: Array<{ file: Found; exe: Executable }>
+  files: Array<{ file: Found; exe: Executable; loader?: true }>
   cannot?: string
+}
+
+/** A dynamically linked ELF's loader, as the kernel opens it (a path, symlinks followed). */
+async function withLoader(fs: ImageFs, chain: Chain): Promise<Chain> {
+  const last = chain.files[chain.files.length - 1]
+  if (chain.cannot || !last || last.exe.kind !== 'elf' || !last.exe.loader) return chain
+  const loader = last.exe.loader
+  const r = await fs.resolve(loader)
+  if ('missing' in r) return { ...chain, cannot: `${last.file.path} is dynamically linked, and its loader ${missingWhy(loader, r)} (build it static, e.g. CGO_ENABLED=0, or use a base with its C library, such as gcr.io/distroless/base or cc)` }
+  return { files: [...chain.files, { file: r.found, exe: readExecutable(r.found.head), loader: true }] }
 }
 
 /** The program and the interpreters the kernel runs it through (and the program `env` runs), as far as they go. */
@@ -99,7 +110,7 @@ async function follow(fs: ImageFs, config: ImageConfig, first: Found): Promise<C
   for (let depth = 0; ; depth++) {
     const exe = readExecutable(file.head)
     files.push({ file, exe })
-    if (exe.kind !== 'script') return { files }
+    if (exe.kind !== 'script') return withLoader(fs, { files })
     if (depth === MAX_INTERPRETERS) return { files, cannot: `${first.path} runs through more than ${MAX_INTERPRETERS} interpreters: "too many levels of symbolic links"` }
     const next = await locate(fs, [path.resolve(cwd, exe.interpreter)], false, exe.interpreter)
     if ('cannot' in next) return { files, cannot: `${file.path} is a script whose interpreter ${next.cannot}` }
@@ -108,7 +119,7 @@ async function follow(fs: ImageFs, config: ImageConfig, first: Found): Promise<C
       const name = exe.arg.split(/\s+/)[0] as string
       const envExe = readExecutable(next.file.head)
       files.push({ file: next.file, exe: envExe })
-      if (envExe.kind !== 'elf') return { files }
+      if (envExe.kind !== 'elf') return withLoader(fs, { files })
       const target = await locate(fs, name.includes('/') ? [path.resolve(cwd, name)] : pathDirs(config).map((d) => path.resolve(cwd, d, name)), !name.includes('/'), name)
       if ('cannot' in target) return { files, cannot: `${file.path} runs ${name} through env, and ${target.cannot}` }
       file = target.file
@@ -139,7 +150,13 @@ export function judgeChain(platform: string, program: string | undefined, chain:
     }
     const wrong = elfMismatch(platform, exe)
     if (!wrong) continue
-    const role = file === start.file ? `the image's main binary ${file.path}` : `the image's main program ${start.file.path} is a script run by ${file.path}, which`
+    const loaded = chain.files.find((f) => f.loader)
+    const role =
+      file === start.file
+        ? `the image's main binary ${file.path}`
+        : loaded?.file === file
+          ? `the image's main program ${start.file.path} is dynamically linked and loaded by ${file.path}, which`
+          : `the image's main program ${start.file.path} is a script run by ${file.path}, which`
     return refuse(
       platform,
       `${platform}: ${file.path} is ${wrong.found}${cost}`,
@@ -149,6 +166,7 @@ export function judgeChain(platform: string, program: string | undefined, chain:
   const last = chain.files[chain.files.length - 1] as Chain['files'][number]
   const described = last.exe.kind === 'elf' ? last.exe.description : 'a program'
   if (last === start) return { platform, line: `${platform}: ${start.file.path} is ${described}, as the platform needs${cost}` }
+  if (last.loader && chain.files.length === 2) return { platform, line: `${platform}: ${start.file.path} and its loader ${last.file.path} are ${described}, as the platform needs${cost}` }
   return { platform, line: `${platform}: ${start.file.path} is a script${via}; ${last.file.path} is ${described}, as the platform needs${cost}` }
 }
 
@@ -167,7 +185,7 @@ export async function checkPlatform(platform: string, config: ImageConfig | unde
     .map((l) => ({ digest: l.digest ?? '', mediaType: l.mediaType ?? '', open: () => openBlob(l.digest ?? '') }))
     .reverse()
   const start = Date.now()
-  const fs = new ImageFs(layers, SCRIPT_HEADER_BYTES)
+  const fs = new ImageFs(layers, EXECUTABLE_HEAD_BYTES)
   const found = await locate(fs, candidates, lookedUp, program)
   const chain: Chain = 'cannot' in found ? { files: [], cannot: found.cannot } : await follow(fs, config, found.file)
   const cost = ` (read ${kb(fs.bytesRead)} of ${fs.layersOpened} layer${fs.layersOpened === 1 ? '' : 's'} in ${Date.now() - start} ms)`

@@ -19,7 +19,21 @@ export const ELF_HEADER_BYTES = 20
 /** Bytes the kernel reads of a `#!` line (BINPRM_BUF_SIZE): enough for the interpreter and its argument. */
 export const SCRIPT_HEADER_BYTES = 256
 
-export type Executable = { kind: 'elf'; bits: 32 | 64; little: boolean; machine: number; description: string } | { kind: 'script'; interpreter: string; arg?: string } | { kind: 'other' }
+/**
+ * Bytes read of each candidate file: the `#!` line, or the ELF header, its program headers and
+ * the PT_INTERP path, which linkers place right after them (within the first page).
+ */
+export const EXECUTABLE_HEAD_BYTES = 4096
+
+/**
+ * An ELF's `loader` is its PT_INTERP (the dynamic loader the kernel maps first, e.g.
+ * /lib64/ld-linux-x86-64.so.2); absent for a static binary. `loaderUnread` when the program
+ * headers lie past the bytes read, so whether it has one is not known.
+ */
+export type Executable =
+  | { kind: 'elf'; bits: 32 | 64; little: boolean; machine: number; description: string; loader?: string; loaderUnread?: true }
+  | { kind: 'script'; interpreter: string; arg?: string }
+  | { kind: 'other' }
 
 export function readExecutable(head: Buffer): Executable {
   if (head.subarray(0, 2).toString('latin1') === '#!') {
@@ -30,11 +44,33 @@ export function readExecutable(head: Buffer): Executable {
     return arg ? { kind: 'script', interpreter, arg } : { kind: 'script', interpreter }
   }
   if (head.length < ELF_HEADER_BYTES || head.readUInt32BE(0) !== 0x7f454c46) return { kind: 'other' }
-  const bits = head[4] === 2 ? 64 : 32
+  const bits: 32 | 64 = head[4] === 2 ? 64 : 32
   const little = head[5] !== 2
   const machine = little ? head.readUInt16LE(18) : head.readUInt16BE(18)
   const base = MACHINE_NAMES[machine] ?? `e_machine ${machine}`
-  return { kind: 'elf', bits, little, machine, description: `${base} (ELF${bits}, ${little ? 'little' : 'big'}-endian)` }
+  const elf = { kind: 'elf' as const, bits, little, machine, description: `${base} (ELF${bits}, ${little ? 'little' : 'big'}-endian)` }
+  const loader = programInterpreter(head, bits, little)
+  return loader === undefined ? elf : loader === null ? { ...elf, loaderUnread: true } : { ...elf, loader }
+}
+
+/** PT_INTERP's path from the program headers; undefined when there is none, null when they are not all in `head`. */
+function programInterpreter(head: Buffer, bits: 32 | 64, little: boolean): string | undefined | null {
+  const u16 = (o: number) => (little ? head.readUInt16LE(o) : head.readUInt16BE(o))
+  const u32 = (o: number) => (little ? head.readUInt32LE(o) : head.readUInt32BE(o))
+  const addr = (o: number) => (bits === 64 ? Number(little ? head.readBigUInt64LE(o) : head.readBigUInt64BE(o)) : u32(o))
+  const headerSize = bits === 64 ? 64 : 52
+  if (head.length < headerSize) return null
+  const [phoff, phentsize, phnum] = bits === 64 ? [addr(32), u16(54), u16(56)] : [u32(28), u16(42), u16(44)]
+  if (phnum === 0) return undefined
+  if (phoff + phentsize * phnum > head.length) return null
+  for (let i = 0; i < phnum; i++) {
+    const ph = phoff + i * phentsize
+    if (u32(ph) !== 3) continue // PT_INTERP
+    const [offset, size] = bits === 64 ? [addr(ph + 8), addr(ph + 32)] : [u32(ph + 4), u32(ph + 16)]
+    if (offset + size > head.length) return null
+    return head.subarray(offset, offset + size).toString('latin1').replace(/\0.*$/s, '')
+  }
+  return undefined
 }
 
 /** The expected ELF identity of an OCI platform (`linux/arm64`, `linux/arm/v7`); undefined when unknown. */

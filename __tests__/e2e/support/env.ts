@@ -52,6 +52,23 @@ export function toolsChecksums(...without: string[]): string {
  * Inputs for a key-signed release without the transparency log, with the action's default cosign
  * and syft (built from source) from the local mirror: what the suite's signing cases share.
  */
+/**
+ * A statically linked x86-64 program of this runner that exits 0 (gcc -static, built once per
+ * process): it starts on a base with no C library, as a CGO-off Go binary does. The runner's own
+ * /bin/true is dynamically linked, and the architecture check refuses it on such a base (its
+ * loader is not in the image).
+ */
+let staticTrueFile: string | undefined
+export function staticTrue(): Buffer {
+  if (!staticTrueFile) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'static-true-'))
+    fs.writeFileSync(path.join(dir, 'true.c'), 'int main(void) { return 0; }\n')
+    execFileSync('gcc', ['-static', '-Os', '-o', path.join(dir, 'true'), path.join(dir, 'true.c')])
+    staticTrueFile = path.join(dir, 'true')
+  }
+  return fs.readFileSync(staticTrueFile)
+}
+
 export function keySigning(key: string, password: string): Record<string, string> {
   return {
     'cosign-key': key,

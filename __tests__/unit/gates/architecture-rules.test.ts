@@ -1,3 +1,5 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { Readable } from 'node:stream'
 import * as zlib from 'node:zlib'
 import { pack } from 'tar-stream'
@@ -123,4 +125,50 @@ test('an interpreter of the wrong architecture is named with the script it runs'
   const { manifest, open } = await image([{ name: 'bin/sh', content: X86_64 }, { name: 'entry.sh', content: '#!/bin/sh\n' }])
   const r = await checkPlatform('linux/arm64', { config: { Entrypoint: ['/entry.sh'] } }, manifest, open)
   expect(r.finding?.message).toMatch(/^linux\/arm64: the image's main program \/entry\.sh is a script run by \/bin\/sh, which is x86-64 \(ELF64, little-endian\), but linux\/arm64 needs AArch64/)
+})
+
+// The first 4096 bytes of real binaries (gcc and aarch64-linux-gnu-gcc on Debian, and Go with CGO
+// off), as the check reads them from a layer: a dynamically linked ELF runs through its PT_INTERP.
+const head = (name: string) => fs.readFileSync(path.join(__dirname, '../../fixtures/elf', `${name}.head`))
+const C_AMD64 = head('c-dyn-amd64')
+const C_ARM64 = head('c-dyn-arm64')
+const GO_ARM64 = head('go-static-arm64')
+
+test.each<[string, string, E[][], RegExp | undefined, RegExp]>([
+  [
+    'a glibc binary on a base without its loader (the "no such file or directory" of a static base)',
+    'linux/arm64',
+    [[{ name: 'app', content: C_ARM64 }]],
+    /^linux\/arm64: the image's entrypoint \/app cannot start: \/app is dynamically linked, and its loader \/lib\/ld-linux-aarch64\.so\.1 is not in the image \(\/lib is not\): "no such file or directory" \(build it static, e\.g\. CGO_ENABLED=0, or use a base with its C library/,
+    /^linux\/arm64: \/app is dynamically linked, and its loader/
+  ],
+  [
+    'its loader there, of the platform (through the symlink Debian ships)',
+    'linux/arm64',
+    [
+      [
+        { name: 'usr/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1', content: AARCH64 },
+        { name: 'usr/lib/ld-linux-aarch64.so.1', type: 'symlink', linkname: 'aarch64-linux-gnu/ld-linux-aarch64.so.1' },
+        { name: 'lib', type: 'symlink', linkname: 'usr/lib' }
+      ],
+      [{ name: 'app', content: C_ARM64 }]
+    ],
+    undefined,
+    /^linux\/arm64: \/app and its loader \/usr\/lib\/aarch64-linux-gnu\/ld-linux-aarch64\.so\.1 are AArch64/
+  ],
+  [
+    'its loader there but of another architecture',
+    'linux/arm64',
+    [[{ name: 'lib/ld-linux-aarch64.so.1', content: X86_64 }, { name: 'app', content: C_ARM64 }]],
+    /^linux\/arm64: the image's main program \/app is dynamically linked and loaded by \/lib\/ld-linux-aarch64\.so\.1, which is x86-64/,
+    /is x86-64/
+  ],
+  ['x86-64 glibc binary and loader on amd64', 'linux/amd64', [[{ name: 'lib64/ld-linux-x86-64.so.2', content: X86_64 }, { name: 'app', content: C_AMD64 }]], undefined, /as the platform needs/],
+  ['a static Go binary needs no loader', 'linux/arm64', [[{ name: 'app', content: GO_ARM64 }]], undefined, /^linux\/arm64: \/app is AArch64 \(ELF64, little-endian\), as the platform needs/]
+])('the loader: %s', async (_name, platform, layers, error, line) => {
+  const { manifest, open } = await image(...layers)
+  const r = await checkPlatform(platform, { config: { Entrypoint: ['/app'] } }, manifest, open)
+  if (error) expect(r.finding?.message).toMatch(error)
+  else expect(r.finding, r.finding?.message).toBeUndefined()
+  expect(r.line).toMatch(line)
 })

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { ELF_HEADER_BYTES, elfMismatch, readExecutable } from '../../../src/gates/elf.js'
 
@@ -82,4 +84,22 @@ test.each<[string, string, object]>([
 
 test('an unknown platform is not judged', () => {
   expect(elfMismatch('linux/mips64le', readExecutable(X86_64))).toBeUndefined()
+})
+
+// PT_INTERP from the first 4096 bytes of real binaries (gcc, aarch64-linux-gnu-gcc, Go with CGO off).
+test.each([
+  ['c-dyn-amd64', '/lib64/ld-linux-x86-64.so.2'],
+  ['c-dyn-arm64', '/lib/ld-linux-aarch64.so.1'],
+  ['go-static-amd64', undefined],
+  ['go-static-arm64', undefined]
+])('the loader of %s: %s', (name, loader) => {
+  const exe = readExecutable(fs.readFileSync(path.join(__dirname, '../../fixtures/elf', `${name}.head`)))
+  expect(exe.kind).toBe('elf')
+  expect(exe.kind === 'elf' ? exe.loader : 'not an elf').toBe(loader)
+  expect(exe.kind === 'elf' ? exe.loaderUnread : 'not an elf').toBeUndefined()
+})
+
+test('program headers past the bytes read: the loader is not known, said so', () => {
+  const exe = readExecutable(fs.readFileSync(path.join(__dirname, '../../fixtures/elf', 'c-dyn-amd64.head')).subarray(0, 100))
+  expect(exe).toMatchObject({ kind: 'elf', loaderUnread: true })
 })
