@@ -14,7 +14,7 @@ const first = { 'registry-username': e2e.user, 'registry-password': e2e.password
 const secondAuth = `${R2}=${e2e.user2}:${e2e.password2}`
 
 /** A static x86-64 program of this runner as every platform's entrypoint: right on amd64, wrong on arm64. */
-const files = () => ({ hello: staticTrue(), Dockerfile: `FROM ${R}/e2e/static:nonroot\nCOPY hello /hello\nENTRYPOINT ["/hello"]\n` })
+const files = () => ({ hello: staticTrue(), Dockerfile: `FROM ${R}/e2e/static:nonroot\nCOPY --chmod=0755 hello /hello\nENTRYPOINT ["/hello"]\n` })
 const repo = (name: string) => `e2e-${name}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
 /** The digest a tag points at, or undefined when the registry has no such tag. */
 const digestOf = (ref: string) => {
