@@ -12,6 +12,7 @@ import { probeBuilder } from './build/builder.js'
 import { mergeStep } from './build/merge.js'
 import { loadDockerfile } from './dockerfile/parse.js'
 import { checkPushedImages, dockerfileGate } from './gates/policy-step.js'
+import { checkLocalBuild } from './gates/local-step.js'
 import { smokeStep } from './gates/smoke-step.js'
 import type { Refusal } from './gates/verdict.js'
 import { applyVerdict } from './gates/verdict.js'
@@ -51,7 +52,7 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, output
   const basePlan = dockerfile ? planBases(targetBases(dockerfile.parsed, given.target, given.buildContexts), given) : undefined
   const run = startRun(given, ctx, report, outputs, now, Boolean(basePlan?.verify.length))
   // The builder is looked at while the login runs; a failure surfaces in the Builder phase.
-  const probe = dockerfile && !given.builderEndpoint ? startNow(probeBuilder(run.env, given.platforms.length > 1)) : undefined
+  const probe = dockerfile && !given.builderEndpoint ? startNow(probeBuilder(run.env, given.platforms.length > 1 || !given.push)) : undefined
   await logIn(given, run.configDir)
   run.inputs = { ...run.inputs, ...(await releaseTags(run)) }
 
@@ -62,6 +63,8 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, output
     run.inputs = pinned
   }
   const pushed = dockerfile ? await buildAndPush(run, dockerfile, probe) : await mergeStep(run)
+  // push: false (a pull request): the same gates on the local build, and nothing pushed or signed.
+  if (!pushed && dockerfile && !given.push) await checkLocalBuild(run)
   if (!pushed) return
   recordPush(run, pushed)
 

@@ -12,6 +12,7 @@ import type { Pushed } from '../../src/registry/manifest.js'
 import type { SmokeResult } from '../../src/gates/smoke-rules.js'
 import type { GateScans } from '../../src/gates/vulnerability-scan.js'
 import type { SupplyChainResult } from '../../src/supply-chain/chain.js'
+import { ELF } from './registry/oci-layout-fixture.js'
 
 const outputs: Record<string, string> = {}
 const summary: string[] = []
@@ -82,8 +83,18 @@ const ARM = 'sha256:' + '3'.repeat(64)
 const OLD = 'sha256:' + '4'.repeat(64)
 vi.mock('../../src/build/buildx.js', async (original) => ({
   ...(await original<typeof BuildModule>()),
-  build: vi.fn(() => (calls.push('build'), Promise.resolve({ digest: IDX, mediaType: 'application/vnd.oci.image.index.v1+json', raw: { 'containerimage.digest': IDX } })))
+  build: vi.fn(async (spec: { localLayout?: string }) => {
+    calls.push('build')
+    // push: false: buildx writes every platform to an OCI layout, which the local checks read.
+    if (spec.localLayout) {
+      const { writeLayout } = await import('./registry/oci-layout-fixture.js')
+      localBuild = await writeLayout(spec.localLayout, localBinaries)
+    }
+    return { digest: IDX, mediaType: 'application/vnd.oci.image.index.v1+json', raw: { 'containerimage.digest': IDX } }
+  })
 }))
+let localBinaries: Record<string, { content: Buffer; mode?: number }> = {}
+let localBuild: { digest: string; platforms: Record<string, string> } = { digest: '', platforms: {} }
 // The pushed index as buildx writes it: each platform with its attestation manifest, whose one
 // layer is the SLSA v0.2 statement (provenance-attestation: true, the default, needs it).
 const STATEMENT = JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', predicateType: 'https://slsa.dev/provenance/v0.2', predicate: { builder: { id: '' } } })
@@ -184,6 +195,7 @@ beforeEach(() => {
   baseSignature = true
   registry.raw.mockImplementation(defaultRaw)
   user = '65532:65532'
+  localBinaries = { 'linux/amd64': { content: ELF.amd64 }, 'linux/arm64': { content: ELF.arm64 } }
   ws = fs.mkdtempSync(path.join(os.tmpdir(), 'main-ws-'))
   fs.writeFileSync(path.join(ws, 'Dockerfile'), 'FROM gcr.io/distroless/static-debian13:nonroot\nCOPY app /app\nENTRYPOINT ["/app"]\n')
 })
@@ -230,14 +242,15 @@ describe('main', () => {
     expect(summary.join('\n')).toContain('QEMU skipped: every RUN runs on the build platform')
   })
 
-  test('push: false builds every platform and sets the build outputs only; nothing is signed', async () => {
+  test('push: false builds every platform to a local layout and sets the build outputs only; nothing is signed', async () => {
     const c = ctx()
     await main(inputs({ push: 'false' }, c), c)
-    expect(outputs).toEqual({ metadata: JSON.stringify({ 'containerimage.digest': IDX }), digest: IDX, image: `${N}@${IDX}`, tags: '', 'platform-digests': '{}' })
+    expect(outputs).toEqual({ metadata: JSON.stringify({ 'containerimage.digest': IDX }), digest: IDX, image: `${N}@${IDX}`, tags: '', 'platform-digests': JSON.stringify(localBuild.platforms) })
+    expect(vi.mocked(build).mock.calls[0]?.[0]).toMatchObject({ push: false, pushByDigest: undefined, localLayout: expect.stringMatching(/oci-layout$/) as unknown })
     expect(supplyChain).not.toHaveBeenCalled()
     expect(registry.pushed).not.toHaveBeenCalled()
     expect(summary.join('\n')).toContain('(built, not pushed)')
-    expect(summary.join('\n')).toContain('push: false: every platform was built, nothing was pushed, signed or attested')
+    expect(summary.join('\n')).toContain('push: false: no registry written, so nothing was pushed, signed, attested or tagged, and no SBOM was made')
   })
 
   test('a base that does not verify stops the release before the build; nothing is pushed', async () => {
@@ -626,5 +639,69 @@ describe('main', () => {
     expect(outputs).toMatchObject({ digest: AMD, tags: '', 'platform-digests': JSON.stringify({ 'linux/amd64': AMD }) })
     expect(vi.mocked(build).mock.calls[0]?.[0]).toMatchObject({ pushByDigest: { name: N } })
     expect(summary.join('\n')).toContain('push-by-digest: not signed here')
+  })
+
+  describe('push: false (a pull request): the gates on the local build, nothing pushed or signed', () => {
+    const clean = (gate: GateScans['gate']): GateScans => ({
+      gate,
+      severities: ['CRITICAL', 'HIGH'],
+      db: { updatedAt: '2026-11-01T06:00:00Z', source: 'ghcr.io/aquasecurity/trivy-db:2' },
+      scans: ['linux/amd64', 'linux/arm64'].map((platform) => ({ platform, digest: localBuild.platforms[platform] ?? '', findings: [], predicateFile: `/w/${platform}.json` }))
+    })
+    const ran = (platform: string): SmokeResult => ({ platform, uid: 1_000_660_000, command: `docker run … ${platform}`, startupMs: 80, emulated: false, output: 'v1.4.2' })
+
+    test.each<[string, Record<string, string>, string[], string[]]>([
+      ['no smoke or scan asked for: the policy and architecture on every platform; no push check, no tool but the base check', { 'registry-username': 'u', 'registry-password': 'p' }, ['login', '/tc/cosign verify', 'build'], [
+        'linux/amd64: built, policy and architecture checked',
+        'linux/arm64: built, policy and architecture checked',
+        'Smoke run: skipped (give smoke-args or smoke-http-port to run the native platform before merging)'
+      ]],
+      ['smoke and scan: the native platform loaded and run, then removed; every platform scanned', { 'smoke-args': '--version', 'vulnerability-gate': 'high' }, ['login', '/tc/cosign verify', 'build', 'docker load', 'smoke run', 'docker image', 'vulnerability gate'], [
+        'linux/amd64: built, policy and architecture checked, smoke run passed, vulnerabilities scanned',
+        'linux/arm64: built, policy and architecture checked, vulnerabilities scanned; not run: not native to this x64 runner'
+      ]]
+    ])('%s', async (_name, given, expectedCalls, notes) => {
+      smokeResults = [ran('linux/amd64')]
+      gateScans = clean('high')
+      const c = ctx()
+      await main(inputs({ push: 'false', ...given }, c), c)
+      expect(calls).toEqual(expectedCalls)
+      for (const n of [...notes, 'push: false: no registry written, so nothing was pushed, signed, attested or tagged, and no SBOM was made']) expect(summary.join('\n')).toContain(n)
+      expect(supplyChain).not.toHaveBeenCalled()
+      expect(registry.create).not.toHaveBeenCalled()
+      expect(outputs.signed).toBeUndefined()
+      if (!given['smoke-args']) return
+      const { smokeRun } = await import('../../src/gates/smoke-run.js')
+      const options = vi.mocked(smokeRun).mock.calls[0]?.[2]
+      // Only the native platform runs, as the image docker load named, not NAME@DIGEST from a registry.
+      expect(options?.platforms).toEqual({ 'linux/amd64': localBuild.platforms['linux/amd64'] })
+      expect(options?.refs).toEqual({ 'linux/amd64': 'build-distroless-image-check/op:7-amd64' })
+      const { run } = await import('../../src/lib/exec.js')
+      const argv = vi.mocked(run).mock.calls.map((call) => call[1].join(' '))
+      expect(argv).toContainEqual(expect.stringMatching(/^load --input \S+\/local\/linux-amd64\.tar$/))
+      expect(argv).toContain('image rm build-distroless-image-check/op:7-amd64')
+      const { scanPlatforms } = await import('../../src/gates/vulnerability-scan.js')
+      const context = vi.mocked(scanPlatforms).mock.calls[0]?.[3]
+      expect(Object.keys(context?.layouts ?? {})).toEqual(['linux/amd64', 'linux/arm64'])
+      for (const dir of Object.values(context?.layouts ?? {})) expect(fs.existsSync(path.join(dir, 'index.json'))).toBe(true)
+    })
+
+    test.each<[string, () => void, Record<string, string>, RegExp, string[]]>([
+      ['an arm64 binary in the amd64 image: the architecture check, before the smoke run', () => (localBinaries['linux/amd64'] = { content: ELF.arm64 }), { 'smoke-args': '--version' }, /^Policy refuses the image built \(push: false\):\n- linux\/amd64: the image's main binary \/app is AArch64/, ['login', '/tc/cosign verify', 'build']],
+      ['a 0644 entrypoint: the architecture check', () => (localBinaries['linux/arm64'] = { content: ELF.arm64, mode: 0o644 }), {}, /linux\/arm64: the image's entrypoint \/app cannot start: \/app is not executable \(mode 0644\)/, ['login', '/tc/cosign verify', 'build']],
+      ['the smoke run failing', () => (smokeResults = [{ ...ran('linux/amd64'), startupMs: undefined, failure: 'exited with code 1' }]), { 'smoke-args': '--version' }, /linux\/amd64: the smoke run as UID 1000660000 \(GID 0, restricted-v2\) failed: exited with code 1/, ['login', '/tc/cosign verify', 'build', 'docker load', 'smoke run', 'docker image']],
+      ['findings at the vulnerability gate', () => (gateScans = { ...clean('high'), scans: clean('high').scans.map((s) => ({ ...s, findings: [{ target: 't', pkg: 'base-files', installed: '13.8', id: 'CVE-2099-0001', severity: 'HIGH' as const, fixed: '99.0' }] })) }), { 'vulnerability-gate': 'high' }, /^Vulnerability gate \(high\): 2 HIGH at or above HIGH/, ['login', '/tc/cosign verify', 'build', 'vulnerability gate']]
+    ])('a bad image fails the pull request naming the gate: %s; nothing is pushed or signed', async (_name, breakIt, given, error, expectedCalls) => {
+      smokeResults = [ran('linux/amd64')]
+      gateScans = clean('high')
+      breakIt()
+      const c = ctx()
+      const failed = main(inputs({ push: 'false', ...given }, c), c)
+      await expect(failed).rejects.toThrow(error)
+      await expect(failed).rejects.toThrow(/\nNothing was pushed \(push: false\), so nothing is signed, attested or tagged\.$/)
+      expect(calls).toEqual(expectedCalls)
+      expect(supplyChain).not.toHaveBeenCalled()
+      expect(registry.create).not.toHaveBeenCalled()
+    })
   })
 })

@@ -52,7 +52,7 @@ export async function buildAndPush(run: BuildRun, dockerfile: LoadedDockerfile, 
   await setUpQemu(run, dockerfile)
   const builderName = `build-distroless-image-${ctx.runId || process.pid}-${Date.now().toString(36)}`
   // Every push is by digest (tags move only after the gates), which BuildKit inside dockerd cannot do.
-  const needs = { multiPlatform: inputs.platforms.length > 1, cacheExport: inputs.cacheTo.length > 0, pushByDigest: inputs.push }
+  const needs = { multiPlatform: inputs.platforms.length > 1, cacheExport: inputs.cacheTo.length > 0, pushByDigest: inputs.push, localExport: !inputs.push }
   const builder = await core.group('Builder', () => prepareBuilder({ ...inputs, ...needs }, builderName, run.env, run.workDir, probe, (name) => state.save({ builder: name })))
   core.info(`Building with ${builder.description}`)
   report.builder = builder.description
@@ -74,6 +74,7 @@ export async function buildAndPush(run: BuildRun, dockerfile: LoadedDockerfile, 
       metadataFile,
       noDefaultAttestations: ctx.noDefaultAttestations,
       pushByDigest: inputs.push ? { name: inputs.image.name } : undefined,
+      localLayout: inputs.push ? undefined : localLayoutDir(run.workDir),
       secrets: secretMounts(inputs.buildSecrets, run.workDir),
       stopped
     }
@@ -83,7 +84,6 @@ export async function buildAndPush(run: BuildRun, dockerfile: LoadedDockerfile, 
   if (!inputs.push) {
     report.digest = meta.digest
     run.outputs.release = { name: inputs.image.name, digest: meta.digest, tags: [], platforms: {} }
-    report.notes.push('push: false: every platform was built, nothing was pushed, signed or attested')
     return undefined
   }
 
@@ -94,6 +94,11 @@ export async function buildAndPush(run: BuildRun, dockerfile: LoadedDockerfile, 
   core.info(`Re-run: the platform images equal those of ${inputs.image.name}@${kept.digest}; the release keeps that digest`)
   report.notes.push(`Re-run (attempt ${ctx.runAttempt}): the platform images equal those of ${kept.digest}, so the tags point back at it and the digest stays the same`)
   return { ...pushed, digest: kept.digest }
+}
+
+/** Where push: false leaves every platform, as an OCI image layout, for the local checks (gates/local-step). */
+export function localLayoutDir(workDir: string): string {
+  return path.join(workDir, 'oci-layout')
 }
 
 async function setUpQemu(run: BuildRun, dockerfile: LoadedDockerfile): Promise<void> {

@@ -31,6 +31,8 @@ export interface BuilderNeeds {
    * implement push-by-digest.
    */
   pushByDigest: boolean
+  /** push: false: every platform is exported to a local OCI layout, which the classic image store's BuildKit cannot write. */
+  localExport?: boolean
 }
 
 export interface BuilderChoice {
@@ -44,6 +46,9 @@ export function chooseBuilder(current: BuilderInfo, needs: BuilderNeeds): Builde
   }
   if (needs.pushByDigest) {
     return { create: true, reason: `the docker driver of "${current.name}" cannot push by digest (the release is pushed with no tag, and tagged only once the checks passed): creating a docker-container builder` }
+  }
+  if (needs.localExport && !needs.containerdStore) {
+    return { create: true, reason: `the docker driver of "${current.name}" with the classic image store cannot export an OCI layout (push: false checks the build from one, locally): creating a docker-container builder` }
   }
   if (needs.containerdStore) {
     return { create: false, reason: `using the existing builder "${current.name}": the docker driver with the containerd image store builds and pushes multi-platform images${needs.cacheExport ? ' and exports cache' : ''}` }
@@ -129,7 +134,7 @@ export type BuilderProbe = ReturnType<typeof probeBuilder>
  * of any builder made, before it is made, so post removes it whatever happens.
  */
 export async function prepareBuilder(
-  o: BuilderInputs & { multiPlatform: boolean; cacheExport: boolean; pushByDigest: boolean },
+  o: BuilderInputs & { multiPlatform: boolean; cacheExport: boolean; pushByDigest: boolean; localExport?: boolean },
   name: string,
   env: Record<string, string>,
   workDir: string,
@@ -146,8 +151,8 @@ export async function prepareBuilder(
     const driver = endpoint.startsWith('kubernetes') ? 'kubernetes' : 'remote'
     return { name, description: `builder ${name} (driver ${driver}${driver === 'remote' ? `, ${endpoint}` : ''})` }
   }
-  const { current, containerdStore } = await (probe ?? probeBuilder(env, o.multiPlatform))
-  const choice = chooseBuilder(current, { multiPlatform: o.multiPlatform, containerdStore, cacheExport: o.cacheExport, pushByDigest: o.pushByDigest })
+  const { current, containerdStore } = await (probe ?? probeBuilder(env, o.multiPlatform || Boolean(o.localExport)))
+  const choice = chooseBuilder(current, { multiPlatform: o.multiPlatform, containerdStore, cacheExport: o.cacheExport, pushByDigest: o.pushByDigest, localExport: o.localExport })
   core.info(choice.reason)
   if (!choice.create) return { description: `builder ${current.name} (driver ${current.driver})` }
   created(name)

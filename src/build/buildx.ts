@@ -33,6 +33,8 @@ export interface BuildSpec {
    * image must carry none), or by the merge job for a matrix leg.
    */
   pushByDigest?: { name: string }
+  /** push: false: every platform is written to this directory as an OCI image layout (the local checks read it). */
+  localLayout?: string
   /** `name=value` named contexts (`docker-image://`, `oci-layout://`, a URL, or an absolute directory). */
   buildContexts?: Array<[string, string]>
   noCache?: boolean
@@ -82,6 +84,9 @@ export function buildArgv(s: BuildSpec): string[] {
     // images, which is what lets it keep the earlier release's digest (build/rerun.ts).
     const epoch = s.buildArgs.some(([k]) => k === 'SOURCE_DATE_EPOCH') ? ',rewrite-timestamp=true' : ''
     argv.push('--output', `type=image,name=${s.pushByDigest.name},push-by-digest=true,name-canonical=true,push=true${epoch}`)
+  } else if (s.localLayout) {
+    // Nothing pushed, no tag: the layout holds every platform for the local checks; cache-to still warms the release's cache.
+    argv.push('--output', `type=oci,dest=${s.localLayout},tar=false`)
   } else {
     for (const t of s.tags) argv.push('--tag', t)
     argv.push(s.push ? '--push' : '--output=type=image,push=false')

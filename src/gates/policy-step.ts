@@ -46,7 +46,7 @@ export interface PushedReads extends ImageReads {
  * After the push, before signing: each platform's user, its size (with max-image-size), and its
  * main binary's architecture. Each platform manifest is read once for all of them.
  */
-export async function pushedImagesGate(name: string, pushed: Required<Pushed>, o: PolicyInputs, reads: PushedReads): Promise<Verdict> {
+export async function pushedImagesGate(name: string, pushed: Required<Pushed>, o: PolicyInputs, reads: PushedReads, what = 'the pushed image'): Promise<Verdict> {
   if (o.policy === 'off' && o.maxImageSize === undefined) return { notes: [], warnings: [] }
   const manifests = new Map<string, ReturnType<ImageReads['manifest']>>()
   const once: ImageReads = {
@@ -74,7 +74,7 @@ export async function pushedImagesGate(name: string, pushed: Required<Pushed>, o
     for (const c of checks) core.info(c.line)
     findings.push(...checks.flatMap((c) => (c.finding ? [c.finding] : [])))
   }
-  return combine(judgeFindings(findings.filter((f) => f.rule !== 'max-image-size'), o.policy, 'Policy refuses the pushed image'), judgeFindings(findings.filter((f) => f.rule === 'max-image-size'), 'enforce', 'Image too large'))
+  return combine(judgeFindings(findings.filter((f) => f.rule !== 'max-image-size'), o.policy, `Policy refuses ${what}`), judgeFindings(findings.filter((f) => f.rule === 'max-image-size'), 'enforce', 'Image too large'))
 }
 
 /** What the post-push gates read from the run; `refuse` names the tags that moved to a refused image. */

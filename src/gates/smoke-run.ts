@@ -25,6 +25,8 @@ export interface SmokeOptions {
   env: Record<string, string>
   /** Unique per run: names the containers and the probe network, and labels them for post. */
   label: string
+  /** Platform id → a reference on the engine to run instead of NAME@DIGEST (push: false: the image loaded from the local build). */
+  refs?: Record<string, string>
   random?: () => number
   get?: HttpGet
 }
@@ -38,7 +40,7 @@ export async function smokeRun(name: string, spec: SmokeSpec, o: SmokeOptions): 
   try {
     const results: SmokeResult[] = []
     for (const [platform, digest] of order) {
-      const c: ContainerSpec = { name: `bdi-smoke-${o.label}-${results.length}`, label: o.label, platform, uid: openshiftUid(o.random), ref: `${name}@${digest}`, args: spec.args, network }
+      const c: ContainerSpec = { name: `bdi-smoke-${o.label}-${results.length}`, label: o.label, platform, uid: openshiftUid(o.random), ref: o.refs?.[platform] ?? `${name}@${digest}`, args: spec.args, network }
       const result = await runOne(c, spec, !isNative(platform), o)
       core.info(describeRun(result))
       if (result.output) core.info(result.output.replace(/^/gm, '  | '))

@@ -31,6 +31,8 @@ export interface ScanOptions {
   severities: Severity[]
   onlyFixed: boolean
   ignore?: VulnerabilityIgnore
+  /** An OCI layout directory of one image (push: false): scanned from disk instead of the registry. */
+  input?: string
 }
 
 /**
@@ -49,11 +51,11 @@ export function scanArgv(ref: string, o: ScanOptions): string[] {
     '--scanners', 'vuln',
     '--skip-db-update',
     '--cache-dir', o.cacheDir,
-    '--image-src', 'remote',
+    ...(o.input ? [] : ['--image-src', 'remote']),
     '--no-progress',
     ...(o.onlyFixed ? ['--ignore-unfixed'] : []),
     ...ignore,
-    ref
+    ...(o.input ? ['--input', o.input] : [ref])
   ]
 }
 

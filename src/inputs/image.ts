@@ -94,7 +94,8 @@ export function parseImageInputs(read: InputReader, ctx: GitHubContext): ImageIn
   const pushByDigest = bool(read, 'push-by-digest', false)
   if (mergeDigests.length && pushByDigest) throw new InputError('push-by-digest', 'cannot be used with `merge-digests`: the matrix jobs push by digest, the merge job merges')
   const push = bool(read, 'push', true)
-  if (pushByDigest && !push) throw new InputError('push-by-digest', 'needs `push: true`')
+  if (pushByDigest && !push) throw new InputError('push-by-digest', 'needs `push: true`: push: false (a pull-request run) builds and checks every platform locally and pushes nothing, so there is no digest to merge; leave push-by-digest out of that job')
+  if (mergeDigests.length && !push) throw new InputError('merge-digests', 'is given with `push: false`: a merge job only pushes (an index of digests already in the registry); a pull-request run builds and checks locally, so leave merge-digests out of it, or set push: true')
   if (copies.length && pushByDigest) throw new InputError('images', 'lists several images, but push-by-digest legs push to the first only: give `images` to the merge job, which copies the merged index')
   if (copies.length && !push) throw new InputError('images', 'lists several images, but push is false: nothing would be copied')
 

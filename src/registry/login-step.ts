@@ -15,7 +15,8 @@ export async function logIn(inputs: ImageInputs, configDir: string, transport?: 
   await core.group(`Log in to ${[registry, ...inputs.registryAuth.map((c) => c.host)].join(', ')}`, async () => {
     await login(configDir, registry, inputs.registryUsername, inputs.registryPassword)
     for (const c of inputs.registryAuth) await login(configDir, c.host, c.username, c.password, `the registry-auth line for ${c.host}`)
-    await checkCredentials(inputs, configDir, transport)
+    // push: false pushes nothing: a login only serves reads (private bases), and no push right is asked for.
+    if (inputs.push) await checkCredentials(inputs, configDir, transport)
   })
 }
 

@@ -163,7 +163,8 @@ export function startToolInstall(
   // Bases are verified before the build whether or not anything is pushed.
   const wantCosign = (o.push && o.sign) || Boolean(o.verifyBases)
   const wantSyft = o.push && o.sbom
-  const wantTrivy = o.push && o.vulnerabilityGate !== undefined && o.vulnerabilityGate !== 'off' && Boolean(o.trivyVersion)
+  // push: false scans the local build too (gates/local-step).
+  const wantTrivy = o.vulnerabilityGate !== undefined && o.vulnerabilityGate !== 'off' && Boolean(o.trivyVersion)
   if (!wantCosign && !wantSyft && !wantTrivy) return Promise.resolve({})
   const install = async (): Promise<Tools> => {
     const [cosign, syft, trivy] = await Promise.all([

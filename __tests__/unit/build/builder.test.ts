@@ -21,6 +21,9 @@ describe('chooseBuilder', () => {
     ['docker driver, classic store, cache export', docker, { multiPlatform: false, containerdStore: false, cacheExport: true, pushByDigest: false }, true],
     ['docker driver, classic store, one platform', docker, { multiPlatform: false, containerdStore: false, cacheExport: false, pushByDigest: false }, false],
     ['an existing docker-container builder', { ...docker, name: 'b', driver: 'docker-container' }, { multiPlatform: true, containerdStore: false, cacheExport: true, pushByDigest: false }, false],
+    ['push: false on the docker driver with the classic store: no OCI layout export there', docker, { multiPlatform: false, containerdStore: false, cacheExport: false, pushByDigest: false, localExport: true }, true],
+    ['push: false on the docker driver with the containerd store', docker, { multiPlatform: true, containerdStore: true, cacheExport: false, pushByDigest: false, localExport: true }, false],
+    ['push: false on an existing docker-container builder', { ...docker, name: 'b', driver: 'docker-container' }, { multiPlatform: true, containerdStore: false, cacheExport: true, pushByDigest: false, localExport: true }, false],
     ['an existing remote builder', { ...docker, name: 'r', driver: 'remote' }, { multiPlatform: true, containerdStore: false, cacheExport: false, pushByDigest: false }, false]
   ])('%s -> create %s', (_name, current, needs, create) => {
     const choice = chooseBuilder(current, needs)

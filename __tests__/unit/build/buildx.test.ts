@@ -59,6 +59,11 @@ describe('buildArgv', () => {
       ['buildx', 'build', '--file', '/ws/Dockerfile', '--platform', 'linux/amd64,linux/arm64', '--tag', 'ghcr.io/o/app:main', '--output=type=image,push=false', '--metadata-file', '/tmp/m.json', '/ws']
     ],
     [
+      'push: false with a local layout: every platform to an OCI layout directory, no tag, cache-to kept (it warms the release)',
+      { push: false, tags: ['ghcr.io/o/app:main'], localLayout: '/tmp/w/oci-layout', cacheTo: ['type=gha,mode=max'] },
+      ['buildx', 'build', '--file', '/ws/Dockerfile', '--platform', 'linux/amd64,linux/arm64', '--cache-to', 'type=gha,mode=max', '--output', 'type=oci,dest=/tmp/w/oci-layout,tar=false', '--metadata-file', '/tmp/m.json', '/ws']
+    ],
+    [
       'everything passed through, in order',
       {
         builder: 'b1',

@@ -27,6 +27,7 @@ describe('argv', () => {
     ['only-fixed', { onlyFixed: true }, [...base, '--ignore-unfixed', REF]],
     ['a .trivyignore', { ignore: { file: '/ws/.trivyignore', kind: 'trivyignore' } }, [...base, '--ignorefile', '/ws/.trivyignore', REF]],
     ['an OpenVEX document', { ignore: { file: '/ws/vex.json', kind: 'openvex' } }, [...base, '--vex', '/ws/vex.json', REF]],
+    ['push: false: one platform\'s OCI layout from disk (--input), never the registry', { input: '/w/local/linux-amd64' }, [...base.slice(0, 14), '--no-progress', '--input', '/w/local/linux-amd64']],
     ['warn: every severity', { severities: severitiesFor('warn') }, ['image', '--format', 'json', '--output', '/w/vuln/linux-amd64.trivy.json', '--exit-code', '3', '--severity', 'CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN', ...base.slice(9), REF]]
   ])('%s', (_name, o, argv) => {
     expect(scanArgv(REF, { cacheDir: '/c', output: '/w/vuln/linux-amd64.trivy.json', severities: ['CRITICAL', 'HIGH'], onlyFixed: false, ...o })).toEqual(argv)
