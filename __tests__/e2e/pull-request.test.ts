@@ -78,7 +78,7 @@ describe.runIf(run)('pull-request path: push: false checks locally and pushes no
     expect(pr.log).toMatch(/--output type=oci,dest=\S+oci-layout,tar=false/)
     expect(pr.log).toContain('linux/amd64: /worker is x86-64 (ELF64, little-endian), as the platform needs')
     expect(pr.log).toContain('linux/arm64: /worker is AArch64 (ELF64, little-endian), as the platform needs')
-    expect(pr.log).toContain('linux/amd64: loaded into the engine as build-distroless-image-check/')
+    expect(pr.log).toContain('linux/amd64: loaded into the engine as build-distroless-image.local/')
     expect(pr.log).toContain('worker with vulnerable v0.1.0 on amd64')
     expect(pr.log).toMatch(/linux\/arm64: not run: this x64 runner does not run it natively/)
     expect(pr.log).toMatch(/trivy DB built \S+ \(schema 2\), from /)
@@ -90,7 +90,7 @@ describe.runIf(run)('pull-request path: push: false checks locally and pushes no
     // Nothing of the image reached the registry: no repository, so no tag; no loaded image left on the engine.
     expect(await tagsOf(image)).toEqual([])
     expect(docker(['buildx', 'imagetools', 'inspect', `${image}:3.1.0`], { allowFailure: true }).code).not.toBe(0)
-    expect(docker(['image', 'ls', '--quiet', '--filter', 'reference=build-distroless-image-check/*']).out.trim()).toBe('')
+    expect(docker(['image', 'ls', '--quiet', '--filter', 'reference=build-distroless-image.local/*']).out.trim()).toBe('')
 
     // The same block as a release: pushed, gated, tagged and signed.
     const release = await runAction(withBlock(image, true), { workspace: ws, env: cache.env, runPost: true })

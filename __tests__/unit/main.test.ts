@@ -675,11 +675,11 @@ describe('main', () => {
       const options = vi.mocked(smokeRun).mock.calls[0]?.[2]
       // Only the native platform runs, as the image docker load named, not NAME@DIGEST from a registry.
       expect(options?.platforms).toEqual({ 'linux/amd64': localBuild.platforms['linux/amd64'] })
-      expect(options?.refs).toEqual({ 'linux/amd64': 'build-distroless-image-check/op:7-amd64' })
+      expect(options?.refs).toEqual({ 'linux/amd64': 'build-distroless-image.local/op:7-amd64' })
       const { run } = await import('../../src/lib/exec.js')
       const argv = vi.mocked(run).mock.calls.map((call) => call[1].join(' '))
       expect(argv).toContainEqual(expect.stringMatching(/^load --input \S+\/local\/linux-amd64\.tar$/))
-      expect(argv).toContain('image rm build-distroless-image-check/op:7-amd64')
+      expect(argv).toContain('image rm build-distroless-image.local/op:7-amd64')
       const { scanPlatforms } = await import('../../src/gates/vulnerability-scan.js')
       const context = vi.mocked(scanPlatforms).mock.calls[0]?.[3]
       expect(Object.keys(context?.layouts ?? {})).toEqual(['linux/amd64', 'linux/arm64'])

@@ -92,9 +92,11 @@ export async function checkLocalBuild(run: LocalRun): Promise<void> {
       for (const done of Object.values(checked)) done.push(inputs.policy === 'off' ? 'size checked' : 'policy and architecture checked')
     }
 
+    // A name with a domain: containerd keeps the annotation's name as written, and docker finds
+    // only a normalised one (docker.io/... for a name without a domain). Never pulled (--pull never).
     // Each platform in a layout of its own: trivy's --input takes one image, docker load one platform.
     const single = (platform: string) => {
-      const name = `build-distroless-image-check/${inputs.image.path.split('/').pop() ?? 'image'}:${run.ctx.runId || process.pid}-${platform.split('/').slice(1).join('-')}`
+      const name = `build-distroless-image.local/${inputs.image.path.split('/').pop() ?? 'image'}:${run.ctx.runId || process.pid}-${platform.split('/').slice(1).join('-')}`
       return { name, layout: layout.splitOff(platform, built.platforms[platform] ?? '', path.join(run.workDir, 'local', platform.replace(/\//g, '-')), name) }
     }
     const singles = Object.fromEntries(Object.keys(built.platforms).map((p) => [p, single(p)]))

@@ -43,10 +43,10 @@ test('splitOff: one platform as its own layout, named for docker load; packTo: t
   const written = await writeLayout(dir, { 'linux/amd64': { content: ELF.amd64 }, 'linux/arm64': { content: ELF.arm64 } })
   const layout = new OciLayout(dir)
   const amd = written.platforms['linux/amd64'] ?? ''
-  const single = layout.splitOff('linux/amd64', amd, path.join(dir, '..', path.basename(dir) + '-amd64'), 'build-distroless-image-check/op:7-amd64')
+  const single = layout.splitOff('linux/amd64', amd, path.join(dir, '..', path.basename(dir) + '-amd64'), 'build-distroless-image.local/op:7-amd64')
   const index = JSON.parse(fs.readFileSync(path.join(single.dir, 'index.json'), 'utf8')) as { manifests: Array<Record<string, unknown>> }
   expect(index.manifests).toHaveLength(1)
-  expect(index.manifests[0]).toMatchObject({ digest: amd, platform: { os: 'linux', architecture: 'amd64' }, annotations: { 'io.containerd.image.name': 'build-distroless-image-check/op:7-amd64', 'org.opencontainers.image.ref.name': '7-amd64' } })
+  expect(index.manifests[0]).toMatchObject({ digest: amd, platform: { os: 'linux', architecture: 'amd64' }, annotations: { 'io.containerd.image.name': 'build-distroless-image.local/op:7-amd64', 'org.opencontainers.image.ref.name': '7-amd64' } })
   // The manifest, its config and its one layer; nothing of arm64.
   expect(fs.readdirSync(path.join(single.dir, 'blobs', 'sha256'))).toHaveLength(3)
   expect(single.images(['linux/amd64']).platforms).toEqual({ 'linux/amd64': amd })
@@ -57,7 +57,7 @@ test('splitOff: one platform as its own layout, named for docker load; packTo: t
   const x = extract()
   x.on('entry', (h, stream, next) => (names.push(h.name), stream.resume(), stream.on('end', next)))
   fs.createReadStream(tar).pipe(x)
-  await new Promise((r) => x.on('finish', r))
+  await new Promise<void>((r) => x.on('finish', () => r()))
   expect(names.slice(0, 2)).toEqual(['oci-layout', 'index.json'])
   expect(names.filter((n) => n.startsWith('blobs/sha256/'))).toHaveLength(3)
 })
