@@ -671,6 +671,9 @@ describe('main', () => {
       expect(registry.create).not.toHaveBeenCalled()
       expect(outputs.signed).toBeUndefined()
       if (!given['smoke-args']) return
+      // Only native platforms run: no QEMU asked for on their account.
+      const { planQemu } = await import('../../src/build/qemu.js')
+      expect(vi.mocked(planQemu).mock.calls[0]?.[4]).toBe(false)
       const { smokeRun } = await import('../../src/gates/smoke-run.js')
       const options = vi.mocked(smokeRun).mock.calls[0]?.[2]
       // Only the native platform runs, as the image docker load named, not NAME@DIGEST from a registry.

@@ -105,7 +105,8 @@ async function setUpQemu(run: BuildRun, dockerfile: LoadedDockerfile): Promise<v
   const { inputs } = run
   const native = nativeArches(run.ctx.nodeArch)
   await core.group('QEMU', async () => {
-    const plan = planQemu(inputs.platforms, native, binfmtReader(), runsOnTarget(dockerfile.parsed, inputs.target), inputs.smoke !== undefined)
+    // push: false runs only the native platforms (gates/local-step): the smoke run needs no QEMU there.
+    const plan = planQemu(inputs.platforms, native, binfmtReader(), runsOnTarget(dockerfile.parsed, inputs.target), inputs.smoke !== undefined && inputs.push)
     for (const r of plan.reasons) core.info(r)
     for (const n of qemuGoNotices(dockerfile.parsed, inputs.target, inputs.platforms, native, dockerfile.label)) core.notice(n.message)
     run.report.notes.push(...plan.reasons.filter((r) => r.startsWith('QEMU skipped')))
