@@ -40,7 +40,7 @@ describe.runIf(run)('tags move only after every gate passed (issue 30, part 1)',
     expect(refused).toMatch(/^sha256:[a-f0-9]{64}$/)
     expect(bad.log).toContain(`No tag was moved: ${images[0] ?? ''}@${refused} is in the registry by digest only; 1.4.1, 1.4, 1, latest stay where they were, in every registry.`)
     // Pushed by digest: buildx was given no tag, and nothing tagged it after.
-    expect(bad.log).toMatch(/\[command\]\S*docker buildx build .*--output type=image,name=\S+,push-by-digest=true,name-canonical=true,push=true /)
+    expect(bad.log).toMatch(/\[command\]\S*docker buildx build .*--output type=image,name=\S+,push-by-digest=true,name-canonical=true,push=true,rewrite-timestamp=true /)
     expect(bad.log).not.toMatch(/\[command\]\S*docker buildx build .*--tag /)
     expect(bad.log).not.toMatch(/\[command\]\S*imagetools create /)
     expect(bad.log).not.toMatch(/\[command\]\S*cosign (sign|attest) /)
