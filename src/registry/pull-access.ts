@@ -90,7 +90,7 @@ export async function checkPullAccess(base: BaseLocation, credential: Credential
   if (granted && !granted.includes('pull') && !granted.includes('*')) {
     return { kind: 'refused', why: `${realm.host} gave a token without pull on ${base.repository} (granted: ${granted.length ? granted.join(', ') : 'nothing'})` }
   }
-  let token = ''
+  let token: string
   try {
     const t = JSON.parse(r.body) as { token?: string; access_token?: string }
     token = t.token ?? t.access_token ?? ''
