@@ -24,7 +24,9 @@ const PULL_METHODS = new Set(['HEAD', 'GET'])
 export function registryFailure(text: string): RegistryFailure | undefined {
   const tls = /x509:|tls: failed to verify certificate/i
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean)
-  const said = lines.find((l) => tls.test(l)) ?? lines.find((l) => classifyFailure(l) === 'auth' && /https:\/\/|failed to (resolve source metadata|push)|pull access denied/.test(l))
+  // The last such line: buildx ends with the one that names the reference (`ERROR: failed to build: …`); progress lines before it do not.
+  const last = [...lines].reverse()
+  const said = last.find((l) => tls.test(l)) ?? last.find((l) => classifyFailure(l) === 'auth' && /https:\/\/|failed to (resolve source metadata|push)|pull access denied/.test(l))
   if (!said) return undefined
   const kind = tls.test(said) ? 'tls' : 'auth'
   const pulled = /failed to resolve source metadata for (\S+?):? /.exec(said)?.[1]

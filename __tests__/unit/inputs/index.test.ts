@@ -64,7 +64,7 @@ describe('parseInputs: good inputs', () => {
     ['inline', { 'buildkitd-config-inline': '[registry."harbor.corp"]\n  ca = ["/etc/corp/ca.pem"]\n' }, { inline: '[registry."harbor.corp"]\n  ca = ["/etc/corp/ca.pem"]\n' }]
   ])('buildkitd-config: %s', (_name, values, expected) => {
     const got = parseInputs(reader({ image: 'op', ...values }), ctx()).buildkitdConfig
-    if (expected && 'file' in (expected as object)) expect(got).toEqual({ file: fs.realpathSync(path.join(ws, 'buildkitd.toml')) })
+    if (expected && 'file' in (expected)) expect(got).toEqual({ file: fs.realpathSync(path.join(ws, 'buildkitd.toml')) })
     else expect(got).toEqual(expected)
   })
 
