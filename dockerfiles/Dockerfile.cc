@@ -21,9 +21,9 @@ ARG TARGETOS TARGETARCH
 ARG CGO_PACKAGES=
 ENV GOMODCACHE=/go/pkg/mod GOCACHE=/root/.cache/go-build
 # Read by go from the environment: a module proxy (e.g. an Athens or Artifactory mirror) and
-# default flags (e.g. -mod=vendor). Empty means go's own defaults.
-ARG GOPROXY=
-ARG GOFLAGS=
+# default flags (e.g. -mod=vendor). Not given, the builder image's own settings (or go's) stay.
+ARG GOPROXY
+ARG GOFLAGS
 RUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/var/lib/apt/lists,sharing=locked <<'SH'
 set -eu
 case "$TARGETARCH" in
@@ -60,8 +60,7 @@ if [ -s /run/secrets/GIT_AUTH_TOKEN ]; then
   export GIT_CONFIG_VALUE_0='!f() { echo username=x-access-token; echo "password=$(cat /run/secrets/GIT_AUTH_TOKEN)"; }; f'
   echo "private modules: git authenticates to ${GIT_HOST} with the GIT_AUTH_TOKEN secret; GOPRIVATE=${GOPRIVATE:-(not set)}"
 fi
-# A vendored module needs no download (go refuses `mod download` under -mod=vendor).
-case " ${GOFLAGS} " in *" -mod=vendor "*) ;; *) go mod download ;; esac
+go mod download
 SH
 COPY . .
 # The build, as a script both build stages run: STRIP is "-s -w" for the release, empty for debug.
