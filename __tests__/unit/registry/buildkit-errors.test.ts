@@ -13,7 +13,7 @@ describe('registryFailure', () => {
     ['the push registry without a credential: its HEAD of a blob is a push (real)', real['push-401-no-credential'] ?? '', { host: 'quay.bdi.test:5446', op: 'push', kind: 'auth', ref: 'quay.bdi.test:5446/layouts-probe/out:1' }],
     ...Object.entries(real)
       .filter(([k]) => k.startsWith('pull-x509'))
-      .map(([k, v]): [string, string, Partial<ReturnType<typeof registryFailure>>] => [`${k} (real)`, v, { op: 'pull', kind: 'tls' }]),
+      .map(([k, v]): [string, string, Partial<ReturnType<typeof registryFailure>>] => [`${k} (real)`, v, { host: 'registry.bdi.test:5443', op: 'pull', kind: 'tls', ref: 'registry.bdi.test:5443/e2e/static:nonroot' }]),
     [
       'Docker Hub: pull access denied, the host from the reference',
       'ERROR: failed to solve: acme/private:1: failed to resolve source metadata for docker.io/acme/private:1: pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed',
@@ -30,6 +30,13 @@ describe('registryFailure', () => {
     if (expected === undefined) expect(f).toBeUndefined()
     else expect(f).toMatchObject(expected)
   })
+})
+
+test('an untrusted certificate names the host and buildkitd-config-inline with a [registry] section for it', () => {
+  const f = registryFailure(real['pull-x509-untrusted-ca'] ?? '')
+  if (!f) throw new Error('not read')
+  expect(explainPullFailure(f)).toContain('BuildKit could not pull registry.bdi.test:5443/e2e/static:nonroot from registry.bdi.test:5443: the builder does not trust registry.bdi.test:5443\'s certificate (BuildKit said: ERROR: failed to build: ')
+  expect(explainPullFailure(f)).toContain('give it registry.bdi.test:5443\'s CA with buildkitd-config-inline, e.g. [registry."registry.bdi.test:5443"] ca = [')
 })
 
 test('the pull explanation names the registry, the base, and a credential for that host', () => {
