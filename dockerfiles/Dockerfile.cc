@@ -8,15 +8,22 @@
 ARG BUILDER_IMAGE=golang:1.27.2-trixie@sha256:e58d6f83b3416618d8bcac2b3dde1b7f7e3c4a77d25e88637f8bbae81536c48d
 ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian13:nonroot@sha256:e792ab3d241a468a4fd7519ddbbebe66b49b5f365771716ea688ad40b6c6f1c2
 ARG DEBUG_IMAGE=gcr.io/distroless/cc-debian13:debug-nonroot@sha256:f525a9a37aed3e8a848f46cfe055999782d66ed797e9e2886928c8caaaa4fc52
+# The package to build (kubebuilder: ./cmd, or ./cmd/manager in older layouts); extra linker
+# flags; build tags, comma-separated; where the binary goes in the image (kubebuilder's manifests
+# run /manager); the release version (the action passes VERSION, from its version input or the
+# tag, to a Dockerfile that declares it) and the string variable -X sets it in.
+ARG GO_PACKAGE=. GO_LDFLAGS= GO_TAGS= BINARY=/app VERSION=dev VERSION_VARIABLE=main.version
 
-FROM --platform=$BUILDPLATFORM ${BUILDER_IMAGE} AS build
+FROM --platform=$BUILDPLATFORM ${BUILDER_IMAGE} AS source
 ARG TARGETOS TARGETARCH
 # Debian -dev packages of the native libraries the program links, installed for the target
 # architecture, e.g. "libsqlite3-dev libzstd-dev".
 ARG CGO_PACKAGES=
-ARG GO_PACKAGE=.
-ARG GO_LDFLAGS=
 ENV GOMODCACHE=/go/pkg/mod GOCACHE=/root/.cache/go-build
+# Read by go from the environment: a module proxy (e.g. an Athens or Artifactory mirror) and
+# default flags (e.g. -mod=vendor). Not given, the builder image's own settings (or go's) stay.
+ARG GOPROXY
+ARG GOFLAGS
 RUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/var/lib/apt/lists,sharing=locked <<'SH'
 set -eu
 case "$TARGETARCH" in
@@ -56,15 +63,21 @@ fi
 go mod download
 SH
 COPY . .
-RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build <<'SH'
+# The build, as a script both build stages run: STRIP is "-s -w" for the release, empty for debug.
+# ENTRYPOINT stays /app (an exec-form ENTRYPOINT takes no ARG): a link to BINARY when it is elsewhere.
+RUN mkdir -p /usr/local/bin && cat >/usr/local/bin/build-app <<'SH' && chmod 0755 /usr/local/bin/build-app
+#!/bin/sh
 set -eu
+case "$BINARY" in /*) ;; *) echo "BINARY must be an absolute path in the image, not $BINARY" >&2; exit 1 ;; esac
 triplet=$(cat /tmp/triplet)
+mkdir -p "/out/rootfs$(dirname "$BINARY")"
 CGO_ENABLED=1 CC="$triplet-gcc" GOOS="$TARGETOS" GOARCH="$TARGETARCH" \
-  go build -trimpath -ldflags="-s -w ${GO_LDFLAGS}" -o /out/app "$GO_PACKAGE"
+  go build -trimpath -tags="$GO_TAGS" -ldflags="$STRIP -X '$VERSION_VARIABLE=$VERSION' $GO_LDFLAGS" -o "/out/rootfs$BINARY" "$GO_PACKAGE"
+[ "$BINARY" = /app ] || ln -s "$BINARY" /out/rootfs/app
 # Copy the shared libraries the binary needs (and theirs) that distroless/cc lacks.
 provided='^(ld-linux.*|libc|libm|libpthread|libdl|librt|libresolv|libutil|libgcc_s|libstdc\+\+)\.so'
 mkdir -p /out/rootfs
-queue="/out/app" seen=" "
+queue="/out/rootfs$BINARY" seen=" "
 while [ -n "$queue" ]; do
   set -- $queue; file=$1; shift; queue="$*"
   for lib in $("$triplet-readelf" -d "$file" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
@@ -88,15 +101,25 @@ while [ -n "$queue" ]; do
 done
 SH
 
-# `target: debug`: the same binary and libraries on the busybox-carrying debug base, as nonroot.
+FROM source AS build
+ARG TARGETOS TARGETARCH GOPROXY GOFLAGS GO_PACKAGE GO_LDFLAGS GO_TAGS BINARY VERSION VERSION_VARIABLE
+ARG STRIP="-s -w"
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build /usr/local/bin/build-app
+
+# Not stripped: the symbol table and DWARF stay for a debugger.
+FROM source AS build-debug
+ARG TARGETOS TARGETARCH GOPROXY GOFLAGS GO_PACKAGE GO_LDFLAGS GO_TAGS BINARY VERSION VERSION_VARIABLE
+ARG STRIP=
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build /usr/local/bin/build-app
+
+# `target: debug`: the same program, not stripped, and its libraries on the busybox-carrying debug
+# base, as nonroot.
 FROM ${DEBUG_IMAGE} AS debug
-COPY --from=build /out/rootfs/ /
-COPY --from=build /out/app /app
+COPY --from=build-debug /out/rootfs/ /
 USER 65532:65532
 ENTRYPOINT ["/app"]
 
 FROM ${RUNTIME_IMAGE} AS runtime
 COPY --from=build /out/rootfs/ /
-COPY --from=build /out/app /app
 USER 65532:65532
 ENTRYPOINT ["/app"]

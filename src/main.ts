@@ -49,11 +49,12 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, output
   const dockerfile = given.mergeDigests.length ? undefined : loadDockerfile(given)
   if (dockerfile) applyVerdict(dockerfileGate(dockerfile.parsed, { ...given, dockerfileName: dockerfile.label }), report.notes, refuseBeforeBuild)
   // Which bases are verified, and how, is decided before anything happens (verify-bases: all refuses here).
-  const basePlan = dockerfile ? planBases(targetBases(dockerfile.parsed, given.target, given.buildContexts), given) : undefined
+  const bases = dockerfile ? targetBases(dockerfile.parsed, given.target, given.buildContexts) : undefined
+  const basePlan = bases ? planBases(bases, given) : undefined
   const run = startRun(given, ctx, report, outputs, now, Boolean(basePlan?.verify.length))
   // The builder is looked at while the login runs; a failure surfaces in the Builder phase.
   const probe = dockerfile && !given.builderEndpoint ? startNow(probeBuilder(run.env, given.platforms.length > 1 || !given.push)) : undefined
-  await logIn(given, run.configDir)
+  await logIn(given, run.configDir, bases?.bases.map((b) => b.ref))
   run.inputs = { ...run.inputs, ...(await releaseTags(run)) }
 
   if (dockerfile) {

@@ -62,7 +62,7 @@ describe.runIf(run)('architecture of the main binary (issue 13)', () => {
     expect(r.outputs.signed).toBe('true')
   })
 
-  test('Go built on the target platform (the kubebuilder layout): one notice with the two-line change, and the release still passes', async () => {
+  test('Go built on the target platform (as kubebuilder\'s scaffolded Dockerfile does; its layout is built in private-modules.test.ts): one notice with the two-line change, and the release still passes', async () => {
     const dockerfile = `FROM ${e2e.registry}/e2e/golang:1.24 AS builder\nWORKDIR /src\nCOPY go.mod main.go ./\nRUN CGO_ENABLED=0 go build -o /out/hello .\n\nFROM ${e2e.registry}/e2e/static:nonroot\nCOPY --from=builder /out/hello /hello\nENTRYPOINT ["/hello"]\n`
     // Only the runtime: the arm64 toolchain compiles every imported package under QEMU, a minute more for fmt's.
     const tiny = { 'go.mod': 'module example.com/hello\n\ngo 1.24\n', 'main.go': 'package main\n\nimport "runtime"\n\nfunc main() { println(runtime.GOOS + "/" + runtime.GOARCH) }\n' }

@@ -63,7 +63,7 @@ const inputs = (image: string, extra: Record<string, string>) => ({
   network: 'host',
   allow: 'network.host',
   'add-hosts': `${HOST}=127.0.0.1`,
-  'no-cache-filters': 'build',
+  'no-cache-filters': 'source',
   'registry-username': e2e.user,
   'registry-password': e2e.password,
   sign: 'false',
@@ -104,5 +104,42 @@ describe.runIf(run)('private Go modules (issue 14)', () => {
     // The step's error (what the run's annotation shows), not only somewhere in the log.
     const error = r.log.split('\n').find((l) => l.startsWith('::error::'))?.replace(/%0A/g, '\n') ?? ''
     expect(error, r.log).toContain(`could not read Username for 'https://${HOST}': terminal prompts disabled`)
+  })
+
+  // Issue 34 part 4: a kubebuilder layout as `kubebuilder init` + `create api` leave it (cmd/main.go,
+  // api/v1, internal/controller, config/manager/manager.yaml running /manager), importing the
+  // private module, built with the static template for two platforms. Only its build args change:
+  // GO_PACKAGE, BINARY, GO_TAGS; the version comes from `version` without being repeated.
+  test('a kubebuilder layout releases through the template for amd64 and arm64, its binary where its manifest runs it, with the release version and the build tags', async () => {
+    const layout = {
+      'go.mod': `module example.com/memcached-operator\n\ngo 1.24\n\nrequire ${HOST}/vmafx/private v0.1.0\n`,
+      'PROJECT': 'domain: example.com\nlayout:\n- go.kubebuilder.io/v4\nprojectName: memcached-operator\nrepo: example.com/memcached-operator\n',
+      'api/v1/memcached_types.go': 'package v1\n\n// MemcachedSpec is the desired state.\ntype MemcachedSpec struct {\n\tSize int32 `json:"size,omitempty"`\n}\n\n// Memcached is the Schema for the memcacheds API.\ntype Memcached struct {\n\tSpec MemcachedSpec `json:"spec,omitempty"`\n}\n',
+      'internal/controller/memcached_controller.go': `package controller\n\nimport (\n\t"fmt"\n\n\t"${HOST}/vmafx/private"\n\tv1 "example.com/memcached-operator/api/v1"\n)\n\n// Reconcile says what it would do for one object.\nfunc Reconcile(m v1.Memcached) string {\n\treturn fmt.Sprintf("reconcile size=%d tags=%s private=%q", m.Spec.Size, tag, private.Greeting())\n}\n`,
+      'internal/controller/tag_default.go': '//go:build !e2etag\n\npackage controller\n\nconst tag = "none"\n',
+      'internal/controller/tag_e2e.go': '//go:build e2etag\n\npackage controller\n\nconst tag = "e2etag"\n',
+      'cmd/main.go': 'package main\n\nimport (\n\t"fmt"\n\t"os"\n\t"runtime"\n\n\tv1 "example.com/memcached-operator/api/v1"\n\t"example.com/memcached-operator/internal/controller"\n)\n\nvar version = "unset"\n\nfunc main() {\n\texe, _ := os.Executable()\n\tfmt.Printf("manager %s %s/%s uid=%d exe=%s %s\\n", version, runtime.GOOS, runtime.GOARCH, os.Getuid(), exe, controller.Reconcile(v1.Memcached{Spec: v1.MemcachedSpec{Size: 3}}))\n}\n',
+      'config/manager/manager.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: controller-manager\n  namespace: system\nspec:\n  template:\n    spec:\n      securityContext:\n        runAsNonRoot: true\n      containers:\n      - command:\n        - /manager\n        args:\n        - --leader-elect\n        image: controller:latest\n        name: manager\n'
+    }
+    const image = uniqueImage('kubebuilder')
+    const base = inputs(image, { 'github-token': token })
+    const r = await runAction(
+      { ...base, platforms: 'linux/amd64,linux/arm64', tags: '', version: 'v0.3.0', 'build-args': `${base['build-args']}\nGO_PACKAGE=./cmd\nBINARY=/manager\nGO_TAGS=e2etag` },
+      { workspace: workspace(layout) }
+    )
+    expect(r.exitCode, r.log).toBe(0)
+    // The version reached the build once, from `version`.
+    expect(r.log).toContain('--build-arg VERSION=0.3.0')
+    expect(r.log).toContain('QEMU skipped: no RUN executes on the target platform')
+    // Where the manifest runs the manager: the command it names, in each platform's image.
+    const command = /command:\n\s+- (\S+)/.exec(layout['config/manager/manager.yaml'])?.[1] ?? ''
+    expect(command).toBe('/manager')
+    for (const platform of ['linux/amd64', 'linux/arm64']) {
+      const out = docker(['run', '--rm', '--platform', platform, '--entrypoint', command, `${image}@${r.outputs.digest}`, '--leader-elect']).out.trim()
+      expect(out).toBe(`manager 0.3.0 ${platform} uid=65532 exe=/manager reconcile size=3 tags=e2etag private="hello from the private module"`)
+      // ENTRYPOINT /app still starts it (a link to /manager), as `docker run` and the smoke run do.
+      expect(docker(['run', '--rm', '--platform', platform, `${image}@${r.outputs.digest}`]).out.trim()).toContain(`manager 0.3.0 ${platform}`)
+    }
+    expect(secretLeaks(r.log + r.summary + (r.outputs.metadata ?? ''), [token])).toEqual([])
   })
 })

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
-import { describe, expect, test } from 'vitest'
+import { beforeAll, describe, expect, test } from 'vitest'
 import { runAction } from './support/harness.js'
 import { cosign, docker, e2e, keyPair, keySigning, requireEnvironment, secretLeaks, staticTrue, workspace } from './support/env.js'
 
@@ -133,5 +133,65 @@ describe.runIf(run)('several registries (issue 20)', () => {
     const r = await runAction(inputs, { workspace: workspace(files()), env: { DOCKER_CONFIG: userConfig } })
     expect(r.exitCode, r.log).toBe(0)
     expect(digestOf(`${R2}/${path}:3.1.0`)).toBe(r.outputs.digest)
+  })
+
+  // Issue 34 part 6: bases mirrored into one registry, the release pushed to another, and no
+  // credential for the bases' registry. BuildKit's 401 from the bases' registry used to come back
+  // as "Push to <push registry> was refused ... check registry-username and registry-password".
+  describe('bases in another registry than the release', () => {
+    const basesRepo = repo('mirror')
+    const base = `${R2}/${basesRepo}/static:nonroot`
+    const baseFiles = (dockerfile: string) => ({ hello: fs.readFileSync('/bin/true'), Dockerfile: dockerfile })
+    const common = { version: 'v3.1.0', platforms: 'linux/amd64', 'allowed-bases': `${R}/e2e/*\n${R2}/*`, ...first, sign: 'false', sbom: 'false' }
+    // distribution 2.8 now and then answers "blob unknown" to a manifest whose blobs buildx is still
+    // copying across registries; the copy (the setup, not the behaviour under test) is tried again.
+    beforeAll(() => {
+      for (const name of ['static', 'static-amd64']) {
+        for (let attempt = 1; ; attempt++) {
+          const r = docker(['buildx', 'imagetools', 'create', '--tag', `${R2}/${basesRepo}/${name}:nonroot`, `${R}/e2e/static:nonroot`], { allowFailure: true })
+          if (r.code === 0) break
+          if (attempt === 3 || !/blob unknown/.test(r.out)) throw new Error(r.out)
+        }
+      }
+    })
+
+    test('no credential for the bases\' registry: fails before the build, naming that registry and that there was none; nothing pushed', async () => {
+      const path = repo('bases-elsewhere')
+      const before = fs.statSync(e2e.registryLog).size
+      const r = await runAction({ image: `${R}/${path}`, ...common }, { workspace: workspace(baseFiles(`FROM ${base}\nCOPY --chmod=0755 hello /hello\nENTRYPOINT ["/hello"]\n`)) })
+      expect(r.exitCode, r.log).toBe(1)
+      expect(r.log).toContain("::error::A base image's registry refused the pull (checked before anything is built; nothing was built or pushed)")
+      expect(r.log).toContain(`- ${R2} refused to let the builder read base ${base}, with no credential (nothing in registry-auth or in the job's docker config for ${R2}): the registry asks for a username and password (Basic), and there is none for it; add a registry-auth line ${R2}=USERNAME:TOKEN (from a secret), or log in to ${R2} in a step before this one (docker/login-action)`)
+      // The push registry's credential was checked and is not blamed.
+      expect(r.log).toContain(`Push to ${R}/${path} with registry-username and registry-password`)
+      expect(r.log).not.toMatch(/Push to \S+ was refused/)
+      expect(r.log).not.toMatch(/\[command\]\S*docker buildx build /)
+      expect(fs.readFileSync(e2e.registryLog, 'utf8').slice(before)).not.toContain(`/v2/${path}/`)
+      expect(docker(['buildx', 'imagetools', 'inspect', `${R}/${path}:3.1.0`], { allowFailure: true }).code).not.toBe(0)
+    })
+
+    test('a registry-auth line for the bases\' registry (no image there) reads them, and the release is built on them', async () => {
+      const path = repo('bases-auth')
+      const r = await runAction(
+        { image: `${R}/${path}`, 'registry-auth': secondAuth, ...common },
+        { workspace: workspace(baseFiles(`FROM ${base}\nCOPY --chmod=0755 hello /hello\nENTRYPOINT ["/hello"]\n`)) }
+      )
+      expect(r.exitCode, r.log).toBe(0)
+      expect(r.log).toContain(`Base ${base}: readable from ${R2} with the registry-auth line for ${R2}: the manifest reads with the username and password`)
+      expect(secretLeaks(r.log, [e2e.password2])).toEqual([])
+      expect(digestOf(`${R}/${path}:3.1.0`)).toBe(r.outputs.digest)
+    })
+
+    test('a base the check cannot name before the build (its name depends on the platform): BuildKit\'s 401 is reported as a pull from the bases\' registry, not as the push registry refusing', async () => {
+      const path = repo('bases-late')
+      const dockerfile = `ARG TARGETARCH\nFROM ${R2}/${basesRepo}/static-\${TARGETARCH}:nonroot\nCOPY --chmod=0755 hello /hello\nENTRYPOINT ["/hello"]\n`
+      const r = await runAction({ image: `${R}/${path}`, ...common, policy: 'warn' }, { workspace: workspace(baseFiles(dockerfile)) })
+      expect(r.exitCode, r.log).toBe(1)
+      expect(r.log).toMatch(/\[command\]\S*docker buildx build /)
+      expect(r.log).toContain(`::error::BuildKit could not pull ${R2}/${basesRepo}/static-amd64:nonroot from ${R2}: ${R2} refused (BuildKit said: `)
+      expect(r.log).toContain(`a registry-auth line ${R2}=USERNAME:TOKEN (from a secret), or a login to ${R2} in a step before this one`)
+      expect(r.log).not.toMatch(/Push to \S+ was refused/)
+      expect(docker(['buildx', 'imagetools', 'inspect', `${R}/${path}:3.1.0`], { allowFailure: true }).code).not.toBe(0)
+    })
   })
 })

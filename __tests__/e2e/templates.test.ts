@@ -1,8 +1,11 @@
 // dockerfiles/ templates built for real, amd64 and arm64, with local bases passed in through
 // BUILDER_IMAGE / RUNTIME_IMAGE; and the policy refusing what it must.
+import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { runAction } from './support/harness.js'
+import { repoRoot, runAction } from './support/harness.js'
 import { docker, e2e, requireEnvironment, uniqueImage, workspace } from './support/env.js'
 
 const run = requireEnvironment()
@@ -116,6 +119,58 @@ describe.runIf(run)('dockerfiles/ templates (issue 5)', () => {
       expect(out.trim()).toMatch(new RegExp(`^worker ${platform} uid=65532 sqlite=3\\.\\d+\\.\\d+$`))
     }
   }, 900_000)
+})
+
+/** Whether the ELF at `file` in an image has a symbol table (copied out of a created, never started, container). */
+function hasSymtab(ref: string, platform: string, file: string): boolean {
+  const id = docker(['create', '--platform', platform, '--entrypoint', '/nonexistent', ref]).out.trim()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bdi-elf-'))
+  try {
+    docker(['cp', '-L', `${id}:${file}`, path.join(dir, 'bin')])
+    return execFileSync('readelf', ['-S', '-W', path.join(dir, 'bin')], { encoding: 'utf8' }).includes('.symtab')
+  } finally {
+    docker(['rm', id])
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+// Issue 34 part 4: the templates pin golang:1.27.x; e2e/golang:1.27 (scripts/e2e/bases.sh) is that Go
+// line from Debian sid, so the templates' own recipe is built at least once with the Go they pin.
+describe.runIf(run)('the templates against their pinned Go line (issue 34)', () => {
+  const line = (name: string) => /^ARG BUILDER_IMAGE=golang:(\d+\.\d+)\./m.exec(fs.readFileSync(path.join(repoRoot, 'dockerfiles', `Dockerfile.${name}`), 'utf8'))?.[1] ?? ''
+  const goline = {
+    'go.mod': 'module example.com/goline\n\ngo 1.24\n',
+    'main.go': 'package main\n\nimport (\n\t"fmt"\n\t"runtime"\n)\n\nvar version = "unset"\n\nfunc main() { fmt.Printf("%s %s %s/%s\\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH) }\n'
+  }
+
+  test.each([
+    ['static', 'static:nonroot'],
+    ['cc', 'cc:nonroot']
+  ])('dockerfile: %s built with its pinned Go line for amd64 and arm64; the version reaches the binary; the release binary is stripped', async (name, runtime) => {
+    expect(line(name)).toBe('1.27')
+    const image = uniqueImage(`tpl-go-${name}`)
+    const r = await runAction(
+      { image, dockerfile: name, version: 'v2.3.4', 'build-args': `BUILDER_IMAGE=${R}/e2e/golang:${line(name)}\nRUNTIME_IMAGE=${R}/e2e/${runtime}`, 'allowed-bases': `${R}/e2e/*`, ...creds() },
+      { workspace: workspace(goline), timeoutMs: 900_000 }
+    )
+    expect(r.exitCode, r.log).toBe(0)
+    expect(r.log).toContain('--build-arg VERSION=2.3.4')
+    for (const platform of ['linux/amd64', 'linux/arm64']) {
+      const out = docker(['run', '--rm', '--platform', platform, `${image}@${r.outputs.digest}`]).out.trim()
+      expect(out).toMatch(new RegExp(`^2\\.3\\.4 go${line(name).replace('.', '\\.')}\\.\\d+ ${platform}$`))
+    }
+    expect(hasSymtab(`${image}@${r.outputs.digest}`, 'linux/arm64', '/app')).toBe(false)
+  }, 900_000)
+
+  test('target: debug keeps the symbol table (not stripped), on the pinned Go line', async () => {
+    const image = uniqueImage('tpl-debug-symbols')
+    const r = await runAction(
+      { image, dockerfile: 'static', target: 'debug', platforms: 'linux/arm64', 'build-args': `BUILDER_IMAGE=${R}/e2e/golang:${line('static')}\nDEBUG_IMAGE=${R}/e2e/busybox:1`, 'allowed-bases': `${R}/e2e/*`, ...creds() },
+      { workspace: workspace(goline) }
+    )
+    expect(r.exitCode, r.log).toBe(0)
+    expect(hasSymtab(`${image}@${r.outputs.digest}`, 'linux/arm64', '/app')).toBe(true)
+  })
 })
 
 describe.runIf(run)('policy (issue 5)', () => {

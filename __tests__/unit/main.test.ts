@@ -67,6 +67,12 @@ vi.mock('../../src/registry/push-access.js', () => ({
   checkPushAccess: vi.fn((host: string, repository: string) => (calls.push(`push check ${host}/${repository}`), Promise.resolve(host === pushRefusedFor ? { kind: 'refused', why: 'the registry refused the username and password (HTTP 401)' } : { kind: 'ok', how: 'a token with push' }))),
   configCredential: vi.fn((_config: unknown, host: string) => Promise.resolve(host === 'docker.io' ? { username: 'bot', password: 'from-an-earlier-login' } : undefined))
 }))
+// The base read check's answers: every base can be read unless a test says otherwise.
+let pullRefusedFor: string | undefined
+vi.mock('../../src/registry/pull-access.js', async (original) => ({
+  ...(await original<object>()),
+  checkPullAccess: vi.fn((base: { registry: string; repository: string }) => (calls.push(`pull check ${base.registry}/${base.repository}`), Promise.resolve(base.registry === pullRefusedFor ? { kind: 'refused', why: 'the registry asks for a username and password (Basic), and there is none for it' } : { kind: 'ok', how: 'the manifest reads' })))
+}))
 vi.mock('../../src/build/qemu.js', () => ({
   binfmtReader: vi.fn(),
   runsOnTarget: vi.fn(() => false),
@@ -191,6 +197,7 @@ beforeEach(() => {
   gateScans = undefined
   existingTags = []
   pushRefusedFor = undefined
+  pullRefusedFor = undefined
   cosignRuns.length = 0
   baseSignature = true
   registry.raw.mockImplementation(defaultRaw)
@@ -216,7 +223,7 @@ describe('main', () => {
       skipped: 'false'
     })
     // pushed by digest; the tags set once the checks passed, then signed
-    expect(calls).toEqual(['login', '/tc/cosign verify', 'build', 'imagetools create', 'supply chain'])
+    expect(calls).toEqual(['login', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'build', 'imagetools create', 'supply chain'])
     expect(vi.mocked(build).mock.calls[0]?.[0]).toMatchObject({ pushByDigest: { name: N } })
     expect(registry.create.mock.calls.map((a) => a[0])).toEqual([{ tags: TAGS, sources: [`${N}@${IDX}`], carbonCopy: true }])
     // the distroless base was verified by digest against Google's keyless identity, then pinned
@@ -371,7 +378,7 @@ describe('main', () => {
       const c = ctx()
       await main(inputs({ image: '', images, 'registry-auth': 'quay.io=bot:QUAYTOKEN' }, c), c)
       // every credential checked for push before the build: ghcr.io has none here (anonymous), quay.io its registry-auth line, docker.io an earlier login's
-      expect(calls).toEqual(['login', 'login quay.io', 'push check quay.io/vmafx/op', 'push check docker.io/vmafx/op', '/tc/cosign verify', 'build', 'imagetools create', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain'])
+      expect(calls).toEqual(['login', 'login quay.io', 'push check quay.io/vmafx/op', 'push check docker.io/vmafx/op', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'build', 'imagetools create', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain'])
       expect(registry.create.mock.calls.map((a) => a[0])).toEqual([
         { tags: TAGS, sources: [`${N}@${IDX}`], carbonCopy: true },
         { tags: [`quay.io/vmafx/op@${IDX}`], sources: [`${N}@${IDX}`], carbonCopy: true },
@@ -422,6 +429,23 @@ describe('main', () => {
       expect(build).not.toHaveBeenCalled()
     })
 
+    // Issue 34 part 6: BuildKit's 401 from the bases' registry came back naming the push registry.
+    test('a base registry that refuses the pull fails before cosign and the build, naming that registry and that there was no credential', async () => {
+      pullRefusedFor = 'gcr.io'
+      const c = ctx()
+      await expect(main(inputs({}, c), c)).rejects.toThrow(/^A base image's registry refused the pull \(checked before anything is built; nothing was built or pushed\):\n- gcr\.io refused to let the builder read base gcr\.io\/distroless\/static-debian13:nonroot, with no credential \(nothing in registry-auth or in the job's docker config for gcr\.io\): .*; add a registry-auth line gcr\.io=USERNAME:TOKEN/)
+      expect(calls).toEqual(['login', 'pull check gcr.io/distroless/static-debian13'])
+      expect(build).not.toHaveBeenCalled()
+    })
+
+    test('a registry-auth line for the bases\' registry is accepted (no image there) and used for the read', async () => {
+      const c = ctx()
+      await main(inputs({ 'registry-auth': 'gcr.io=reader:READTOKEN' }, c), c)
+      expect(calls.slice(0, 3)).toEqual(['login', 'login gcr.io', 'pull check gcr.io/distroless/static-debian13'])
+      const { checkPullAccess } = await import('../../src/registry/pull-access.js')
+      expect(vi.mocked(checkPullAccess).mock.calls[0]?.[1]).toEqual({ username: 'reader', password: 'READTOKEN' })
+    })
+
     test('a copy that fails names its registry; the outputs say where the index is', async () => {
       // the first call tags the first image; the second is the copy to quay.io
       registry.create.mockImplementationOnce(() => (calls.push('imagetools create'), Promise.resolve())).mockImplementationOnce(() => Promise.reject(new Error('docker buildx exited with code 1:\nunauthorized')))
@@ -446,7 +470,7 @@ describe('main', () => {
       smokeResults = [passed('linux/amd64', false, 120), passed('linux/arm64', true, 640)]
       const c = ctx()
       await main(inputs({ 'smoke-args': '--version', 'startup-budget': '1s' }, c), c)
-      expect(calls).toEqual(['login', '/tc/cosign verify', 'build', 'smoke run', 'imagetools create', 'supply chain'])
+      expect(calls).toEqual(['login', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'build', 'smoke run', 'imagetools create', 'supply chain'])
       const { smokeRun } = await import('../../src/gates/smoke-run.js')
       expect(vi.mocked(smokeRun).mock.calls[0]?.slice(0, 2)).toEqual([N, { args: ['--version'], http: undefined, timeoutMs: 30_000 }])
       expect(vi.mocked(smokeRun).mock.calls[0]?.[2]).toMatchObject({ platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM }, native: ['amd64', '386'] })
@@ -508,7 +532,7 @@ describe('main', () => {
       gateScans = scans([])
       const c = ctx()
       await main(inputs({ 'smoke-args': '--version', 'vulnerability-gate': 'high' }, c), c)
-      expect(calls).toEqual(['login', '/tc/cosign verify', 'build', 'smoke run', 'vulnerability gate', 'imagetools create', 'supply chain'])
+      expect(calls).toEqual(['login', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'build', 'smoke run', 'vulnerability gate', 'imagetools create', 'supply chain'])
       const { scanPlatforms } = await import('../../src/gates/vulnerability-scan.js')
       const [name, platforms, given, context] = vi.mocked(scanPlatforms).mock.calls[0] ?? []
       expect([name, platforms, given?.vulnerabilityGate]).toEqual([N, { 'linux/amd64': AMD, 'linux/arm64': ARM }, 'high'])

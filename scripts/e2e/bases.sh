@@ -14,6 +14,8 @@
 #                                                    and git (as golang:trixie has); it trusts the e2e
 #                                                    CA, as a company's builder trusts its own, so the
 #                                                    private-module test reaches its git server
+#   e2e/golang:1.27     amd64                        golang:trixie + sid's golang-1.27: the Go line the
+#                                                    templates pin (golang:1.27.x-trixie)
 #   e2e/binfmt:standin  amd64                        STAND-IN for tonistiigi/binfmt: Debian's
 #                                                    qemu-aarch64-static and an --install arm64 script
 # Every image is built into the local engine first and smoke-tested on each of its platforms
@@ -318,6 +320,28 @@ if ! reuse golang:trixie "$key"; then
     mv root.tar "$root_tar.part" && mv "$root_tar.part" "$root_tar"
     log "stored the trixie root under $root_tar"
   fi
+fi
+
+# --- e2e/golang:1.27 ----------------------------------------------------------------------
+# The templates pin golang:1.27.x-trixie: their build runs at least once in the suite against that
+# Go line. golang:trixie's root (apt, gcc, git, the e2e CA) with sid's golang-1.27 (static go) in
+# front on PATH; amd64 only, as the templates' build stages run on the build platform and
+# cross-compile. Keyed by golang:trixie's key and the exact sid .debs.
+trixie_key=$key
+go127_uris=$(deb_uris sid amd64 golang-1.27-go golang-1.27-src:all) || exit 1
+key=$(recipe_key "${RECIPE[@]}" -- golang-1.27 "$trixie_key" "$go127_uris")
+if ! reuse golang:1.27 "$key"; then
+  printf '%s\n' "$HELLO" >hello.go
+  mkdir -p go127
+  deb_unpack go127/rootfs sid amd64 golang-1.27-go golang-1.27-src:all
+  rm -rf go127/rootfs/usr/share/doc go127/rootfs/usr/share/man
+  printf 'FROM %s/e2e/golang:trixie\nCOPY rootfs/ /\nENV PATH=/usr/lib/go-1.27/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n' "$R" >go127/Dockerfile
+  build_local golang:1.27 "$key" linux/amd64 go127
+  out=$(smoke golang:1.27 amd64 "go version; a hello built for amd64 and arm64" -v "$work/hello.go:/src/hello.go:ro" "$R/e2e/golang:1.27" \
+    sh -c 'go version && go build -o /tmp/hello-amd64 /src/hello.go && GOARCH=arm64 go build -o /tmp/hello-arm64 /src/hello.go && /tmp/hello-amd64')
+  grep -q "^go version go1\.27\." <<<"$out" || die "smoke test failed: golang:1.27: go version printed: $out"
+  grep -qx "hello linux/amd64" <<<"$out" || die "smoke test failed: golang:1.27: hello printed: $out"
+  publish golang:1.27 "$key"
 fi
 
 # --- e2e/binfmt:standin --------------------------------------------------------------------

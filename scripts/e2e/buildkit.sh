@@ -253,6 +253,30 @@ else
   log "$image: smoke-tested (docker-container builder, RUN, push by digest) and pushed"
 fi
 
+# --- the same image without the e2e CA, for buildkitd-config --------------------------------
+# The image above trusts the e2e registries through the host's CA bundle, which carries the e2e
+# CA; a BuildKit image from elsewhere does not. This variant replaces the bundle with Debian's
+# ca-certificates alone (/usr/share/ca-certificates/mozilla, without the host's local additions),
+# so that a builder on it meets the e2e registries as a runner meets a registry behind a private
+# CA: x509 until buildkitd-config gives the CA. Keyed by the image above and the bundle.
+noca="$work/noca"
+mkdir -p "$noca"
+cat /usr/share/ca-certificates/mozilla/*.crt >"$noca/ca-certificates.crt"
+# The bundle must not trust the registry's certificate, and the image's own bundle must.
+openssl verify -no-CApath -no-CAstore -CAfile "$noca/ca-certificates.crt" "$STATE/registry/tls.crt" >/dev/null 2>&1 &&
+  die "Debian's ca-certificates bundle trusts the e2e registry's certificate: the CA-less variant would prove nothing"
+openssl verify -no-CApath -no-CAstore -CAfile /etc/ssl/certs/ca-certificates.crt "$STATE/registry/tls.crt" >/dev/null 2>&1 ||
+  die "the host's CA bundle does not trust the e2e registry: run up.sh first"
+printf 'FROM %s\nCOPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt\n' "$image" >"$noca/Dockerfile"
+noca_image="$R/e2e/buildkit-noca:recipe-$(recipe_key "${RECIPE[@]}" -- "$image" "$(sha256_of "$noca/ca-certificates.crt")")"
+if docker buildx imagetools inspect "$noca_image" >/dev/null 2>&1; then
+  log "$noca_image: reused"
+else
+  docker buildx build -q --platform linux/amd64 --provenance=false -t "$noca_image" --push "$noca" >/dev/null ||
+    die "docker buildx build of $noca_image failed"
+  log "$noca_image: pushed (the image above with Debian's CA bundle alone, which does not trust the e2e registries)"
+fi
+
 # --- as a host daemon: a unix socket, and TCP with mutual TLS ------------------------------
 # Certificates from the e2e CA: the server's for 127.0.0.1, a client's for the tests.
 tls="$STATE/buildkit-tls"
@@ -301,3 +325,4 @@ export BDI_BUILDKIT_SOCK="$sock"
 export BDI_BUILDKIT_TCP="tcp://127.0.0.1:$TCP_PORT"
 export BDI_BUILDKIT_TLS_DIR="$tls"
 ENV
+grep -q BDI_BUILDKIT_NOCA_IMAGE "$STATE/env" || echo "export BDI_BUILDKIT_NOCA_IMAGE=\"$noca_image\"" >>"$STATE/env"

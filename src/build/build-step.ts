@@ -24,7 +24,7 @@ import type { RunOutputs } from '../report/outputs.js'
 import type { BuilderProbe } from './builder.js'
 import { prepareBuilder } from './builder.js'
 import { build, stopOnToolFailure } from './buildx.js'
-import { imageLabels } from './labels.js'
+import { imageLabels, releaseVersion, versionBuildArg } from './labels.js'
 import { nativeArches } from './platform.js'
 import { binfmtReader, installQemu, planQemu, runsOnTarget } from './qemu.js'
 import { keptRelease } from './rerun.js'
@@ -66,6 +66,7 @@ export async function buildAndPush(run: BuildRun, dockerfile: LoadedDockerfile, 
     const { labels, indexAnnotations } = imageLabels({ ...inputs, imagePath: inputs.image.path }, ctx, run.now)
     const spec = {
       ...inputs,
+      buildArgs: versionBuildArg(inputs.buildArgs, dockerfile.parsed.declaredArgs, releaseVersion(inputs)),
       builder: builder.name,
       platforms,
       tags: inputs.tags.map((t) => `${inputs.image.name}:${t}`),

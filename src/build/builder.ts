@@ -1,5 +1,7 @@
 /** Which buildx builder to build with: the existing one when it can do the job, else one of our own. */
 import * as core from '@actions/core'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { probeBuilderEndpoint } from './builder-endpoint.js'
 import { run } from '../lib/exec.js'
 import type { BuilderInputs } from '../inputs/builder.js'
@@ -33,6 +35,8 @@ export interface BuilderNeeds {
   pushByDigest: boolean
   /** push: false: every platform is exported to a local OCI layout, which the classic image store's BuildKit cannot write. */
   localExport?: boolean
+  /** buildkitd-config: only a builder started with it has it. */
+  buildkitdConfig?: boolean
 }
 
 export interface BuilderChoice {
@@ -41,6 +45,9 @@ export interface BuilderChoice {
 }
 
 export function chooseBuilder(current: BuilderInfo, needs: BuilderNeeds): BuilderChoice {
+  if (needs.buildkitdConfig) {
+    return { create: true, reason: `buildkitd-config is given, and a running builder keeps the configuration it started with: creating a docker-container builder with it` }
+  }
   if (current.driver !== 'docker') {
     return { create: false, reason: `using the existing builder "${current.name}" (driver ${current.driver})` }
   }
@@ -86,13 +93,24 @@ export async function containerdImageStore(env: Record<string, string>): Promise
  * `buildkit-image` (a mirror on air-gapped runners) on the host network, as the docker driver's
  * BuildKit inside dockerd does, so registries on the runner's loopback stay reachable.
  */
-export function containerBuilderArgv(name: string, buildkitImage: string): string[] {
-  return ['buildx', 'create', '--name', name, '--driver', 'docker-container', '--driver-opt', `image=${buildkitImage},network=host`, '--bootstrap']
+export function containerBuilderArgv(name: string, buildkitImage: string, configFile?: string): string[] {
+  // buildx copies the file, and the CA and key files its [registry] sections name, into the container.
+  const config = configFile ? ['--buildkitd-config', configFile] : []
+  return ['buildx', 'create', '--name', name, '--driver', 'docker-container', '--driver-opt', `image=${buildkitImage},network=host`, ...config, '--bootstrap']
 }
 
-export async function createBuilder(name: string, buildkitImage: string, env: Record<string, string>): Promise<void> {
-  await run('docker', containerBuilderArgv(name, buildkitImage), { env })
-  core.info(`Created builder ${name} (docker-container driver, image ${buildkitImage}); the post step removes it`)
+export async function createBuilder(name: string, buildkitImage: string, env: Record<string, string>, configFile?: string): Promise<void> {
+  await run('docker', containerBuilderArgv(name, buildkitImage, configFile), { env })
+  core.info(`Created builder ${name} (docker-container driver, image ${buildkitImage}${configFile ? `, buildkitd config ${configFile}` : ''}); the post step removes it`)
+}
+
+/** The buildkitd.toml to start the builder with: the user's file, or the inline text written to the run's temp dir. */
+export function buildkitdConfigFile(config: BuilderInputs['buildkitdConfig'], workDir: string): string | undefined {
+  if (!config) return undefined
+  if ('file' in config) return config.file
+  const file = path.join(workDir, 'buildkitd.toml')
+  fs.writeFileSync(file, config.inline, { mode: 0o600 })
+  return file
 }
 
 export async function removeBuilder(name: string, env: Record<string, string>): Promise<void> {
@@ -152,10 +170,10 @@ export async function prepareBuilder(
     return { name, description: `builder ${name} (driver ${driver}${driver === 'remote' ? `, ${endpoint}` : ''})` }
   }
   const { current, containerdStore } = await (probe ?? probeBuilder(env, o.multiPlatform || Boolean(o.localExport)))
-  const choice = chooseBuilder(current, { multiPlatform: o.multiPlatform, containerdStore, cacheExport: o.cacheExport, pushByDigest: o.pushByDigest, localExport: o.localExport })
+  const choice = chooseBuilder(current, { multiPlatform: o.multiPlatform, containerdStore, cacheExport: o.cacheExport, pushByDigest: o.pushByDigest, localExport: o.localExport, buildkitdConfig: Boolean(o.buildkitdConfig) })
   core.info(choice.reason)
   if (!choice.create) return { description: `builder ${current.name} (driver ${current.driver})` }
   created(name)
-  await createBuilder(name, o.buildkitImage, env)
-  return { name, description: `builder ${name} (driver docker-container, ${o.buildkitImage})` }
+  await createBuilder(name, o.buildkitImage, env, buildkitdConfigFile(o.buildkitdConfig, workDir))
+  return { name, description: `builder ${name} (driver docker-container, ${o.buildkitImage}${o.buildkitdConfig ? ', with buildkitd-config' : ''})` }
 }

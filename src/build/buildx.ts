@@ -3,6 +3,7 @@ import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import { interruptChildren, run } from '../lib/exec.js'
 import { isDigest } from '../tags/refs.js'
+import { explainPullFailure, registryFailure, tlsAdvice } from '../registry/buildkit-errors.js'
 import { RegistryAuthError } from '../registry/login.js'
 import { errorMessage, errorText } from '../lib/errors.js'
 import { authHint, classifyFailure, withRetry } from '../lib/retry.js'
@@ -122,8 +123,13 @@ export async function build(spec: BuildSpec, env: Record<string, string>, regist
     await withRetry(() => run('docker', buildArgv(spec), { env }), { what: 'docker buildx build --push', stopped: spec.stopped })
   } catch (err) {
     const text = errorText(err)
+    // The registry BuildKit names, and whether it pulled or pushed: a base registry's 401 is not the push registry's.
+    const failure = registryFailure(text)
+    if (failure?.op === 'pull') throw new RegistryAuthError(explainPullFailure(failure), { cause: err })
+    if (failure?.kind === 'tls') throw new RegistryAuthError(tlsAdvice(failure, `BuildKit could not push to ${failure.host}: the builder does not trust its certificate`), { cause: err })
     if (spec.push && classifyFailure(text) === 'auth') {
-      throw new RegistryAuthError(`Push to ${registry} was refused: ${authHint(text, registry)}`, { cause: err })
+      const host = failure?.host ?? registry
+      throw new RegistryAuthError(`Push to ${host} was refused: ${authHint(text, host)}`, { cause: err })
     }
     throw err
   }

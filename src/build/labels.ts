@@ -22,6 +22,11 @@ export function ociLabels(c: LabelContext): Record<string, string> {
   return labels
 }
 
+/** The version a release states: the version input's (or tag ref's) text, else its first tag. */
+export function releaseVersion(o: { version?: SemVer; tags: string[] }): string {
+  return o.version?.text ?? o.tags[0] ?? ''
+}
+
 export interface ImageLabels {
   labels: Array<[string, string]>
   /** Index-level annotations the action adds so registries show them for multi-arch images. */
@@ -43,7 +48,7 @@ export function imageLabels(
     repository: ctx.repository,
     sha: ctx.sha,
     title,
-    version: o.version?.text ?? o.tags[0] ?? '',
+    version: releaseVersion(o),
     created: ctx.sourceDate || now.toISOString()
   })
   const map = new Map(Object.entries(defaults))
@@ -58,4 +63,14 @@ export function imageLabels(
   const source = map.get('org.opencontainers.image.source')
   if (!described('org.opencontainers.image.source') && source) indexAnnotations.push(['org.opencontainers.image.source', source])
   return { labels, indexAnnotations }
+}
+
+/**
+ * The release version as the VERSION build-arg, for a Dockerfile that declares `ARG VERSION` (the
+ * templates set it into the binary with -ldflags -X): the same text as the version label, so a
+ * release states its version once. A VERSION in build-args wins.
+ */
+export function versionBuildArg(buildArgs: Array<[string, string]>, declaredArgs: readonly string[], version: string): Array<[string, string]> {
+  if (!version || !declaredArgs.includes('VERSION') || buildArgs.some(([k]) => k === 'VERSION')) return buildArgs
+  return [...buildArgs, ['VERSION', version]]
 }

@@ -1,5 +1,5 @@
 /** The parts of a Dockerfile the action reasons about: stages, their bases, platforms and RUNs. */
-import type { Add, Copy, Run } from 'dockerfile-ast'
+import type { Add, Arg, Copy, Run } from 'dockerfile-ast'
 import { DockerfileParser } from 'dockerfile-ast'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -48,6 +48,8 @@ export interface ParsedDockerfile {
   stages: Stage[]
   /** Global ARGs (before the first FROM) with their defaults. */
   globalArgs: Record<string, string>
+  /** Every ARG the file declares, before the first FROM or in a stage. */
+  declaredArgs: string[]
   /** The frontend image BuildKit runs to read the file: a `# syntax=` line, or the BUILDKIT_SYNTAX build-arg. */
   syntax?: string
 }
@@ -128,9 +130,15 @@ export function parseDockerfile(content: string, buildArgs: Record<string, strin
     }
     return stage
   })
+  // A stage built FROM an earlier stage is built for that stage's platform (BuildKit), unless it says otherwise.
+  for (const stage of stages) {
+    const parent = stage.platform ? undefined : stages.find((p) => p.index < stage.index && (p.name === stage.image.toLowerCase() || String(p.index) === stage.image))
+    if (parent) stage.platform = parent.platform
+  }
   const directive = df.getDirectives().find((d) => d.getName().toLowerCase() === 'syntax')?.getValue().trim()
   const syntax = buildArgs.BUILDKIT_SYNTAX || directive || undefined
-  return syntax ? { stages, globalArgs, syntax } : { stages, globalArgs }
+  const declaredArgs = [...new Set(df.getInstructions().filter((i) => i.getKeyword().toUpperCase() === 'ARG').flatMap((i) => (i as Arg).getProperties().map((p) => p.getName())))]
+  return syntax ? { stages, globalArgs, declaredArgs, syntax } : { stages, globalArgs, declaredArgs }
 }
 
 /** An `ADD` source BuildKit fetches rather than takes from the context: http(s), git://, ssh:// or git@. */

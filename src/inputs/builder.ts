@@ -4,6 +4,7 @@ import type { Pem } from '../lib/pem.js'
 import { parsePem } from '../lib/pem.js'
 import { isImageRef } from '../tags/refs.js'
 import type { InputReader } from './values.js'
+import { insideWorkspace } from './values.js'
 
 // Pinned like every other default: a floating tag would let whoever moves it run the release's build.
 export const DEFAULT_BUILDKIT_IMAGE = 'docker.io/moby/buildkit:v0.26.2@sha256:de10faf919fc71ba4eb1dd7bd6449566d012b0c9436b1c61bfee21d621b009aa'
@@ -14,6 +15,11 @@ export interface BuilderInputs {
   builderEndpoint?: { endpoint: string; tls: { ca?: Pem; cert?: Pem; key?: Pem } }
   /** The BuildKit image of a docker-container builder the action creates. */
   buildkitImage: string
+  /**
+   * `buildkitd-config` (a file in the workspace) or `buildkitd-config-inline` (its content): the
+   * buildkitd.toml of the builder the action creates, e.g. a registry's private CA.
+   */
+  buildkitdConfig?: { file: string } | { inline: string }
   qemuImage: string
 }
 
@@ -33,6 +39,18 @@ export function parseBuilderInputs(read: InputReader, workspace: string): Builde
   return {
     builderEndpoint: endpoint ? { endpoint, tls: { ca, cert, key } } : undefined,
     buildkitImage,
+    buildkitdConfig: parseBuildkitdConfig(read, workspace, Boolean(endpoint)),
     qemuImage: read('qemu-image').trim() || DEFAULT_QEMU_IMAGE
   }
+}
+
+/** setup-buildx-action's two inputs for the same file; a remote BuildKit is configured where it runs. */
+function parseBuildkitdConfig(read: InputReader, workspace: string, remote: boolean): BuilderInputs['buildkitdConfig'] {
+  const file = read('buildkitd-config').trim()
+  const inline = read('buildkitd-config-inline')
+  if (!file && !inline.trim()) return undefined
+  const name = file ? 'buildkitd-config' : 'buildkitd-config-inline'
+  if (file && inline.trim()) throw new InputError('buildkitd-config', 'and buildkitd-config-inline are both set: give the configuration one way')
+  if (remote) throw new InputError(name, 'configures a builder the action creates, but builder-endpoint names a remote BuildKit: set its configuration (e.g. a registry CA) where that buildkitd runs')
+  return file ? { file: insideWorkspace('buildkitd-config', file, workspace, workspace, 'file') } : { inline }
 }

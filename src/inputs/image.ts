@@ -24,7 +24,7 @@ export interface ImageInputs {
   image: ImageName
   /** The other names of `images`: each receives the same index, by digest, and is signed there. */
   copies: ImageName[]
-  /** `registry-auth`: credentials for the copies' registries. */
+  /** `registry-auth`: credentials for the copies' registries and the base images'. */
   registryAuth: RegistryCredential[]
   /** Tags (not full references) the release is pushed under. */
   tags: string[]
@@ -65,9 +65,11 @@ function parseNames(read: InputReader, owner: string): [ImageName, ...ImageName[
   return [first, ...rest]
 }
 
-/** `registry-auth`: `HOST=USERNAME:TOKEN` lines, one per registry of the copies. */
-function parseRegistryAuth(value: string, first: ImageName, copies: ImageName[]): RegistryCredential[] {
-  const hosts = new Set(copies.map((c) => c.registry))
+/**
+ * `registry-auth`: `HOST=USERNAME:TOKEN` lines, one per registry of the copies or of the base
+ * images (a host neither uses is refused once the bases are known, at the login).
+ */
+function parseRegistryAuth(value: string, first: ImageName): RegistryCredential[] {
   const seen = new Set<string>()
   return list(value, /\n/).map((line) => {
     const eq = line.indexOf('=')
@@ -81,14 +83,13 @@ function parseRegistryAuth(value: string, first: ImageName, copies: ImageName[])
     if (seen.has(host)) throw new InputError('registry-auth', `gives ${host} twice`)
     seen.add(host)
     if (host === first.registry) throw new InputError('registry-auth', `names ${host}, the first image's registry: its credentials are registry-username and registry-password`)
-    if (!hosts.has(host)) throw new InputError('registry-auth', `names ${host}, which no image in \`images\` uses (${[...hosts].join(', ') || 'no other registry'}); check the host, with its port if it has one`)
     return { host, username, password }
   })
 }
 
 export function parseImageInputs(read: InputReader, ctx: GitHubContext): ImageInputs {
   const [image, ...copies] = parseNames(read, ctx.owner)
-  const registryAuth = parseRegistryAuth(read('registry-auth'), image, copies)
+  const registryAuth = parseRegistryAuth(read('registry-auth'), image)
   const mergeRaw = read('merge-digests').trim()
   const mergeDigests = mergeRaw ? parseMergeDigests(mergeRaw, image.name) : []
   const pushByDigest = bool(read, 'push-by-digest', false)

@@ -63,7 +63,7 @@ export interface SmallResponse {
  * One request, no redirects followed, the body read whole (a challenge, a token, an error): what
  * the credential check needs, with the same CAs as the other reads.
  */
-export function send(url: URL, o: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; ca?: string[] } = {}): Promise<SmallResponse> {
+export function send(url: URL, o: { method?: 'GET' | 'HEAD' | 'POST'; headers?: Record<string, string>; body?: string; ca?: string[] } = {}): Promise<SmallResponse> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'http:' ? http : https
     const base = trustedCAs() ?? (o.ca?.length ? [...tls.rootCertificates] : undefined)

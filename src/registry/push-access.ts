@@ -23,7 +23,7 @@ export interface Credential {
   identityToken?: string
 }
 
-export type Transport = (url: URL, o: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string }) => Promise<SmallResponse>
+export type Transport = (url: URL, o: { method?: 'GET' | 'HEAD' | 'POST'; headers?: Record<string, string>; body?: string }) => Promise<SmallResponse>
 
 /** What the check found: push allowed (or nothing to check), refused, or the registry did not answer. */
 export type PushAccess = { kind: 'ok'; how: string } | { kind: 'refused'; why: string } | { kind: 'unknown'; why: string }

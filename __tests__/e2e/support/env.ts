@@ -30,6 +30,8 @@ export const e2e = {
   toolsChecksums: Buffer.from(process.env.BDI_TOOLS_CHECKSUMS ?? '', 'base64').toString('utf8'),
   /** BuildKit built from Debian's sources (scripts/e2e/buildkit.sh): an image, and a host daemon. */
   buildkitImage: process.env.BDI_BUILDKIT_IMAGE ?? '',
+  /** The same image with Debian's CA bundle alone: it does not trust the e2e registries (buildkitd-config). */
+  buildkitNocaImage: process.env.BDI_BUILDKIT_NOCA_IMAGE ?? '',
   buildkitTcp: process.env.BDI_BUILDKIT_TCP ?? '',
   buildkitTls: process.env.BDI_BUILDKIT_TLS_DIR ?? '',
   /** The real trivy (built at the action's default; in the mirror's release layout) and the fixture DB's repository. */

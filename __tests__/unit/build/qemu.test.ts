@@ -46,7 +46,10 @@ describe('runsOnTarget', () => {
     ['a target RUN in a stage reached by COPY --from', 'FROM debian AS certs\nRUN update-ca-certificates\nFROM scratch\nCOPY --from=certs /etc/ssl /etc/ssl\n', true],
     ['a target RUN reached by COPY --from=<index>', 'FROM debian\nRUN true\nFROM scratch\nCOPY --from=0 /x /x\n', true],
     ['a target RUN reached by RUN --mount=from=', 'FROM debian AS data\nRUN true\nFROM --platform=$BUILDPLATFORM golang\nRUN --mount=type=bind,from=data,target=/d ls /d\n', true],
-    ['a target RUN reached through a FROM alias', 'FROM debian AS base\nRUN true\nFROM base AS final\nCOPY x /x\n', true]
+    ['a target RUN reached through a FROM alias', 'FROM debian AS base\nRUN true\nFROM base AS final\nCOPY x /x\n', true],
+    // BuildKit builds a stage FROM an earlier stage for that stage's platform.
+    ['a RUN in a stage FROM a $BUILDPLATFORM stage runs on the build platform', 'FROM --platform=$BUILDPLATFORM golang AS source\nCOPY . .\nFROM source AS build\nRUN go build\nFROM source AS build2\nRUN true\nFROM build2 AS build3\nRUN go build\nFROM scratch\nCOPY --from=build3 /x /x\n', false],
+    ['a stage FROM a $BUILDPLATFORM stage with its own --platform', 'FROM --platform=$BUILDPLATFORM golang AS source\nFROM --platform=$TARGETPLATFORM source AS t\nRUN true\n', true]
   ])('%s -> %s', (_name, dockerfile, expected) => {
     expect(runsOnTarget(parseDockerfile(dockerfile))).toBe(expected)
   })

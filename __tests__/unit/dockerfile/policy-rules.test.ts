@@ -134,20 +134,27 @@ describe('the policy table', () => {
 })
 
 describe('the shipped templates', () => {
-  test.each(['static', 'cc'] as const)('Dockerfile.%s passes the policy, has build/debug/runtime stages and no # syntax line', (name) => {
+  test.each(['static', 'cc'] as const)('Dockerfile.%s passes the policy, has source/build/build-debug/debug/runtime stages and no # syntax line', (name) => {
     const text = fs.readFileSync(templatePath(name), 'utf8')
     expect(text).not.toMatch(/^#\s*syntax=/m)
     const parsed = parseDockerfile(text)
-    expect(parsed.stages.map((s) => s.name)).toEqual(['build', 'debug', 'runtime'])
-    expect(Object.keys(parsed.globalArgs)).toEqual(['BUILDER_IMAGE', 'RUNTIME_IMAGE', 'DEBUG_IMAGE'])
-    for (const image of Object.values(parsed.globalArgs)) expect(image).toMatch(/@sha256:[a-f0-9]{64}$/)
+    expect(parsed.stages.map((s) => s.name)).toEqual(['source', 'build', 'build-debug', 'debug', 'runtime'])
+    expect(Object.keys(parsed.globalArgs)).toEqual(['BUILDER_IMAGE', 'RUNTIME_IMAGE', 'DEBUG_IMAGE', 'GO_PACKAGE', 'GO_LDFLAGS', 'GO_TAGS', 'BINARY', 'VERSION', 'VERSION_VARIABLE'])
+    for (const image of ['BUILDER_IMAGE', 'RUNTIME_IMAGE', 'DEBUG_IMAGE']) expect(parsed.globalArgs[image]).toMatch(/@sha256:[a-f0-9]{64}$/)
     expect(errors(checkDockerfile(parsed, { ...opts, dockerfileName: name }))).toEqual([])
     expect(errors(checkDockerfile(parsed, { ...opts, dockerfileName: name, target: 'debug' }))).toEqual([])
-    expect(parsed.stages[0]?.platform).toBe('$BUILDPLATFORM')
+    // Every build stage runs on the build platform (the later ones inherit it from source).
+    expect(parsed.stages.slice(0, 3).map((s) => s.platform)).toEqual(['$BUILDPLATFORM', '$BUILDPLATFORM', '$BUILDPLATFORM'])
+    // The release strips; the debug variant does not.
+    expect(text).toMatch(/FROM source AS build\n[^]*?ARG STRIP="-s -w"\n/)
+    expect(text).toMatch(/FROM source AS build-debug\n[^]*?ARG STRIP=\n/)
+    expect(text).toMatch(/FROM \$\{DEBUG_IMAGE\} AS debug\nCOPY --from=build-debug /)
   })
 
-  test('the static template runs nothing on the target platform: no QEMU', () => {
-    expect(runsOnTarget(parseDockerfile(fs.readFileSync(templatePath('static'), 'utf8')))).toBe(false)
+  test.each(['static', 'cc'] as const)('the %s template runs nothing on the target platform, release or debug: no QEMU', (name) => {
+    const parsed = parseDockerfile(fs.readFileSync(templatePath(name), 'utf8'))
+    expect(runsOnTarget(parsed)).toBe(false)
+    expect(runsOnTarget(parsed, 'debug')).toBe(false)
   })
 
   test('templates are found beside the action, not in the workspace', () => {

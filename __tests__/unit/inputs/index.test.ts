@@ -24,6 +24,7 @@ beforeAll(() => {
   fs.writeFileSync(path.join(ws, '.trivyignore'), '# not reachable\nCVE-2099-0001\n')
   fs.writeFileSync(path.join(ws, 'vex.json'), JSON.stringify({ '@context': 'https://openvex.dev/ns/v0.2.0', statements: [] }))
   fs.writeFileSync(path.join(ws, 'other.json'), '{"hello": 1}')
+  fs.writeFileSync(path.join(ws, 'buildkitd.toml'), 'debug = true\n')
   fs.writeFileSync(path.join(ws, 'broken.json'), '{"@context": ')
 })
 
@@ -55,6 +56,14 @@ describe('parseInputs: good inputs', () => {
     [`registry.bdi.test:5443/e2e/buildkit@sha256:${'a'.repeat(64)}`, `registry.bdi.test:5443/e2e/buildkit@sha256:${'a'.repeat(64)}`]
   ])('buildkit-image %j -> %s', (value, expected) => {
     expect(parseInputs(reader({ image: 'op', 'buildkit-image': value }), ctx()).buildkitImage).toBe(expected)
+  })
+
+  test('buildkitd-config: none, a file in the workspace, or inline', () => {
+    const read = (values: Record<string, string>) => parseInputs(reader({ image: 'op', ...values }), ctx()).buildkitdConfig
+    expect(read({})).toBeUndefined()
+    expect(read({ 'buildkitd-config': 'buildkitd.toml' })).toEqual({ file: fs.realpathSync(path.join(ws, 'buildkitd.toml')) })
+    const toml = '[registry."harbor.corp"]\n  ca = ["/etc/corp/ca.pem"]\n'
+    expect(read({ 'buildkitd-config-inline': toml })).toEqual({ inline: toml })
   })
 
   test('the quick-start step', () => {
@@ -226,6 +235,10 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['unknown key scheme', { image: 'op', 'cosign-key': 'vault://x' }, {}, /^Input `cosign-key`: unknown key reference scheme/],
     ['missing key file', { image: 'op', 'cosign-key': 'nope.key' }, {}, /^Input `cosign-key`: is neither PEM content/],
     ['buildkit-image smuggling a driver-opt', { image: 'op', 'buildkit-image': 'moby/buildkit:v0.25,network=none' }, {}, /^Input `buildkit-image`: .* is not an image reference/],
+    ['buildkitd-config and its inline form', { image: 'op', 'buildkitd-config': 'buildkitd.toml', 'buildkitd-config-inline': 'debug = true' }, {}, /^Input `buildkitd-config`: and buildkitd-config-inline are both set/],
+    ['buildkitd-config that is missing', { image: 'op', 'buildkitd-config': 'nope.toml' }, {}, /^Input `buildkitd-config`: file "nope\.toml" does not exist/],
+    ['buildkitd-config outside the workspace', { image: 'op', 'buildkitd-config': 'escape' }, {}, /^Input `buildkitd-config`: .*outside the workspace/],
+    ['buildkitd-config-inline with a remote BuildKit', { image: 'op', 'builder-endpoint': 'tcp://10.0.0.5:1234', 'buildkitd-config-inline': 'debug = true' }, {}, /^Input `buildkitd-config-inline`: configures a builder the action creates, but builder-endpoint names a remote BuildKit/],
     ['buildkit-image with spaces', { image: 'op', 'buildkit-image': 'moby/buildkit latest' }, {}, /^Input `buildkit-image`: .* is not an image reference/],
     ['an unknown gate', { image: 'op', 'vulnerability-gate': 'severe' }, {}, /^Input `vulnerability-gate`: "severe" is not one of off, warn, critical, high, medium, low/],
     ['a DB repository with a scheme', { image: 'op', 'vulnerability-gate': 'high', 'trivy-db-repositories': 'https://ghcr.io/aquasecurity/trivy-db' }, {}, /^Input `trivy-db-repositories`: "https:\/\/ghcr\.io\/aquasecurity\/trivy-db" has a scheme/],

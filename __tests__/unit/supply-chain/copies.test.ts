@@ -41,7 +41,6 @@ describe('images and registry-auth', () => {
     ['both image and images', { image: 'ghcr.io/acme/op', images: 'quay.io/acme/op' }, /^Input `images`: and `image` are both set/],
     ['a name with a tag in images', { images: 'ghcr.io/acme/op\nquay.io/acme/op:1.0' }, /^Input `images`: "quay.io\/acme\/op:1.0" contains a tag/],
     ['a name twice', { images: 'ghcr.io/acme/op\nghcr.io/acme/op' }, /^Input `images`: lists ghcr.io\/acme\/op twice/],
-    ['registry-auth without an image there', { images: 'ghcr.io/acme/op\nquay.io/acme/op', 'registry-auth': 'docker.io=u:t0ken' }, /^Input `registry-auth`: names docker.io, which no image in `images` uses \(quay.io\)/],
     ['registry-auth for the first registry', { images: 'ghcr.io/acme/op\nquay.io/acme/op', 'registry-auth': 'ghcr.io=u:t0ken' }, /^Input `registry-auth`: names ghcr.io, the first image's registry: its credentials are registry-username and registry-password/],
     ['a line without a token, never echoed', { images: 'ghcr.io/acme/op\nquay.io/acme/op', 'registry-auth': 'quay.io=justauser' }, /^Input `registry-auth`: a line is not HOST=USERNAME:TOKEN \(the one for quay.io\)$/],
     ['an empty token', { images: 'ghcr.io/acme/op\nquay.io/acme/op', 'registry-auth': 'quay.io=u:' }, /^Input `registry-auth`: the line for quay.io needs both a username and a token/],
