@@ -675,12 +675,12 @@ describe('main', () => {
     const ran = (platform: string): SmokeResult => ({ platform, uid: 1_000_660_000, command: `docker run … ${platform}`, startupMs: 80, emulated: false, output: 'v1.4.2' })
 
     test.each<[string, Record<string, string>, string[], string[]]>([
-      ['no smoke or scan asked for: the policy and architecture on every platform; no push check, no tool but the base check', { 'registry-username': 'u', 'registry-password': 'p' }, ['login', '/tc/cosign verify', 'build'], [
+      ['no smoke or scan asked for: the policy and architecture on every platform; no push check, no tool but the base check', { 'registry-username': 'u', 'registry-password': 'p' }, ['login', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'build'], [
         'linux/amd64: built, policy and architecture checked',
         'linux/arm64: built, policy and architecture checked',
         'Smoke run: skipped (give smoke-args or smoke-http-port to run the native platform before merging)'
       ]],
-      ['smoke and scan: the native platform loaded and run, then removed; every platform scanned', { 'smoke-args': '--version', 'vulnerability-gate': 'high' }, ['login', '/tc/cosign verify', 'build', 'docker load', 'smoke run', 'docker image', 'vulnerability gate'], [
+      ['smoke and scan: the native platform loaded and run, then removed; every platform scanned', { 'smoke-args': '--version', 'vulnerability-gate': 'high' }, ['login', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'build', 'docker load', 'smoke run', 'docker image', 'vulnerability gate'], [
         'linux/amd64: built, policy and architecture checked, smoke run passed, vulnerabilities scanned',
         'linux/arm64: built, policy and architecture checked, vulnerabilities scanned; not run: not native to this x64 runner'
       ]]
@@ -714,10 +714,10 @@ describe('main', () => {
     })
 
     test.each<[string, () => void, Record<string, string>, RegExp, string[]]>([
-      ['an arm64 binary in the amd64 image: the architecture check, before the smoke run', () => (localBinaries['linux/amd64'] = { content: ELF.arm64 }), { 'smoke-args': '--version' }, /^Policy refuses the image built \(push: false\):\n- linux\/amd64: the image's main binary \/app is AArch64/, ['login', '/tc/cosign verify', 'build']],
-      ['a 0644 entrypoint: the architecture check', () => (localBinaries['linux/arm64'] = { content: ELF.arm64, mode: 0o644 }), {}, /linux\/arm64: the image's entrypoint \/app cannot start: \/app is not executable \(mode 0644\)/, ['login', '/tc/cosign verify', 'build']],
-      ['the smoke run failing', () => (smokeResults = [{ ...ran('linux/amd64'), startupMs: undefined, failure: 'exited with code 1' }]), { 'smoke-args': '--version' }, /linux\/amd64: the smoke run as UID 1000660000 \(GID 0, restricted-v2\) failed: exited with code 1/, ['login', '/tc/cosign verify', 'build', 'docker load', 'smoke run', 'docker image']],
-      ['findings at the vulnerability gate', () => (gateScans = { ...clean('high'), scans: clean('high').scans.map((s) => ({ ...s, findings: [{ target: 't', pkg: 'base-files', installed: '13.8', id: 'CVE-2099-0001', severity: 'HIGH' as const, fixed: '99.0' }] })) }), { 'vulnerability-gate': 'high' }, /^Vulnerability gate \(high\): 2 HIGH at or above HIGH/, ['login', '/tc/cosign verify', 'build', 'vulnerability gate']]
+      ['an arm64 binary in the amd64 image: the architecture check, before the smoke run', () => (localBinaries['linux/amd64'] = { content: ELF.arm64 }), { 'smoke-args': '--version' }, /^Policy refuses the image built \(push: false\):\n- linux\/amd64: the image's main binary \/app is AArch64/, ['login', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'build']],
+      ['a 0644 entrypoint: the architecture check', () => (localBinaries['linux/arm64'] = { content: ELF.arm64, mode: 0o644 }), {}, /linux\/arm64: the image's entrypoint \/app cannot start: \/app is not executable \(mode 0644\)/, ['login', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'build']],
+      ['the smoke run failing', () => (smokeResults = [{ ...ran('linux/amd64'), startupMs: undefined, failure: 'exited with code 1' }]), { 'smoke-args': '--version' }, /linux\/amd64: the smoke run as UID 1000660000 \(GID 0, restricted-v2\) failed: exited with code 1/, ['login', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'build', 'docker load', 'smoke run', 'docker image']],
+      ['findings at the vulnerability gate', () => (gateScans = { ...clean('high'), scans: clean('high').scans.map((s) => ({ ...s, findings: [{ target: 't', pkg: 'base-files', installed: '13.8', id: 'CVE-2099-0001', severity: 'HIGH' as const, fixed: '99.0' }] })) }), { 'vulnerability-gate': 'high' }, /^Vulnerability gate \(high\): 2 HIGH at or above HIGH/, ['login', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'build', 'vulnerability gate']]
     ])('a bad image fails the pull request naming the gate: %s; nothing is pushed or signed', async (_name, breakIt, given, error, expectedCalls) => {
       smokeResults = [ran('linux/amd64')]
       gateScans = clean('high')
