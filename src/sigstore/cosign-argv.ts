@@ -44,11 +44,15 @@ export function signArgv(o: CosignOptions, ref: string, recursive: boolean): str
 }
 
 /**
- * cosign's predicate types the action attests (`cosign attest --help`): CycloneDX SBOMs, and the
+ * cosign's predicate types the action attests (`cosign attest --help`): CycloneDX or SPDX JSON SBOMs
+ * (`spdxjson`: https://spdx.dev/Document, what GitHub's dependency graph reads), and the
  * SLSA provenance buildx records, v0.2 by default or v1 with `provenance: version=v1`, and the
  * vulnerability gate's scan (`vuln`, cosign's own vuln predicate).
  */
-export type PredicateType = 'cyclonedx' | 'slsaprovenance02' | 'slsaprovenance1' | 'vuln'
+export type PredicateType = 'cyclonedx' | 'spdxjson' | 'slsaprovenance02' | 'slsaprovenance1' | 'vuln'
+
+/** The SBOM predicate types, by the `sbom-format` input. */
+export type SbomPredicateType = Extract<PredicateType, 'cyclonedx' | 'spdxjson'>
 
 export function attestArgv(o: CosignOptions, ref: string, predicate: string, type: PredicateType = 'cyclonedx'): string[] {
   return ['attest', ...signingFlags(o), '--type', type, '--predicate', predicate, byDigest(ref)]

@@ -1,5 +1,5 @@
 /**
- * The Attest step: each platform's CycloneDX SBOM and SLSA provenance attested to its own digest,
+ * The Attest step: each platform's SBOM (CycloneDX or SPDX) and SLSA provenance attested to its own digest,
  * and every SBOM to the index.
  */
 import * as core from '@actions/core'
@@ -39,7 +39,7 @@ export interface VulnScan {
 /** What to attest to each subject: SBOMs (the index gets every platform's), then provenance, then the scan. */
 export function predicatesFor(subject: Subject, sboms: SbomResult[], provenance: Provenance[], scans: VulnScan[] = []): Predicate[] {
   const own = subject.subject === 'index' ? sboms : sboms.filter((b) => b.platform === subject.subject || b.digest === subject.digest)
-  const sbomPredicates = own.map((b) => ({ digest: subject.digest, type: 'cyclonedx' as const, file: b.file, what: `cosign attest ${subject.digest}${subject.subject === 'index' ? ` (${b.platform} SBOM)` : ''}` }))
+  const sbomPredicates = own.map((b) => ({ digest: subject.digest, type: b.type, file: b.file, what: `cosign attest ${subject.digest}${subject.subject === 'index' ? ` (${b.platform} SBOM)` : ''}` }))
   const prov = subject.subject === 'index' ? [] : provenance.filter((p) => p.digest === subject.digest)
   const vuln = subject.subject === 'index' ? [] : scans.filter((v) => v.digest === subject.digest)
   return [

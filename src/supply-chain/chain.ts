@@ -19,7 +19,7 @@ import type { SupplyChainInputs } from '../inputs/supply-chain.js'
 import type { Provenance, ProvenanceType } from './provenance.js'
 import { missingProvenanceMessage, provenanceFiles } from './provenance.js'
 import type { SbomResult } from './sbom.js'
-import { generateSbom, sbomFileName, syftArgv } from './sbom.js'
+import { SBOM_FORMATS, generateSbom, sbomFileName, syftArgv } from './sbom.js'
 import type { Subject } from './sign.js'
 import { signDigests } from './sign.js'
 import { cosign2TrustEnv } from '../sigstore/trust-roots.js'
@@ -50,7 +50,7 @@ export type Status = 'done' | 'verified' | 'skipped' | 'failed' | 'pending'
 
 export interface SubjectOutcome extends Subject {
   signature: Status
-  /** The CycloneDX SBOM attestation. */
+  /** The SBOM attestation (CycloneDX or SPDX, by sbom-format). */
   attestation: Status
   /** The SLSA provenance attestation (platform digests only). */
   provenance: Status
@@ -162,9 +162,11 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     })
   }
 
+  // A copy's SBOMs carry the type they were made with; the first image's follow sbom-format.
+  const sbomType = sboms[0]?.type ?? SBOM_FORMATS[spec.sbomFormat].type
   for (const s of spec.subjects) {
     result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest)))
-    if (sboms.length) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), 'cyclonedx'))
+    if (sboms.length) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), sbomType))
     const p = provenance.find((x) => x.digest === s.digest && s.subject !== 'index')
     if (p) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), p.type))
     if (s.subject !== 'index' && scans.some((v) => v.digest === s.digest)) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), 'vuln'))
@@ -180,7 +182,7 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     const provenanceSubjects = provenance.map((p) => ({ subject: p.platform, digest: p.digest, type: p.type }))
     const scanSubjects = scans.map((v) => ({ subject: v.platform, digest: v.digest }))
     const [attestations, provenances, vulns] = await Promise.all([
-      sboms.length ? verifyAttestations(cosign, spec.subjects) : [],
+      sboms.length ? verifyAttestations(cosign, spec.subjects, sbomType) : [],
       verifyAttestations(cosign, provenanceSubjects),
       verifyAttestations(cosign, scanSubjects, 'vuln')
     ])
@@ -200,7 +202,7 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
 }
 
 type Field = 'signature' | 'attestation' | 'provenance' | 'vulnerability'
-const FIELD: Record<PredicateType, Field> = { cyclonedx: 'attestation', slsaprovenance02: 'provenance', slsaprovenance1: 'provenance', vuln: 'vulnerability' }
+const FIELD: Record<PredicateType, Field> = { cyclonedx: 'attestation', spdxjson: 'attestation', slsaprovenance02: 'provenance', slsaprovenance1: 'provenance', vuln: 'vulnerability' }
 
 function throwFirst(outcomes: Array<PromiseSettledResult<unknown>>): void {
   const failed = outcomes.find((o) => o.status === 'rejected')
@@ -240,12 +242,12 @@ function scanAll(syft: string, spec: SupplyChainSpec, env: Record<string, string
   const dir = path.join(workDir, 'sbom')
   fs.mkdirSync(dir, { recursive: true })
   const platforms = spec.subjects.filter((s) => s.subject !== 'index')
-  return Promise.all(platforms.map((p) => generateSbom(syft, spec.name, p.subject, p.digest, path.join(dir, sbomFileName(p.subject)), env, true)))
+  return Promise.all(platforms.map((p) => generateSbom(syft, spec.name, p.subject, p.digest, path.join(dir, sbomFileName(p.subject, spec.sbomFormat)), env, true, spec.sbomFormat)))
 }
 
 async function reportSboms(ready: Promise<SbomResult[]>, name: string): Promise<SbomResult[]> {
   const list = await ready
-  for (const s of list) core.info(`${s.platform}: syft ${syftArgv(`${name}@${s.digest}`, s.platform, s.file).join(' ')} -> ${s.bytes} bytes`)
+  for (const s of list) core.info(`${s.platform}: syft ${syftArgv(`${name}@${s.digest}`, s.platform, s.file, s.type === 'spdxjson' ? 'spdx' : 'cyclonedx').join(' ')} -> ${s.bytes} bytes`)
   return list
 }
 

@@ -125,7 +125,9 @@ describe('parseInputs: good inputs', () => {
     ['tools-url trailing slash dropped', { 'tools-url': 'https://mirror.example/gh/' }, (i: ReturnType<typeof parseInputs>) => expect(i.toolsUrl).toBe('https://mirror.example/gh')],
     ['tools-checksums in the checksums-file format, comments and * kept out', { 'tools-checksums': `# built from source\n${'A'.repeat(64)}  cosign-linux-amd64\n\n${'b'.repeat(64)} *syft_1.52.0_linux_amd64.tar.gz\n` }, (i: ReturnType<typeof parseInputs>) =>
       expect(i.toolsChecksums).toEqual({ 'cosign-linux-amd64': 'a'.repeat(64), 'syft_1.52.0_linux_amd64.tar.gz': 'b'.repeat(64) })],
-    ['no tools-checksums: no pins', {}, (i: ReturnType<typeof parseInputs>) => expect(i.toolsChecksums).toEqual({})]
+    ['no tools-checksums: no pins', {}, (i: ReturnType<typeof parseInputs>) => expect(i.toolsChecksums).toEqual({})],
+    ['sbom-format defaults to cyclonedx', {}, (i: ReturnType<typeof parseInputs>) => expect(i.sbomFormat).toBe('cyclonedx')],
+    ['sbom-format spdx, in any case', { 'sbom-format': 'SPDX' }, (i: ReturnType<typeof parseInputs>) => expect(i.sbomFormat).toBe('spdx')]
   ])('%s', (_name, values, check) => {
     check(parseInputs(reader({ image: 'op', ...values }), ctx()))
   })
@@ -192,6 +194,7 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['provenance: false while provenance-attestation is true (the default)', { image: 'op', provenance: 'false' }, {}, /^Input `provenance`: is false, so buildx records no SLSA provenance, but provenance-attestation is true \(the default\).*drop provenance: false, or set provenance-attestation: false/],
     ['provenance: mode=false while provenance-attestation is true', { image: 'op', provenance: 'mode=false', 'provenance-attestation': 'true' }, {}, /^Input `provenance`: is mode=false/],
     ['bad cosign-version', { image: 'op', 'cosign-version': 'latest' }, {}, /^Input `cosign-version`: "latest" is not a release version/],
+    ['sbom-format not one the action makes', { image: 'op', 'sbom-format': 'spdx-tag-value' }, {}, /^Input `sbom-format`: "spdx-tag-value" is not an SBOM format the action makes: give cyclonedx \(the default\) or spdx/],
     ['provenance mode=max with a secret value in a build-arg: named by arg and id, never by value', { image: 'op', provenance: 'mode=max', secrets: 'NPM_TOKEN=tok-9f8e7d', 'build-args': 'TOKEN=tok-9f8e7d' }, {}, /^Input `provenance`: mode=max records every build-arg value .* build-arg TOKEN carries the value of secret NPM_TOKEN\. Pass it only through secrets/],
     ['provenance mode=max with the github-token in a build-arg', { image: 'op', provenance: 'mode=max,version=v1', 'github-token': 'ghs_abcdef123456', 'build-args': 'URL=https://x:ghs_abcdef123456@github.com' }, {}, /^Input `provenance`: .* build-arg URL carries the value of secret GIT_AUTH_TOKEN/],
     ['cosign-version older than the lines the action drives', { image: 'op', 'cosign-version': 'v0.1.0' }, {}, /^Input `cosign-version`: v0\.1\.0 is not a cosign the action can drive: give a 2\.x or 3\.x release/],

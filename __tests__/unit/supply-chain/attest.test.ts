@@ -5,8 +5,8 @@ vi.mock('@actions/core', () => ({ info: vi.fn() }))
 const { attestAll, checkRekorLimit, predicatesFor } = await import('../../../src/supply-chain/attest.js')
 
 const sboms = [
-  { platform: 'linux/amd64', digest: AMD, file: '/w/sbom-linux-amd64.cdx.json', bytes: 1000 },
-  { platform: 'linux/arm64', digest: ARM, file: '/w/sbom-linux-arm64.cdx.json', bytes: 1000 }
+  { platform: 'linux/amd64', digest: AMD, file: '/w/sbom-linux-amd64.cdx.json', bytes: 1000, type: 'cyclonedx' as const },
+  { platform: 'linux/arm64', digest: ARM, file: '/w/sbom-linux-arm64.cdx.json', bytes: 1000, type: 'cyclonedx' as const }
 ]
 const provenance = [{ platform: 'linux/amd64', digest: AMD, type: 'slsaprovenance1' as const, file: '/w/prov-amd64.json' }]
 const scans = [{ platform: 'linux/amd64', digest: AMD, predicateFile: '/w/linux-amd64.vuln.json' }]

@@ -12,8 +12,9 @@ vi.mock('../../../src/lib/exec.js', () => ({
     const line = [file, ...args].join(' ')
     if (failOn?.test(line)) return Promise.reject(new Error(`${line} exited with code 1:\nboom`))
     if (file === '/tc/syft') {
-      const out = args[args.indexOf('-o') + 1]?.replace('cyclonedx-json=', '') ?? ''
-      fs.writeFileSync(out, JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6' }))
+      const o = args[args.indexOf('-o') + 1] ?? ''
+      const out = o.replace(/^(cyclonedx|spdx)-json=/, '')
+      fs.writeFileSync(out, JSON.stringify(o.startsWith('spdx-json=') ? { spdxVersion: 'SPDX-2.3', SPDXID: 'SPDXRef-DOCUMENT' } : { bomFormat: 'CycloneDX', specVersion: '1.6' }))
     }
     if (args[0] === 'public-key') fs.writeFileSync(args[args.indexOf('--outfile') + 1] ?? '', 'PUB')
     return Promise.resolve({ exitCode: 0, stdout: '', stderr: '' })
@@ -52,6 +53,7 @@ function spec(over: Record<string, unknown> = {}) {
     ],
     sbom: true,
     sbomArtifact: false,
+    sbomFormat: 'cyclonedx' as const,
     sign: true,
     verify: true,
     cosignVersion: '3.1.2',
@@ -68,6 +70,20 @@ function spec(over: Record<string, unknown> = {}) {
 }
 
 const tools = Promise.resolve({ cosign: '/tc/cosign', syft: '/tc/syft' })
+
+test('sbom-format spdx: syft writes SPDX JSON, attested and verified as spdxjson on every digest, and the verify commands say so', async () => {
+  const result = await supplyChain(spec({ sbomFormat: 'spdx' }), tools, {}, workDir, upload)
+  expect(result.failure).toBeUndefined()
+  const sbom = (p: string) => path.join(workDir, 'sbom', `sbom-${p}.spdx.json`)
+  const lines = calls.map((c) => [c.file, ...c.args].join(' '))
+  expect(lines).toContain(`/tc/syft scan --from registry ${N}@${AMD} --platform linux/amd64 -o spdx-json=${sbom('linux-amd64')} -q`)
+  const attests = lines.filter((l) => l.includes(' attest '))
+  expect(attests).toHaveLength(4)
+  for (const l of attests) expect(l).toMatch(/--type spdxjson --predicate \S+\.spdx\.json /)
+  expect(lines.filter((l) => l.includes('verify-attestation')).map((l) => l.split(' --type ')[1]?.split(' ')[0])).toEqual(['spdxjson', 'spdxjson', 'spdxjson'])
+  expect(result.verifyCommands.filter((c) => c.includes('verify-attestation'))).toEqual([IDX, AMD, ARM].map((d) => `cosign verify-attestation --type spdxjson --key cosign.pub --insecure-ignore-tlog=true ${N}@${d}`))
+  expect(result.subjects.map((d) => d.attestation)).toEqual(['verified', 'verified', 'verified'])
+})
 
 test('SBOM per platform, one recursive sign of the index, attest each digest, verify everything: exact argv', async () => {
   const s = spec()
@@ -274,8 +290,8 @@ describe('keyless through a private Sigstore instance', () => {
 
 test('a copy in another registry: the SBOMs made for the same digests are attested there, syft is not run, nothing uploaded', async () => {
   const made = [
-    { platform: 'linux/amd64', digest: AMD, file: '/first/sbom-linux-amd64.cdx.json', bytes: 10 },
-    { platform: 'linux/arm64', digest: ARM, file: '/first/sbom-linux-arm64.cdx.json', bytes: 10 }
+    { platform: 'linux/amd64', digest: AMD, file: '/first/sbom-linux-amd64.cdx.json', bytes: 10, type: 'cyclonedx' as const },
+    { platform: 'linux/arm64', digest: ARM, file: '/first/sbom-linux-arm64.cdx.json', bytes: 10, type: 'cyclonedx' as const }
   ]
   const Q = 'quay.io/o/app'
   upload.mockClear()
