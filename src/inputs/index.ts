@@ -92,7 +92,7 @@ export function parseInputs(read: InputReader, ctx: GitHubContext): Inputs {
     throw new InputError(smoke.smoke.http ? 'smoke-http-port' : 'smoke-args', 'runs where the image is built: give it to the jobs that build each platform (each runs its own platform, natively on a runner of that architecture), not to the merge job')
   }
   if (smoke.smoke && !image.push) throw new InputError('push', 'is false, but the smoke run runs the pushed image: use push: true, or leave out the smoke inputs')
-  const vulnerability = parseVulnerabilityInputs(read, build.workspace, supplyChain.sign)
+  const vulnerability = parseVulnerabilityInputs(read, build.workspace, supplyChain.sign, ctx.runnerTemp)
   if (vulnerability.vulnerabilityGate !== 'off') {
     if (!image.push) throw new InputError('push', 'is false, but vulnerability-gate scans the pushed image: use push: true, or set vulnerability-gate: off')
     if (image.pushByDigest) {

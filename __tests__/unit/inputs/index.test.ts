@@ -20,6 +20,7 @@ beforeAll(() => {
   fs.writeFileSync(path.join(ws, 'docker', 'Dockerfile.operator'), 'FROM scratch AS op\n')
   for (const f of ['trusted_root.json', 'signing_config.json', 'signing_config_rekor_v2.json']) fs.copyFileSync(path.join(import.meta.dirname, '../../fixtures/sigstore', f), path.join(ws, f))
   fs.symlinkSync('/etc/hostname', path.join(ws, 'escape'))
+  fs.symlinkSync('/etc', path.join(ws, 'escape-dir'))
   fs.writeFileSync(path.join(ws, 'cosign.key'), '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n')
   fs.writeFileSync(path.join(ws, '.trivyignore'), '# not reachable\nCVE-2099-0001\n')
   fs.writeFileSync(path.join(ws, 'vex.json'), JSON.stringify({ '@context': 'https://openvex.dev/ns/v0.2.0', statements: [] }))
@@ -127,6 +128,8 @@ describe('parseInputs: good inputs', () => {
       expect(i.toolsChecksums).toEqual({ 'cosign-linux-amd64': 'a'.repeat(64), 'syft_1.52.0_linux_amd64.tar.gz': 'b'.repeat(64) })],
     ['no tools-checksums: no pins', {}, (i: ReturnType<typeof parseInputs>) => expect(i.toolsChecksums).toEqual({})],
     ['sbom-format defaults to cyclonedx', {}, (i: ReturnType<typeof parseInputs>) => expect(i.sbomFormat).toBe('cyclonedx')],
+    ['vulnerability-sarif: a new file in a new directory of the workspace', { 'vulnerability-gate': 'high', 'vulnerability-sarif': 'reports/trivy.sarif' }, (i: ReturnType<typeof parseInputs>) => expect(i.vulnerabilitySarif).toBe(path.join(fs.realpathSync(ws), 'reports', 'trivy.sarif'))],
+    ['no vulnerability-sarif: none written', { 'vulnerability-gate': 'high' }, (i: ReturnType<typeof parseInputs>) => expect(i.vulnerabilitySarif).toBeUndefined()],
     ['sbom-format spdx, in any case', { 'sbom-format': 'SPDX' }, (i: ReturnType<typeof parseInputs>) => expect(i.sbomFormat).toBe('spdx')]
   ])('%s', (_name, values, check) => {
     check(parseInputs(reader({ image: 'op', ...values }), ctx()))
@@ -235,6 +238,10 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['an ignore file outside the workspace', { image: 'op', 'vulnerability-gate': 'high', 'vulnerability-ignore': 'escape' }, {}, /^Input `vulnerability-ignore`: .*outside the workspace/],
     ['JSON that is not OpenVEX', { image: 'op', 'vulnerability-gate': 'high', 'vulnerability-ignore': 'other.json' }, {}, /^Input `vulnerability-ignore`: "other\.json" is JSON but not an OpenVEX document/],
     ['broken JSON', { image: 'op', 'vulnerability-gate': 'high', 'vulnerability-ignore': 'broken.json' }, {}, /^Input `vulnerability-ignore`: "broken\.json" starts like JSON but does not parse/],
+    ['vulnerability-sarif with the gate off', { image: 'op', 'vulnerability-sarif': 'trivy.sarif' }, {}, /^Input `vulnerability-sarif`: names a SARIF file, but vulnerability-gate is off/],
+    ['vulnerability-sarif outside the workspace and RUNNER_TEMP', { image: 'op', 'vulnerability-gate': 'high', 'vulnerability-sarif': '/etc/trivy.sarif' }, {}, /^Input `vulnerability-sarif`: "\/etc\/trivy\.sarif" resolves to \/etc\/trivy\.sarif, outside the workspace and RUNNER_TEMP/],
+    ['vulnerability-sarif through a symlinked directory out of the workspace', { image: 'op', 'vulnerability-gate': 'high', 'vulnerability-sarif': 'escape-dir/trivy.sarif' }, {}, /^Input `vulnerability-sarif`: "escape-dir\/trivy\.sarif" resolves to \/etc\/trivy\.sarif, outside/],
+    ['vulnerability-sarif naming a directory', { image: 'op', 'vulnerability-gate': 'high', 'vulnerability-sarif': 'docker' }, {}, /^Input `vulnerability-sarif`: "docker" is a directory/],
     ['a bad trivy-version', { image: 'op', 'vulnerability-gate': 'high', 'trivy-version': 'latest' }, {}, /^Input `trivy-version`: "latest" is not a release version/],
     ['the gate without a push', { image: 'op', 'vulnerability-gate': 'high', push: 'false', sign: 'false' }, {}, /^Input `push`: is false, but vulnerability-gate scans the pushed image/],
     ['the gate on a push-by-digest leg', { image: 'op', 'vulnerability-gate': 'high', 'push-by-digest': 'true', platforms: 'linux/arm64' }, {}, /^Input `vulnerability-gate`: runs where the release is signed: give it to the merge job/],
