@@ -121,9 +121,9 @@ describe.runIf(run)('keyless release with cosign 3 through the trust-root inputs
 
   test('the summary verify commands pass when run verbatim', () => {
     const results = runSummaryCommands(r.summary, ws)
-    // verify and verify-attestation (CycloneDX) for the index and two platforms, and the SLSA provenance of each platform
-    expect(results.length).toBe(8)
-    expect(results.filter((c) => c.command.includes('--type slsaprovenance02')).length).toBe(2)
+    // verify, verify-attestation (CycloneDX) and the SLSA v1 provenance for the index and two platforms
+    expect(results.length).toBe(9)
+    expect(results.filter((c) => c.command.includes('--type slsaprovenance1')).length).toBe(3)
     for (const c of results) {
       expect(c.command).toContain('--trusted-root .sigstore/trusted_root.json')
       expect(c.command).toContain(`--certificate-identity ${identity}`)

@@ -491,8 +491,8 @@ describe('main', () => {
       expect([name, platforms, given?.vulnerabilityGate]).toEqual([N, { 'linux/amd64': AMD, 'linux/arm64': ARM }, 'high'])
       expect(context).toMatchObject({ trivy: '/tc/trivy', cacheDir: path.join(os.homedir(), '.cache', 'build-distroless-image', 'trivy') })
       expect(vi.mocked(supplyChain).mock.calls[0]?.[0].vulnScans).toEqual([
-        { platform: 'linux/amd64', digest: AMD, predicateFile: '/w/vuln/linux-amd64.vuln.json', reportFile: '/w/vuln/linux-amd64.trivy.json' },
-        { platform: 'linux/arm64', digest: ARM, predicateFile: '/w/vuln/linux-arm64.vuln.json', reportFile: '/w/vuln/linux-arm64.trivy.json' }
+        { platform: 'linux/amd64', digest: AMD, predicateFile: '/w/vuln/linux-amd64.vuln.json' },
+        { platform: 'linux/arm64', digest: ARM, predicateFile: '/w/vuln/linux-arm64.vuln.json' }
       ])
       expect(summary.join('\n')).toContain('linux/amd64: ✅ no findings')
     })

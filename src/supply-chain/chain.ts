@@ -52,7 +52,7 @@ export interface SubjectOutcome extends Subject {
   signature: Status
   /** The SBOM attestation (CycloneDX or SPDX, by sbom-format). */
   attestation: Status
-  /** The SLSA provenance attestation (platform digests only). */
+  /** The SLSA provenance attestation (each platform's on its digest; all of them on the index). */
   provenance: Status
   /** The vulnerability scan attestation (platform digests, when the gate ran and attests). */
   vulnerability?: Status
@@ -83,7 +83,7 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
       ...s,
       signature: spec.sign ? 'pending' : 'skipped',
       attestation: spec.sign && spec.sbom ? 'pending' : 'skipped',
-      provenance: spec.sign && spec.provenanceAttestation && s.subject !== 'index' ? 'pending' : 'skipped',
+      provenance: spec.sign && spec.provenanceAttestation ? 'pending' : 'skipped',
       ...(spec.vulnScans?.length ? { vulnerability: spec.sign && s.subject !== 'index' ? ('pending' as const) : ('skipped' as const) } : {})
     })),
     sboms: {},
@@ -167,7 +167,7 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
   for (const s of spec.subjects) {
     result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest)))
     if (sboms.length) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), sbomType))
-    const p = provenance.find((x) => x.digest === s.digest && s.subject !== 'index')
+    const p = provenance.find((x) => x.digest === s.digest || s.subject === 'index')
     if (p) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), p.type))
     if (s.subject !== 'index' && scans.some((v) => v.digest === s.digest)) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), 'vuln'))
   }
@@ -179,7 +179,8 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     const signatures = await signatureChecks
     mark(signatures, 'signature', spec.subjects)
     throwFirst(signatures)
-    const provenanceSubjects = provenance.map((p) => ({ subject: p.platform, digest: p.digest, type: p.type }))
+    const index = spec.subjects.find((s) => s.subject === 'index')
+    const provenanceSubjects = [...(index && provenance[0] ? [{ ...index, type: provenance[0].type }] : []), ...provenance.map((p) => ({ subject: p.platform, digest: p.digest, type: p.type }))]
     const scanSubjects = scans.map((v) => ({ subject: v.platform, digest: v.digest }))
     const [attestations, provenances, vulns] = await Promise.all([
       sboms.length ? verifyAttestations(cosign, spec.subjects, sbomType) : [],

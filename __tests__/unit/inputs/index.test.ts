@@ -332,3 +332,11 @@ test('secret-files: a file under RUNNER_TEMP (written by an earlier step) is acc
   const i = parseInputs(reader({ image: 'op', 'secret-files': `netrc=${path.join(runnerTemp, 'netrc')}` }), ctx({ runnerTemp }))
   expect(i.buildSecrets).toEqual([{ id: 'netrc', file: fs.realpathSync(path.join(runnerTemp, 'netrc')) }])
 })
+
+test.each([
+  ['nothing given: SLSA v1 with the full build record', {}, {}, 'mode=max,version=v1'],
+  ['the job set BUILDX_NO_DEFAULT_ATTESTATIONS: nothing asked of buildx, as before', {}, { noDefaultAttestations: true }, ''],
+  ['given: passed as it is', { provenance: 'mode=min' }, {}, 'mode=min']
+])('provenance default: %s', (_name, values: Record<string, string>, c: Partial<GitHubContext>, expected) => {
+  expect(parseInputs(reader({ image: 'op', ...values }), ctx(c)).provenance).toBe(expected)
+})

@@ -12,11 +12,12 @@ const provenance = [{ platform: 'linux/amd64', digest: AMD, type: 'slsaprovenanc
 const scans = [{ platform: 'linux/amd64', digest: AMD, predicateFile: '/w/linux-amd64.vuln.json' }]
 
 describe('predicatesFor', () => {
-  test('the index gets every platform SBOM and nothing else', () => {
+  test('the index gets every platform SBOM and provenance, and no scan', () => {
     const p = predicatesFor({ subject: 'index', digest: IDX }, sboms, provenance, scans)
     expect(p.map((x) => [x.type, x.file, x.what])).toEqual([
       ['cyclonedx', '/w/sbom-linux-amd64.cdx.json', `cosign attest ${IDX} (linux/amd64 SBOM)`],
-      ['cyclonedx', '/w/sbom-linux-arm64.cdx.json', `cosign attest ${IDX} (linux/arm64 SBOM)`]
+      ['cyclonedx', '/w/sbom-linux-arm64.cdx.json', `cosign attest ${IDX} (linux/arm64 SBOM)`],
+      ['slsaprovenance1', '/w/prov-amd64.json', `cosign attest --type slsaprovenance1 ${IDX} (linux/amd64 provenance)`]
     ])
   })
 

@@ -134,7 +134,7 @@ test('SBOM per platform, one recursive sign of the index, attest each digest, ve
   expect(fs.statSync(key).mode & 0o777).toBe(0o600)
 })
 
-describe('SLSA provenance: buildx records it, cosign attests and verifies it per platform', () => {
+describe('SLSA provenance: buildx records it, cosign attests and verifies it per platform and on the index', () => {
   /** Real records buildx pushed (two platforms, mode=min), as recordedProvenance returns them. */
   const fixture = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../fixtures/buildx-attestation-manifests.json'), 'utf8')) as { images: { min2: { blobs: Record<string, string> } } }
   const statements = Object.values(fixture.images.min2.blobs).map((b) => JSON.parse(b) as { predicate: { materials: Array<{ uri: string }> } })
@@ -142,27 +142,30 @@ describe('SLSA provenance: buildx records it, cosign attests and verifies it per
   const inspected = { twoPlatformsMin: { 'linux/amd64': { type: 'slsaprovenance02' as const, predicate: recordFor('amd64') }, 'linux/arm64': { type: 'slsaprovenance02' as const, predicate: recordFor('arm64') } }, twoPlatformsNone: {} }
   const prov = (p: string) => path.join(workDir, 'provenance', `provenance-${p}.json`)
 
-  test('each platform digest gets its own provenance, after its SBOM, and both are verified: exact argv', async () => {
+  test('each platform digest gets its own provenance, after its SBOM, the index gets every platform\'s, and all are verified: exact argv', async () => {
     const result = await supplyChain(spec({ provenanceAttestation: true, provenance: Promise.resolve(inspected.twoPlatformsMin) }), tools, {}, workDir, upload)
     expect(result.failure).toBeUndefined()
     const pub = path.join(workDir, 'cosign.pub')
     const lines = calls.filter((c) => c.args[0] === 'attest' || c.args[0] === 'verify-attestation').map((c) => c.args.filter((a) => !a.startsWith('--use-signing') && !a.startsWith('--tlog') && a !== '--yes').join(' '))
     const key = path.join(workDir, 'cosign.key')
-    expect(lines.filter((l) => l.includes('slsaprovenance'))).toEqual([
+    expect(lines.filter((l) => l.includes('slsaprovenance')).sort()).toEqual([
       `attest --key ${key} --type slsaprovenance02 --predicate ${prov('linux-amd64')} ${N}@${AMD}`,
+      `attest --key ${key} --type slsaprovenance02 --predicate ${prov('linux-amd64')} ${N}@${IDX}`,
       `attest --key ${key} --type slsaprovenance02 --predicate ${prov('linux-arm64')} ${N}@${ARM}`,
+      `attest --key ${key} --type slsaprovenance02 --predicate ${prov('linux-arm64')} ${N}@${IDX}`,
       `verify-attestation --key ${pub} --insecure-ignore-tlog=true --type slsaprovenance02 --output json ${N}@${AMD}`,
-      `verify-attestation --key ${pub} --insecure-ignore-tlog=true --type slsaprovenance02 --output json ${N}@${ARM}`
-    ])
+      `verify-attestation --key ${pub} --insecure-ignore-tlog=true --type slsaprovenance02 --output json ${N}@${ARM}`,
+      `verify-attestation --key ${pub} --insecure-ignore-tlog=true --type slsaprovenance02 --output json ${N}@${IDX}`
+    ].sort())
     // one digest's attestations one at a time: the SBOM, then the provenance
     expect(lines.indexOf(`attest --key ${key} --type cyclonedx --predicate ${path.join(workDir, 'sbom', 'sbom-linux-amd64.cdx.json')} ${N}@${AMD}`)).toBeLessThan(lines.indexOf(`attest --key ${key} --type slsaprovenance02 --predicate ${prov('linux-amd64')} ${N}@${AMD}`))
     // the predicate is buildx's for that platform: its materials are the arm64 bases
     const materials = (JSON.parse(fs.readFileSync(prov('linux-arm64'), 'utf8')) as { materials: Array<{ uri: string }> }).materials.map((m) => m.uri)
     expect(materials.filter((u) => u.startsWith('pkg:docker/')).every((u) => u.endsWith('platform=linux%2Farm64'))).toBe(true)
-    // the index carries no provenance of its own; no attestation manifest is a subject
-    expect(calls.some((c) => c.args.includes('slsaprovenance02') && c.args.includes(`${N}@${IDX}`))).toBe(false)
-    expect(result.subjects.map((d) => [d.subject, d.provenance])).toEqual([['index', 'skipped'], ['linux/amd64', 'verified'], ['linux/arm64', 'verified']])
-    expect(result.verifyCommands).toContain(`cosign verify-attestation --type slsaprovenance02 --key cosign.pub --insecure-ignore-tlog=true ${N}@${ARM}`)
+    // no attestation manifest is a subject: only the index and the two platforms are
+    expect(new Set(calls.filter((c) => c.args.includes('slsaprovenance02')).map((c) => c.args[c.args.length - 1]))).toEqual(new Set([`${N}@${IDX}`, `${N}@${AMD}`, `${N}@${ARM}`]))
+    expect(result.subjects.map((d) => [d.subject, d.provenance])).toEqual([['index', 'verified'], ['linux/amd64', 'verified'], ['linux/arm64', 'verified']])
+    for (const d of [IDX, ARM]) expect(result.verifyCommands).toContain(`cosign verify-attestation --type slsaprovenance02 --key cosign.pub --insecure-ignore-tlog=true ${N}@${d}`)
     expect(result.notes).toEqual([])
   })
 
@@ -197,7 +200,7 @@ describe('SLSA provenance: buildx records it, cosign attests and verifies it per
     failOn = new RegExp(`attest .*slsaprovenance02.*${ARM}`)
     const result = await supplyChain(spec({ verify: false, provenanceAttestation: true, provenance: Promise.resolve(inspected.twoPlatformsMin) }), tools, {}, workDir, upload)
     expect(result.failure?.message).toMatch(/boom/)
-    expect(result.subjects.map((d) => [d.subject, d.attestation, d.provenance])).toEqual([['index', 'done', 'skipped'], ['linux/amd64', 'done', 'done'], ['linux/arm64', 'done', 'failed']])
+    expect(result.subjects.map((d) => [d.subject, d.attestation, d.provenance])).toEqual([['index', 'done', 'done'], ['linux/amd64', 'done', 'done'], ['linux/arm64', 'done', 'failed']])
   })
 })
 
