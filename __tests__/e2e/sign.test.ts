@@ -368,6 +368,58 @@ describe.runIf(run)('cosign 2, a key file, and failure after the push (issue 3)'
   })
 })
 
+interface SpdxDocument {
+  spdxVersion: string
+  creationInfo: { creators: string[] }
+  packages: Array<{ name: string; versionInfo?: string; externalRefs?: Array<{ referenceType: string; referenceLocator: string }> }>
+}
+
+describe.runIf(run)('sbom-format: spdx (issue 32)', () => {
+  test('each platform gets an SPDX JSON SBOM of its own packages, attested as spdxjson to it and to the index; real cosign --type spdxjson verifies; the summary says spdxjson', async () => {
+    const keys = keyPair(PASSWORD)
+    const image = uniqueImage('spdx')
+    const written: Record<string, string> = {}
+    const r = await runAction(
+      { image, tags: 'spdx', 'registry-username': e2e.user, 'registry-password': e2e.password, 'cosign-key': keys.key, 'cosign-password': PASSWORD, 'transparency-log': 'false', 'sbom-format': 'spdx', ...tools() },
+      {
+        workspace: workspace({ ...goProgramWithModule, Dockerfile: multiStageDockerfile().replace('COPY go.mod main.go ./', 'COPY go.mod main.go ./\nCOPY vendor ./vendor').replace('go build -trimpath', 'go build -mod=vendor -trimpath') }),
+        beforePost: (main) => {
+          for (const [platform, file] of Object.entries(JSON.parse(main.outputs.sbom ?? '{}') as Record<string, string>)) written[platform] = file
+        }
+      }
+    )
+    expect(r.exitCode, r.log).toBe(0)
+    const pd = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
+    expect(Object.keys(pd).sort()).toEqual(['linux/amd64', 'linux/arm64'])
+    for (const [platform, digest] of Object.entries(pd)) {
+      expect(written[platform], platform).toMatch(/\.spdx\.json$/)
+      const arch = platform.split('/')[1] ?? ''
+      const v = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'spdxjson', `${image}@${digest}`])
+      expect(v.code, v.out).toBe(0)
+      const st = statements(v.out) as unknown as Array<{ predicateType: string; subject: Array<{ digest: { sha256: string } }>; predicate: SpdxDocument }>
+      expect(st).toHaveLength(1)
+      expect(st[0]?.predicateType).toBe('https://spdx.dev/Document')
+      expect(`sha256:${st[0]?.subject[0]?.digest.sha256}`).toBe(digest)
+      const doc = st[0]?.predicate
+      expect(doc?.spdxVersion).toMatch(/^SPDX-2\.\d$/)
+      expect(doc?.creationInfo.creators).toContain(`Tool: syft-${e2e.syft}`)
+      // The platform's packages: the Go module from the build info, Debian's packages of that architecture.
+      const purls = (doc?.packages ?? []).flatMap((p) => (p.externalRefs ?? []).filter((x) => x.referenceType === 'purl').map((x) => x.referenceLocator))
+      expect(purls, platform).toContain('pkg:golang/example.com/fixture/greeting@v0.3.1')
+      expect(purls.find((p) => p.startsWith('pkg:deb/debian/base-files@')), platform).toMatch(new RegExp(`[?&]arch=${arch}(&|$)`))
+      for (const p of purls.filter((x) => x.startsWith('pkg:deb/debian/'))) expect(p, platform).toMatch(new RegExp(`[?&]arch=(${arch}|all)(&|$)`))
+      // Not the CycloneDX type: nothing is attested under it.
+      expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', `${image}@${digest}`]).code).not.toBe(0)
+    }
+    // IMAGE:TAG (the index) carries both platforms' documents.
+    const onIndex = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'spdxjson', `${image}:spdx`])
+    expect(onIndex.code, onIndex.out).toBe(0)
+    expect(statements(onIndex.out)).toHaveLength(2)
+    expect(r.summary).toContain(`cosign verify-attestation --type spdxjson --key cosign.pub --insecure-ignore-tlog=true ${image}@${r.outputs.digest}`)
+    expect(r.summary).not.toContain('--type cyclonedx')
+  })
+})
+
 describe.runIf(run)('provenance: what buildx records, and turning it off (issue 15)', () => {
   const SECRET = 'e2e-build-secret-7c1d9a'
   const dockerfile = () =>
