@@ -14,7 +14,8 @@ export interface CosignOptions {
   trust?: Pick<SigstoreTrust, 'trustedRoot' | 'signingConfig' | 'trustedRootInput' | 'fulcioUrl' | 'rekorUrl'>
 }
 
-export type Identity = { kind: 'key'; publicKey: string } | { kind: 'keyless'; certificateIdentity: string; issuer: string }
+/** `owner`: the source repository's owner the token names (the certificate's 1.16), for gh's --owner. */
+export type Identity = { kind: 'key'; publicKey: string } | { kind: 'keyless'; certificateIdentity: string; issuer: string; owner?: string }
 
 function byDigest(ref: string): string {
   if (!isDigestRef(ref)) throw new Error(`refusing to sign or attest "${ref}": only NAME@sha256:DIGEST references are signed, never tags`)
@@ -95,8 +96,8 @@ function shellWord(word: string): string {
 }
 
 /** The Fulcio certificate of a GitHub Actions job names the workflow file it ran from. */
-export function keylessIdentity(serverUrl: string, jobWorkflowRef: string): Identity {
-  return { kind: 'keyless', certificateIdentity: `${serverUrl}/${jobWorkflowRef}`, issuer: GITHUB_OIDC_ISSUER }
+export function keylessIdentity(serverUrl: string, jobWorkflowRef: string, owner?: string): Identity {
+  return { kind: 'keyless', certificateIdentity: `${serverUrl}/${jobWorkflowRef}`, issuer: GITHUB_OIDC_ISSUER, ...(owner ? { owner } : {}) }
 }
 
 /**

@@ -13,6 +13,7 @@ import type { Cosign } from '../sigstore/cosign-runner.js'
 import { cosignRunner } from '../sigstore/cosign-runner.js'
 import type { CosignOptions, Identity, PredicateType } from '../sigstore/cosign-argv.js'
 import { consumerVerifyCommand, publicKeyArgv } from '../sigstore/cosign-argv.js'
+import { ghTrustedRootCommand, ghUnavailable, ghVerifyCommand } from '../sigstore/gh-verify.js'
 import { run } from '../lib/exec.js'
 import { githubKeylessIdentity } from '../sigstore/keyless-signer.js'
 import type { SupplyChainInputs } from '../inputs/supply-chain.js'
@@ -44,6 +45,8 @@ export interface SupplyChainSpec extends Omit<SupplyChainInputs, 'syftVersion' |
   vulnScans?: VulnScan[]
   /** Which builder and driver built it, for the error when provenance is missing. */
   builder?: string
+  /** The release's first tag, for the `gh attestation verify oci://NAME:TAG` command of the index. */
+  tag?: string
 }
 
 export type Status = 'done' | 'verified' | 'skipped' | 'failed' | 'pending'
@@ -171,6 +174,7 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     if (p) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), p.type))
     if (s.subject !== 'index' && scans.some((v) => v.digest === s.digest)) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), 'vuln'))
   }
+  result.verifyCommands.push(...ghCommands(spec, cosign.options, identity, sbomType, provenance, scans, result.notes))
   if (!signatureChecks) {
     result.notes.push('verify: false: signatures and attestations were not verified')
     return
@@ -208,6 +212,29 @@ const FIELD: Record<PredicateType, Field> = { cyclonedx: 'attestation', spdxjson
 function throwFirst(outcomes: Array<PromiseSettledResult<unknown>>): void {
   const failed = outcomes.find((o) => o.status === 'rejected')
   if (failed) throw failed.reason
+}
+
+/**
+ * The same checks with the GitHub CLI, beside the cosign commands: every subject's provenance and
+ * SBOM, each platform's scan; the index by its tag, as a consumer names it. None when gh cannot
+ * verify this release (a key, cosign 2): a note says why.
+ */
+function ghCommands(spec: SupplyChainSpec, options: CosignOptions, identity: Identity, sbomType: PredicateType, provenance: Provenance[], scans: VulnScan[], notes: string[]): string[] {
+  if (identity.kind !== 'keyless') return []
+  const why = ghUnavailable(options, identity)
+  if (why) {
+    notes.push(why)
+    return []
+  }
+  const commands = options.trust ? [ghTrustedRootCommand(options.trust.trustedRootInput)] : []
+  for (const s of spec.subjects) {
+    const ref = s.subject === 'index' && spec.tag ? `${spec.name}:${spec.tag}` : `${spec.name}@${s.digest}`
+    const p = provenance.find((x) => x.digest === s.digest || s.subject === 'index')
+    if (p) commands.push(ghVerifyCommand(options, identity, ref, p.type))
+    if (spec.sbom) commands.push(ghVerifyCommand(options, identity, ref, sbomType))
+    if (s.subject !== 'index' && scans.some((v) => v.digest === s.digest)) commands.push(ghVerifyCommand(options, identity, ref, 'vuln'))
+  }
+  return commands
 }
 
 /** cosign's options, env (password, cosign 2's trust files) and the identity, derived once. */

@@ -291,6 +291,42 @@ describe('keyless through a private Sigstore instance', () => {
   })
 })
 
+describe('gh attestation verify commands beside the cosign ones (keyless)', () => {
+  const FIX = path.join(import.meta.dirname, '../../fixtures/sigstore')
+  const jwt = (claims: Record<string, string>) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
+  const reusable = 'o/shared/.github/workflows/image.yml@refs/heads/main'
+  const provenance = { 'linux/amd64': { type: 'slsaprovenance1' as const, predicate: {} }, 'linux/arm64': { type: 'slsaprovenance1' as const, predicate: {} } }
+
+  test('cosign 3 through a private instance: the root as JSON lines, then each subject\'s provenance and SBOM, the index by its tag', async () => {
+    const core = await import('@actions/core')
+    vi.mocked(core.getIDToken).mockResolvedValue(jwt({ job_workflow_ref: reusable, repository_owner: 'o' }))
+    const trust = readSigstoreTrust(path.join(FIX, 'trusted_root.json'), path.join(FIX, 'signing_config.json'), '/', 3)
+    const result = await supplyChain(spec({ cosignKey: undefined, cosignPassword: '', transparencyLog: true, sigstoreTrust: { ...trust, trustedRootInput: '.sigstore/trusted_root.json' }, tag: '1.4.2', provenanceAttestation: true, provenance: Promise.resolve(provenance) }), tools, {}, workDir, upload)
+    expect(result.failure).toBeUndefined()
+    const gh = (ref: string, extra = '') => `gh attestation verify oci://${ref} --bundle-from-oci --owner o --signer-workflow github.com/o/shared/.github/workflows/image.yml${extra} --custom-trusted-root trusted_root.jsonl`
+    const cdx = ' --predicate-type https://cyclonedx.org/bom'
+    expect(result.verifyCommands.filter((c) => !c.startsWith('cosign '))).toEqual([
+      'jq -c . .sigstore/trusted_root.json > trusted_root.jsonl',
+      gh(`${N}:1.4.2`),
+      gh(`${N}:1.4.2`, cdx),
+      gh(`${N}@${AMD}`),
+      gh(`${N}@${AMD}`, cdx),
+      gh(`${N}@${ARM}`),
+      gh(`${N}@${ARM}`, cdx)
+    ])
+    expect(result.notes).toEqual([])
+  })
+
+  test('cosign 2 keyless: no gh command, a note saying why and what to change', async () => {
+    const core = await import('@actions/core')
+    vi.mocked(core.getIDToken).mockResolvedValue(jwt({ job_workflow_ref: reusable, repository_owner: 'o' }))
+    const trust = readSigstoreTrust(path.join(FIX, 'trusted_root.json'), path.join(FIX, 'signing_config.json'), '/', 2)
+    const result = await supplyChain(spec({ cosignKey: undefined, cosignPassword: '', transparencyLog: true, cosignVersion: '2.5.0', cosignMajor: 2, sigstoreTrust: trust }), tools, {}, workDir, upload)
+    expect(result.verifyCommands.some((c) => c.startsWith('gh '))).toBe(false)
+    expect(result.notes).toEqual([expect.stringMatching(/^gh attestation verify --bundle-from-oci cannot verify this release: cosign 2/)])
+  })
+})
+
 test('a copy in another registry: the SBOMs made for the same digests are attested there, syft is not run, nothing uploaded', async () => {
   const made = [
     { platform: 'linux/amd64', digest: AMD, file: '/first/sbom-linux-amd64.cdx.json', bytes: 10, type: 'cyclonedx' as const },
