@@ -4,7 +4,7 @@
  * The action finds the stand-in only through its `sigstore-trusted-root` / `sigstore-signing-config`
  * inputs and the job's ACTIONS_ID_TOKEN_REQUEST_URL: the same way it finds a private instance.
  */
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
@@ -164,6 +164,83 @@ describe.runIf(run)('keyless release with cosign 3 through the trust-root inputs
     const end = sigstoreStats()
     expect(end.rekorEntries).toBe(mid.rekorEntries)
     expect(end.certificates).toBe(mid.certificates)
+  })
+})
+
+/** Where gotools.sh put gh (github.com/cli/cli/v2, built from its module). */
+const ghBin = path.join(e2e.state, 'gotools', 'gh')
+
+/** Every line of every code block of the summary that starts with one of `tools`. */
+function summaryLines(summary: string, tools: string[]): string[] {
+  return [...summary.matchAll(/<pre lang="sh"><code>([\s\S]*?)<\/code><\/pre>/g)].flatMap((m) => (m[1] ?? '').split('\n')).filter((l) => tools.some((t) => l.startsWith(`${t} `)))
+}
+
+/**
+ * A command run as a consumer pastes it, in bash, in the workspace: gh on PATH, logged in (gh
+ * asks for a login even when it reads the bundles from the registry; no GitHub API is called:
+ * the requests below go to the registries and nowhere else), the tester's registry login.
+ */
+function asConsumer(command: string, ws: string): { command: string; code: number; out: string } {
+  const p = spawnSync('bash', ['-c', command], { cwd: ws, env: { PATH: `${path.dirname(ghBin)}:/usr/bin:/bin`, HOME: ws, DOCKER_CONFIG: testerDockerConfig, GH_TOKEN: 'e2e-not-a-github-token', GH_NO_UPDATE_NOTIFIER: '1' }, encoding: 'utf8', timeout: 120_000 })
+  return { command, code: p.status ?? 1, out: `${p.stdout}${p.stderr}` }
+}
+
+describe.runIf(run)('gh attestation verify on a keyless release: index, every platform and a copy (issue 32)', () => {
+  const ref = 'refs/tags/v1.5.0'
+  const path1 = `e2e-ghverify-${Date.now().toString(36)}`
+  const images = [`${e2e.registry}/${path1}`, `${e2e.registry2}/${path1}`]
+  let r: ActionRun
+  let ws: string
+  let gh: Array<{ command: string; code: number; out: string }>
+
+  beforeAll(async () => {
+    if (!fs.existsSync(ghBin)) throw new Error(`no gh at ${ghBin}: scripts/e2e/gotools.sh builds it (gotools.sh gh)`)
+    ws = keylessWorkspace()
+    const job = idTokenJob(githubClaims(REPO, ref))
+    r = await runAction(
+      inputs('', { image: '', images: images.join('\n'), 'registry-auth': `${e2e.registry2}=${e2e.user2}:${e2e.password2}`, version: 'v1.5.0', 'vulnerability-gate': 'warn', 'trivy-db-repositories': e2e.trivyDb }),
+      { workspace: ws, github: { repository: REPO, ref }, env: job.env }
+    )
+    if (r.exitCode !== 0) console.log(r.log)
+    gh = summaryLines(r.summary, ['gh', 'jq']).map((c) => asConsumer(c, ws))
+  })
+
+  test('the release is signed in both registries; the summary prints gh commands for every subject of each', () => {
+    expect(r.exitCode).toBe(0)
+    expect(r.outputs.signed).toBe('true')
+    const pd = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
+    expect(Object.keys(pd).sort()).toEqual(['linux/amd64', 'linux/arm64'])
+    const commands = gh.map((c) => c.command)
+    for (const name of images) {
+      // The index by its tag, as a consumer names it, then each platform by digest.
+      expect(commands).toContain(`gh attestation verify oci://${name}:1.5.0 --bundle-from-oci --owner vmafx --signer-workflow github.com/${REPO}/.github/workflows/release.yml --custom-trusted-root trusted_root.jsonl`)
+      for (const d of Object.values(pd)) {
+        for (const type of ['', ' --predicate-type https://cyclonedx.org/bom', ' --predicate-type https://cosign.sigstore.dev/attestation/vuln/v1']) {
+          expect(commands).toContain(`gh attestation verify oci://${name}@${d} --bundle-from-oci --owner vmafx --signer-workflow github.com/${REPO}/.github/workflows/release.yml${type} --custom-trusted-root trusted_root.jsonl`)
+        }
+      }
+    }
+  })
+
+  test("the summary's gh commands pass when run verbatim: SLSA v1 provenance and the SBOM on the index (by tag), every platform and the copy; the scan on each platform", () => {
+    // Per registry: the index (provenance, SBOM) and two platforms (provenance, SBOM, scan): 8.
+    expect(gh.filter((c) => c.command.startsWith('gh '))).toHaveLength(16)
+    for (const c of gh) expect(c.code, `${c.command}\n${c.out}`).toBe(0)
+    for (const c of gh.filter((x) => x.command.startsWith('gh '))) expect(c.out, c.command).toMatch(/✓ Verification succeeded!/)
+  })
+
+  test('another signer workflow, another owner, or a predicate the subject does not carry fails', () => {
+    const base = gh.find((c) => c.command.startsWith(`gh attestation verify oci://${images[0] ?? ''}:1.5.0 `))?.command ?? ''
+    expect(base).not.toBe('')
+    const otherWorkflow = asConsumer(base.replace('/.github/workflows/release.yml', '/.github/workflows/other.yml'), ws)
+    expect(otherWorkflow.code, otherWorkflow.out).not.toBe(0)
+    expect(otherWorkflow.out).toMatch(/expected SAN value to match regex "\^https:\/\/github\.com\/vmafx\/demo-operator\/\.github\/workflows\/other\.yml"|no matching CertificateIdentity|SAN/)
+    const otherOwner = asConsumer(base.replace('--owner vmafx', '--owner someone-else').replace(`github.com/${REPO}/`, `github.com/someone-else/demo-operator/`), ws)
+    expect(otherOwner.code, otherOwner.out).not.toBe(0)
+    // The index carries no scan: the vuln predicate is only on the platforms.
+    const noScan = asConsumer(`${base.replace(' --custom-trusted-root trusted_root.jsonl', '')} --predicate-type https://cosign.sigstore.dev/attestation/vuln/v1 --custom-trusted-root trusted_root.jsonl`, ws)
+    expect(noScan.code, noScan.out).not.toBe(0)
+    expect(noScan.out).toContain('no attestations found with predicate type: https://cosign.sigstore.dev/attestation/vuln/v1')
   })
 })
 
