@@ -19,8 +19,9 @@ export const PREDICATE_URI: Record<PredicateType, string> = {
 const GH_DEFAULT_PREDICATE = PREDICATE_URI.slsaprovenance1
 
 /**
- * gh reads `--custom-trusted-root` as JSON lines (one trusted root a line, each ending in a
- * newline), not as the pretty-printed trusted_root.json cosign takes: the summary converts it first.
+ * gh reads `--custom-trusted-root` as JSON lines (one trusted root a line, only lines ending in a
+ * newline), not the trusted_root.json cosign takes (indented, or one line without the newline, as
+ * `cosign trusted-root create` writes it): the summary converts it first.
  */
 export const GH_TRUSTED_ROOT = 'trusted_root.jsonl'
 
