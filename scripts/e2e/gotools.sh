@@ -88,7 +88,7 @@ smoke() {
     ;;
   gh)
     out=$("$bin" --version 2>&1) || die "gh $GH does not run: $out"
-    grep -q "^gh version $GH " <<<"$out" || die "gh says it is not $GH: $out"
+    grep -Eq "^gh version $GH( |$)" <<<"$out" || die "gh says it is not $GH: $out"
     # The flags the e2e verifies with: bundles from the registry, a private Sigstore's trusted root.
     out=$("$bin" attestation verify --help 2>&1) || die "gh attestation verify --help failed: $out"
     for flag in --bundle-from-oci --custom-trusted-root --owner --signer-workflow --predicate-type; do
