@@ -226,7 +226,21 @@ describe.runIf(run)('gh attestation verify on a keyless release: index, every pl
     // Per registry: the index (provenance, SBOM) and two platforms (provenance, SBOM, scan): 8.
     expect(gh.filter((c) => c.command.startsWith('gh '))).toHaveLength(16)
     for (const c of gh) expect(c.code, `${c.command}\n${c.out}`).toBe(0)
-    for (const c of gh.filter((x) => x.command.startsWith('gh '))) expect(c.out, c.command).toMatch(/✓ Verification succeeded!/)
+  })
+
+  test("what gh verified, by its JSON: the index's SLSA v1 statements name the index digest, signed by the release workflow of owner vmafx", () => {
+    const base = gh.find((c) => c.command.startsWith(`gh attestation verify oci://${images[1] ?? ''}:1.5.0 `) && !c.command.includes('--predicate-type'))?.command ?? ''
+    expect(base).not.toBe('')
+    const v = asConsumer(`${base} --format json`, ws)
+    expect(v.code, v.out).toBe(0)
+    const results = JSON.parse(v.out) as Array<{ verificationResult: { statement: { predicateType: string; subject: Array<{ digest: { sha256: string } }> }; signature: { certificate: { sourceRepositoryOwnerURI: string; buildSignerURI: string; runnerEnvironment: string } } } }>
+    // One statement per platform's record, each on the index (the copy's index: the same digest).
+    expect(results).toHaveLength(2)
+    for (const x of results) {
+      expect(x.verificationResult.statement.predicateType).toBe('https://slsa.dev/provenance/v1')
+      expect(`sha256:${x.verificationResult.statement.subject[0]?.digest.sha256 ?? ''}`).toBe(r.outputs.digest)
+      expect(x.verificationResult.signature.certificate).toMatchObject({ sourceRepositoryOwnerURI: 'https://github.com/vmafx', buildSignerURI: `https://github.com/${REPO}/.github/workflows/release.yml@${ref}`, runnerEnvironment: 'github-hosted' })
+    }
   })
 
   test('another signer workflow, another owner, or a predicate the subject does not carry fails', () => {
