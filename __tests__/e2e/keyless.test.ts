@@ -246,15 +246,16 @@ describe.runIf(run)('gh attestation verify on a keyless release: index, every pl
   test('another signer workflow, another owner, or a predicate the subject does not carry fails', () => {
     const base = gh.find((c) => c.command.startsWith(`gh attestation verify oci://${images[0] ?? ''}:1.5.0 `))?.command ?? ''
     expect(base).not.toBe('')
+    // The control: the command as printed passes; each change below alone makes it fail. (gh
+    // off a terminal says only 'verifying with issuer "sigstore.mock"', so the exit code tells.)
+    expect(asConsumer(base, ws).code).toBe(0)
     const otherWorkflow = asConsumer(base.replace('/.github/workflows/release.yml', '/.github/workflows/other.yml'), ws)
     expect(otherWorkflow.code, otherWorkflow.out).not.toBe(0)
-    expect(otherWorkflow.out).toMatch(/expected SAN value to match regex "\^https:\/\/github\.com\/vmafx\/demo-operator\/\.github\/workflows\/other\.yml"|no matching CertificateIdentity|SAN/)
-    const otherOwner = asConsumer(base.replace('--owner vmafx', '--owner someone-else').replace(`github.com/${REPO}/`, `github.com/someone-else/demo-operator/`), ws)
+    const otherOwner = asConsumer(base.replace('--owner vmafx', '--owner someone-else'), ws)
     expect(otherOwner.code, otherOwner.out).not.toBe(0)
     // The index carries no scan: the vuln predicate is only on the platforms.
-    const noScan = asConsumer(`${base.replace(' --custom-trusted-root trusted_root.jsonl', '')} --predicate-type https://cosign.sigstore.dev/attestation/vuln/v1 --custom-trusted-root trusted_root.jsonl`, ws)
+    const noScan = asConsumer(base.replace(' --custom-trusted-root', ' --predicate-type https://cosign.sigstore.dev/attestation/vuln/v1 --custom-trusted-root'), ws)
     expect(noScan.code, noScan.out).not.toBe(0)
-    expect(noScan.out).toContain('no attestations found with predicate type: https://cosign.sigstore.dev/attestation/vuln/v1')
   })
 })
 
