@@ -45,13 +45,13 @@ const identityFlags = (identity: string, issuer = ISSUER) => ['--certificate-ide
 const verify3 = (ref: string, identity: string, issuer = ISSUER, attestation = false) =>
   cosign('cosign', [attestation ? 'verify-attestation' : 'verify', ...(attestation ? ['--type', 'cyclonedx'] : []), '--trusted-root', sigstore.trustedRoot, ...identityFlags(identity, issuer), ref])
 
-/** The summary's verify commands, run verbatim in the workspace as a consumer would paste them. */
+/** The summary's cosign verify commands, run verbatim in the workspace as a consumer would paste them (the gh ones: asConsumer). */
 function runSummaryCommands(summary: string, ws: string): Array<{ command: string; code: number; out: string }> {
   const block = /<pre lang="sh"><code>([\s\S]*?)<\/code><\/pre>/.exec(summary)?.[1] ?? ''
   const cosignDir = path.dirname(execFileSync('sh', ['-c', 'command -v cosign'], { encoding: 'utf8' }).trim())
   return block
     .split('\n')
-    .filter(Boolean)
+    .filter((l) => l.startsWith('cosign '))
     .map((command) => {
       try {
         const out = execFileSync('bash', ['-c', command], { cwd: ws, env: { PATH: `${cosignDir}:/usr/bin:/bin`, HOME: process.env.HOME ?? '/root', DOCKER_CONFIG: testerDockerConfig }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
@@ -129,6 +129,10 @@ describe.runIf(run)('keyless release with cosign 3 through the trust-root inputs
       expect(c.command).toContain(`--certificate-identity ${identity}`)
       expect(c.code, `${c.command}\n${c.out}`).toBe(0)
     }
+    // Beside them, gh's: the trusted root as JSON lines, then provenance and SBOM of the index (by tag) and each platform.
+    const gh = summaryLines(r.summary, ['gh', 'jq'])
+    expect(gh).toHaveLength(7)
+    for (const c of gh.map((command) => asConsumer(command, ws))) expect(c.code, `${c.command}\n${c.out}`).toBe(0)
   })
 
   test('a wrong identity or issuer fails verification', () => {
@@ -285,6 +289,9 @@ describe.runIf(run)('keyless with cosign 2, a reusable workflow, and a job witho
     const commands = runSummaryCommands(r.summary, ws)
     expect(commands.length).toBeGreaterThanOrEqual(2)
     for (const c of commands) expect(c.code, `${c.command}\n${c.out}`).toBe(0)
+    // cosign 2 attaches no bundles gh can find: no gh command, and the notes say why.
+    expect(summaryLines(r.summary, ['gh'])).toEqual([])
+    expect(r.summary).toContain('gh attestation verify --bundle-from-oci cannot verify this release: cosign 2 attaches its signatures in its own layout')
     expect(secretLeaks(r.log + r.summary + filesUnder(r.runnerTemp), job.tokens())).toEqual([])
   })
 
@@ -304,6 +311,11 @@ describe.runIf(run)('keyless with cosign 2, a reusable workflow, and a job witho
     const commands = runSummaryCommands(r.summary, ws)
     expect(commands.length).toBeGreaterThanOrEqual(2)
     for (const c of commands) expect(c.code, `${c.command}\n${c.out}`).toBe(0)
+    // gh's commands name the called workflow as the signer, and the caller's owner; they pass.
+    const gh = summaryLines(r.summary, ['gh', 'jq'])
+    expect(gh.filter((l) => l.startsWith('gh ')).length).toBeGreaterThanOrEqual(2)
+    for (const l of gh.filter((x) => x.startsWith('gh '))) expect(l).toContain('--owner vmafx --signer-workflow github.com/vmafx/release-workflows/.github/workflows/image.yml')
+    for (const c of gh.map((command) => asConsumer(command, ws))) expect(c.code, `${c.command}\n${c.out}`).toBe(0)
   })
 
   test('no id-token permission: fails before the build, saying to add it or give a key; nothing pushed', async () => {
