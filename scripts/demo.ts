@@ -72,9 +72,9 @@ const verify = ['verify', '--key', path.join(work, 'cosign.pub'), '--insecure-ig
 execFileSync(cosign, verify, { env: { ...env, DOCKER_CONFIG: dockerConfig }, stdio: ['ignore', 'ignore', 'pipe'] })
 const verifyAttestation = ['verify-attestation', '--type', 'cyclonedx', '--key', path.join(work, 'cosign.pub'), '--insecure-ignore-tlog=true', `${image}@${r.outputs.digest}`]
 execFileSync(cosign, verifyAttestation, { env: { ...env, DOCKER_CONFIG: dockerConfig }, stdio: ['ignore', 'ignore', 'pipe'] })
-// buildx's SLSA provenance, attested to each platform digest.
+// buildx's SLSA v1 provenance (the default provenance: mode=max,version=v1), attested to each platform digest.
 const arm64 = (JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>)['linux/arm64'] ?? ''
-const verifyProvenance = ['verify-attestation', '--type', 'slsaprovenance02', '--key', path.join(work, 'cosign.pub'), '--insecure-ignore-tlog=true', `${image}@${arm64}`]
+const verifyProvenance = ['verify-attestation', '--type', 'slsaprovenance1', '--key', path.join(work, 'cosign.pub'), '--insecure-ignore-tlog=true', `${image}@${arm64}`]
 execFileSync(cosign, verifyProvenance, { env: { ...env, DOCKER_CONFIG: dockerConfig }, stdio: ['ignore', 'ignore', 'pipe'] })
 
 console.log(`

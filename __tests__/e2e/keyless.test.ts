@@ -4,7 +4,7 @@
  * The action finds the stand-in only through its `sigstore-trusted-root` / `sigstore-signing-config`
  * inputs and the job's ACTIONS_ID_TOKEN_REQUEST_URL: the same way it finds a private instance.
  */
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
@@ -45,13 +45,13 @@ const identityFlags = (identity: string, issuer = ISSUER) => ['--certificate-ide
 const verify3 = (ref: string, identity: string, issuer = ISSUER, attestation = false) =>
   cosign('cosign', [attestation ? 'verify-attestation' : 'verify', ...(attestation ? ['--type', 'cyclonedx'] : []), '--trusted-root', sigstore.trustedRoot, ...identityFlags(identity, issuer), ref])
 
-/** The summary's verify commands, run verbatim in the workspace as a consumer would paste them. */
+/** The summary's cosign verify commands, run verbatim in the workspace as a consumer would paste them (the gh ones: asConsumer). */
 function runSummaryCommands(summary: string, ws: string): Array<{ command: string; code: number; out: string }> {
   const block = /<pre lang="sh"><code>([\s\S]*?)<\/code><\/pre>/.exec(summary)?.[1] ?? ''
   const cosignDir = path.dirname(execFileSync('sh', ['-c', 'command -v cosign'], { encoding: 'utf8' }).trim())
   return block
     .split('\n')
-    .filter(Boolean)
+    .filter((l) => l.startsWith('cosign '))
     .map((command) => {
       try {
         const out = execFileSync('bash', ['-c', command], { cwd: ws, env: { PATH: `${cosignDir}:/usr/bin:/bin`, HOME: process.env.HOME ?? '/root', DOCKER_CONFIG: testerDockerConfig }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
@@ -121,14 +121,18 @@ describe.runIf(run)('keyless release with cosign 3 through the trust-root inputs
 
   test('the summary verify commands pass when run verbatim', () => {
     const results = runSummaryCommands(r.summary, ws)
-    // verify and verify-attestation (CycloneDX) for the index and two platforms, and the SLSA provenance of each platform
-    expect(results.length).toBe(8)
-    expect(results.filter((c) => c.command.includes('--type slsaprovenance02')).length).toBe(2)
+    // verify, verify-attestation (CycloneDX) and the SLSA v1 provenance for the index and two platforms
+    expect(results.length).toBe(9)
+    expect(results.filter((c) => c.command.includes('--type slsaprovenance1')).length).toBe(3)
     for (const c of results) {
       expect(c.command).toContain('--trusted-root .sigstore/trusted_root.json')
       expect(c.command).toContain(`--certificate-identity ${identity}`)
       expect(c.code, `${c.command}\n${c.out}`).toBe(0)
     }
+    // Beside them, gh's: the trusted root as JSON lines, then provenance and SBOM of the index (by tag) and each platform.
+    const gh = summaryLines(r.summary, ['gh', 'jq'])
+    expect(gh).toHaveLength(7)
+    for (const c of gh.map((command) => asConsumer(command, ws))) expect(c.code, `${c.command}\n${c.out}`).toBe(0)
   })
 
   test('a wrong identity or issuer fails verification', () => {
@@ -167,6 +171,98 @@ describe.runIf(run)('keyless release with cosign 3 through the trust-root inputs
   })
 })
 
+/** Where gotools.sh put gh (github.com/cli/cli/v2, built from its module). */
+const ghBin = path.join(e2e.state, 'gotools', 'gh')
+
+/** Every line of every code block of the summary that starts with one of `tools`. */
+function summaryLines(summary: string, tools: string[]): string[] {
+  return [...summary.matchAll(/<pre lang="sh"><code>([\s\S]*?)<\/code><\/pre>/g)].flatMap((m) => (m[1] ?? '').split('\n')).filter((l) => tools.some((t) => l.startsWith(`${t} `)))
+}
+
+/**
+ * A command run as a consumer pastes it, in bash, in the workspace: gh on PATH, logged in (gh
+ * asks for a login even when it reads the bundles from the registry; no GitHub API is called:
+ * the requests below go to the registries and nowhere else), the tester's registry login.
+ */
+function asConsumer(command: string, ws: string): { command: string; code: number; out: string } {
+  const p = spawnSync('bash', ['-c', command], { cwd: ws, env: { PATH: `${path.dirname(ghBin)}:/usr/bin:/bin`, HOME: ws, DOCKER_CONFIG: testerDockerConfig, GH_TOKEN: 'e2e-not-a-github-token', GH_NO_UPDATE_NOTIFIER: '1' }, encoding: 'utf8', timeout: 120_000 })
+  return { command, code: p.status ?? 1, out: `${p.stdout}${p.stderr}` }
+}
+
+describe.runIf(run)('gh attestation verify on a keyless release: index, every platform and a copy (issue 32)', () => {
+  const ref = 'refs/tags/v1.5.0'
+  const path1 = `e2e-ghverify-${Date.now().toString(36)}`
+  const images = [`${e2e.registry}/${path1}`, `${e2e.registry2}/${path1}`]
+  let r: ActionRun
+  let ws: string
+  let gh: Array<{ command: string; code: number; out: string }>
+
+  beforeAll(async () => {
+    if (!fs.existsSync(ghBin)) throw new Error(`no gh at ${ghBin}: scripts/e2e/gotools.sh builds it (gotools.sh gh)`)
+    ws = keylessWorkspace()
+    const job = idTokenJob(githubClaims(REPO, ref))
+    r = await runAction(
+      inputs('', { image: '', images: images.join('\n'), 'registry-auth': `${e2e.registry2}=${e2e.user2}:${e2e.password2}`, version: 'v1.5.0', 'vulnerability-gate': 'warn', 'trivy-db-repositories': e2e.trivyDb }),
+      { workspace: ws, github: { repository: REPO, ref }, env: job.env }
+    )
+    if (r.exitCode !== 0) console.log(r.log)
+    gh = summaryLines(r.summary, ['gh', 'jq']).map((c) => asConsumer(c, ws))
+  })
+
+  test('the release is signed in both registries; the summary prints gh commands for every subject of each', () => {
+    expect(r.exitCode).toBe(0)
+    expect(r.outputs.signed).toBe('true')
+    const pd = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
+    expect(Object.keys(pd).sort()).toEqual(['linux/amd64', 'linux/arm64'])
+    const commands = gh.map((c) => c.command)
+    for (const name of images) {
+      // The index by its tag, as a consumer names it, then each platform by digest.
+      expect(commands).toContain(`gh attestation verify oci://${name}:1.5.0 --bundle-from-oci --owner vmafx --signer-workflow github.com/${REPO}/.github/workflows/release.yml --custom-trusted-root trusted_root.jsonl`)
+      for (const d of Object.values(pd)) {
+        for (const type of ['', ' --predicate-type https://cyclonedx.org/bom', ' --predicate-type https://cosign.sigstore.dev/attestation/vuln/v1']) {
+          expect(commands).toContain(`gh attestation verify oci://${name}@${d} --bundle-from-oci --owner vmafx --signer-workflow github.com/${REPO}/.github/workflows/release.yml${type} --custom-trusted-root trusted_root.jsonl`)
+        }
+      }
+    }
+  })
+
+  test("the summary's gh commands pass when run verbatim: SLSA v1 provenance and the SBOM on the index (by tag), every platform and the copy; the scan on each platform", () => {
+    // Per registry: the index (provenance, SBOM) and two platforms (provenance, SBOM, scan): 8.
+    expect(gh.filter((c) => c.command.startsWith('gh '))).toHaveLength(16)
+    for (const c of gh) expect(c.code, `${c.command}\n${c.out}`).toBe(0)
+  })
+
+  test("what gh verified, by its JSON: the index's SLSA v1 statements name the index digest, signed by the release workflow of owner vmafx", () => {
+    const base = gh.find((c) => c.command.startsWith(`gh attestation verify oci://${images[1] ?? ''}:1.5.0 `) && !c.command.includes('--predicate-type'))?.command ?? ''
+    expect(base).not.toBe('')
+    const v = asConsumer(`${base} --format json`, ws)
+    expect(v.code, v.out).toBe(0)
+    const results = JSON.parse(v.out) as Array<{ verificationResult: { statement: { predicateType: string; subject: Array<{ digest: { sha256: string } }> }; signature: { certificate: { sourceRepositoryOwnerURI: string; buildSignerURI: string; runnerEnvironment: string } } } }>
+    // One statement per platform's record, each on the index (the copy's index: the same digest).
+    expect(results).toHaveLength(2)
+    for (const x of results) {
+      expect(x.verificationResult.statement.predicateType).toBe('https://slsa.dev/provenance/v1')
+      expect(`sha256:${x.verificationResult.statement.subject[0]?.digest.sha256 ?? ''}`).toBe(r.outputs.digest)
+      expect(x.verificationResult.signature.certificate).toMatchObject({ sourceRepositoryOwnerURI: 'https://github.com/vmafx', buildSignerURI: `https://github.com/${REPO}/.github/workflows/release.yml@${ref}`, runnerEnvironment: 'github-hosted' })
+    }
+  })
+
+  test('another signer workflow, another owner, or a predicate the subject does not carry fails', () => {
+    const base = gh.find((c) => c.command.startsWith(`gh attestation verify oci://${images[0] ?? ''}:1.5.0 `))?.command ?? ''
+    expect(base).not.toBe('')
+    // The control: the command as printed passes; each change below alone makes it fail. (gh
+    // off a terminal says only 'verifying with issuer "sigstore.mock"', so the exit code tells.)
+    expect(asConsumer(base, ws).code).toBe(0)
+    const otherWorkflow = asConsumer(base.replace('/.github/workflows/release.yml', '/.github/workflows/other.yml'), ws)
+    expect(otherWorkflow.code, otherWorkflow.out).not.toBe(0)
+    const otherOwner = asConsumer(base.replace('--owner vmafx', '--owner someone-else'), ws)
+    expect(otherOwner.code, otherOwner.out).not.toBe(0)
+    // The index carries no scan: the vuln predicate is only on the platforms.
+    const noScan = asConsumer(base.replace(' --custom-trusted-root', ' --predicate-type https://cosign.sigstore.dev/attestation/vuln/v1 --custom-trusted-root'), ws)
+    expect(noScan.code, noScan.out).not.toBe(0)
+  })
+})
+
 describe.runIf(run)('keyless with cosign 2, a reusable workflow, and a job without id-token (issue 18)', () => {
   test('cosign 2 signs and attests through the same inputs (mapped to its env and URL flags); cosign 3 and 2 verify it', async () => {
     const ref = 'refs/tags/v0.9.1'
@@ -193,6 +289,9 @@ describe.runIf(run)('keyless with cosign 2, a reusable workflow, and a job witho
     const commands = runSummaryCommands(r.summary, ws)
     expect(commands.length).toBeGreaterThanOrEqual(2)
     for (const c of commands) expect(c.code, `${c.command}\n${c.out}`).toBe(0)
+    // cosign 2 attaches no bundles gh can find: no gh command, and the notes say why.
+    expect(summaryLines(r.summary, ['gh'])).toEqual([])
+    expect(r.summary).toContain('gh attestation verify --bundle-from-oci cannot verify this release: cosign 2 attaches its signatures in its own layout')
     expect(secretLeaks(r.log + r.summary + filesUnder(r.runnerTemp), job.tokens())).toEqual([])
   })
 
@@ -212,6 +311,11 @@ describe.runIf(run)('keyless with cosign 2, a reusable workflow, and a job witho
     const commands = runSummaryCommands(r.summary, ws)
     expect(commands.length).toBeGreaterThanOrEqual(2)
     for (const c of commands) expect(c.code, `${c.command}\n${c.out}`).toBe(0)
+    // gh's commands name the called workflow as the signer, and the caller's owner; they pass.
+    const gh = summaryLines(r.summary, ['gh', 'jq'])
+    expect(gh.filter((l) => l.startsWith('gh ')).length).toBeGreaterThanOrEqual(2)
+    for (const l of gh.filter((x) => x.startsWith('gh '))) expect(l).toContain('--owner vmafx --signer-workflow github.com/vmafx/release-workflows/.github/workflows/image.yml')
+    for (const c of gh.map((command) => asConsumer(command, ws))) expect(c.code, `${c.command}\n${c.out}`).toBe(0)
   })
 
   test('no id-token permission: fails before the build, saying to add it or give a key; nothing pushed', async () => {

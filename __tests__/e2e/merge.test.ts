@@ -80,7 +80,7 @@ describe.runIf(run)('per-platform builds merged and signed once (issue 6)', () =
     const pd = JSON.parse(merged.outputs['platform-digests'] ?? '{}') as Record<string, string>
     expect(Object.keys(pd).sort()).toEqual(['linux/amd64', 'linux/arm64'])
     for (const platform of ['linux/amd64', 'linux/arm64']) {
-      const v = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', `${image}@${pd[platform] ?? ''}`])
+      const v = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance1', `${image}@${pd[platform] ?? ''}`])
       expect(v.code, `${platform}: ${v.out}`).toBe(0)
     }
   })

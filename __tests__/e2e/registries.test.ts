@@ -51,7 +51,7 @@ describe.runIf(run)('several registries (issue 20)', () => {
       const ref = (d: string) => `${name}@${d}`
       expect(cosign('cosign', ['verify', '--key', keys.pub, '--insecure-ignore-tlog=true', ref(digest)]).code).toBe(0)
       expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', ref(platform)]).code).toBe(0)
-      expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', ref(platform)]).code).toBe(0)
+      expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance1', ref(platform)]).code).toBe(0)
     }
     expect(r.summary).toContain(`<h3>${R2}: ${images[1] ?? ''}</h3>`)
     expect(r.summary).toContain(`cosign verify --key cosign.pub --insecure-ignore-tlog=true ${images[1] ?? ''}@${digest}`)

@@ -18,7 +18,7 @@ interface Statement {
 interface ProvenanceStatement {
   subject: Array<{ digest: { sha256: string } }>
   predicateType: string
-  predicate: Record<string, unknown> & { materials?: Array<{ uri: string }>; buildDefinition?: { externalParameters?: { request?: { args?: Record<string, string>; secrets?: Array<{ id: string }> } } } }
+  predicate: Record<string, unknown> & { materials?: Array<{ uri: string }>; buildDefinition?: { buildType?: string; resolvedDependencies?: Array<{ uri: string }>; externalParameters?: { request?: { args?: Record<string, string>; secrets?: Array<{ id: string }> } } } }
 }
 
 /** Decodes the in-toto statements cosign verify-attestation printed (one JSON object a line). */
@@ -167,25 +167,34 @@ describe.runIf(run)('sign, SBOM, attest and verify with cosign 3 (issue 3)', () 
     }
   })
 
-  test("cosign verify-attestation --type slsaprovenance02 passes for each platform digest, with buildx's provenance of that platform", () => {
+  test("cosign verify-attestation --type slsaprovenance1 (the default SLSA v1) passes for each platform digest, with buildx's provenance of that platform", () => {
     const staticIndex = (JSON.parse(docker(['buildx', 'imagetools', 'inspect', `${e2e.registry}/e2e/static:nonroot`, '--format', '{{json .Manifest}}']).out) as { digest: string }).digest
     const pd = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
     expect(Object.keys(pd).sort()).toEqual(['linux/amd64', 'linux/arm64'])
+    /** The e2e/static base each record names: the bases resolved for that platform. */
+    const bases = (st: ProvenanceStatement | undefined) => (st?.predicate.buildDefinition?.resolvedDependencies ?? []).map((m) => m.uri).filter((u) => /\/e2e\/static[@?]/.test(u))
     for (const [platform, digest] of Object.entries(pd)) {
-      const v = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', `${image}@${digest}`])
+      const v = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance1', `${image}@${digest}`])
       expect(v.code, v.out).toBe(0)
       const st = statements(v.out) as unknown as ProvenanceStatement[]
       expect(st).toHaveLength(1)
-      expect(st[0]?.predicateType).toBe('https://slsa.dev/provenance/v0.2')
+      expect(st[0]?.predicateType).toBe('https://slsa.dev/provenance/v1')
       expect(`sha256:${st[0]?.subject[0]?.digest.sha256}`).toBe(digest)
-      expect(st[0]?.predicate.buildType).toBe('https://mobyproject.org/buildkit@v1')
-      // the materials are the bases resolved for that platform, so this is that platform's record
+      expect(st[0]?.predicate.buildDefinition?.buildType).toBe('https://github.com/moby/buildkit/blob/master/docs/attestations/slsa-definitions.md')
+      // the dependencies are the bases resolved for that platform, so this is that platform's record
       // (the build is pinned to the base's index digest, which the provenance records)
-      const materials = (st[0]?.predicate.materials ?? []).map((m) => m.uri).filter((u) => /\/e2e\/static[@?]/.test(u))
+      const materials = bases(st[0])
       expect(materials, platform).toEqual([expect.stringContaining(`platform=${encodeURIComponent(platform)}`)])
       expect(materials[0], platform).toContain(`digest=${staticIndex}`)
     }
-    // the index has no provenance of its own: nothing was attested to it under that type
+    // The index carries every platform's record, each statement's subject the index digest, so
+    // IMAGE:TAG (which resolves to the index) verifies with its provenance.
+    const onIndex = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance1', `${image}:2.0.0`])
+    expect(onIndex.code, onIndex.out).toBe(0)
+    const st = statements(onIndex.out) as unknown as ProvenanceStatement[]
+    expect(st.map((x) => `sha256:${x.subject[0]?.digest.sha256}`)).toEqual([r.outputs.digest, r.outputs.digest])
+    expect(st.flatMap((x) => bases(x)).map((u) => decodeURIComponent(u.split('platform=')[1]?.split('&')[0] ?? '')).sort()).toEqual(['linux/amd64', 'linux/arm64'])
+    // No v0.2 record anywhere: the default is v1.
     expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', `${image}@${r.outputs.digest}`]).code).not.toBe(0)
   })
 
@@ -216,7 +225,7 @@ describe.runIf(run)('sign, SBOM, attest and verify with cosign 3 (issue 3)', () 
     expect(r.summary).not.toContain('not done')
     expect(r.summary).toContain(`cosign verify --key cosign.pub --insecure-ignore-tlog=true ${image}@${r.outputs.digest}`)
     expect(r.summary).toContain('cosign verify-attestation --type cyclonedx --key cosign.pub')
-    expect(r.summary).toContain('cosign verify-attestation --type slsaprovenance02 --key cosign.pub')
+    expect(r.summary).toContain(`cosign verify-attestation --type slsaprovenance1 --key cosign.pub --insecure-ignore-tlog=true ${image}@${r.outputs.digest}`)
     expect(r.summary).toContain('Provenance attestation')
   })
 
@@ -265,7 +274,7 @@ describe.runIf(run)('cosign 2, a key file, and failure after the push (issue 3)'
       expect(cosign('cosign2', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', `${image}@${digest}`]).code).toBe(0)
     }
     for (const digest of Object.values(pd)) {
-      const v = cosign('cosign2', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', `${image}@${digest}`])
+      const v = cosign('cosign2', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance1', `${image}@${digest}`])
       expect(v.code, v.out).toBe(0)
     }
     // The workspace key file is the user's: post leaves it alone.
@@ -346,7 +355,7 @@ describe.runIf(run)('cosign 2, a key file, and failure after the push (issue 3)'
     const amd = pd['linux/amd64'] ?? ''
     const platformReferrers = () => (JSON.parse(docker(['buildx', 'imagetools', 'inspect', '--raw', `${image}:sha256-${amd.slice(7)}`]).out) as { manifests: unknown[] }).manifests.length
     const platformAfterRerun = platformReferrers()
-    expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', `${image}@${amd}`]).code).toBe(0)
+    expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance1', `${image}@${amd}`]).code).toBe(0)
 
     // A third attempt finds everything in place and adds nothing.
     const third = await runAction({ ...inputs, ...tools() }, { workspace: ws, env: { GITHUB_RUN_ATTEMPT: '3' } })
@@ -356,6 +365,58 @@ describe.runIf(run)('cosign 2, a key file, and failure after the push (issue 3)'
     expect(third.log).not.toMatch(/\[command\]\S*cosign (sign|attest) /)
     expect(referrers()).toBe(afterRerun)
     expect(platformReferrers()).toBe(platformAfterRerun)
+  })
+})
+
+interface SpdxDocument {
+  spdxVersion: string
+  creationInfo: { creators: string[] }
+  packages: Array<{ name: string; versionInfo?: string; externalRefs?: Array<{ referenceType: string; referenceLocator: string }> }>
+}
+
+describe.runIf(run)('sbom-format: spdx (issue 32)', () => {
+  test('each platform gets an SPDX JSON SBOM of its own packages, attested as spdxjson to it and to the index; real cosign --type spdxjson verifies; the summary says spdxjson', async () => {
+    const keys = keyPair(PASSWORD)
+    const image = uniqueImage('spdx')
+    const written: Record<string, string> = {}
+    const r = await runAction(
+      { image, tags: 'spdx', 'registry-username': e2e.user, 'registry-password': e2e.password, 'cosign-key': keys.key, 'cosign-password': PASSWORD, 'transparency-log': 'false', 'sbom-format': 'spdx', ...tools() },
+      {
+        workspace: workspace({ ...goProgramWithModule, Dockerfile: multiStageDockerfile().replace('COPY go.mod main.go ./', 'COPY go.mod main.go ./\nCOPY vendor ./vendor').replace('go build -trimpath', 'go build -mod=vendor -trimpath') }),
+        beforePost: (main) => {
+          for (const [platform, file] of Object.entries(JSON.parse(main.outputs.sbom ?? '{}') as Record<string, string>)) written[platform] = file
+        }
+      }
+    )
+    expect(r.exitCode, r.log).toBe(0)
+    const pd = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
+    expect(Object.keys(pd).sort()).toEqual(['linux/amd64', 'linux/arm64'])
+    for (const [platform, digest] of Object.entries(pd)) {
+      expect(written[platform], platform).toMatch(/\.spdx\.json$/)
+      const arch = platform.split('/')[1] ?? ''
+      const v = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'spdxjson', `${image}@${digest}`])
+      expect(v.code, v.out).toBe(0)
+      const st = statements(v.out) as unknown as Array<{ predicateType: string; subject: Array<{ digest: { sha256: string } }>; predicate: SpdxDocument }>
+      expect(st).toHaveLength(1)
+      expect(st[0]?.predicateType).toBe('https://spdx.dev/Document')
+      expect(`sha256:${st[0]?.subject[0]?.digest.sha256}`).toBe(digest)
+      const doc = st[0]?.predicate
+      expect(doc?.spdxVersion).toMatch(/^SPDX-2\.\d$/)
+      expect(doc?.creationInfo.creators).toContain(`Tool: syft-${e2e.syft}`)
+      // The platform's packages: the Go module from the build info, Debian's packages of that architecture.
+      const purls = (doc?.packages ?? []).flatMap((p) => (p.externalRefs ?? []).filter((x) => x.referenceType === 'purl').map((x) => x.referenceLocator))
+      expect(purls, platform).toContain('pkg:golang/example.com/fixture/greeting@v0.3.1')
+      expect(purls.find((p) => p.startsWith('pkg:deb/debian/base-files@')), platform).toMatch(new RegExp(`[?&]arch=${arch}(&|$)`))
+      for (const p of purls.filter((x) => x.startsWith('pkg:deb/debian/'))) expect(p, platform).toMatch(new RegExp(`[?&]arch=(${arch}|all)(&|$)`))
+      // Not the CycloneDX type: nothing is attested under it.
+      expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', `${image}@${digest}`]).code).not.toBe(0)
+    }
+    // IMAGE:TAG (the index) carries both platforms' documents.
+    const onIndex = cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'spdxjson', `${image}:spdx`])
+    expect(onIndex.code, onIndex.out).toBe(0)
+    expect(statements(onIndex.out)).toHaveLength(2)
+    expect(r.summary).toContain(`cosign verify-attestation --type spdxjson --key cosign.pub --insecure-ignore-tlog=true ${image}@${r.outputs.digest}`)
+    expect(r.summary).not.toContain('--type cyclonedx')
   })
 })
 
@@ -420,7 +481,7 @@ describe.runIf(run)('provenance: what buildx records, and turning it off (issue 
     const pd = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
     for (const digest of Object.values(pd)) {
       expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'cyclonedx', `${image}@${digest}`]).code).toBe(0)
-      expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance02', `${image}@${digest}`]).code).not.toBe(0)
+      for (const type of ['slsaprovenance1', 'slsaprovenance02']) expect(cosign('cosign', ['verify-attestation', '--key', keys.pub, '--insecure-ignore-tlog=true', '--type', type, `${image}@${digest}`]).code).not.toBe(0)
     }
   })
 

@@ -516,8 +516,8 @@ describe('main', () => {
       severities: ['CRITICAL', 'HIGH'],
       db,
       scans: [
-        { platform: 'linux/amd64', digest: AMD, findings: amd, predicateFile: '/w/vuln/linux-amd64.vuln.json' },
-        { platform: 'linux/arm64', digest: ARM, findings: [], predicateFile: '/w/vuln/linux-arm64.vuln.json' }
+        { platform: 'linux/amd64', digest: AMD, findings: amd, predicateFile: '/w/vuln/linux-amd64.vuln.json', reportFile: '/w/vuln/linux-amd64.trivy.json' },
+        { platform: 'linux/arm64', digest: ARM, findings: [], predicateFile: '/w/vuln/linux-arm64.vuln.json', reportFile: '/w/vuln/linux-arm64.trivy.json' }
       ]
     })
 
@@ -670,7 +670,7 @@ describe('main', () => {
       gate,
       severities: ['CRITICAL', 'HIGH'],
       db: { updatedAt: '2026-11-01T06:00:00Z', source: 'ghcr.io/aquasecurity/trivy-db:2' },
-      scans: ['linux/amd64', 'linux/arm64'].map((platform) => ({ platform, digest: localBuild.platforms[platform] ?? '', findings: [], predicateFile: `/w/${platform}.json` }))
+      scans: ['linux/amd64', 'linux/arm64'].map((platform) => ({ platform, digest: localBuild.platforms[platform] ?? '', findings: [], predicateFile: `/w/${platform}.json`, reportFile: `/w/${platform}-report.json` }))
     })
     const ran = (platform: string): SmokeResult => ({ platform, uid: 1_000_660_000, command: `docker run … ${platform}`, startupMs: 80, emulated: false, output: 'v1.4.2' })
 

@@ -5,6 +5,8 @@
 #   cosign  github.com/sigstore/cosign/v3  cmd/cosign
 #   syft    github.com/anchore/syft        cmd/syft
 #   trivy   github.com/aquasecurity/trivy  cmd/trivy
+#   gh      github.com/cli/cli/v2          cmd/gh (the consumer's side: `gh attestation verify`;
+#           Debian's gh predates `gh attestation`)
 # Built with a pinned Go (GOTOOLCHAIN=$GO: the machine's own go is used only if it is exactly
 # that version, else the go command fetches that toolchain from the module proxy), CGO off,
 # -trimpath, and the version ldflags each project's release build sets. Each binary is kept in
@@ -25,13 +27,18 @@ export BDI_STEP=gotools
 
 GO=go1.26.8
 COSIGN=3.1.3 SYFT=1.52.0 TRIVY=0.74.0
+# The GitHub CLI the e2e verifies releases with: attestation verify --bundle-from-oci and --custom-trusted-root.
+GH=2.83.0
 # name  module  package  version  GOEXPERIMENT  ldflags (each project's goreleaser sets these;
 # trivy 0.73 imports encoding/json/v2, which Go 1.26 builds only with GOEXPERIMENT=jsonv2)
 TOOLS=(
   "cosign|github.com/sigstore/cosign/v3|cmd/cosign|v$COSIGN||-s -w -X sigs.k8s.io/release-utils/version.gitVersion=v$COSIGN"
   "syft|github.com/anchore/syft|cmd/syft|v$SYFT||-s -w -X main.version=$SYFT"
   "trivy|github.com/aquasecurity/trivy|cmd/trivy|v$TRIVY|jsonv2|-s -w -X github.com/aquasecurity/trivy/pkg/version/app.ver=$TRIVY"
+  "gh|github.com/cli/cli/v2|cmd/gh|v$GH||-s -w -X github.com/cli/cli/v2/internal/build.Version=$GH"
 )
+# gotools.sh [NAME...]: only the tools named (a helper adding a tool builds just that one by hand).
+only=" $* "
 CACHE=${BDI_GOTOOLS_CACHE:-/var/cache/bdi-e2e/gotools}
 OUT="$STATE/gotools"
 command -v go >/dev/null || die "no go on PATH: this machine kind has Go 1.26; install Go to build the e2e tools"
@@ -79,6 +86,15 @@ smoke() {
     grep -Eq "^Version: $TRIVY$" <<<"$out" || die "trivy says it is not $TRIVY: $out"
     # Its scan against the fixture DB is trivy.sh's smoke test (the DB lives in the registry).
     ;;
+  gh)
+    out=$("$bin" --version 2>&1) || die "gh $GH does not run: $out"
+    grep -Eq "^gh version $GH( |$)" <<<"$out" || die "gh says it is not $GH: $out"
+    # The flags the e2e verifies with: bundles from the registry, a private Sigstore's trusted root.
+    out=$("$bin" attestation verify --help 2>&1) || die "gh attestation verify --help failed: $out"
+    for flag in --bundle-from-oci --custom-trusted-root --owner --signer-workflow --predicate-type; do
+      grep -q -- "$flag" <<<"$out" || die "gh $GH attestation verify has no $flag"
+    done
+    ;;
   esac
   rm -rf "$t"
 }
@@ -88,6 +104,7 @@ gocache=$(mktemp -d)
 trap 'rm -rf "$gocache"' EXIT
 for spec in "${TOOLS[@]}"; do
   IFS='|' read -r name module pkg version experiment ldflags <<<"$spec"
+  [ "$only" = "  " ] || [[ "$only" == *" $name "* ]] || continue
   key=$(recipe_key -- "$(declare -f build_tool retry)" "GOFLAGS=$GOFLAGS CGO_ENABLED=$CGO_ENABLED" "$module/$pkg@$version" "$gov" "GOEXPERIMENT=$experiment" "$ldflags")
   dir="$CACHE/$name-${version#v}-$key"
   if [ -f "$dir/$name.sha256" ] && (cd "$dir" && sha256sum -c --quiet "$name.sha256" 2>/dev/null); then
@@ -110,4 +127,4 @@ for spec in "${TOOLS[@]}"; do
 done
 # The module cache is read-only as the go command leaves it; the build cache is thrown away.
 chmod -R u+w "$gocache" 2>/dev/null || true
-log "ready: cosign $COSIGN, syft $SYFT, trivy $TRIVY in $OUT"
+log "ready: ${*:-cosign $COSIGN, syft $SYFT, trivy $TRIVY, gh $GH} in $OUT"

@@ -9,7 +9,8 @@
 //   Fulcio POST /api/v2/signingCert (200) and the legacy /api/v1/signingCert (201, PEM chain):
 //          checks the token's signature, iss, aud=sigstore, expiry and the proof of possession
 //          (a signature over the token's subject); identity = https://github.com/ +
-//          job_workflow_ref; the other claims become the documented extensions; SCT embedded
+//          job_workflow_ref; the other claims become the extensions of Fulcio's docs/oid-info.md
+//          (1.1-1.6 raw, 1.8-1.23 DER UTF8String, by its claim mapping); SCT embedded
 //          (the CA and CT log are @sigstore/mock's)
 //   Rekor  v1 API: POST /api/v1/log/entries (201, ETag and Location = UUID = leaf hash; 409 for
 //          an entry already logged), GET /api/v1/log/entries/{uuid}, POST
@@ -47,9 +48,15 @@ const OID = {
   sourceRepoURI: '1.3.6.1.4.1.57264.1.12',
   sourceRepoDigest: '1.3.6.1.4.1.57264.1.13',
   sourceRepoRef: '1.3.6.1.4.1.57264.1.14',
+  sourceRepoIdentifier: '1.3.6.1.4.1.57264.1.15',
+  sourceRepoOwnerURI: '1.3.6.1.4.1.57264.1.16',
+  sourceRepoOwnerIdentifier: '1.3.6.1.4.1.57264.1.17',
   buildConfigURI: '1.3.6.1.4.1.57264.1.18',
+  buildConfigDigest: '1.3.6.1.4.1.57264.1.19',
   buildTrigger: '1.3.6.1.4.1.57264.1.20',
-  runInvocationURI: '1.3.6.1.4.1.57264.1.21'
+  runInvocationURI: '1.3.6.1.4.1.57264.1.21',
+  sourceRepoVisibility: '1.3.6.1.4.1.57264.1.22',
+  deploymentEnvironment: '1.3.6.1.4.1.57264.1.23'
 }
 
 class HttpError extends Error {
@@ -186,6 +193,9 @@ export async function createStandin({ host = '127.0.0.1', now = () => new Date()
     }
   }
 
+  // Fulcio's docs/oid-info.md, "Mapping OIDC token claims to Fulcio OIDs", GitHub column:
+  // server_url is https://github.com for GitHub's issuer. Only claims the token carries become
+  // extensions (Fulcio leaves out what it has no claim for).
   function extensions(claims) {
     const gh = 'https://github.com'
     const ext = [
@@ -204,8 +214,15 @@ export async function createStandin({ host = '127.0.0.1', now = () => new Date()
     add('repository', OID.sourceRepoURI, OID.repository, (v) => `${gh}/${v}`)
     add('ref', OID.sourceRepoRef, OID.ref)
     add('job_workflow_ref', OID.buildSignerURI, undefined, (v) => `${gh}/${v}`)
+    add('job_workflow_sha', OID.buildSignerDigest)
     add('runner_environment', OID.runnerEnvironment)
+    add('repository_id', OID.sourceRepoIdentifier)
+    add('repository_owner', OID.sourceRepoOwnerURI, undefined, (v) => `${gh}/${v}`)
+    add('repository_owner_id', OID.sourceRepoOwnerIdentifier)
     add('workflow_ref', OID.buildConfigURI, undefined, (v) => `${gh}/${v}`)
+    add('workflow_sha', OID.buildConfigDigest)
+    add('repository_visibility', OID.sourceRepoVisibility)
+    add('environment', OID.deploymentEnvironment)
     if (claims.repository && claims.run_id && claims.run_attempt) {
       ext.push({ oid: OID.runInvocationURI, value: `${gh}/${claims.repository}/actions/runs/${claims.run_id}/attempts/${claims.run_attempt}` })
     }

@@ -86,6 +86,9 @@ function buildInputsExtra(read: InputReader, workspace: string): Pick<BuildInput
   return { buildContexts, noCache: bool(read, 'no-cache', false), noCacheFilters, pull: bool(read, 'pull', false), network, shmSize, ulimits, addHosts, allow }
 }
 
+/** BuildKit's SLSA v1 provenance (a BuildKit too old for it records v0.2, and the run warns). */
+export const DEFAULT_PROVENANCE = 'mode=max,version=v1'
+
 export function parseBuildInputs(read: InputReader, ctx: GitHubContext, merging: boolean): BuildInputs {
   const workspace = path.resolve(ctx.workspace)
   const buildArgs = keyValues('build-args', read('build-args'), /^[A-Za-z_][A-Za-z0-9_]*$/)
@@ -107,7 +110,9 @@ export function parseBuildInputs(read: InputReader, ctx: GitHubContext, merging:
     if (!/^[^=\s]+=/.test(a)) throw new InputError('annotations', `"${a}" is not KEY=VALUE (optionally TYPE:KEY=VALUE, e.g. index:org.opencontainers.image.description=...)`)
     return a
   })
-  const provenance = read('provenance').trim()
+  // SLSA v1 (what `gh attestation verify` checks by default), with the full build record; not when
+  // the job set BUILDX_NO_DEFAULT_ATTESTATIONS, which asks buildx for no provenance unless given.
+  const provenance = read('provenance').trim() || (ctx.noDefaultAttestations ? '' : DEFAULT_PROVENANCE)
   if (provenance && !/^(true|false|mode=(min|max)(,[a-z-]+=[^,]+)*|[a-z-]+=[^,]+(,[a-z-]+=[^,]+)*)$/.test(provenance)) {
     throw new InputError('provenance', `"${provenance}" is not a buildx --provenance value: true, false, mode=min or mode=max`)
   }

@@ -91,7 +91,7 @@ export function parseInputs(read: InputReader, ctx: GitHubContext): Inputs {
   if (smoke.smoke && image.mergeDigests.length) {
     throw new InputError(smoke.smoke.http ? 'smoke-http-port' : 'smoke-args', 'runs where the image is built: give it to the jobs that build each platform (each runs its own platform, natively on a runner of that architecture), not to the merge job')
   }
-  const vulnerability = parseVulnerabilityInputs(read, build.workspace, supplyChain.sign)
+  const vulnerability = parseVulnerabilityInputs(read, build.workspace, supplyChain.sign, ctx.runnerTemp)
   if (vulnerability.vulnerabilityGate !== 'off') {
     if (image.pushByDigest) {
       throw new InputError('vulnerability-gate', 'runs where the release is signed: give it to the merge job, which scans every platform before it signs, not to the jobs that push one platform by digest')

@@ -12,8 +12,13 @@ import { bool } from './values.js'
 export const DEFAULT_COSIGN_VERSION = 'v3.1.3'
 export const DEFAULT_SYFT_VERSION = 'v1.52.0'
 
+/** `sbom-format`: CycloneDX JSON (the default) or SPDX JSON (sbom-action's default, what GitHub's dependency graph reads). */
+export const SBOM_FORMAT_VALUES = ['cyclonedx', 'spdx'] as const
+export type SbomFormat = (typeof SBOM_FORMAT_VALUES)[number]
+
 export interface SupplyChainInputs {
   sbom: boolean
+  sbomFormat: SbomFormat
   sbomArtifact: boolean
   sign: boolean
   verify: boolean
@@ -57,6 +62,7 @@ export function parseSupplyChainInputs(read: InputReader, ctx: GitHubContext, re
   }
   return {
     sbom,
+    sbomFormat: sbomFormat(read('sbom-format')),
     sbomArtifact: bool(read, 'sbom-artifact', true),
     sign,
     verify: bool(read, 'verify', true),
@@ -71,6 +77,12 @@ export function parseSupplyChainInputs(read: InputReader, ctx: GitHubContext, re
     toolsUrl: toolsUrl(read('tools-url') || 'https://github.com'),
     toolsChecksums: toolsChecksums(read('tools-checksums'))
   }
+}
+
+function sbomFormat(value: string): SbomFormat {
+  const v = (value.trim() || 'cyclonedx').toLowerCase()
+  if (!(SBOM_FORMAT_VALUES as readonly string[]).includes(v)) throw new InputError('sbom-format', `"${value.trim()}" is not an SBOM format the action makes: give cyclonedx (the default) or spdx (SPDX JSON)`)
+  return v as SbomFormat
 }
 
 /**

@@ -105,7 +105,7 @@ function statusTable(s: Summary, digests: SubjectOutcome[]): void {
       `<code>${d.digest}</code>`,
       ICON[d.signature],
       ICON[d.attestation],
-      d.subject === 'index' ? '➖ per platform' : ICON[d.provenance],
+      ICON[d.provenance],
       ...(vuln ? [d.subject === 'index' ? '➖ per platform' : ICON[d.vulnerability ?? 'skipped']] : [])
     ])
   ])

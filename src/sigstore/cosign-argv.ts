@@ -14,7 +14,8 @@ export interface CosignOptions {
   trust?: Pick<SigstoreTrust, 'trustedRoot' | 'signingConfig' | 'trustedRootInput' | 'fulcioUrl' | 'rekorUrl'>
 }
 
-export type Identity = { kind: 'key'; publicKey: string } | { kind: 'keyless'; certificateIdentity: string; issuer: string }
+/** `owner`: the source repository's owner the token names (the certificate's 1.16), for gh's --owner. */
+export type Identity = { kind: 'key'; publicKey: string } | { kind: 'keyless'; certificateIdentity: string; issuer: string; owner?: string }
 
 function byDigest(ref: string): string {
   if (!isDigestRef(ref)) throw new Error(`refusing to sign or attest "${ref}": only NAME@sha256:DIGEST references are signed, never tags`)
@@ -44,11 +45,15 @@ export function signArgv(o: CosignOptions, ref: string, recursive: boolean): str
 }
 
 /**
- * cosign's predicate types the action attests (`cosign attest --help`): CycloneDX SBOMs, and the
+ * cosign's predicate types the action attests (`cosign attest --help`): CycloneDX or SPDX JSON SBOMs
+ * (`spdxjson`: https://spdx.dev/Document, what GitHub's dependency graph reads), and the
  * SLSA provenance buildx records, v0.2 by default or v1 with `provenance: version=v1`, and the
  * vulnerability gate's scan (`vuln`, cosign's own vuln predicate).
  */
-export type PredicateType = 'cyclonedx' | 'slsaprovenance02' | 'slsaprovenance1' | 'vuln'
+export type PredicateType = 'cyclonedx' | 'spdxjson' | 'slsaprovenance02' | 'slsaprovenance1' | 'vuln'
+
+/** The SBOM predicate types, by the `sbom-format` input. */
+export type SbomPredicateType = Extract<PredicateType, 'cyclonedx' | 'spdxjson'>
 
 export function attestArgv(o: CosignOptions, ref: string, predicate: string, type: PredicateType = 'cyclonedx'): string[] {
   return ['attest', ...signingFlags(o), '--type', type, '--predicate', predicate, byDigest(ref)]
@@ -91,8 +96,8 @@ function shellWord(word: string): string {
 }
 
 /** The Fulcio certificate of a GitHub Actions job names the workflow file it ran from. */
-export function keylessIdentity(serverUrl: string, jobWorkflowRef: string): Identity {
-  return { kind: 'keyless', certificateIdentity: `${serverUrl}/${jobWorkflowRef}`, issuer: GITHUB_OIDC_ISSUER }
+export function keylessIdentity(serverUrl: string, jobWorkflowRef: string, owner?: string): Identity {
+  return { kind: 'keyless', certificateIdentity: `${serverUrl}/${jobWorkflowRef}`, issuer: GITHUB_OIDC_ISSUER, ...(owner ? { owner } : {}) }
 }
 
 /**

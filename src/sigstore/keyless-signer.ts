@@ -19,5 +19,5 @@ export async function githubKeylessIdentity(serverUrl: string, workflowRef: stri
   const claims = jwtClaims(token)
   const ref = typeof claims.job_workflow_ref === 'string' ? claims.job_workflow_ref : workflowRef
   if (!ref) throw new Error('cannot tell the workflow identity: the OIDC token has no job_workflow_ref and GITHUB_WORKFLOW_REF is empty')
-  return keylessIdentity(serverUrl, ref)
+  return keylessIdentity(serverUrl, ref, typeof claims.repository_owner === 'string' ? claims.repository_owner : undefined)
 }

@@ -1,5 +1,5 @@
 /**
- * The Attest step: each platform's CycloneDX SBOM and SLSA provenance attested to its own digest,
+ * The Attest step: each platform's SBOM (CycloneDX or SPDX) and SLSA provenance attested to its own digest,
  * and every SBOM to the index.
  */
 import * as core from '@actions/core'
@@ -36,15 +36,20 @@ export interface VulnScan {
   predicateFile: string
 }
 
-/** What to attest to each subject: SBOMs (the index gets every platform's), then provenance, then the scan. */
+/**
+ * What to attest to each subject: SBOMs, then provenance, then the scan. The index gets every
+ * platform's SBOM and provenance, each statement's subject the index digest: `IMAGE:TAG` resolves
+ * to the index, and a consumer checking it (`cosign verify-attestation`, `gh attestation verify
+ * oci://IMAGE:TAG`) finds each platform's build record there, as buildx recorded it.
+ */
 export function predicatesFor(subject: Subject, sboms: SbomResult[], provenance: Provenance[], scans: VulnScan[] = []): Predicate[] {
   const own = subject.subject === 'index' ? sboms : sboms.filter((b) => b.platform === subject.subject || b.digest === subject.digest)
-  const sbomPredicates = own.map((b) => ({ digest: subject.digest, type: 'cyclonedx' as const, file: b.file, what: `cosign attest ${subject.digest}${subject.subject === 'index' ? ` (${b.platform} SBOM)` : ''}` }))
-  const prov = subject.subject === 'index' ? [] : provenance.filter((p) => p.digest === subject.digest)
+  const sbomPredicates = own.map((b) => ({ digest: subject.digest, type: b.type, file: b.file, what: `cosign attest ${subject.digest}${subject.subject === 'index' ? ` (${b.platform} SBOM)` : ''}` }))
+  const prov = subject.subject === 'index' ? provenance : provenance.filter((p) => p.digest === subject.digest)
   const vuln = subject.subject === 'index' ? [] : scans.filter((v) => v.digest === subject.digest)
   return [
     ...sbomPredicates,
-    ...prov.map((p) => ({ digest: subject.digest, type: p.type, file: p.file, what: `cosign attest --type ${p.type} ${subject.digest}` })),
+    ...prov.map((p) => ({ digest: subject.digest, type: p.type, file: p.file, what: `cosign attest --type ${p.type} ${subject.digest}${subject.subject === 'index' ? ` (${p.platform} provenance)` : ''}` })),
     ...vuln.map((v) => ({ digest: subject.digest, type: 'vuln' as const, file: v.predicateFile, what: `cosign attest --type vuln ${subject.digest}` }))
   ]
 }

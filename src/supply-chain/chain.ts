@@ -13,13 +13,14 @@ import type { Cosign } from '../sigstore/cosign-runner.js'
 import { cosignRunner } from '../sigstore/cosign-runner.js'
 import type { CosignOptions, Identity, PredicateType } from '../sigstore/cosign-argv.js'
 import { consumerVerifyCommand, publicKeyArgv } from '../sigstore/cosign-argv.js'
+import { ghTrustedRootCommand, ghUnavailable, ghVerifyCommand } from '../sigstore/gh-verify.js'
 import { run } from '../lib/exec.js'
 import { githubKeylessIdentity } from '../sigstore/keyless-signer.js'
 import type { SupplyChainInputs } from '../inputs/supply-chain.js'
 import type { Provenance, ProvenanceType } from './provenance.js'
 import { missingProvenanceMessage, provenanceFiles } from './provenance.js'
 import type { SbomResult } from './sbom.js'
-import { generateSbom, sbomFileName, syftArgv } from './sbom.js'
+import { SBOM_FORMATS, generateSbom, sbomFileName, syftArgv } from './sbom.js'
 import type { Subject } from './sign.js'
 import { signDigests } from './sign.js'
 import { cosign2TrustEnv } from '../sigstore/trust-roots.js'
@@ -44,15 +45,17 @@ export interface SupplyChainSpec extends Omit<SupplyChainInputs, 'syftVersion' |
   vulnScans?: VulnScan[]
   /** Which builder and driver built it, for the error when provenance is missing. */
   builder?: string
+  /** The release's first tag, for the `gh attestation verify oci://NAME:TAG` command of the index. */
+  tag?: string
 }
 
 export type Status = 'done' | 'verified' | 'skipped' | 'failed' | 'pending'
 
 export interface SubjectOutcome extends Subject {
   signature: Status
-  /** The CycloneDX SBOM attestation. */
+  /** The SBOM attestation (CycloneDX or SPDX, by sbom-format). */
   attestation: Status
-  /** The SLSA provenance attestation (platform digests only). */
+  /** The SLSA provenance attestation (each platform's on its digest; all of them on the index). */
   provenance: Status
   /** The vulnerability scan attestation (platform digests, when the gate ran and attests). */
   vulnerability?: Status
@@ -83,7 +86,7 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
       ...s,
       signature: spec.sign ? 'pending' : 'skipped',
       attestation: spec.sign && spec.sbom ? 'pending' : 'skipped',
-      provenance: spec.sign && spec.provenanceAttestation && s.subject !== 'index' ? 'pending' : 'skipped',
+      provenance: spec.sign && spec.provenanceAttestation ? 'pending' : 'skipped',
       ...(spec.vulnScans?.length ? { vulnerability: spec.sign && s.subject !== 'index' ? ('pending' as const) : ('skipped' as const) } : {})
     })),
     sboms: {},
@@ -162,13 +165,16 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     })
   }
 
+  // A copy's SBOMs carry the type they were made with; the first image's follow sbom-format.
+  const sbomType = sboms[0]?.type ?? SBOM_FORMATS[spec.sbomFormat].type
   for (const s of spec.subjects) {
     result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest)))
-    if (sboms.length) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), 'cyclonedx'))
-    const p = provenance.find((x) => x.digest === s.digest && s.subject !== 'index')
+    if (sboms.length) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), sbomType))
+    const p = provenance.find((x) => x.digest === s.digest || s.subject === 'index')
     if (p) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), p.type))
     if (s.subject !== 'index' && scans.some((v) => v.digest === s.digest)) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), 'vuln'))
   }
+  result.verifyCommands.push(...ghCommands(spec, cosign.options, identity, sbomType, provenance, scans, result.notes))
   if (!signatureChecks) {
     result.notes.push('verify: false: signatures and attestations were not verified')
     return
@@ -177,10 +183,11 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     const signatures = await signatureChecks
     mark(signatures, 'signature', spec.subjects)
     throwFirst(signatures)
-    const provenanceSubjects = provenance.map((p) => ({ subject: p.platform, digest: p.digest, type: p.type }))
+    const index = spec.subjects.find((s) => s.subject === 'index')
+    const provenanceSubjects = [...(index && provenance[0] ? [{ ...index, type: provenance[0].type }] : []), ...provenance.map((p) => ({ subject: p.platform, digest: p.digest, type: p.type }))]
     const scanSubjects = scans.map((v) => ({ subject: v.platform, digest: v.digest }))
     const [attestations, provenances, vulns] = await Promise.all([
-      sboms.length ? verifyAttestations(cosign, spec.subjects) : [],
+      sboms.length ? verifyAttestations(cosign, spec.subjects, sbomType) : [],
       verifyAttestations(cosign, provenanceSubjects),
       verifyAttestations(cosign, scanSubjects, 'vuln')
     ])
@@ -200,11 +207,34 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
 }
 
 type Field = 'signature' | 'attestation' | 'provenance' | 'vulnerability'
-const FIELD: Record<PredicateType, Field> = { cyclonedx: 'attestation', slsaprovenance02: 'provenance', slsaprovenance1: 'provenance', vuln: 'vulnerability' }
+const FIELD: Record<PredicateType, Field> = { cyclonedx: 'attestation', spdxjson: 'attestation', slsaprovenance02: 'provenance', slsaprovenance1: 'provenance', vuln: 'vulnerability' }
 
 function throwFirst(outcomes: Array<PromiseSettledResult<unknown>>): void {
   const failed = outcomes.find((o) => o.status === 'rejected')
   if (failed) throw failed.reason
+}
+
+/**
+ * The same checks with the GitHub CLI, beside the cosign commands: every subject's provenance and
+ * SBOM, each platform's scan; the index by its tag, as a consumer names it. None when gh cannot
+ * verify this release (a key, cosign 2): a note says why.
+ */
+function ghCommands(spec: SupplyChainSpec, options: CosignOptions, identity: Identity, sbomType: PredicateType, provenance: Provenance[], scans: VulnScan[], notes: string[]): string[] {
+  if (identity.kind !== 'keyless') return []
+  const why = ghUnavailable(options, identity)
+  if (why) {
+    notes.push(why)
+    return []
+  }
+  const commands = options.trust ? [ghTrustedRootCommand(options.trust.trustedRootInput)] : []
+  for (const s of spec.subjects) {
+    const ref = s.subject === 'index' && spec.tag ? `${spec.name}:${spec.tag}` : `${spec.name}@${s.digest}`
+    const p = provenance.find((x) => x.digest === s.digest || s.subject === 'index')
+    if (p) commands.push(ghVerifyCommand(options, identity, ref, p.type))
+    if (spec.sbom) commands.push(ghVerifyCommand(options, identity, ref, sbomType))
+    if (s.subject !== 'index' && scans.some((v) => v.digest === s.digest)) commands.push(ghVerifyCommand(options, identity, ref, 'vuln'))
+  }
+  return commands
 }
 
 /** cosign's options, env (password, cosign 2's trust files) and the identity, derived once. */
@@ -240,12 +270,12 @@ function scanAll(syft: string, spec: SupplyChainSpec, env: Record<string, string
   const dir = path.join(workDir, 'sbom')
   fs.mkdirSync(dir, { recursive: true })
   const platforms = spec.subjects.filter((s) => s.subject !== 'index')
-  return Promise.all(platforms.map((p) => generateSbom(syft, spec.name, p.subject, p.digest, path.join(dir, sbomFileName(p.subject)), env, true)))
+  return Promise.all(platforms.map((p) => generateSbom(syft, spec.name, p.subject, p.digest, path.join(dir, sbomFileName(p.subject, spec.sbomFormat)), env, true, spec.sbomFormat)))
 }
 
 async function reportSboms(ready: Promise<SbomResult[]>, name: string): Promise<SbomResult[]> {
   const list = await ready
-  for (const s of list) core.info(`${s.platform}: syft ${syftArgv(`${name}@${s.digest}`, s.platform, s.file).join(' ')} -> ${s.bytes} bytes`)
+  for (const s of list) core.info(`${s.platform}: syft ${syftArgv(`${name}@${s.digest}`, s.platform, s.file, s.type === 'spdxjson' ? 'spdx' : 'cyclonedx').join(' ')} -> ${s.bytes} bytes`)
   return list
 }
 

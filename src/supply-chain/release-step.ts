@@ -2,6 +2,8 @@
  * The supply chain's step: the pushed digests SBOM'd, signed, attested and verified, then the
  * index copied to the other registries of `images`, each with its own signatures.
  */
+import * as core from '@actions/core'
+import type { BuildInputs } from '../inputs/build.js'
 import type { ImageInputs } from '../inputs/image.js'
 import type { SupplyChainInputs } from '../inputs/supply-chain.js'
 import { startNow } from '../lib/background.js'
@@ -40,7 +42,7 @@ export interface ReleaseRun {
  * is to be signed with it (`provenance-attestation: true`). A platform without one, or an
  * attestation manifest of a shape buildx does not write, refuses the release.
  */
-export async function provenanceStep(run: Pick<ReleaseRun, 'inputs' | 'tools' | 'api'> & { report: { builder?: string }; refuse: (r: Refusal) => never }, pushed: Pushed): Promise<RecordedProvenance | undefined> {
+export async function provenanceStep(run: Pick<ReleaseRun, 'tools' | 'api'> & { inputs: ReleaseRun['inputs'] & Partial<Pick<BuildInputs, 'provenance'>>; report: { builder?: string }; refuse: (r: Refusal) => never }, pushed: Pushed): Promise<RecordedProvenance | undefined> {
   const { inputs } = run
   if (!inputs.sign || !inputs.provenanceAttestation) return undefined
   let recorded: RecordedProvenance
@@ -54,7 +56,15 @@ export async function provenanceStep(run: Pick<ReleaseRun, 'inputs' | 'tools' | 
   // A merge job built nothing: the legs' builders recorded (or did not record) the provenance.
   const builder = run.report.builder ?? (inputs.mergeDigests.length ? 'the merge-digests jobs\' builders' : undefined)
   if (missing.length) run.refuse({ rule: 'provenance', message: missingProvenanceMessage(missing, builder) })
+  const old = olderThanAsked(inputs.provenance, recorded)
+  if (old.length) core.warning(`provenance asked for SLSA v1 (${inputs.provenance ?? ''}), but ${builder ?? 'the builder'} recorded SLSA v0.2 for ${old.join(', ')}: its BuildKit predates SLSA v1 provenance. It is attested as slsaprovenance02, and \`gh attestation verify\` then needs --predicate-type https://slsa.dev/provenance/v0.2. For v1 use a newer BuildKit (this action is tested with v0.26).`)
   return recorded
+}
+
+/** The platforms whose recorded provenance is v0.2 when v1 was asked for (`version=v1`). */
+export function olderThanAsked(asked: string | undefined, recorded: RecordedProvenance): string[] {
+  if (!asked || !/(^|,)version=v1(,|$)/.test(asked)) return []
+  return Object.entries(recorded).filter(([, r]) => r.type === 'slsaprovenance02').map(([p]) => p)
 }
 
 export async function signRelease(run: ReleaseRun, pushed: Pushed, vulnScans: VulnScan[] | undefined, recorded?: RecordedProvenance): Promise<void> {
@@ -65,7 +75,7 @@ export async function signRelease(run: ReleaseRun, pushed: Pushed, vulnScans: Vu
 
   // Read and checked by provenanceStep before the gates; read here only when that did not run.
   const provenance = inputs.sign && inputs.provenanceAttestation ? (recorded ? Promise.resolve(recorded) : startNow(readProvenance(name, pushed, run.tools, run.api))) : undefined
-  const chain: Omit<SupplyChainSpec, 'name' | 'subjects'> = { ...inputs, builder: report.builder, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1, provenance, vulnScans }
+  const chain: Omit<SupplyChainSpec, 'name' | 'subjects'> = { ...inputs, tag: inputs.tags[0], builder: report.builder, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1, provenance, vulnScans }
   const runChain = (spec: SupplyChainSpec) => supplyChain(spec, run.installs, run.env, run.workDir, uploadSboms)
   const result = await runChain({ ...chain, name, subjects })
   report.digests = result.subjects

@@ -241,6 +241,12 @@ export function githubClaims(repo: string, ref: string, jobWorkflow = `${repo}/.
     workflow: 'release',
     workflow_ref: `${repo}/.github/workflows/release.yml@${ref}`,
     job_workflow_ref: jobWorkflow,
+    // What gh attestation verify reads from the certificate (Fulcio 1.10, 1.15-1.17, 1.19, 1.22).
+    job_workflow_sha: 'c0ffee0000000000000000000000000000000000',
+    workflow_sha: 'c0ffee0000000000000000000000000000000000',
+    repository_id: '74',
+    repository_owner_id: '65',
+    repository_visibility: 'private',
     runner_environment: 'github-hosted',
     run_id: '4242',
     run_attempt: '1'

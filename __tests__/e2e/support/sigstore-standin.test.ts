@@ -4,8 +4,9 @@
  * - Fulcio, docs/how-certificates-are-issued.md and docs/oidc.md: the ID token is checked (signature
  *   against the issuer's keys, `iss`, `aud: sigstore`, expiry); the public key's proof of
  *   possession is a signature over the token's subject; for GitHub Actions the SAN is the URI
- *   `https://github.com/` + `job_workflow_ref`. docs/oid-info.md: 1.3.6.1.4.1.57264.1.1 (issuer,
- *   raw), .1.8 (issuer, DER UTF8String), .1.9 (Build Signer URI); the SCT list
+ *   `https://github.com/` + `job_workflow_ref`. docs/oid-info.md: 1.3.6.1.4.1.57264.1.1-1.6
+ *   (deprecated GitHub ones, raw strings), 1.8-1.23 (DER UTF8String), each from the GitHub claim
+ *   its "Mapping OIDC token claims to Fulcio OIDs" table names; the SCT list
  *   1.3.6.1.4.1.11129.2.4.2 is embedded. Certificates live 10 minutes, EKU codeSigning.
  * - Rekor, openapi.yaml: createLogEntry answers 201 with `ETag` and `Location`; an equivalent entry
  *   is 409; the entry UUID is the RFC 6962 leaf hash; the signed entry timestamp signs the
@@ -32,6 +33,21 @@ const CLAIMS = {
   event_name: 'push',
   workflow_ref: 'vmafx/op/.github/workflows/release.yml@refs/tags/v1.0.0',
   job_workflow_ref: 'vmafx/shared/.github/workflows/image.yml@refs/heads/main'
+}
+
+/** A whole GitHub Actions token, as GitHub's OIDC docs list its claims. */
+const FULL_CLAIMS = {
+  ...CLAIMS,
+  workflow: 'release',
+  job_workflow_sha: 'a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2',
+  workflow_sha: 'c0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ff',
+  repository_id: '74',
+  repository_owner_id: '65',
+  repository_visibility: 'private',
+  runner_environment: 'github-hosted',
+  run_id: '4242',
+  run_attempt: '2',
+  environment: 'production'
 }
 
 let clock = new Date('2026-11-28T12:00:00Z')
@@ -101,6 +117,59 @@ describe('Fulcio', () => {
     expect(leaf.notAfter.getTime() - leaf.notBefore.getTime()).toBe(10 * 60_000)
     const spki = Buffer.from(leaf.publicKey.rawData)
     expect(spki.equals(req.key.publicKey.export({ format: 'der', type: 'spki' }))).toBe(true)
+  })
+
+  // docs/oid-info.md: 1.1-1.6 are raw strings; 1.8-1.23 are DER UTF8String (tag 0x0C, one length byte here).
+  describe("every extension from the token's claims, as docs/oid-info.md maps them", () => {
+    let leaf: x509.X509Certificate
+    beforeAll(async () => {
+      const token = await s.mint(FULL_CLAIMS, 'sigstore')
+      const req = certRequest(token)
+      const r = await call('fulcio', 'POST', '/api/v2/signingCert', req.body, req.headers)
+      leaf = new x509.X509Certificate((JSON.parse(r.body) as { signedCertificateEmbeddedSct: { chain: { certificates: string[] } } }).signedCertificateEmbeddedSct.chain.certificates[0] ?? '')
+    })
+    const der = (oid: string) => {
+      const v = Buffer.from(leaf.getExtension(oid)?.value ?? new ArrayBuffer(0))
+      expect(v[0], `${oid} is a UTF8String`).toBe(0x0c)
+      expect(v[1], `${oid} length`).toBe(v.length - 2)
+      return v.subarray(2).toString()
+    }
+    const raw = (oid: string) => Buffer.from(leaf.getExtension(oid)?.value ?? new ArrayBuffer(0)).toString()
+    test.each([
+      ['1.1 Issuer (deprecated, raw)', '1.3.6.1.4.1.57264.1.1', raw, GITHUB_ISSUER],
+      ['1.2 GitHub Workflow Trigger (raw): event_name', '1.3.6.1.4.1.57264.1.2', raw, 'push'],
+      ['1.3 GitHub Workflow SHA (raw): sha', '1.3.6.1.4.1.57264.1.3', raw, 'c0ffee'],
+      ['1.4 GitHub Workflow Name (raw): workflow', '1.3.6.1.4.1.57264.1.4', raw, 'release'],
+      ['1.5 GitHub Workflow Repository (raw): repository', '1.3.6.1.4.1.57264.1.5', raw, 'vmafx/op'],
+      ['1.6 GitHub Workflow Ref (raw): ref', '1.3.6.1.4.1.57264.1.6', raw, 'refs/tags/v1.0.0'],
+      ['1.8 Issuer (V2): iss', '1.3.6.1.4.1.57264.1.8', der, GITHUB_ISSUER],
+      ['1.9 Build Signer URI: server_url + job_workflow_ref', '1.3.6.1.4.1.57264.1.9', der, 'https://github.com/vmafx/shared/.github/workflows/image.yml@refs/heads/main'],
+      ['1.10 Build Signer Digest: job_workflow_sha', '1.3.6.1.4.1.57264.1.10', der, 'a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2'],
+      ['1.11 Runner Environment: runner_environment', '1.3.6.1.4.1.57264.1.11', der, 'github-hosted'],
+      ['1.12 Source Repository URI: server_url + repository', '1.3.6.1.4.1.57264.1.12', der, 'https://github.com/vmafx/op'],
+      ['1.13 Source Repository Digest: sha', '1.3.6.1.4.1.57264.1.13', der, 'c0ffee'],
+      ['1.14 Source Repository Ref: ref', '1.3.6.1.4.1.57264.1.14', der, 'refs/tags/v1.0.0'],
+      ['1.15 Source Repository Identifier: repository_id', '1.3.6.1.4.1.57264.1.15', der, '74'],
+      ['1.16 Source Repository Owner URI: server_url + repository_owner', '1.3.6.1.4.1.57264.1.16', der, 'https://github.com/vmafx'],
+      ['1.17 Source Repository Owner Identifier: repository_owner_id', '1.3.6.1.4.1.57264.1.17', der, '65'],
+      ['1.18 Build Config URI: server_url + workflow_ref', '1.3.6.1.4.1.57264.1.18', der, 'https://github.com/vmafx/op/.github/workflows/release.yml@refs/tags/v1.0.0'],
+      ['1.19 Build Config Digest: workflow_sha', '1.3.6.1.4.1.57264.1.19', der, 'c0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ff'],
+      ['1.20 Build Trigger: event_name', '1.3.6.1.4.1.57264.1.20', der, 'push'],
+      ['1.21 Run Invocation URI: server_url + repository + /actions/runs/ + run_id + /attempts/ + run_attempt', '1.3.6.1.4.1.57264.1.21', der, 'https://github.com/vmafx/op/actions/runs/4242/attempts/2'],
+      ['1.22 Source Repository Visibility At Signing: repository_visibility', '1.3.6.1.4.1.57264.1.22', der, 'private'],
+      ['1.23 Deployment Environment: environment', '1.3.6.1.4.1.57264.1.23', der, 'production']
+    ])('%s', (_name, oid, read, expected) => {
+      expect(read(oid)).toBe(expected)
+    })
+
+    test('a claim the token lacks gives no extension (not an empty one)', async () => {
+      const token = await s.mint(CLAIMS, 'sigstore')
+      const req = certRequest(token)
+      const r = await call('fulcio', 'POST', '/api/v2/signingCert', req.body, req.headers)
+      const partial = new x509.X509Certificate((JSON.parse(r.body) as { signedCertificateEmbeddedSct: { chain: { certificates: string[] } } }).signedCertificateEmbeddedSct.chain.certificates[0] ?? '')
+      for (const n of [10, 11, 15, 17, 19, 21, 22, 23]) expect(partial.getExtension(`1.3.6.1.4.1.57264.1.${n}`), `1.${n}`).toBeNull()
+      expect(partial.getExtension('1.3.6.1.4.1.57264.1.16')).not.toBeNull()
+    })
   })
 
   test('the legacy v1 API (cosign 2) answers 201 with the PEM chain', async () => {

@@ -20,6 +20,7 @@ beforeAll(() => {
   fs.writeFileSync(path.join(ws, 'docker', 'Dockerfile.operator'), 'FROM scratch AS op\n')
   for (const f of ['trusted_root.json', 'signing_config.json', 'signing_config_rekor_v2.json']) fs.copyFileSync(path.join(import.meta.dirname, '../../fixtures/sigstore', f), path.join(ws, f))
   fs.symlinkSync('/etc/hostname', path.join(ws, 'escape'))
+  fs.symlinkSync('/etc', path.join(ws, 'escape-dir'))
   fs.writeFileSync(path.join(ws, 'cosign.key'), '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n')
   fs.writeFileSync(path.join(ws, '.trivyignore'), '# not reachable\nCVE-2099-0001\n')
   fs.writeFileSync(path.join(ws, 'vex.json'), JSON.stringify({ '@context': 'https://openvex.dev/ns/v0.2.0', statements: [] }))
@@ -135,7 +136,11 @@ describe('parseInputs: good inputs', () => {
     ['tools-url trailing slash dropped', { 'tools-url': 'https://mirror.example/gh/' }, (i: ReturnType<typeof parseInputs>) => expect(i.toolsUrl).toBe('https://mirror.example/gh')],
     ['tools-checksums in the checksums-file format, comments and * kept out', { 'tools-checksums': `# built from source\n${'A'.repeat(64)}  cosign-linux-amd64\n\n${'b'.repeat(64)} *syft_1.52.0_linux_amd64.tar.gz\n` }, (i: ReturnType<typeof parseInputs>) =>
       expect(i.toolsChecksums).toEqual({ 'cosign-linux-amd64': 'a'.repeat(64), 'syft_1.52.0_linux_amd64.tar.gz': 'b'.repeat(64) })],
-    ['no tools-checksums: no pins', {}, (i: ReturnType<typeof parseInputs>) => expect(i.toolsChecksums).toEqual({})]
+    ['no tools-checksums: no pins', {}, (i: ReturnType<typeof parseInputs>) => expect(i.toolsChecksums).toEqual({})],
+    ['sbom-format defaults to cyclonedx', {}, (i: ReturnType<typeof parseInputs>) => expect(i.sbomFormat).toBe('cyclonedx')],
+    ['vulnerability-sarif: a new file in a new directory of the workspace', { 'vulnerability-gate': 'high', 'vulnerability-sarif': 'reports/trivy.sarif' }, (i: ReturnType<typeof parseInputs>) => expect(i.vulnerabilitySarif).toBe(path.join(fs.realpathSync(ws), 'reports', 'trivy.sarif'))],
+    ['no vulnerability-sarif: none written', { 'vulnerability-gate': 'high' }, (i: ReturnType<typeof parseInputs>) => expect(i.vulnerabilitySarif).toBeUndefined()],
+    ['sbom-format spdx, in any case', { 'sbom-format': 'SPDX' }, (i: ReturnType<typeof parseInputs>) => expect(i.sbomFormat).toBe('spdx')]
   ])('%s', (_name, values, check) => {
     check(parseInputs(reader({ image: 'op', ...values }), ctx()))
   })
@@ -203,6 +208,7 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['provenance: false while provenance-attestation is true (the default)', { image: 'op', provenance: 'false' }, {}, /^Input `provenance`: is false, so buildx records no SLSA provenance, but provenance-attestation is true \(the default\).*drop provenance: false, or set provenance-attestation: false/],
     ['provenance: mode=false while provenance-attestation is true', { image: 'op', provenance: 'mode=false', 'provenance-attestation': 'true' }, {}, /^Input `provenance`: is mode=false/],
     ['bad cosign-version', { image: 'op', 'cosign-version': 'latest' }, {}, /^Input `cosign-version`: "latest" is not a release version/],
+    ['sbom-format not one the action makes', { image: 'op', 'sbom-format': 'spdx-tag-value' }, {}, /^Input `sbom-format`: "spdx-tag-value" is not an SBOM format the action makes: give cyclonedx \(the default\) or spdx/],
     ['provenance mode=max with a secret value in a build-arg: named by arg and id, never by value', { image: 'op', provenance: 'mode=max', secrets: 'NPM_TOKEN=tok-9f8e7d', 'build-args': 'TOKEN=tok-9f8e7d' }, {}, /^Input `provenance`: mode=max records every build-arg value .* build-arg TOKEN carries the value of secret NPM_TOKEN\. Pass it only through secrets/],
     ['provenance mode=max with the github-token in a build-arg', { image: 'op', provenance: 'mode=max,version=v1', 'github-token': 'ghs_abcdef123456', 'build-args': 'URL=https://x:ghs_abcdef123456@github.com' }, {}, /^Input `provenance`: .* build-arg URL carries the value of secret GIT_AUTH_TOKEN/],
     ['cosign-version older than the lines the action drives', { image: 'op', 'cosign-version': 'v0.1.0' }, {}, /^Input `cosign-version`: v0\.1\.0 is not a cosign the action can drive: give a 2\.x or 3\.x release/],
@@ -247,6 +253,10 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['an ignore file outside the workspace', { image: 'op', 'vulnerability-gate': 'high', 'vulnerability-ignore': 'escape' }, {}, /^Input `vulnerability-ignore`: .*outside the workspace/],
     ['JSON that is not OpenVEX', { image: 'op', 'vulnerability-gate': 'high', 'vulnerability-ignore': 'other.json' }, {}, /^Input `vulnerability-ignore`: "other\.json" is JSON but not an OpenVEX document/],
     ['broken JSON', { image: 'op', 'vulnerability-gate': 'high', 'vulnerability-ignore': 'broken.json' }, {}, /^Input `vulnerability-ignore`: "broken\.json" starts like JSON but does not parse/],
+    ['vulnerability-sarif with the gate off', { image: 'op', 'vulnerability-sarif': 'trivy.sarif' }, {}, /^Input `vulnerability-sarif`: names a SARIF file, but vulnerability-gate is off/],
+    ['vulnerability-sarif outside the workspace and RUNNER_TEMP', { image: 'op', 'vulnerability-gate': 'high', 'vulnerability-sarif': '/etc/trivy.sarif' }, {}, /^Input `vulnerability-sarif`: "\/etc\/trivy\.sarif" resolves to \/etc\/trivy\.sarif, outside the workspace and RUNNER_TEMP/],
+    ['vulnerability-sarif through a symlinked directory out of the workspace', { image: 'op', 'vulnerability-gate': 'high', 'vulnerability-sarif': 'escape-dir/trivy.sarif' }, {}, /^Input `vulnerability-sarif`: "escape-dir\/trivy\.sarif" resolves to \/etc\/trivy\.sarif, outside/],
+    ['vulnerability-sarif naming a directory', { image: 'op', 'vulnerability-gate': 'high', 'vulnerability-sarif': 'docker' }, {}, /^Input `vulnerability-sarif`: "docker" is a directory/],
     ['a bad trivy-version', { image: 'op', 'vulnerability-gate': 'high', 'trivy-version': 'latest' }, {}, /^Input `trivy-version`: "latest" is not a release version/],
     ['the gate on a push-by-digest leg', { image: 'op', 'vulnerability-gate': 'high', 'push-by-digest': 'true', platforms: 'linux/arm64' }, {}, /^Input `vulnerability-gate`: runs where the release is signed: give it to the merge job/],
     ['a vuln attestation without signing', { image: 'op', 'vulnerability-gate': 'high', sign: 'false', 'vulnerability-attestation': 'true' }, {}, /^Input `vulnerability-attestation`: is true, but sign is false/],
@@ -335,4 +345,12 @@ test('secret-files: a file under RUNNER_TEMP (written by an earlier step) is acc
   fs.writeFileSync(path.join(runnerTemp, 'netrc'), 'machine example.com\n')
   const i = parseInputs(reader({ image: 'op', 'secret-files': `netrc=${path.join(runnerTemp, 'netrc')}` }), ctx({ runnerTemp }))
   expect(i.buildSecrets).toEqual([{ id: 'netrc', file: fs.realpathSync(path.join(runnerTemp, 'netrc')) }])
+})
+
+test.each([
+  ['nothing given: SLSA v1 with the full build record', {}, {}, 'mode=max,version=v1'],
+  ['the job set BUILDX_NO_DEFAULT_ATTESTATIONS: nothing asked of buildx, as before', {}, { noDefaultAttestations: true }, ''],
+  ['given: passed as it is', { provenance: 'mode=min' }, {}, 'mode=min']
+])('provenance default: %s', (_name, values: Record<string, string>, c: Partial<GitHubContext>, expected) => {
+  expect(parseInputs(reader({ image: 'op', ...values }), ctx(c)).provenance).toBe(expected)
 })

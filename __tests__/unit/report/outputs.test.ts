@@ -11,14 +11,15 @@ beforeEach(() => {
   for (const k of Object.keys(outputs)) delete outputs[k]
 })
 
-test('a finished release sets all nine outputs', () => {
+test('a finished release sets all ten outputs', () => {
   setOutputs({
     metadata: { 'containerimage.digest': IDX },
     skipped: false,
     release: { name: 'ghcr.io/o/app', digest: IDX, tags: ['ghcr.io/o/app:1.2.3', 'ghcr.io/o/app:1.2'], platforms: { 'linux/amd64': AMD } },
     sboms: { 'linux/amd64': '/w/sbom-linux-amd64.cdx.json' },
     images: { 'ghcr.io/o/app': `ghcr.io/o/app@${IDX}` },
-    signed: true
+    signed: true,
+    vulnerabilitySarif: '/w/trivy.sarif'
   })
   expect(outputs).toEqual({
     metadata: JSON.stringify({ 'containerimage.digest': IDX }),
@@ -29,7 +30,8 @@ test('a finished release sets all nine outputs', () => {
     'platform-digests': JSON.stringify({ 'linux/amd64': AMD }),
     sbom: JSON.stringify({ 'linux/amd64': '/w/sbom-linux-amd64.cdx.json' }),
     images: JSON.stringify({ 'ghcr.io/o/app': `ghcr.io/o/app@${IDX}` }),
-    signed: 'true'
+    signed: 'true',
+    'vulnerability-sarif': '/w/trivy.sarif'
   })
 })
 

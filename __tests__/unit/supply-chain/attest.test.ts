@@ -5,18 +5,19 @@ vi.mock('@actions/core', () => ({ info: vi.fn() }))
 const { attestAll, checkRekorLimit, predicatesFor } = await import('../../../src/supply-chain/attest.js')
 
 const sboms = [
-  { platform: 'linux/amd64', digest: AMD, file: '/w/sbom-linux-amd64.cdx.json', bytes: 1000 },
-  { platform: 'linux/arm64', digest: ARM, file: '/w/sbom-linux-arm64.cdx.json', bytes: 1000 }
+  { platform: 'linux/amd64', digest: AMD, file: '/w/sbom-linux-amd64.cdx.json', bytes: 1000, type: 'cyclonedx' as const },
+  { platform: 'linux/arm64', digest: ARM, file: '/w/sbom-linux-arm64.cdx.json', bytes: 1000, type: 'cyclonedx' as const }
 ]
 const provenance = [{ platform: 'linux/amd64', digest: AMD, type: 'slsaprovenance1' as const, file: '/w/prov-amd64.json' }]
 const scans = [{ platform: 'linux/amd64', digest: AMD, predicateFile: '/w/linux-amd64.vuln.json' }]
 
 describe('predicatesFor', () => {
-  test('the index gets every platform SBOM and nothing else', () => {
+  test('the index gets every platform SBOM and provenance, and no scan', () => {
     const p = predicatesFor({ subject: 'index', digest: IDX }, sboms, provenance, scans)
     expect(p.map((x) => [x.type, x.file, x.what])).toEqual([
       ['cyclonedx', '/w/sbom-linux-amd64.cdx.json', `cosign attest ${IDX} (linux/amd64 SBOM)`],
-      ['cyclonedx', '/w/sbom-linux-arm64.cdx.json', `cosign attest ${IDX} (linux/arm64 SBOM)`]
+      ['cyclonedx', '/w/sbom-linux-arm64.cdx.json', `cosign attest ${IDX} (linux/arm64 SBOM)`],
+      ['slsaprovenance1', '/w/prov-amd64.json', `cosign attest --type slsaprovenance1 ${IDX} (linux/amd64 provenance)`]
     ])
   })
 

@@ -12,8 +12,9 @@ vi.mock('../../../src/lib/exec.js', () => ({
     const line = [file, ...args].join(' ')
     if (failOn?.test(line)) return Promise.reject(new Error(`${line} exited with code 1:\nboom`))
     if (file === '/tc/syft') {
-      const out = args[args.indexOf('-o') + 1]?.replace('cyclonedx-json=', '') ?? ''
-      fs.writeFileSync(out, JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6' }))
+      const o = args[args.indexOf('-o') + 1] ?? ''
+      const out = o.replace(/^(cyclonedx|spdx)-json=/, '')
+      fs.writeFileSync(out, JSON.stringify(o.startsWith('spdx-json=') ? { spdxVersion: 'SPDX-2.3', SPDXID: 'SPDXRef-DOCUMENT' } : { bomFormat: 'CycloneDX', specVersion: '1.6' }))
     }
     if (args[0] === 'public-key') fs.writeFileSync(args[args.indexOf('--outfile') + 1] ?? '', 'PUB')
     return Promise.resolve({ exitCode: 0, stdout: '', stderr: '' })
@@ -52,6 +53,7 @@ function spec(over: Record<string, unknown> = {}) {
     ],
     sbom: true,
     sbomArtifact: false,
+    sbomFormat: 'cyclonedx' as const,
     sign: true,
     verify: true,
     cosignVersion: '3.1.2',
@@ -68,6 +70,20 @@ function spec(over: Record<string, unknown> = {}) {
 }
 
 const tools = Promise.resolve({ cosign: '/tc/cosign', syft: '/tc/syft' })
+
+test('sbom-format spdx: syft writes SPDX JSON, attested and verified as spdxjson on every digest, and the verify commands say so', async () => {
+  const result = await supplyChain(spec({ sbomFormat: 'spdx' }), tools, {}, workDir, upload)
+  expect(result.failure).toBeUndefined()
+  const sbom = (p: string) => path.join(workDir, 'sbom', `sbom-${p}.spdx.json`)
+  const lines = calls.map((c) => [c.file, ...c.args].join(' '))
+  expect(lines).toContain(`/tc/syft scan --from registry ${N}@${AMD} --platform linux/amd64 -o spdx-json=${sbom('linux-amd64')} -q`)
+  const attests = lines.filter((l) => l.includes(' attest '))
+  expect(attests).toHaveLength(4)
+  for (const l of attests) expect(l).toMatch(/--type spdxjson --predicate \S+\.spdx\.json /)
+  expect(lines.filter((l) => l.includes('verify-attestation')).map((l) => l.split(' --type ')[1]?.split(' ')[0])).toEqual(['spdxjson', 'spdxjson', 'spdxjson'])
+  expect(result.verifyCommands.filter((c) => c.includes('verify-attestation'))).toEqual([IDX, AMD, ARM].map((d) => `cosign verify-attestation --type spdxjson --key cosign.pub --insecure-ignore-tlog=true ${N}@${d}`))
+  expect(result.subjects.map((d) => d.attestation)).toEqual(['verified', 'verified', 'verified'])
+})
 
 test('SBOM per platform, one recursive sign of the index, attest each digest, verify everything: exact argv', async () => {
   const s = spec()
@@ -118,7 +134,7 @@ test('SBOM per platform, one recursive sign of the index, attest each digest, ve
   expect(fs.statSync(key).mode & 0o777).toBe(0o600)
 })
 
-describe('SLSA provenance: buildx records it, cosign attests and verifies it per platform', () => {
+describe('SLSA provenance: buildx records it, cosign attests and verifies it per platform and on the index', () => {
   /** Real records buildx pushed (two platforms, mode=min), as recordedProvenance returns them. */
   const fixture = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../fixtures/buildx-attestation-manifests.json'), 'utf8')) as { images: { min2: { blobs: Record<string, string> } } }
   const statements = Object.values(fixture.images.min2.blobs).map((b) => JSON.parse(b) as { predicate: { materials: Array<{ uri: string }> } })
@@ -126,27 +142,30 @@ describe('SLSA provenance: buildx records it, cosign attests and verifies it per
   const inspected = { twoPlatformsMin: { 'linux/amd64': { type: 'slsaprovenance02' as const, predicate: recordFor('amd64') }, 'linux/arm64': { type: 'slsaprovenance02' as const, predicate: recordFor('arm64') } }, twoPlatformsNone: {} }
   const prov = (p: string) => path.join(workDir, 'provenance', `provenance-${p}.json`)
 
-  test('each platform digest gets its own provenance, after its SBOM, and both are verified: exact argv', async () => {
+  test('each platform digest gets its own provenance, after its SBOM, the index gets every platform\'s, and all are verified: exact argv', async () => {
     const result = await supplyChain(spec({ provenanceAttestation: true, provenance: Promise.resolve(inspected.twoPlatformsMin) }), tools, {}, workDir, upload)
     expect(result.failure).toBeUndefined()
     const pub = path.join(workDir, 'cosign.pub')
     const lines = calls.filter((c) => c.args[0] === 'attest' || c.args[0] === 'verify-attestation').map((c) => c.args.filter((a) => !a.startsWith('--use-signing') && !a.startsWith('--tlog') && a !== '--yes').join(' '))
     const key = path.join(workDir, 'cosign.key')
-    expect(lines.filter((l) => l.includes('slsaprovenance'))).toEqual([
+    expect(lines.filter((l) => l.includes('slsaprovenance')).sort()).toEqual([
       `attest --key ${key} --type slsaprovenance02 --predicate ${prov('linux-amd64')} ${N}@${AMD}`,
+      `attest --key ${key} --type slsaprovenance02 --predicate ${prov('linux-amd64')} ${N}@${IDX}`,
       `attest --key ${key} --type slsaprovenance02 --predicate ${prov('linux-arm64')} ${N}@${ARM}`,
+      `attest --key ${key} --type slsaprovenance02 --predicate ${prov('linux-arm64')} ${N}@${IDX}`,
       `verify-attestation --key ${pub} --insecure-ignore-tlog=true --type slsaprovenance02 --output json ${N}@${AMD}`,
-      `verify-attestation --key ${pub} --insecure-ignore-tlog=true --type slsaprovenance02 --output json ${N}@${ARM}`
-    ])
+      `verify-attestation --key ${pub} --insecure-ignore-tlog=true --type slsaprovenance02 --output json ${N}@${ARM}`,
+      `verify-attestation --key ${pub} --insecure-ignore-tlog=true --type slsaprovenance02 --output json ${N}@${IDX}`
+    ].sort())
     // one digest's attestations one at a time: the SBOM, then the provenance
     expect(lines.indexOf(`attest --key ${key} --type cyclonedx --predicate ${path.join(workDir, 'sbom', 'sbom-linux-amd64.cdx.json')} ${N}@${AMD}`)).toBeLessThan(lines.indexOf(`attest --key ${key} --type slsaprovenance02 --predicate ${prov('linux-amd64')} ${N}@${AMD}`))
     // the predicate is buildx's for that platform: its materials are the arm64 bases
     const materials = (JSON.parse(fs.readFileSync(prov('linux-arm64'), 'utf8')) as { materials: Array<{ uri: string }> }).materials.map((m) => m.uri)
     expect(materials.filter((u) => u.startsWith('pkg:docker/')).every((u) => u.endsWith('platform=linux%2Farm64'))).toBe(true)
-    // the index carries no provenance of its own; no attestation manifest is a subject
-    expect(calls.some((c) => c.args.includes('slsaprovenance02') && c.args.includes(`${N}@${IDX}`))).toBe(false)
-    expect(result.subjects.map((d) => [d.subject, d.provenance])).toEqual([['index', 'skipped'], ['linux/amd64', 'verified'], ['linux/arm64', 'verified']])
-    expect(result.verifyCommands).toContain(`cosign verify-attestation --type slsaprovenance02 --key cosign.pub --insecure-ignore-tlog=true ${N}@${ARM}`)
+    // no attestation manifest is a subject: only the index and the two platforms are
+    expect(new Set(calls.filter((c) => c.args.includes('slsaprovenance02')).map((c) => c.args[c.args.length - 1]))).toEqual(new Set([`${N}@${IDX}`, `${N}@${AMD}`, `${N}@${ARM}`]))
+    expect(result.subjects.map((d) => [d.subject, d.provenance])).toEqual([['index', 'verified'], ['linux/amd64', 'verified'], ['linux/arm64', 'verified']])
+    for (const d of [IDX, ARM]) expect(result.verifyCommands).toContain(`cosign verify-attestation --type slsaprovenance02 --key cosign.pub --insecure-ignore-tlog=true ${N}@${d}`)
     expect(result.notes).toEqual([])
   })
 
@@ -181,7 +200,7 @@ describe('SLSA provenance: buildx records it, cosign attests and verifies it per
     failOn = new RegExp(`attest .*slsaprovenance02.*${ARM}`)
     const result = await supplyChain(spec({ verify: false, provenanceAttestation: true, provenance: Promise.resolve(inspected.twoPlatformsMin) }), tools, {}, workDir, upload)
     expect(result.failure?.message).toMatch(/boom/)
-    expect(result.subjects.map((d) => [d.subject, d.attestation, d.provenance])).toEqual([['index', 'done', 'skipped'], ['linux/amd64', 'done', 'done'], ['linux/arm64', 'done', 'failed']])
+    expect(result.subjects.map((d) => [d.subject, d.attestation, d.provenance])).toEqual([['index', 'done', 'done'], ['linux/amd64', 'done', 'done'], ['linux/arm64', 'done', 'failed']])
   })
 })
 
@@ -272,10 +291,46 @@ describe('keyless through a private Sigstore instance', () => {
   })
 })
 
+describe('gh attestation verify commands beside the cosign ones (keyless)', () => {
+  const FIX = path.join(import.meta.dirname, '../../fixtures/sigstore')
+  const jwt = (claims: Record<string, string>) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
+  const reusable = 'o/shared/.github/workflows/image.yml@refs/heads/main'
+  const provenance = { 'linux/amd64': { type: 'slsaprovenance1' as const, predicate: {} }, 'linux/arm64': { type: 'slsaprovenance1' as const, predicate: {} } }
+
+  test('cosign 3 through a private instance: the root as JSON lines, then each subject\'s provenance and SBOM, the index by its tag', async () => {
+    const core = await import('@actions/core')
+    vi.mocked(core.getIDToken).mockResolvedValue(jwt({ job_workflow_ref: reusable, repository_owner: 'o' }))
+    const trust = readSigstoreTrust(path.join(FIX, 'trusted_root.json'), path.join(FIX, 'signing_config.json'), '/', 3)
+    const result = await supplyChain(spec({ cosignKey: undefined, cosignPassword: '', transparencyLog: true, sigstoreTrust: { ...trust, trustedRootInput: '.sigstore/trusted_root.json' }, tag: '1.4.2', provenanceAttestation: true, provenance: Promise.resolve(provenance) }), tools, {}, workDir, upload)
+    expect(result.failure).toBeUndefined()
+    const gh = (ref: string, extra = '') => `gh attestation verify oci://${ref} --bundle-from-oci --owner o --signer-workflow github.com/o/shared/.github/workflows/image.yml${extra} --custom-trusted-root trusted_root.jsonl`
+    const cdx = ' --predicate-type https://cyclonedx.org/bom'
+    expect(result.verifyCommands.filter((c) => !c.startsWith('cosign '))).toEqual([
+      'jq -c . .sigstore/trusted_root.json > trusted_root.jsonl',
+      gh(`${N}:1.4.2`),
+      gh(`${N}:1.4.2`, cdx),
+      gh(`${N}@${AMD}`),
+      gh(`${N}@${AMD}`, cdx),
+      gh(`${N}@${ARM}`),
+      gh(`${N}@${ARM}`, cdx)
+    ])
+    expect(result.notes).toEqual([])
+  })
+
+  test('cosign 2 keyless: no gh command, a note saying why and what to change', async () => {
+    const core = await import('@actions/core')
+    vi.mocked(core.getIDToken).mockResolvedValue(jwt({ job_workflow_ref: reusable, repository_owner: 'o' }))
+    const trust = readSigstoreTrust(path.join(FIX, 'trusted_root.json'), path.join(FIX, 'signing_config.json'), '/', 2)
+    const result = await supplyChain(spec({ cosignKey: undefined, cosignPassword: '', transparencyLog: true, cosignVersion: '2.5.0', cosignMajor: 2, sigstoreTrust: trust }), tools, {}, workDir, upload)
+    expect(result.verifyCommands.some((c) => c.startsWith('gh '))).toBe(false)
+    expect(result.notes).toEqual([expect.stringMatching(/^gh attestation verify --bundle-from-oci cannot verify this release: cosign 2/)])
+  })
+})
+
 test('a copy in another registry: the SBOMs made for the same digests are attested there, syft is not run, nothing uploaded', async () => {
   const made = [
-    { platform: 'linux/amd64', digest: AMD, file: '/first/sbom-linux-amd64.cdx.json', bytes: 10 },
-    { platform: 'linux/arm64', digest: ARM, file: '/first/sbom-linux-arm64.cdx.json', bytes: 10 }
+    { platform: 'linux/amd64', digest: AMD, file: '/first/sbom-linux-amd64.cdx.json', bytes: 10, type: 'cyclonedx' as const },
+    { platform: 'linux/arm64', digest: ARM, file: '/first/sbom-linux-arm64.cdx.json', bytes: 10, type: 'cyclonedx' as const }
   ]
   const Q = 'quay.io/o/app'
   upload.mockClear()

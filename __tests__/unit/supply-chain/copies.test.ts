@@ -133,7 +133,7 @@ describe('copyIndex', () => {
 
 describe('publishCopies', () => {
   const subjects = [{ subject: 'index', digest: D }, { subject: 'linux/amd64', digest: AMD }]
-  const sboms = [{ platform: 'linux/amd64', digest: AMD, file: '/w/sbom/linux-amd64.cdx.json', bytes: 10 }]
+  const sboms = [{ platform: 'linux/amd64', digest: AMD, file: '/w/sbom/linux-amd64.cdx.json', bytes: 10, type: 'cyclonedx' as const }]
   const spec: CopySpec = { from: 'ghcr.io/acme/op', digest: D, tags: ['1.4.2'], subjects, chain: { sboms, sign: true, sbom: true, sbomArtifact: true, rerun: false } as unknown as CopySpec['chain'] }
   const signed = (s: SupplyChainSpec): SupplyChainResult => ({ subjects: s.subjects.map((x) => ({ ...x, signature: 'verified', attestation: 'verified', provenance: x.subject === 'index' ? 'skipped' : 'verified' })), sboms: {}, sbomResults: [], signed: true, verifyCommands: [`cosign verify ${s.name}@${D}`], notes: [] })
 
