@@ -76,7 +76,7 @@ export async function startArtifactService(): Promise<ArtifactStandin> {
     if (req.workflow_run_backend_id !== caller.run || req.workflow_job_run_backend_id !== caller.job) {
       return twirpError(res, 403, 'permission_denied', 'the token does not grant access to this workflow run or job')
     }
-    const name = String(req.name ?? '')
+    const name = typeof req.name === 'string' ? req.name : ''
     if (method === 'CreateArtifact') {
       if (!name) return twirpError(res, 400, 'invalid_argument', 'name is required')
       if (artifacts.some((a) => a.run === caller.run && a.name === name)) {
