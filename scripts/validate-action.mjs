@@ -19,7 +19,7 @@ for (const entry of [action.runs?.main, action.runs?.post]) if (entry && !fs.exi
 
 // The inputs module is src/inputs/: one file per slice, each reading its own inputs.
 const source = fs.readdirSync('src/inputs').filter((f) => f.endsWith('.ts')).map((f) => fs.readFileSync(`src/inputs/${f}`, 'utf8')).join('\n')
-const read = new Set([...source.matchAll(/(?:read\(|bool\(read, )'([a-z-]+)'/g)].map((m) => m[1]))
+const read = new Set([...source.matchAll(/(?:read\(|[bB]ool\(read, )'([a-z-]+)'/g)].map((m) => m[1]))
 const declared = new Set(Object.keys(action.inputs ?? {}))
 for (const name of read) if (!declared.has(name)) problems.push(`src/inputs/ reads input "${name}", which action.yml does not declare`)
 for (const name of declared) if (!read.has(name)) problems.push(`action.yml declares input "${name}", which src/inputs/ never reads`)

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, test, vi } from 'vitest'
 import type { GitHubContext } from '../../../src/lib/runner-env.js'
 import { parseInputs } from '../../../src/inputs/index.js'
 import { list } from '../../../src/inputs/values.js'
+import { parse } from 'yaml'
 import { loadDockerfile } from '../../../src/dockerfile/parse.js'
 import { imageLabels } from '../../../src/build/labels.js'
 
@@ -152,7 +153,7 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['missing dockerfile', { image: 'op', dockerfile: 'Nope' }, {}, /^Input `dockerfile`: file "Nope" does not exist/],
     ['context that is a file', { image: 'op', context: 'Dockerfile' }, {}, /^Input `context`: "Dockerfile" is not a directory/],
     ['bad platform', { image: 'op', platforms: 'linux/x86' }, {}, /^Input `platforms`: .*unknown architecture "x86"/],
-    ['bad boolean', { image: 'op', sign: 'on' }, {}, /^Input `sign`: "on" is not a boolean: use true or false/],
+    ['bad boolean', { image: 'op', sign: 'on' }, {}, /^Input `sign`: "on" is not a boolean: use true, false or auto/],
     ['bad build-arg', { image: 'op', 'build-args': '1A=x' }, {}, /^Input `build-args`: "1A" is not a valid key/],
     ['duplicate build-arg', { image: 'op', 'build-args': 'A=1\nA=2' }, {}, /^Input `build-args`: "A" is given twice/],
     ['bad label', { image: 'op', labels: 'novalue' }, {}, /^Input `labels`: "novalue" is not KEY=VALUE/],
@@ -321,4 +322,43 @@ test('secret-files: a file under RUNNER_TEMP (written by an earlier step) is acc
   fs.writeFileSync(path.join(runnerTemp, 'netrc'), 'machine example.com\n')
   const i = parseInputs(reader({ image: 'op', 'secret-files': `netrc=${path.join(runnerTemp, 'netrc')}` }), ctx({ runnerTemp }))
   expect(i.buildSecrets).toEqual([{ id: 'netrc', file: fs.realpathSync(path.join(runnerTemp, 'netrc')) }])
+})
+
+describe("action.yml's declared defaults (issue 34): the runner passes them when an input is left out, and they mean what leaving it out means", () => {
+  const action = parse(fs.readFileSync(path.join(import.meta.dirname, '../../../action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> }
+  // `${{ github.* }}` defaults are evaluated by the runner; the harness's e2e runs cover those.
+  const declared = Object.fromEntries(Object.entries(action.inputs).flatMap(([name, spec]) => (spec.default !== undefined && !String(spec.default).includes('${{') ? [[name, String(spec.default)]] : [])))
+
+  test('the defaults the README states are declared', () => {
+    expect(declared).toMatchObject({ 'smoke-http-path': '/', 'smoke-timeout': '30s', 'vulnerability-attestation': 'auto', sbom: 'auto', sign: 'auto' })
+  })
+
+  test.each<[string, Record<string, string>]>([
+    ['a release', { image: 'op' }],
+    ['a push-by-digest leg (sign and sbom auto: off)', { image: 'op', 'push-by-digest': 'true', platforms: 'linux/arm64' }],
+    ['a merge job', { image: 'op', 'merge-digests': `sha256:${'a'.repeat(64)}\nsha256:${'b'.repeat(64)}` }],
+    ['the gate on (vulnerability-attestation auto: on)', { image: 'op', 'vulnerability-gate': 'high' }],
+    ['the gate on, unsigned (vulnerability-attestation auto: off)', { image: 'op', 'vulnerability-gate': 'warn', sign: 'false' }],
+    ['a smoke run', { image: 'op', 'smoke-args': '--version' }],
+    ['a probe', { image: 'op', 'smoke-http-port': '8080' }],
+    ['no push', { image: 'op', push: 'false' }]
+  ])('%s: the same inputs with every declared default given as the runner gives it', (_name, values) => {
+    expect(parseInputs(reader({ ...declared, ...values }), ctx())).toEqual(parseInputs(reader(values), ctx()))
+  })
+
+  test.each([
+    ['sign', 'auto', true],
+    ['sbom', 'auto', true],
+    ['sign', 'false', false],
+    ['sbom', 'FALSE', false]
+  ])('%s: %s -> %s', (name, value, expected) => {
+    const i = parseInputs(reader({ image: 'op', [name]: value }), ctx())
+    expect(name === 'sign' ? i.sign : i.sbom).toBe(expected)
+  })
+
+  test('a smoke timeout or path other than the default still needs the smoke run', () => {
+    expect(() => parseInputs(reader({ image: 'op', 'smoke-timeout': '45s' }), ctx())).toThrow(/^Input `smoke-timeout`: applies to the smoke run, which is off/)
+    expect(() => parseInputs(reader({ image: 'op', 'smoke-http-path': '/healthz' }), ctx())).toThrow(/^Input `smoke-http-path`: needs smoke-http-port/)
+    expect(parseInputs(reader({ image: 'op', 'smoke-http-port': '8080', 'smoke-http-path': '/' }), ctx()).smoke).toEqual({ args: [], http: { port: 8080, path: '/' }, timeoutMs: 30_000 })
+  })
 })
