@@ -362,3 +362,36 @@ describe("action.yml's declared defaults (issue 34): the runner passes them when
     expect(parseInputs(reader({ image: 'op', 'smoke-http-port': '8080', 'smoke-http-path': '/' }), ctx()).smoke).toEqual({ args: [], http: { port: 8080, path: '/' }, timeoutMs: 30_000 })
   })
 })
+
+describe('dockerfile: relative to context, or as build-push-action\'s file relative to the workspace (issue 34)', () => {
+  beforeAll(() => {
+    fs.mkdirSync(path.join(ws, 'svc', 'docker'), { recursive: true })
+    fs.writeFileSync(path.join(ws, 'svc', 'Dockerfile.svc'), 'FROM scratch\n')
+    fs.writeFileSync(path.join(ws, 'svc', 'docker', 'Dockerfile.operator'), 'FROM scratch AS inner\n')
+  })
+  const resolve = (values: Record<string, string>) => parseInputs(reader({ image: 'op', ...values }), ctx()).dockerfile
+  const real = (f: string) => fs.realpathSync(path.join(ws, f))
+
+  test.each([
+    ['in the context', { context: 'svc', dockerfile: 'Dockerfile.svc' }, 'svc/Dockerfile.svc'],
+    ['the workspace-relative path build-push-action users have', { context: 'svc', dockerfile: 'svc/Dockerfile.svc' }, 'svc/Dockerfile.svc'],
+    ['the same, written ./svc/…', { context: './svc', dockerfile: './svc/Dockerfile.svc' }, 'svc/Dockerfile.svc'],
+    ['both exist: the context wins, as documented', { context: 'svc', dockerfile: 'docker/Dockerfile.operator' }, 'svc/docker/Dockerfile.operator'],
+    ['only the workspace has it', { context: 'svc/docker', dockerfile: 'docker/Dockerfile.operator' }, 'docker/Dockerfile.operator']
+  ])('%s', (_name, values, expected) => {
+    expect(resolve(values)).toBe(real(expected))
+  })
+
+  test('the default Dockerfile stays in the context (build-push-action\'s default is {context}/Dockerfile too): not the workspace root one', () => {
+    expect(() => resolve({ context: 'svc' })).toThrow(/^Input `dockerfile`: file "Dockerfile" does not exist \(looked for .*\/svc\/Dockerfile\)/)
+  })
+
+  test('in neither place: the error names both paths', () => {
+    const msg = `Input \`dockerfile\`: file "svc/Nope" does not exist: looked for ${path.join(fs.realpathSync(ws), 'svc', 'svc', 'Nope')} (relative to context) and ${path.join(fs.realpathSync(ws), 'svc', 'Nope')} (relative to the workspace, as build-push-action's file)`
+    expect(() => parseInputs(reader({ image: 'op', context: 'svc', dockerfile: 'svc/Nope' }), ctx({ workspace: fs.realpathSync(ws) }))).toThrow(msg)
+  })
+
+  test('the workspace-relative path may not leave the workspace either', () => {
+    expect(() => resolve({ context: 'svc', dockerfile: '../escape' })).toThrow(/^Input `dockerfile`: .*outside the workspace/)
+  })
+})
