@@ -12,3 +12,4 @@ export function defaultsProblems(f: {
   templatesReadme: string
 }): string[]
 export function readmeDefaultProblems(action: { inputs?: Record<string, { default?: unknown }> }, readme: string): string[]
+export function inputsSection(readme: string): string

@@ -29,6 +29,8 @@ export function expectedAssets(tool, version) {
  */
 export function defaultsProblems(f) {
   const problems = []
+  // The input rows are those of the Inputs section: other tables (Migration) name inputs too.
+  f = { ...f, readme: inputsSection(f.readme) }
   const table = Object.fromEntries([...f.checksums.matchAll(/'([^']+)':\s*'([^']*)'/g)].map((m) => [m[1], m[2]]))
   const wanted = []
   const tools = [['cosign', 'DEFAULT_COSIGN_VERSION', 'supplyChain'], ['syft', 'DEFAULT_SYFT_VERSION', 'supplyChain'], ['trivy', 'DEFAULT_TRIVY_VERSION', 'vulnerability']]
@@ -100,6 +102,7 @@ function buildkitProblems(f) {
  */
 export function readmeDefaultProblems(action, readme) {
   const problems = []
+  readme = inputsSection(readme)
   for (const [name, spec] of Object.entries(action.inputs ?? {})) {
     const row = new RegExp(`^\\|\\s*\`${name}\`\\s*\\|([^|\\n]*)\\|`, 'm').exec(readme)
     if (!row) continue // a missing row is reported by validate-action itself
@@ -125,4 +128,15 @@ function agrees(stated, declared) {
   if (stated === declared) return true
   const short = /^(.*@sha256:)([a-f0-9]{4})…([a-f0-9]{4})$/.exec(stated)
   return Boolean(short && declared.startsWith(short[1] + short[2]) && declared.endsWith(short[3]) && /@sha256:[a-f0-9]{64}$/.test(declared))
+}
+
+/**
+ * The README's `## Inputs` section (up to the next `## ` heading), where each input has its row.
+ * @param {string} readme
+ */
+export function inputsSection(readme) {
+  const start = readme.search(/^## Inputs$/m)
+  if (start < 0) return ''
+  const next = readme.slice(start + 1).search(/^## /m)
+  return next < 0 ? readme.slice(start) : readme.slice(start, start + 1 + next)
 }

@@ -5,7 +5,7 @@ import * as path from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { parse } from 'yaml'
 import { describe, expect, test } from 'vitest'
-import { readmeDefaultProblems } from '../../../scripts/defaults-check.mjs'
+import { inputsSection, readmeDefaultProblems } from '../../../scripts/defaults-check.mjs'
 
 const root = path.join(import.meta.dirname, '../../..')
 const read = (f: string) => fs.readFileSync(path.join(root, f), 'utf8')
@@ -25,14 +25,15 @@ function withDefault(name: string, value: string | undefined): Action {
 /** The README with one input row's default cell replaced. */
 function withCell(name: string, cell: string): string {
   const re = new RegExp(`^(\\|\\s*\`${name}\`\\s*\\|)[^|\\n]*\\|`, 'm')
-  expect(re.test(readme), name).toBe(true)
-  return readme.replace(re, `$1 ${cell} |`)
+  const section = inputsSection(readme)
+  expect(re.test(section), name).toBe(true)
+  return readme.replace(section, section.replace(re, `$1 ${cell} |`))
 }
 
 describe('readmeDefaultProblems', () => {
   test('the repository agrees with itself, and every input has a row it checked', () => {
     expect(readmeDefaultProblems(action(), readme)).toEqual([])
-    for (const name of Object.keys(action().inputs)) expect(readme, name).toMatch(new RegExp(`^\\|\\s*\`${name}\`\\s*\\|`, 'm'))
+    for (const name of Object.keys(action().inputs)) expect(inputsSection(readme), name).toMatch(new RegExp(`^\\|\\s*\`${name}\`\\s*\\|`, 'm'))
   })
 
   test.each([
@@ -61,6 +62,12 @@ describe('readmeDefaultProblems', () => {
     expect(problems[0]).toContain(message)
   })
 
+  test('only the Inputs section counts: a Migration table naming an input is not its row', () => {
+    expect(inputsSection(readme)).toMatch(/^## Inputs\n/)
+    expect(inputsSection(readme)).not.toContain('## Migration')
+    expect(readme).toMatch(/^\| `syft-version` \| `syft-version` \|/m)
+  })
+
   test('removing a default from action.yml that the README states is caught', () => {
     expect(readmeDefaultProblems(withDefault('smoke-timeout', undefined), readme)).toEqual([
       'README.md states the default `30s` for input `smoke-timeout`, which action.yml does not declare: add `default: 30s` to action.yml (and make the code read it as the input left out), or empty the README\'s cell'
@@ -70,7 +77,7 @@ describe('readmeDefaultProblems', () => {
   test('npm run validate-action fails on such a disagreement (the script CI runs, on a copy of the repository)', () => {
     const dir = fs.mkdtempSync(path.join(root, 'node_modules', '.validate-'))
     try {
-      for (const f of ['action.yml', 'README.md', 'scripts/validate-action.mjs', 'scripts/defaults-check.mjs', 'scripts/action-schema.json', 'src/tools/checksums.ts', 'dockerfiles/Dockerfile.static', 'dockerfiles/Dockerfile.cc', 'dockerfiles/README.md', 'dist/index.js']) {
+      for (const f of ['action.yml', 'README.md', 'scripts/validate-action.mjs', 'scripts/defaults-check.mjs', 'scripts/readme-check.mjs', 'scripts/action-schema.json', 'src/tools/checksums.ts', 'dockerfiles/Dockerfile.static', 'dockerfiles/Dockerfile.cc', 'dockerfiles/README.md', 'dist/index.js']) {
         fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true })
         fs.copyFileSync(path.join(root, f), path.join(dir, f))
       }
