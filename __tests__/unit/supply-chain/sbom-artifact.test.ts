@@ -6,7 +6,7 @@ vi.mock('@actions/artifact', () => ({
     uploadArtifact = uploadArtifact
   }
 }))
-const warning = vi.fn()
+const warning = vi.fn((_m: string) => undefined)
 vi.mock('@actions/core', () => ({ info: vi.fn(), warning: (m: string) => warning(m) }))
 
 const { sbomArtifactName, uploadSboms } = await import('../../../src/supply-chain/sbom-artifact.js')
