@@ -11,3 +11,5 @@ export function defaultsProblems(f: {
   templates: Record<string, string>
   templatesReadme: string
 }): string[]
+export function readmeDefaultProblems(action: { inputs?: Record<string, { default?: unknown }> }, readme: string): string[]
+export function inputsSection(readme: string): string

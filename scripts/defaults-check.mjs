@@ -29,6 +29,8 @@ export function expectedAssets(tool, version) {
  */
 export function defaultsProblems(f) {
   const problems = []
+  // The input rows are those of the Inputs section: other tables (Migration) name inputs too.
+  f = { ...f, readme: inputsSection(f.readme) }
   const table = Object.fromEntries([...f.checksums.matchAll(/'([^']+)':\s*'([^']*)'/g)].map((m) => [m[1], m[2]]))
   const wanted = []
   const tools = [['cosign', 'DEFAULT_COSIGN_VERSION', 'supplyChain'], ['syft', 'DEFAULT_SYFT_VERSION', 'supplyChain'], ['trivy', 'DEFAULT_TRIVY_VERSION', 'vulnerability']]
@@ -53,6 +55,7 @@ export function defaultsProblems(f) {
   for (const asset of Object.keys(table)) if (!wanted.includes(asset)) problems.push(`src/tools/checksums.ts pins ${asset}, which is not a default version's asset`)
 
   problems.push(...buildkitProblems(f))
+  problems.push(...readmeDefaultProblems(f.action, f.readme))
 
   const builders = Object.entries(f.templates).map(([name, text]) => [name, /^ARG BUILDER_IMAGE=(\S+)$/m.exec(text)?.[1]])
   for (const [name, image] of builders) {
@@ -85,4 +88,55 @@ function buildkitProblems(f) {
   if (!row || row[1] !== `${tag}@sha256:${short}`) problems.push(`README.md gives ${row?.[1] ?? 'no default'} for buildkit-image, the code's DEFAULT_BUILDKIT_IMAGE is ${tag}@sha256:${short}`)
   else if (!row[2].includes(`sha256:${digest}`)) problems.push(`README.md's buildkit-image row does not name the whole digest sha256:${digest}`)
   return problems
+}
+
+/**
+ * Every input's default, as action.yml declares it (what the runner passes when the input is left
+ * out, and what the Marketplace shows) and as the README's input table states it, must agree:
+ * - a row's default cell starts with the default in backticks (a list default: each line in
+ *   backticks, comma-separated); words after it explain it (`auto` (`true`; …));
+ * - an empty cell, or one that starts with "required", means action.yml declares no default (or '');
+ * - a pinned image may be shortened in the README as `NAME:TAG@sha256:abcd…wxyz`.
+ * @param {{ inputs?: Record<string, { default?: unknown }> }} action
+ * @param {string} readme
+ */
+export function readmeDefaultProblems(action, readme) {
+  const problems = []
+  readme = inputsSection(readme)
+  for (const [name, spec] of Object.entries(action.inputs ?? {})) {
+    const row = new RegExp(`^\\|\\s*\`${name}\`\\s*\\|([^|\\n]*)\\|`, 'm').exec(readme)
+    if (!row) continue // a missing row is reported by validate-action itself
+    const cell = row[1].trim()
+    const declared = spec.default === undefined ? '' : String(spec.default).trim()
+    const stated = /^((?:`[^`]+`)(?:,\s*`[^`]+`)*)/.exec(cell)?.[1]
+    if (!stated) {
+      if (declared) problems.push(`README.md states no default for input \`${name}\` ("${cell}"), action.yml declares ${JSON.stringify(declared)}: write \`${declared.split('\n')[0]}\` first in its default cell, or drop the default from action.yml`)
+      else if (cell && !/^required\b/.test(cell)) problems.push(`README.md's default cell for input \`${name}\` ("${cell}") does not start with a value in backticks, and action.yml declares none: empty the cell, or declare the default in action.yml`)
+      continue
+    }
+    const values = [...stated.matchAll(/`([^`]+)`/g)].map((m) => m[1])
+    const lines = declared.split('\n').map((l) => l.trim()).filter(Boolean)
+    const same = values.length === lines.length && values.every((v, i) => agrees(v, lines[i]))
+    if (!declared) problems.push(`README.md states the default ${values.map((v) => `\`${v}\``).join(', ')} for input \`${name}\`, which action.yml does not declare: add \`default: ${values.join('\\n')}\` to action.yml (and make the code read it as the input left out), or empty the README's cell`)
+    else if (!same) problems.push(`README.md states the default ${values.map((v) => `\`${v}\``).join(', ')} for input \`${name}\`, action.yml declares ${JSON.stringify(declared)}`)
+  }
+  return problems
+}
+
+/** The README's value for a default: equal, or a pinned digest shortened to its first and last four hex digits. */
+function agrees(stated, declared) {
+  if (stated === declared) return true
+  const short = /^(.*@sha256:)([a-f0-9]{4})…([a-f0-9]{4})$/.exec(stated)
+  return Boolean(short && declared.startsWith(short[1] + short[2]) && declared.endsWith(short[3]) && /@sha256:[a-f0-9]{64}$/.test(declared))
+}
+
+/**
+ * The README's `## Inputs` section (up to the next `## ` heading), where each input has its row.
+ * @param {string} readme
+ */
+export function inputsSection(readme) {
+  const start = readme.search(/^## Inputs$/m)
+  if (start < 0) return ''
+  const next = readme.slice(start + 1).search(/^## /m)
+  return next < 0 ? readme.slice(start) : readme.slice(start, start + 1 + next)
 }

@@ -1,11 +1,13 @@
 // Validates action.yml against the action metadata schema (scripts/action-schema.json), and
 // checks that it agrees with the code and the README: every input the inputs module reads is
 // declared, every declared input is read, every input and output is documented, the entry
-// points exist, and the pinned defaults agree (scripts/defaults-check.mjs).
+// points exist, the pinned defaults and every input's default agree (scripts/defaults-check.mjs),
+// and the README's contents list every section (scripts/readme-check.mjs).
 import Ajv from 'ajv'
 import * as fs from 'node:fs'
 import { parse } from 'yaml'
-import { defaultsProblems } from './defaults-check.mjs'
+import { defaultsProblems, inputsSection } from './defaults-check.mjs'
+import { tocProblems } from './readme-check.mjs'
 
 const action = parse(fs.readFileSync('action.yml', 'utf8'))
 const schema = JSON.parse(fs.readFileSync('scripts/action-schema.json', 'utf8'))
@@ -19,17 +21,21 @@ for (const entry of [action.runs?.main, action.runs?.post]) if (entry && !fs.exi
 
 // The inputs module is src/inputs/: one file per slice, each reading its own inputs.
 const source = fs.readdirSync('src/inputs').filter((f) => f.endsWith('.ts')).map((f) => fs.readFileSync(`src/inputs/${f}`, 'utf8')).join('\n')
-const read = new Set([...source.matchAll(/(?:read\(|bool\(read, )'([a-z-]+)'/g)].map((m) => m[1]))
+const read = new Set([...source.matchAll(/(?:read\(|[bB]ool\(read, )'([a-z-]+)'/g)].map((m) => m[1]))
 const declared = new Set(Object.keys(action.inputs ?? {}))
 for (const name of read) if (!declared.has(name)) problems.push(`src/inputs/ reads input "${name}", which action.yml does not declare`)
 for (const name of declared) if (!read.has(name)) problems.push(`action.yml declares input "${name}", which src/inputs/ never reads`)
 
 const readme = fs.readFileSync('README.md', 'utf8')
+// Each input's row in the Inputs section (the Migration tables name inputs too); outputs anywhere.
 for (const kind of ['inputs', 'outputs']) {
+  const where = kind === 'inputs' ? inputsSection(readme) : readme
   for (const name of Object.keys(action[kind] ?? {})) {
-    if (!new RegExp(`\\|\\s*\`${name}\`\\s*\\|`).test(readme)) problems.push(`README.md has no table row for ${kind.slice(0, -1)} \`${name}\``)
+    if (!new RegExp(`\\|\\s*\`${name}\`\\s*\\|`).test(where)) problems.push(`README.md has no table row for ${kind.slice(0, -1)} \`${name}\`${kind === 'inputs' ? ' in its Inputs section' : ''}`)
   }
 }
+
+problems.push(...tocProblems(readme))
 
 const templates = Object.fromEntries(['Dockerfile.static', 'Dockerfile.cc'].map((n) => [n, fs.readFileSync(`dockerfiles/${n}`, 'utf8')]))
 problems.push(

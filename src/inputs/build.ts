@@ -1,4 +1,5 @@
 /** The build slice: what buildx builds (`context`, `dockerfile`, `target`, `platforms`, build args, labels, annotations, provenance, cache). */
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { GitHubContext } from '../lib/runner-env.js'
 import { InputError } from '../lib/errors.js'
@@ -89,6 +90,22 @@ function buildInputsExtra(read: InputReader, workspace: string): Pick<BuildInput
 /** BuildKit's SLSA v1 provenance (a BuildKit too old for it records v0.2, and the run warns). */
 export const DEFAULT_PROVENANCE = 'mode=max,version=v1'
 
+const DEFAULT_DOCKERFILE = 'Dockerfile'
+
+/**
+ * `dockerfile` is relative to `context`. A path given that is not there but is relative to the
+ * workspace is what build-push-action's `file` means (`context: app`, `file: app/Dockerfile`), so
+ * it is taken from there: a migrated workflow builds what it built before. The default stays in the
+ * context (build-push-action's default is `{context}/Dockerfile` too). Neither: the error names both.
+ */
+function dockerfilePath(value: string, context: string, workspace: string): string {
+  const inContext = path.resolve(context, value)
+  const inWorkspace = path.resolve(workspace, value)
+  if (value === DEFAULT_DOCKERFILE || inContext === inWorkspace || fs.existsSync(inContext)) return insideWorkspace('dockerfile', value, context, workspace, 'file')
+  if (fs.existsSync(inWorkspace)) return insideWorkspace('dockerfile', value, workspace, workspace, 'file')
+  throw new InputError('dockerfile', `file "${value}" does not exist: looked for ${inContext} (relative to context) and ${inWorkspace} (relative to the workspace, as build-push-action's file)`)
+}
+
 export function parseBuildInputs(read: InputReader, ctx: GitHubContext, merging: boolean): BuildInputs {
   const workspace = path.resolve(ctx.workspace)
   const buildArgs = keyValues('build-args', read('build-args'), /^[A-Za-z_][A-Za-z0-9_]*$/)
@@ -101,10 +118,10 @@ export function parseBuildInputs(read: InputReader, ctx: GitHubContext, merging:
   let template: TemplateName | undefined
   if (!merging) {
     context = insideWorkspace('context', read('context') || '.', workspace, workspace, 'directory')
-    const dockerfileInput = read('dockerfile').trim() || 'Dockerfile'
+    const dockerfileInput = read('dockerfile').trim() || DEFAULT_DOCKERFILE
     // A template name selects the action's own Dockerfile; anything else is a path in the workspace.
     template = isTemplate(dockerfileInput) ? dockerfileInput : undefined
-    dockerfile = template ? templatePath(template) : insideWorkspace('dockerfile', dockerfileInput, context, workspace, 'file')
+    dockerfile = template ? templatePath(template) : dockerfilePath(dockerfileInput, context, workspace)
   }
   const annotations = list(read('annotations'), /\n/).map((a) => {
     if (!/^[^=\s]+=/.test(a)) throw new InputError('annotations', `"${a}" is not KEY=VALUE (optionally TYPE:KEY=VALUE, e.g. index:org.opencontainers.image.description=...)`)

@@ -39,6 +39,11 @@ function smokeArgs(raw: string): string[] {
   return args
 }
 
+function unlessDefault(value: string, declared: string): string {
+  const v = value.trim()
+  return v === declared ? '' : v
+}
+
 function duration(name: string, value: string): number | undefined {
   const raw = value.trim()
   if (!raw) return undefined
@@ -47,13 +52,16 @@ function duration(name: string, value: string): number | undefined {
   return ms
 }
 
+/** action.yml's declared defaults: given as they are (the runner passes them), they count as not given. */
+export const DEFAULT_SMOKE_TIMEOUT = '30s'
 export const DEFAULT_SMOKE_TIMEOUT_MS = 30_000
+export const DEFAULT_SMOKE_HTTP_PATH = '/'
 
 export function parseSmokeInputs(read: InputReader): SmokeInputs {
   const args = smokeArgs(read('smoke-args'))
   const portRaw = read('smoke-http-port').trim()
-  const pathRaw = read('smoke-http-path').trim()
-  const timeoutMs = duration('smoke-timeout', read('smoke-timeout'))
+  const pathRaw = unlessDefault(read('smoke-http-path'), DEFAULT_SMOKE_HTTP_PATH)
+  const timeoutMs = duration('smoke-timeout', unlessDefault(read('smoke-timeout'), DEFAULT_SMOKE_TIMEOUT))
   const startupBudgetMs = duration('startup-budget', read('startup-budget'))
   let http: SmokeSpec['http']
   if (portRaw) {

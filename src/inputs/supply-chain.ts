@@ -7,7 +7,7 @@ import { InputError } from '../lib/errors.js'
 import type { SigstoreTrust } from '../sigstore/trust-roots.js'
 import { readSigstoreTrust } from '../sigstore/trust-roots.js'
 import type { InputReader } from './values.js'
-import { bool } from './values.js'
+import { autoBool, bool } from './values.js'
 
 export const DEFAULT_COSIGN_VERSION = 'v3.1.3'
 export const DEFAULT_SYFT_VERSION = 'v1.52.0'
@@ -44,9 +44,9 @@ export interface SupplyChainInputs {
 export function parseSupplyChainInputs(read: InputReader, ctx: GitHubContext, release: { push: boolean; pushByDigest: boolean }): SupplyChainInputs {
   const workspace = path.resolve(ctx.workspace)
   const cosignKey = parseCosignKey(read('cosign-key'), workspace)
-  // Per-platform digest pushes are signed, SBOM'd and attested once, on the merged index.
-  const sign = bool(read, 'sign', !release.pushByDigest)
-  const sbom = bool(read, 'sbom', !release.pushByDigest)
+  // Per-platform digest pushes are signed, SBOM'd and attested once, on the merged index: `auto`.
+  const sign = autoBool(read, 'sign', !release.pushByDigest)
+  const sbom = autoBool(read, 'sbom', !release.pushByDigest)
   const transparencyLog = bool(read, 'transparency-log', true)
   if (!transparencyLog && !cosignKey) {
     throw new InputError('transparency-log', 'false is only allowed with `cosign-key`: keyless signatures need the transparency log to be verifiable')

@@ -25,6 +25,18 @@ export function bool(read: InputReader, name: string, fallback: boolean): boolea
   throw new InputError(name, `"${value}" is not a boolean: use true or false`)
 }
 
+/**
+ * A boolean whose default depends on other inputs: `auto` (action.yml's declared default, so the
+ * Marketplace and editors show one) or empty takes `auto`; `true` and `false` say it outright.
+ */
+export function autoBool(read: InputReader, name: string, auto: boolean): boolean {
+  const value = read(name).trim()
+  if (!value || value === 'auto') return auto
+  if (TRUE.includes(value)) return true
+  if (FALSE.includes(value)) return false
+  throw new InputError(name, `"${value}" is not a boolean: use true, false or auto`)
+}
+
 export function keyValues(name: string, value: string, keyPattern: RegExp): Array<[string, string]> {
   const seen = new Set<string>()
   return list(value, /\n/).map((line) => {

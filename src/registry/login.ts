@@ -102,7 +102,14 @@ const FIRST_REGISTRY_INPUTS = 'registry-username and registry-password'
 /** `inputs` names where the credentials came from, for the error. */
 export async function login(configDir: string, registry: string, username: string, password: string, inputs = FIRST_REGISTRY_INPUTS): Promise<void> {
   if (!password) {
-    core.notice(`No registry-password given: not logging in to ${registry}; the push will be anonymous.`)
+    // The action's docker config holds no credential for the first registry (createDockerConfig):
+    // an earlier login step's (docker/login-action) is not used, which a migrated workflow expects.
+    const userDir = userDockerConfigDir()
+    if (inputs === FIRST_REGISTRY_INPUTS && hasCredentials(userDir, registry)) {
+      core.warning(`No registry-password given: not logging in to ${registry}, and the push will be anonymous. An earlier step logged in to ${registry} (${path.join(userDir, 'config.json')}), but the action does not use that login for the registry of \`image\`: give its user and token as registry-username and registry-password.`)
+    } else {
+      core.notice(`No registry-password given: not logging in to ${registry}; the push will be anonymous.`)
+    }
     return
   }
   if (!username) throw new RegistryAuthError('Input `registry-username` is empty while `registry-password` is set: give the user the password belongs to')

@@ -20,6 +20,7 @@ import type { SupplyChainInputs } from '../inputs/supply-chain.js'
 import type { Provenance, ProvenanceType } from './provenance.js'
 import { missingProvenanceMessage, provenanceFiles } from './provenance.js'
 import type { SbomResult } from './sbom.js'
+import type { SbomArtifactOf } from './sbom-artifact.js'
 import { SBOM_FORMATS, generateSbom, sbomFileName, syftArgv } from './sbom.js'
 import type { Subject } from './sign.js'
 import { signDigests } from './sign.js'
@@ -47,6 +48,8 @@ export interface SupplyChainSpec extends Omit<SupplyChainInputs, 'syftVersion' |
   builder?: string
   /** The release's first tag, for the `gh attestation verify oci://NAME:TAG` command of the index. */
   tag?: string
+  /** `tag-suffix`: names the variant's SBOM artifact. */
+  tagSuffix?: string
 }
 
 export type Status = 'done' | 'verified' | 'skipped' | 'failed' | 'pending'
@@ -77,8 +80,8 @@ export interface SupplyChainResult {
   failure?: Error
 }
 
-/** Uploads the SBOM files as a workflow artifact; resolves to the note for the summary. */
-export type UploadSboms = (files: string[], image: string) => Promise<string>
+/** Uploads the SBOM files as a workflow artifact; resolves to the note for the summary, never rejects. */
+export type UploadSboms = (files: string[], of: SbomArtifactOf) => Promise<string>
 
 export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<string, string>, workDir: string, upload: UploadSboms): Promise<SupplyChainResult> {
   const result: SupplyChainResult = {
@@ -97,14 +100,23 @@ export async function supplyChain(spec: SupplyChainSpec, tools: Promise<Tools>, 
   }
   if (!spec.sbom && !spec.sign) return result
   try {
-    await steps(spec, tools, env, workDir, upload, result)
+    await steps(spec, tools, env, workDir, result)
   } catch (err) {
     result.failure = err instanceof Error ? err : new Error(String(err))
+    return result
+  }
+  // Last, once every signature and attestation is written and verified: the artifact is a copy of
+  // what is attested, and a refused upload (a name taken in the run, an outage) is a warning that
+  // cannot leave a digest signed but not attested. A copy's SBOMs are the first image's, uploaded with it.
+  const first = spec.subjects[0]
+  if (spec.sbomArtifact && !spec.sboms && result.sbomResults.length && first) {
+    const attested = result.subjects.some((s) => s.attestation === 'done' || s.attestation === 'verified')
+    result.notes.push(await upload(result.sbomResults.map((s) => s.file), { image: spec.name, digest: first.digest, tagSuffix: spec.tagSuffix, attested }))
   }
   return result
 }
 
-async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<string, string>, workDir: string, upload: UploadSboms, result: SupplyChainResult): Promise<void> {
+async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<string, string>, workDir: string, result: SupplyChainResult): Promise<void> {
   const { cosign: cosignBin, syft } = spec.sboms ? await tools : await core.group('Tools', () => tools)
   if (spec.sbom && !syft && !spec.sboms) throw new Error('syft was not installed')
   if (spec.sign && !cosignBin) throw new Error('cosign was not installed')
@@ -140,8 +152,6 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     result.sboms[s.platform] = s.file
     for (const o of result.subjects) if (o.subject === s.platform || (o.digest === s.digest && o.subject !== 'index')) o.sbom = s.file
   }
-  // A copy's SBOMs are the first image's, uploaded with it already.
-  if (spec.sbomArtifact && !spec.sboms && sboms.length) result.notes.push(await upload(sboms.map((s) => s.file), spec.name))
   if (!cosign) {
     result.notes.push('sign: false: nothing was signed or attested')
     return

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, test, vi } from 'vitest'
 import type { GitHubContext } from '../../../src/lib/runner-env.js'
 import { parseInputs } from '../../../src/inputs/index.js'
 import { list } from '../../../src/inputs/values.js'
+import { parse } from 'yaml'
 import { loadDockerfile } from '../../../src/dockerfile/parse.js'
 import { imageLabels } from '../../../src/build/labels.js'
 
@@ -167,7 +168,7 @@ describe('parseInputs: bad inputs name the input and the fix', () => {
     ['missing dockerfile', { image: 'op', dockerfile: 'Nope' }, {}, /^Input `dockerfile`: file "Nope" does not exist/],
     ['context that is a file', { image: 'op', context: 'Dockerfile' }, {}, /^Input `context`: "Dockerfile" is not a directory/],
     ['bad platform', { image: 'op', platforms: 'linux/x86' }, {}, /^Input `platforms`: .*unknown architecture "x86"/],
-    ['bad boolean', { image: 'op', sign: 'on' }, {}, /^Input `sign`: "on" is not a boolean: use true or false/],
+    ['bad boolean', { image: 'op', sign: 'on' }, {}, /^Input `sign`: "on" is not a boolean: use true, false or auto/],
     ['bad build-arg', { image: 'op', 'build-args': '1A=x' }, {}, /^Input `build-args`: "1A" is not a valid key/],
     ['duplicate build-arg', { image: 'op', 'build-args': 'A=1\nA=2' }, {}, /^Input `build-args`: "A" is given twice/],
     ['bad label', { image: 'op', labels: 'novalue' }, {}, /^Input `labels`: "novalue" is not KEY=VALUE/],
@@ -353,4 +354,76 @@ test.each([
   ['given: passed as it is', { provenance: 'mode=min' }, {}, 'mode=min']
 ])('provenance default: %s', (_name, values: Record<string, string>, c: Partial<GitHubContext>, expected) => {
   expect(parseInputs(reader({ image: 'op', ...values }), ctx(c)).provenance).toBe(expected)
+})
+
+describe("action.yml's declared defaults (issue 34): the runner passes them when an input is left out, and they mean what leaving it out means", () => {
+  const action = parse(fs.readFileSync(path.join(import.meta.dirname, '../../../action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> }
+  // `${{ github.* }}` defaults are evaluated by the runner; the harness's e2e runs cover those.
+  const declared = Object.fromEntries(Object.entries(action.inputs).flatMap(([name, spec]) => (spec.default !== undefined && !String(spec.default).includes('${{') ? [[name, String(spec.default)]] : [])))
+
+  test('the defaults the README states are declared', () => {
+    expect(declared).toMatchObject({ 'smoke-http-path': '/', 'smoke-timeout': '30s', 'vulnerability-attestation': 'auto', sbom: 'auto', sign: 'auto' })
+  })
+
+  test.each<[string, Record<string, string>]>([
+    ['a release', { image: 'op' }],
+    ['a push-by-digest leg (sign and sbom auto: off)', { image: 'op', 'push-by-digest': 'true', platforms: 'linux/arm64' }],
+    ['a merge job', { image: 'op', 'merge-digests': `sha256:${'a'.repeat(64)}\nsha256:${'b'.repeat(64)}` }],
+    ['the gate on (vulnerability-attestation auto: on)', { image: 'op', 'vulnerability-gate': 'high' }],
+    ['the gate on, unsigned (vulnerability-attestation auto: off)', { image: 'op', 'vulnerability-gate': 'warn', sign: 'false' }],
+    ['a smoke run', { image: 'op', 'smoke-args': '--version' }],
+    ['a probe', { image: 'op', 'smoke-http-port': '8080' }],
+    ['no push', { image: 'op', push: 'false' }]
+  ])('%s: the same inputs with every declared default given as the runner gives it', (_name, values) => {
+    expect(parseInputs(reader({ ...declared, ...values }), ctx())).toEqual(parseInputs(reader(values), ctx()))
+  })
+
+  test.each([
+    ['sign', 'auto', true],
+    ['sbom', 'auto', true],
+    ['sign', 'false', false],
+    ['sbom', 'FALSE', false]
+  ])('%s: %s -> %s', (name, value, expected) => {
+    const i = parseInputs(reader({ image: 'op', [name]: value }), ctx())
+    expect(name === 'sign' ? i.sign : i.sbom).toBe(expected)
+  })
+
+  test('a smoke timeout or path other than the default still needs the smoke run', () => {
+    expect(() => parseInputs(reader({ image: 'op', 'smoke-timeout': '45s' }), ctx())).toThrow(/^Input `smoke-timeout`: applies to the smoke run, which is off/)
+    expect(() => parseInputs(reader({ image: 'op', 'smoke-http-path': '/healthz' }), ctx())).toThrow(/^Input `smoke-http-path`: needs smoke-http-port/)
+    expect(parseInputs(reader({ image: 'op', 'smoke-http-port': '8080', 'smoke-http-path': '/' }), ctx()).smoke).toEqual({ args: [], http: { port: 8080, path: '/' }, timeoutMs: 30_000 })
+  })
+})
+
+describe('dockerfile: relative to context, or as build-push-action\'s file relative to the workspace (issue 34)', () => {
+  beforeAll(() => {
+    fs.mkdirSync(path.join(ws, 'svc', 'docker'), { recursive: true })
+    fs.writeFileSync(path.join(ws, 'svc', 'Dockerfile.svc'), 'FROM scratch\n')
+    fs.writeFileSync(path.join(ws, 'svc', 'docker', 'Dockerfile.operator'), 'FROM scratch AS inner\n')
+  })
+  const resolve = (values: Record<string, string>) => parseInputs(reader({ image: 'op', ...values }), ctx()).dockerfile
+  const real = (f: string) => fs.realpathSync(path.join(ws, f))
+
+  test.each([
+    ['in the context', { context: 'svc', dockerfile: 'Dockerfile.svc' }, 'svc/Dockerfile.svc'],
+    ['the workspace-relative path build-push-action users have', { context: 'svc', dockerfile: 'svc/Dockerfile.svc' }, 'svc/Dockerfile.svc'],
+    ['the same, written ./svc/…', { context: './svc', dockerfile: './svc/Dockerfile.svc' }, 'svc/Dockerfile.svc'],
+    ['both exist: the context wins, as documented', { context: 'svc', dockerfile: 'docker/Dockerfile.operator' }, 'svc/docker/Dockerfile.operator'],
+    ['only the workspace has it', { context: 'svc/docker', dockerfile: 'docker/Dockerfile.operator' }, 'docker/Dockerfile.operator']
+  ])('%s', (_name, values, expected) => {
+    expect(resolve(values)).toBe(real(expected))
+  })
+
+  test('the default Dockerfile stays in the context (build-push-action\'s default is {context}/Dockerfile too): not the workspace root one', () => {
+    expect(() => resolve({ context: 'svc' })).toThrow(/^Input `dockerfile`: file "Dockerfile" does not exist \(looked for .*\/svc\/Dockerfile\)/)
+  })
+
+  test('in neither place: the error names both paths', () => {
+    const msg = `Input \`dockerfile\`: file "svc/Nope" does not exist: looked for ${path.join(fs.realpathSync(ws), 'svc', 'svc', 'Nope')} (relative to context) and ${path.join(fs.realpathSync(ws), 'svc', 'Nope')} (relative to the workspace, as build-push-action's file)`
+    expect(() => parseInputs(reader({ image: 'op', context: 'svc', dockerfile: 'svc/Nope' }), ctx({ workspace: fs.realpathSync(ws) }))).toThrow(msg)
+  })
+
+  test('the workspace-relative path may not leave the workspace either', () => {
+    expect(() => resolve({ context: 'svc', dockerfile: '../escape' })).toThrow(/^Input `dockerfile`: .*outside the workspace/)
+  })
 })

@@ -65,6 +65,28 @@ describe('login', () => {
     expect(calls).toEqual([])
   })
 
+  test('no password while an earlier step (docker/login-action) logged in to that registry: a warning says that login is not used and what to give (issue 34)', async () => {
+    const core = await import('@actions/core')
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'user-docker-'))
+    fs.writeFileSync(path.join(userDir, 'config.json'), JSON.stringify({ auths: { 'harbor.example': { auth: Buffer.from('u:p').toString('base64') } } }))
+    const saved = process.env.DOCKER_CONFIG
+    process.env.DOCKER_CONFIG = userDir
+    try {
+      vi.mocked(core.warning).mockClear()
+      vi.mocked(core.notice).mockClear()
+      await login('/cfg', 'harbor.example', '', '')
+      expect(calls).toEqual([])
+      expect(core.warning).toHaveBeenCalledWith(`No registry-password given: not logging in to harbor.example, and the push will be anonymous. An earlier step logged in to harbor.example (${path.join(userDir, 'config.json')}), but the action does not use that login for the registry of \`image\`: give its user and token as registry-username and registry-password.`)
+      // another registry: the plain notice
+      await login('/cfg', 'quay.example', '', '')
+      expect(core.notice).toHaveBeenCalledWith('No registry-password given: not logging in to quay.example; the push will be anonymous.')
+      expect(core.warning).toHaveBeenCalledTimes(1)
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_CONFIG
+      else process.env.DOCKER_CONFIG = saved
+    }
+  })
+
   test.each([
     ['a password without a user', '', '', /^Input `registry-username` is empty while `registry-password` is set/],
     ['ghcr.io refusing the token', 'bot', 'Error response from daemon: Get "https://ghcr.io/v2/": denied: denied', /^Login to ghcr.io failed: ghcr.io refused the credentials\. With the default registry-password \(github\.token\) the job needs `permissions: \{ packages: write \}`/],

@@ -242,11 +242,64 @@ test('an SBOM too large for Rekor is refused before anything is attested, naming
 })
 
 test('sign: false makes SBOMs only', async () => {
+  const sbomFile = (p: string) => path.join(workDir, 'sbom', `sbom-${p.replace('/', '-')}.cdx.json`)
   const result = await supplyChain(spec({ sign: false, sbomArtifact: true }), tools, {}, workDir, upload)
   expect(result.signed).toBe(false)
   expect(calls.every((c) => c.file === '/tc/syft')).toBe(true)
-  expect(result.notes).toEqual(['uploaded 2', 'sign: false: nothing was signed or attested'])
+  expect(result.notes).toEqual(['sign: false: nothing was signed or attested', 'uploaded 2'])
+  expect(upload).toHaveBeenLastCalledWith([sbomFile('linux/amd64'), sbomFile('linux/arm64')], { image: N, digest: IDX, tagSuffix: undefined, attested: false })
   expect(result.subjects.map((d) => [d.signature, d.attestation])).toEqual([['skipped', 'skipped'], ['skipped', 'skipped'], ['skipped', 'skipped']])
+})
+
+describe('the SBOM artifact (issue 34): uploaded last, so an upload that fails cannot leave a digest signed but not attested', () => {
+  const sbomFile = (p: string) => path.join(workDir, 'sbom', `sbom-${p.replace('/', '-')}.cdx.json`)
+
+  test('uploaded once every attestation is written and verified, named by the variant and the index digest', async () => {
+    const order: string[] = []
+    const { run } = await import('../../../src/lib/exec.js')
+    const seen = vi.mocked(run).getMockImplementation()
+    vi.mocked(run).mockImplementation((file, args, opts) => {
+      order.push(args[0] ?? '')
+      return seen ? seen(file, args, opts) : Promise.reject(new Error('no exec mock'))
+    })
+    const uploadLast = vi.fn((_files: string[]) => {
+      order.push('upload')
+      return Promise.resolve('uploaded')
+    })
+    try {
+      const result = await supplyChain(spec({ sbomArtifact: true, tagSuffix: '-debug' }), tools, {}, workDir, uploadLast)
+      expect(result.failure).toBeUndefined()
+      expect(order.at(-1)).toBe('upload')
+      expect(order.filter((c) => c === 'upload')).toHaveLength(1)
+      // every attest and verify-attestation ran before it
+      expect(order.lastIndexOf('attest')).toBeLessThan(order.indexOf('upload'))
+      expect(order.lastIndexOf('verify-attestation')).toBeLessThan(order.indexOf('upload'))
+      expect(uploadLast).toHaveBeenCalledWith([sbomFile('linux/amd64'), sbomFile('linux/arm64')], { image: N, digest: IDX, tagSuffix: '-debug', attested: true })
+      expect(result.subjects.map((d) => [d.subject, d.signature, d.attestation])).toEqual([
+        ['index', 'verified', 'verified'],
+        ['linux/amd64', 'verified', 'verified'],
+        ['linux/arm64', 'verified', 'verified']
+      ])
+      expect(result.notes.at(-1)).toBe('uploaded')
+    } finally {
+      if (seen) vi.mocked(run).mockImplementation(seen)
+    }
+  })
+
+  test('a chain that failed uploads nothing (the job fails, and a re-run uploads with the finished release)', async () => {
+    failOn = new RegExp(`attest .*${ARM}`)
+    upload.mockClear()
+    const result = await supplyChain(spec({ sbomArtifact: true }), tools, {}, workDir, upload)
+    expect(result.failure?.message).toMatch(/boom/)
+    expect(upload).not.toHaveBeenCalled()
+  })
+
+  test('sbom-artifact: false uploads nothing', async () => {
+    upload.mockClear()
+    const result = await supplyChain(spec({ sbomArtifact: false }), tools, {}, workDir, upload)
+    expect(result.failure).toBeUndefined()
+    expect(upload).not.toHaveBeenCalled()
+  })
 })
 
 test('a KMS key is used for verifying as it is, with the transparency log on', async () => {
