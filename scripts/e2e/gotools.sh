@@ -5,6 +5,8 @@
 #   cosign  github.com/sigstore/cosign/v3  cmd/cosign
 #   syft    github.com/anchore/syft        cmd/syft
 #   trivy   github.com/aquasecurity/trivy  cmd/trivy
+#   govulncheck golang.org/x/vuln          cmd/govulncheck (the action `go install`s it on the
+#           runner; this build is the tests' own, to read the fixture DB and the pushed binaries)
 # Built with a pinned Go (GOTOOLCHAIN=$GO: the machine's own go is used only if it is exactly
 # that version, else the go command fetches that toolchain from the module proxy), CGO off,
 # -trimpath, and the version ldflags each project's release build sets. Each binary is kept in
@@ -25,13 +27,18 @@ export BDI_STEP=gotools
 
 GO=go1.26.8
 COSIGN=3.1.3 SYFT=1.52.0 TRIVY=0.74.0
+# The action's default govulncheck-version (src/inputs/reachability.ts).
+GOVULNCHECK=1.10.0
 # name  module  package  version  GOEXPERIMENT  ldflags (each project's goreleaser sets these;
 # trivy 0.73 imports encoding/json/v2, which Go 1.26 builds only with GOEXPERIMENT=jsonv2)
 TOOLS=(
   "cosign|github.com/sigstore/cosign/v3|cmd/cosign|v$COSIGN||-s -w -X sigs.k8s.io/release-utils/version.gitVersion=v$COSIGN"
   "syft|github.com/anchore/syft|cmd/syft|v$SYFT||-s -w -X main.version=$SYFT"
   "trivy|github.com/aquasecurity/trivy|cmd/trivy|v$TRIVY|jsonv2|-s -w -X github.com/aquasecurity/trivy/pkg/version/app.ver=$TRIVY"
+  "govulncheck|golang.org/x/vuln|cmd/govulncheck|v$GOVULNCHECK||-s -w"
 )
+# gotools.sh [NAME...]: only the tools named (a helper adding a tool builds just that one by hand).
+only=" $* "
 CACHE=${BDI_GOTOOLS_CACHE:-/var/cache/bdi-e2e/gotools}
 OUT="$STATE/gotools"
 command -v go >/dev/null || die "no go on PATH: this machine kind has Go 1.26; install Go to build the e2e tools"
@@ -79,6 +86,15 @@ smoke() {
     grep -Eq "^Version: $TRIVY$" <<<"$out" || die "trivy says it is not $TRIVY: $out"
     # Its scan against the fixture DB is trivy.sh's smoke test (the DB lives in the registry).
     ;;
+  govulncheck)
+    out=$("$bin" -version 2>&1) || die "govulncheck $GOVULNCHECK does not run: $out"
+    grep -q "govulncheck@v$GOVULNCHECK" <<<"$out" || die "govulncheck says it is not v$GOVULNCHECK: $out"
+    # Binary mode on itself against the suite's fixture DB, as OpenVEX: the fixture's standard
+    # library entry (every Go version, a symbol no binary here calls) must come out not_affected.
+    out=$("$bin" -mode binary -db "file://$here/govulndb" -format openvex "$bin" 2>&1) || die "govulncheck -mode binary -format openvex failed: $(tail -c 1000 <<<"$out")"
+    grep -q '"@context": "https://openvex.dev/ns/v0.2.0"' <<<"$out" || die "govulncheck wrote no OpenVEX: $(head -c 1000 <<<"$out")"
+    grep -q '"name": "GO-2099-0005"' <<<"$out" || die "govulncheck did not judge the fixture DB's stdlib entry GO-2099-0005: $(head -c 2000 <<<"$out")"
+    ;;
   esac
   rm -rf "$t"
 }
@@ -88,6 +104,7 @@ gocache=$(mktemp -d)
 trap 'rm -rf "$gocache"' EXIT
 for spec in "${TOOLS[@]}"; do
   IFS='|' read -r name module pkg version experiment ldflags <<<"$spec"
+  [ "$only" = "  " ] || [[ "$only" == *" $name "* ]] || continue
   key=$(recipe_key -- "$(declare -f build_tool retry)" "GOFLAGS=$GOFLAGS CGO_ENABLED=$CGO_ENABLED" "$module/$pkg@$version" "$gov" "GOEXPERIMENT=$experiment" "$ldflags")
   dir="$CACHE/$name-${version#v}-$key"
   if [ -f "$dir/$name.sha256" ] && (cd "$dir" && sha256sum -c --quiet "$name.sha256" 2>/dev/null); then
@@ -110,4 +127,4 @@ for spec in "${TOOLS[@]}"; do
 done
 # The module cache is read-only as the go command leaves it; the build cache is thrown away.
 chmod -R u+w "$gocache" 2>/dev/null || true
-log "ready: cosign $COSIGN, syft $SYFT, trivy $TRIVY in $OUT"
+log "ready: ${*:-cosign $COSIGN, syft $SYFT, trivy $TRIVY, govulncheck $GOVULNCHECK} in $OUT"

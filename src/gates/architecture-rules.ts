@@ -49,6 +49,8 @@ export interface PlatformCheck {
   platform: string
   line: string
   finding?: GateFinding
+  /** The ELF file the platform runs in the end (the program, or the one its scripts run), and the layer holding it. */
+  binary?: { path: string; layer: string }
 }
 
 const executable = (f: Found) => (f.mode & 0o111) !== 0
@@ -148,8 +150,9 @@ export function judgeChain(platform: string, program: string | undefined, chain:
   }
   const last = chain.files[chain.files.length - 1] as Chain['files'][number]
   const described = last.exe.kind === 'elf' ? last.exe.description : 'a program'
-  if (last === start) return { platform, line: `${platform}: ${start.file.path} is ${described}, as the platform needs${cost}` }
-  return { platform, line: `${platform}: ${start.file.path} is a script${via}; ${last.file.path} is ${described}, as the platform needs${cost}` }
+  const binary = last.exe.kind === 'elf' ? { binary: { path: last.file.path, layer: last.file.layer } } : {}
+  if (last === start) return { platform, line: `${platform}: ${start.file.path} is ${described}, as the platform needs${cost}`, ...binary }
+  return { platform, line: `${platform}: ${start.file.path} is a script${via}; ${last.file.path} is ${described}, as the platform needs${cost}`, ...binary }
 }
 
 /** The image config as buildx or the registry gave it: an object without any of its fields is none. */

@@ -46,9 +46,10 @@ export function signArgv(o: CosignOptions, ref: string, recursive: boolean): str
 /**
  * cosign's predicate types the action attests (`cosign attest --help`): CycloneDX SBOMs, and the
  * SLSA provenance buildx records, v0.2 by default or v1 with `provenance: version=v1`, and the
- * vulnerability gate's scan (`vuln`, cosign's own vuln predicate).
+ * vulnerability gate's scan (`vuln`, cosign's own vuln predicate), and govulncheck's reachability as
+ * OpenVEX (`openvex`, predicate type https://openvex.dev/ns).
  */
-export type PredicateType = 'cyclonedx' | 'slsaprovenance02' | 'slsaprovenance1' | 'vuln'
+export type PredicateType = 'cyclonedx' | 'slsaprovenance02' | 'slsaprovenance1' | 'vuln' | 'openvex'
 
 export function attestArgv(o: CosignOptions, ref: string, predicate: string, type: PredicateType = 'cyclonedx'): string[] {
   return ['attest', ...signingFlags(o), '--type', type, '--predicate', predicate, byDigest(ref)]
