@@ -12,6 +12,8 @@ import { evidence, goPurl, installArgv, installEnv, isGoBinary, parseVex, scanAr
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, '../../fixtures', name), 'utf8')
 const json = fixture('govulncheck-1.10.0-binary.json')
 const vex = fixture('govulncheck-1.10.0-binary.openvex.json')
+/** The Go version the fixture's binary was built with, as GO: the fixture is not about it. */
+const goVersionless = (v: unknown): unknown => JSON.parse(JSON.stringify(v).replace(/stdlib@v1\.\d+\.\d+/g, 'stdlib@GO'))
 
 describe('command lines', () => {
   test.each([
@@ -71,20 +73,20 @@ describe('vulnsOf (govulncheck -format json)', () => {
 describe('the OpenVEX', () => {
   const doc = parseVex(vex)
   test('govulncheck names no product: its modules are subcomponents of "Unknown Product", path-escaped', () => {
-    expect(doc.statements.map((s) => [s.vulnerability.name, s.status, s.justification, s.products])).toEqual([
+    expect(doc.statements.map((s) => [s.vulnerability.name, s.status, s.justification, goVersionless(s.products)])).toEqual([
       ['GO-2099-0003', 'affected', undefined, [{ '@id': 'Unknown Product', subcomponents: [{ '@id': 'pkg:golang/example.com%2Ffixture%2Fvulnerable@v0.1.0' }] }]],
       ['GO-2099-0004', 'not_affected', 'vulnerable_code_not_in_execute_path', [{ '@id': 'Unknown Product', subcomponents: [{ '@id': 'pkg:golang/example.com%2Ffixture%2Funreached@v0.2.0' }] }]],
-      ['GO-2099-0005', 'not_affected', 'vulnerable_code_not_in_execute_path', [{ '@id': 'Unknown Product', subcomponents: [{ '@id': expect.stringMatching(/^pkg:golang\/stdlib@v1\./) }] }]]
+      ['GO-2099-0005', 'not_affected', 'vulnerable_code_not_in_execute_path', [{ '@id': 'Unknown Product', subcomponents: [{ '@id': 'pkg:golang/stdlib@GO' }] }]]
     ])
   })
   test('for the image: each module, as trivy spells its purl, is the product; the author is the action; an affected one says what to do', () => {
     const out = vexForImage(doc, { author: 'build-distroless-image with govulncheck v1.10.0', ref: 'r.example/app@sha256:abc' })
     expect(out.author).toBe('build-distroless-image with govulncheck v1.10.0')
     expect(out['@context']).toBe('https://openvex.dev/ns/v0.2.0')
-    expect(out.statements.map((s) => s.products)).toEqual([
+    expect(out.statements.map((s) => goVersionless(s.products))).toEqual([
       [{ '@id': 'pkg:golang/example.com/fixture/vulnerable@v0.1.0' }],
       [{ '@id': 'pkg:golang/example.com/fixture/unreached@v0.2.0' }],
-      [{ '@id': expect.stringMatching(/^pkg:golang\/stdlib@v1\./) }]
+      [{ '@id': 'pkg:golang/stdlib@GO' }]
     ])
     expect(out.statements[0]?.action_statement).toBe('Update the module: r.example/app@sha256:abc calls the vulnerable code')
     expect(out.statements[1]?.action_statement).toBeUndefined()
