@@ -27,6 +27,8 @@ describe('argv', () => {
     ['only-fixed', { onlyFixed: true }, [...base, '--ignore-unfixed', REF]],
     ['a .trivyignore', { ignore: { file: '/ws/.trivyignore', kind: 'trivyignore' } }, [...base, '--ignorefile', '/ws/.trivyignore', REF]],
     ['an OpenVEX document', { ignore: { file: '/ws/vex.json', kind: 'openvex' } }, [...base, '--vex', '/ws/vex.json', REF]],
+    ["reachability: govulncheck's OpenVEX, and the findings it suppressed listed", { reachabilityVex: '/w/reachability/linux-amd64.openvex.json' }, [...base, '--vex', '/w/reachability/linux-amd64.openvex.json', '--show-suppressed', REF]],
+    ['reachability beside an ignore file: both', { ignore: { file: '/ws/.trivyignore', kind: 'trivyignore' }, reachabilityVex: '/w/r.json' }, [...base, '--ignorefile', '/ws/.trivyignore', '--vex', '/w/r.json', '--show-suppressed', REF]],
     ['warn: every severity', { severities: severitiesFor('warn') }, ['image', '--format', 'json', '--output', '/w/vuln/linux-amd64.trivy.json', '--exit-code', '3', '--severity', 'CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN', ...base.slice(9), REF]]
   ])('%s', (_name, o, argv) => {
     expect(scanArgv(REF, { cacheDir: '/c', output: '/w/vuln/linux-amd64.trivy.json', severities: ['CRITICAL', 'HIGH'], onlyFixed: false, ...o })).toEqual(argv)
