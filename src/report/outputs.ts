@@ -1,5 +1,5 @@
 /**
- * The step's nine outputs, set in one place from what the run found out. main sets them once,
+ * The step's ten outputs, set in one place from what the run found out. main sets them once,
  * whatever happened: a failure after the push still leaves the digest outputs.
  */
 import * as core from '@actions/core'
@@ -16,6 +16,8 @@ export interface RunOutputs {
   /** image name -> name@digest, for every registry the index reached. */
   images?: Record<string, string>
   signed?: boolean
+  /** The policy-controller and Kyverno admission policies for what was signed (a YAML file). */
+  deployPolicies?: string
 }
 
 export function setOutputs(o: RunOutputs): void {
@@ -30,4 +32,5 @@ export function setOutputs(o: RunOutputs): void {
   if (o.sboms) core.setOutput('sbom', JSON.stringify(o.sboms))
   if (o.images) core.setOutput('images', JSON.stringify(o.images))
   if (o.signed !== undefined) core.setOutput('signed', String(o.signed))
+  if (o.deployPolicies) core.setOutput('deploy-policies', o.deployPolicies)
 }

@@ -72,6 +72,9 @@ export interface SupplyChainResult {
   notes: string[]
   /** Set when a step failed; `subjects` then says how far each got. */
   failure?: Error
+  /** Who signed (for the deploy policies), and the predicate types attested to the platform digests. */
+  identity?: Identity
+  attested?: PredicateType[]
 }
 
 /** Uploads the SBOM files as a workflow artifact; resolves to the note for the summary. */
@@ -144,6 +147,7 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     return
   }
   const identity = await cosign.identity
+  result.identity = identity
 
   // Signatures are verified while the attestations are written (different tags of each digest).
   const signatureChecks = spec.verify ? startNow(verifySignatures(cosign, spec.subjects)) : undefined
@@ -159,6 +163,8 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
         for (const [type, o] of byType) set(FIELD[type], o.status === 'fulfilled' ? 'done' : 'failed', mine)
       })
       throwFirst(outcomes.flatMap((m) => [...m.values()]))
+      const platforms = spec.subjects.filter((x) => x.subject !== 'index')
+      result.attested = [...new Set(platforms.flatMap((x) => predicatesFor(x, sboms, provenance, scans).map((p) => p.type)))]
     })
   }
 
