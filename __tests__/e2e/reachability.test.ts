@@ -155,6 +155,9 @@ describe.runIf(run)('reachability with the real govulncheck and trivy (issue 33)
     }
     expect(r.summary).toContain('present, not reachable')
     expect(r.outputs.signed).toBe('true')
+    // The deploy policies require the OpenVEX attestation too, from the key that signed.
+    const policies = fs.readFileSync(r.outputs['deploy-policies'] ?? '', 'utf8')
+    for (const part of ['kind: ClusterImagePolicy', 'kind: ClusterPolicy', `glob: ${image}*`, 'predicateType: https://openvex.dev/ns', 'type: https://openvex.dev/ns', fs.readFileSync(keys.pub, 'utf8').split('\n')[1] ?? 'no key']) expect(policies).toContain(part)
     const platforms = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
     expect(Object.keys(platforms).sort()).toEqual(['linux/amd64', 'linux/arm64'])
     const { cosign: cosignLine, trivy: trivyLine } = readmeConsumerCommands()
