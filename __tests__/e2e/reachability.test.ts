@@ -62,14 +62,20 @@ const unreachable = {
   Dockerfile: dockerfile
 }
 
-/** trivy by itself, as a consumer runs it, against the fixture DB; exit code and report. */
-function trivyAlone(ref: string, extra: string[]): { code: number; ids: string[]; suppressed: string[] } {
+/** The gate's policy, as trivy flags: the same severity, fixed only, any finding fails. */
+const GATE_FLAGS = ['--severity', 'CRITICAL,HIGH', '--ignore-unfixed', '--exit-code', '1']
+
+/**
+ * trivy by itself with the given policy flags, against the fixture DB (and the suite's ignore
+ * file for the Debian fixture); exit code, findings and what VEX suppressed.
+ */
+function trivyAlone(ref: string, policy: string[]): { code: number; ids: string[]; suppressed: string[] } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reach-trivy-'))
   fs.writeFileSync(path.join(dir, '.trivyignore'), TRIVYIGNORE)
   const out = path.join(dir, 'report.json')
   let code = 0
   try {
-    execFileSync(process.env.BDI_TRIVY ?? 'trivy', ['image', '--severity', 'CRITICAL,HIGH', '--ignore-unfixed', '--exit-code', '1', '--scanners', 'vuln', '--image-src', 'remote', '--db-repository', e2e.trivyDb, '--cache-dir', path.join(dir, 'cache'), '--ignorefile', path.join(dir, '.trivyignore'), '--format', 'json', '--output', out, '--show-suppressed', '--quiet', ...extra, ref], {
+    execFileSync(process.env.BDI_TRIVY ?? 'trivy', ['image', ...policy, '--scanners', 'vuln', '--image-src', 'remote', '--db-repository', e2e.trivyDb, '--cache-dir', path.join(dir, 'cache'), '--ignorefile', path.join(dir, '.trivyignore'), '--format', 'json', '--output', out, '--show-suppressed', '--quiet', ref], {
       env: { ...process.env, DOCKER_CONFIG: testerDockerConfig },
       stdio: ['ignore', 'pipe', 'pipe']
     })
@@ -164,7 +170,7 @@ describe.runIf(run)('reachability with the real govulncheck and trivy (issue 33)
     for (const [platform, digest] of Object.entries(platforms)) {
       const ref = `${image}@${digest}`
       // trivy alone, at the same severity and with the same ignore file, refuses: CVE-2099-0004 is there.
-      const alone = trivyAlone(ref, [])
+      const alone = trivyAlone(ref, GATE_FLAGS)
       expect(alone.code, platform).toBe(1)
       expect(alone.ids).toEqual(['CVE-2099-0004'])
 
@@ -196,6 +202,8 @@ describe.runIf(run)('reachability with the real govulncheck and trivy (issue 33)
       expect(words.slice(0, 2)).toEqual(['trivy', 'image'])
       const flags = words.slice(2, -1).map((w) => (w === 'reachability.openvex.json' ? vexFile : w))
       expect(words[words.length - 1]).toBe('IMAGE@PLATFORM_DIGEST')
+      // The README's policy is the gate's: the same severity, fixed only, failing on any finding.
+      expect(flags.filter((w) => w !== '--vex' && w !== vexFile)).toEqual(GATE_FLAGS)
       const consumer = trivyAlone(ref, flags)
       fs.rmSync(dir, { recursive: true, force: true })
       expect(consumer.code, platform).toBe(0)
