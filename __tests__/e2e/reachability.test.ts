@@ -152,7 +152,8 @@ describe.runIf(run)('reachability with the real govulncheck and trivy (issue 33)
 
   test('only the unreachable finding: the gate passes where trivy alone at the same severity refuses; the OpenVEX attestation verifies; the README consumer command agrees', async () => {
     const image = uniqueImage('reach-linked')
-    const r = await runAction(inputs(image), { workspace: workspace(unreachable) })
+    let policies = ''
+    const r = await runAction(inputs(image), { workspace: workspace(unreachable), beforePost: (m) => (policies = fs.readFileSync(m.outputs['deploy-policies'] ?? '', 'utf8')) })
     expect(r.exitCode, r.log).toBe(0)
     for (const p of ['linux/amd64', 'linux/arm64']) {
       expect(r.log).toContain(`${p}: /usr/local/bin/reach: GO-2099-0004 not reachable, GO-2099-0005 not reachable`)
@@ -162,7 +163,6 @@ describe.runIf(run)('reachability with the real govulncheck and trivy (issue 33)
     expect(r.summary).toContain('present, not reachable')
     expect(r.outputs.signed).toBe('true')
     // The deploy policies require the OpenVEX attestation too, from the key that signed.
-    const policies = fs.readFileSync(r.outputs['deploy-policies'] ?? '', 'utf8')
     for (const part of ['kind: ClusterImagePolicy', 'kind: ClusterPolicy', `glob: ${image}*`, 'predicateType: https://openvex.dev/ns', 'type: https://openvex.dev/ns', fs.readFileSync(keys.pub, 'utf8').split('\n')[1] ?? 'no key']) expect(policies).toContain(part)
     const platforms = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
     expect(Object.keys(platforms).sort()).toEqual(['linux/amd64', 'linux/arm64'])
