@@ -83,12 +83,13 @@ function trivyAlone(ref: string, policy: string[]): { code: number; ids: string[
     code = (err as { status?: number }).status ?? -1
     if (code !== 1) throw err
   }
-  const report = JSON.parse(fs.readFileSync(out, 'utf8')) as { Results?: Array<{ Vulnerabilities?: Array<{ VulnerabilityID: string }>; ExperimentalModifiedFindings?: Array<{ Finding: { VulnerabilityID: string } }> }> }
+  const report = JSON.parse(fs.readFileSync(out, 'utf8')) as { Results?: Array<{ Vulnerabilities?: Array<{ VulnerabilityID: string }>; ExperimentalModifiedFindings?: Array<{ Status: string; Finding: { VulnerabilityID: string } }> }> }
   fs.rmSync(dir, { recursive: true, force: true })
   return {
     code,
     ids: (report.Results ?? []).flatMap((r) => (r.Vulnerabilities ?? []).map((v) => v.VulnerabilityID)).sort(),
-    suppressed: (report.Results ?? []).flatMap((r) => (r.ExperimentalModifiedFindings ?? []).map((m) => m.Finding.VulnerabilityID)).sort()
+    // What a VEX statement suppressed (the ignore file's show as "ignored").
+    suppressed: (report.Results ?? []).flatMap((r) => (r.ExperimentalModifiedFindings ?? []).filter((m) => m.Status === 'not_affected').map((m) => m.Finding.VulnerabilityID)).sort()
   }
 }
 
