@@ -13,7 +13,7 @@ const quiet = ['arch', 'build', 'refresh', 'templates', 'qemu'].map((f) => `__te
 // stand-in, trivy and copies rather than in Go builds, so the two lanes share the 2 cores well
 // (about 14 min each from a fresh setup). None of them asserts on what another file's runs leave
 // in a shared log.
-const beside = ['faults', 'keyless', 'vulnerability', 'registries'].map((f) => `__tests__/e2e/${f}.test.ts`)
+const beside = ['faults', 'keyless', 'vulnerability', 'registries', 'reachability'].map((f) => `__tests__/e2e/${f}.test.ts`)
 
 // The e2e support code (harness, environment, the Sigstore stand-in's contract tests) needs no
 // Docker: its tests run with the unit tests.

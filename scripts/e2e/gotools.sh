@@ -7,6 +7,8 @@
 #   trivy   github.com/aquasecurity/trivy  cmd/trivy
 #   gh      github.com/cli/cli/v2          cmd/gh (the consumer's side: `gh attestation verify`;
 #           Debian's gh predates `gh attestation`)
+#   govulncheck golang.org/x/vuln          cmd/govulncheck (the action `go install`s it on the
+#           runner; this build is the tests' own, to read the fixture DB and the pushed binaries)
 # Built with a pinned Go (GOTOOLCHAIN=$GO: the machine's own go is used only if it is exactly
 # that version, else the go command fetches that toolchain from the module proxy), CGO off,
 # -trimpath, and the version ldflags each project's release build sets. Each binary is kept in
@@ -29,6 +31,8 @@ GO=go1.26.8
 COSIGN=3.1.3 SYFT=1.52.0 TRIVY=0.74.0
 # The GitHub CLI the e2e verifies releases with: attestation verify --bundle-from-oci and --custom-trusted-root.
 GH=2.83.0
+# The action's default govulncheck-version (src/inputs/reachability.ts).
+GOVULNCHECK=1.10.0
 # name  module  package  version  GOEXPERIMENT  ldflags (each project's goreleaser sets these;
 # trivy 0.73 imports encoding/json/v2, which Go 1.26 builds only with GOEXPERIMENT=jsonv2)
 TOOLS=(
@@ -36,6 +40,7 @@ TOOLS=(
   "syft|github.com/anchore/syft|cmd/syft|v$SYFT||-s -w -X main.version=$SYFT"
   "trivy|github.com/aquasecurity/trivy|cmd/trivy|v$TRIVY|jsonv2|-s -w -X github.com/aquasecurity/trivy/pkg/version/app.ver=$TRIVY"
   "gh|github.com/cli/cli/v2|cmd/gh|v$GH||-s -w -X github.com/cli/cli/v2/internal/build.Version=$GH"
+  "govulncheck|golang.org/x/vuln|cmd/govulncheck|v$GOVULNCHECK||-s -w"
 )
 # gotools.sh [NAME...]: only the tools named (a helper adding a tool builds just that one by hand).
 only=" $* "
@@ -94,6 +99,14 @@ smoke() {
     for flag in --bundle-from-oci --custom-trusted-root --owner --signer-workflow --predicate-type; do
       grep -q -- "$flag" <<<"$out" || die "gh $GH attestation verify has no $flag"
     done
+  govulncheck)
+    out=$("$bin" -version 2>&1) || die "govulncheck $GOVULNCHECK does not run: $out"
+    grep -q "govulncheck@v$GOVULNCHECK" <<<"$out" || die "govulncheck says it is not v$GOVULNCHECK: $out"
+    # Binary mode on itself against the suite's fixture DB, as OpenVEX: the fixture's standard
+    # library entry (every Go version, a symbol no binary here calls) must come out not_affected.
+    out=$("$bin" -mode binary -db "file://$here/govulndb" -format openvex "$bin" 2>&1) || die "govulncheck -mode binary -format openvex failed: $(tail -c 1000 <<<"$out")"
+    grep -q '"@context": "https://openvex.dev/ns/v0.2.0"' <<<"$out" || die "govulncheck wrote no OpenVEX: $(head -c 1000 <<<"$out")"
+    grep -q '"name": "GO-2099-0005"' <<<"$out" || die "govulncheck did not judge the fixture DB's stdlib entry GO-2099-0005: $(head -c 2000 <<<"$out")"
     ;;
   esac
   rm -rf "$t"
@@ -127,4 +140,4 @@ for spec in "${TOOLS[@]}"; do
 done
 # The module cache is read-only as the go command leaves it; the build cache is thrown away.
 chmod -R u+w "$gocache" 2>/dev/null || true
-log "ready: ${*:-cosign $COSIGN, syft $SYFT, trivy $TRIVY, gh $GH} in $OUT"
+log "ready: ${*:-cosign $COSIGN, syft $SYFT, trivy $TRIVY, gh $GH, govulncheck $GOVULNCHECK} in $OUT"

@@ -50,6 +50,8 @@ export interface PlatformCheck {
   platform: string
   line: string
   finding?: GateFinding
+  /** The ELF file the platform runs in the end (the program, or the one its scripts run), and the layer holding it. */
+  binary?: { path: string; layer: string }
 }
 
 const executable = (f: Found) => (f.mode & 0o111) !== 0
@@ -165,9 +167,12 @@ export function judgeChain(platform: string, program: string | undefined, chain:
   }
   const last = chain.files[chain.files.length - 1] as Chain['files'][number]
   const described = last.exe.kind === 'elf' ? last.exe.description : 'a program'
-  if (last === start) return { platform, line: `${platform}: ${start.file.path} is ${described}, as the platform needs${cost}` }
-  if (last.loader && chain.files.length === 2) return { platform, line: `${platform}: ${start.file.path} and its loader ${last.file.path} are ${described}, as the platform needs${cost}` }
-  return { platform, line: `${platform}: ${start.file.path} is a script${via}; ${last.file.path} is ${described}, as the platform needs${cost}` }
+  // The program reachability reads: the last ELF of the chain that is not the dynamic loader.
+  const ran = [...chain.files].reverse().find((f) => !f.loader && f.exe.kind === 'elf')
+  const binary = ran ? { binary: { path: ran.file.path, layer: ran.file.layer } } : {}
+  if (last === start) return { platform, line: `${platform}: ${start.file.path} is ${described}, as the platform needs${cost}`, ...binary }
+  if (last.loader && chain.files.length === 2) return { platform, line: `${platform}: ${start.file.path} and its loader ${last.file.path} are ${described}, as the platform needs${cost}`, ...binary }
+  return { platform, line: `${platform}: ${start.file.path} is a script${via}; ${last.file.path} is ${described}, as the platform needs${cost}`, ...binary }
 }
 
 /** The image config as buildx or the registry gave it: an object without any of its fields is none. */

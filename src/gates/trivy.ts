@@ -33,6 +33,8 @@ export interface ScanOptions {
   ignore?: VulnerabilityIgnore
   /** An OCI layout directory of one image (push: false): scanned from disk instead of the registry. */
   input?: string
+  /** govulncheck's OpenVEX for this platform (reachability): its not_affected findings are suppressed, and listed. */
+  reachabilityVex?: string
 }
 
 /**
@@ -55,6 +57,7 @@ export function scanArgv(ref: string, o: ScanOptions): string[] {
     '--no-progress',
     ...(o.onlyFixed ? ['--ignore-unfixed'] : []),
     ...ignore,
+    ...(o.reachabilityVex ? ['--vex', o.reachabilityVex, '--show-suppressed'] : []),
     ...(o.input ? ['--input', o.input] : [ref])
   ]
 }
@@ -97,6 +100,37 @@ export function findingsOf(report: unknown, what: string): Finding[] {
         id: text(v.VulnerabilityID),
         severity: (SEVERITIES as readonly string[]).includes(severity) ? (severity as Severity) : 'UNKNOWN',
         fixed: typeof v.FixedVersion === 'string' ? v.FixedVersion : ''
+      })
+    }
+  }
+  return out
+}
+
+/** A finding a VEX statement suppressed (`--show-suppressed`): the finding, and what the statement said. */
+export interface SuppressedFinding extends Finding {
+  status: string
+  statement: string
+}
+
+/** The findings trivy's report lists as suppressed by VEX (`ExperimentalModifiedFindings` of type vulnerability). */
+export function suppressedOf(report: unknown): SuppressedFinding[] {
+  const results = (report as { Results?: unknown }).Results
+  const out: SuppressedFinding[] = []
+  for (const result of (Array.isArray(results) ? results : []) as Array<{ Target?: unknown; ExperimentalModifiedFindings?: unknown }>) {
+    const target = typeof result.Target === 'string' ? result.Target : ''
+    for (const m of (Array.isArray(result.ExperimentalModifiedFindings) ? result.ExperimentalModifiedFindings : []) as Array<{ Type?: unknown; Status?: unknown; Statement?: unknown; Finding?: unknown }>) {
+      if (m.Type !== 'vulnerability' || typeof m.Finding !== 'object' || m.Finding === null) continue
+      const v = m.Finding as ReportVulnerability
+      const severity = text(v.Severity, 'UNKNOWN').toUpperCase()
+      out.push({
+        target,
+        pkg: text(v.PkgName),
+        installed: text(v.InstalledVersion),
+        id: text(v.VulnerabilityID),
+        severity: (SEVERITIES as readonly string[]).includes(severity) ? (severity as Severity) : 'UNKNOWN',
+        fixed: typeof v.FixedVersion === 'string' ? v.FixedVersion : '',
+        status: text(m.Status),
+        statement: text(m.Statement)
       })
     }
   }

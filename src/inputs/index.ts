@@ -16,6 +16,8 @@ import type { ImageInputs } from './image.js'
 import { parseImageInputs } from './image.js'
 import type { PolicyInputs } from './policy.js'
 import { parsePolicyInputs } from './policy.js'
+import type { ReachabilityInputs } from './reachability.js'
+import { parseReachabilityInputs } from './reachability.js'
 import type { SecretsInputs } from './secrets.js'
 import { parseSecretsInputs, secretValues } from './secrets.js'
 import type { SmokeInputs } from './smoke.js'
@@ -26,9 +28,9 @@ import type { InputReader } from './values.js'
 import type { VulnerabilityInputs } from './vulnerability.js'
 import { parseVulnerabilityInputs } from './vulnerability.js'
 
-export type { BasesInputs, BuildInputs, BuilderInputs, ImageInputs, InputReader, PolicyInputs, SecretsInputs, SmokeInputs, SupplyChainInputs, VulnerabilityInputs }
+export type { BasesInputs, BuildInputs, BuilderInputs, ImageInputs, InputReader, PolicyInputs, ReachabilityInputs, SecretsInputs, SmokeInputs, SupplyChainInputs, VulnerabilityInputs }
 
-export type Inputs = ImageInputs & BuildInputs & SecretsInputs & BuilderInputs & SupplyChainInputs & PolicyInputs & BasesInputs & SmokeInputs & VulnerabilityInputs
+export type Inputs = ImageInputs & BuildInputs & SecretsInputs & BuilderInputs & SupplyChainInputs & PolicyInputs & BasesInputs & SmokeInputs & VulnerabilityInputs & ReachabilityInputs
 
 /** Inputs whose values are secrets: masked before anything else happens. */
 export const SECRET_INPUTS = ['registry-password', 'registry-auth', 'cosign-key', 'cosign-password', 'builder-tls-key', 'secrets', 'github-token'] as const
@@ -97,5 +99,6 @@ export function parseInputs(read: InputReader, ctx: GitHubContext): Inputs {
       throw new InputError('vulnerability-gate', 'runs where the release is signed: give it to the merge job, which scans every platform before it signs, not to the jobs that push one platform by digest')
     }
   }
-  return { ...image, ...build, ...secrets, ...supplyChain, ...parsePolicyInputs(read), ...parseBuilderInputs(read, build.workspace), ...bases, ...smoke, ...vulnerability }
+  const reachability = parseReachabilityInputs(read, vulnerability.vulnerabilityGate)
+  return { ...image, ...build, ...secrets, ...supplyChain, ...parsePolicyInputs(read), ...parseBuilderInputs(read, build.workspace), ...bases, ...smoke, ...vulnerability, ...reachability }
 }

@@ -5,6 +5,7 @@
  * deletes NAME below it, `.wh..wh..opq` hides everything below in its directory, and a
  * non-directory hides whatever lower layers have under its path.
  */
+import { createWriteStream } from 'node:fs'
 import * as path from 'node:path/posix'
 import type { Readable, Transform } from 'node:stream'
 import * as zlib from 'node:zlib'
@@ -276,4 +277,48 @@ export async function findFileHead(layers: Layer[], candidates: string[], headBy
     if ('found' in r) return { found: r.found, bytesRead: fs.bytesRead, layersOpened: fs.layersOpened }
   }
   return { bytesRead: fs.bytesRead, layersOpened: fs.layersOpened }
+}
+
+/**
+ * Streams the regular file at `archivePath` (as `Found.path` names it, symlinks already followed)
+ * out of one layer into `dest`, created 0700 for the action alone; throws when the layer holds no
+ * such file.
+ */
+export async function extractFile(layer: Layer, archivePath: string, dest: string): Promise<number> {
+  const want = strip(archivePath)
+  const raw = await layer.open()
+  return new Promise<number>((resolve, reject) => {
+    let settled = false
+    const tar = extract()
+    const unzip = decompressor(layer.mediaType)
+    const done = (err?: Error, bytes?: number) => {
+      if (settled) return
+      settled = true
+      raw.destroy()
+      unzip?.destroy()
+      tar.destroy()
+      if (err) reject(err)
+      else resolve(bytes ?? 0)
+    }
+    const fail = (e: NodeJS.ErrnoException) => done(new Error(`reading layer ${layer.digest}: ${e.message}${e.code ? ` (${e.code})` : ''}`, { cause: e }))
+    raw.on('error', fail)
+    unzip?.on('error', fail)
+    tar.on('error', fail)
+    tar.on('entry', (header, stream, next) => {
+      if (strip(header.name) !== want || (header.type !== 'file' && header.type !== 'contiguous-file')) {
+        stream.on('end', next)
+        stream.resume()
+        return
+      }
+      const out = createWriteStream(dest, { mode: 0o700 })
+      let bytes = 0
+      stream.on('data', (c: unknown) => (bytes += (c as Buffer).length))
+      out.on('error', fail)
+      out.on('finish', () => done(undefined, bytes))
+      stream.pipe(out)
+    })
+    tar.on('finish', () => done(new Error(`layer ${layer.digest} holds no regular file /${want}`)))
+    if (unzip) raw.pipe(unzip).pipe(tar)
+    else raw.pipe(tar)
+  })
 }

@@ -18,6 +18,8 @@ export interface RunOutputs {
   signed?: boolean
   /** The vulnerability gate's SARIF file, when vulnerability-sarif asked for one. */
   vulnerabilitySarif?: string
+  /** The policy-controller and Kyverno admission policies for what was signed (a YAML file). */
+  deployPolicies?: string
 }
 
 export function setOutputs(o: RunOutputs): void {
@@ -33,4 +35,5 @@ export function setOutputs(o: RunOutputs): void {
   if (o.images) core.setOutput('images', JSON.stringify(o.images))
   if (o.signed !== undefined) core.setOutput('signed', String(o.signed))
   if (o.vulnerabilitySarif) core.setOutput('vulnerability-sarif', o.vulnerabilitySarif)
+  if (o.deployPolicies) core.setOutput('deploy-policies', o.deployPolicies)
 }

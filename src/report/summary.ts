@@ -161,6 +161,33 @@ function vulnerabilitySection(s: Summary, g: GateScans): void {
       ...scan.findings.map((f) => [escape(f.pkg), escape(f.installed), escape(f.id), f.severity, f.fixed ? escape(f.fixed) : 'no fix yet'])
     ])
   }
+  if (g.reachability) reachabilitySection(s, g)
+}
+
+/** What govulncheck's OpenVEX took out of the gate, per platform, with its evidence; and what it could not judge. */
+function reachabilitySection(s: Summary, g: GateScans): void {
+  s.addRaw(`<p><strong>Reachability</strong> (govulncheck ${escape(g.reachability?.govulncheckVersion ?? '')}, Go vulnerability database ${escape(g.reachability?.db ?? '')}):</p>`, true)
+  for (const scan of g.scans) {
+    if (scan.reach?.skipped) {
+      s.addRaw(`<p>${scan.platform}: ➖ ${escape(scan.reach.skipped)}</p>`, true)
+      continue
+    }
+    if (!scan.notReachable?.length) {
+      s.addRaw(`<p>${scan.platform}: no finding suppressed as not reachable${scan.reach?.binary ? ` (${escape(scan.reach.binary)})` : ''}</p>`, true)
+      continue
+    }
+    s.addRaw(`<p>${scan.platform}: present, not reachable (the gate does not count these; the OpenVEX attestation records why):</p>`, true)
+    s.addTable([
+      [
+        { data: 'Package', header: true },
+        { data: 'Installed', header: true },
+        { data: 'Vulnerability', header: true },
+        { data: 'Severity', header: true },
+        { data: 'Evidence', header: true }
+      ],
+      ...scan.notReachable.map((f) => [escape(f.pkg), escape(f.installed), escape(f.id), f.severity, escape(f.evidence)])
+    ])
+  }
 }
 
 /** A registry of `images` besides the first: the same digest, its own signatures and commands. */

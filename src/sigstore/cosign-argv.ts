@@ -48,12 +48,24 @@ export function signArgv(o: CosignOptions, ref: string, recursive: boolean): str
  * cosign's predicate types the action attests (`cosign attest --help`): CycloneDX or SPDX JSON SBOMs
  * (`spdxjson`: https://spdx.dev/Document, what GitHub's dependency graph reads), and the
  * SLSA provenance buildx records, v0.2 by default or v1 with `provenance: version=v1`, and the
- * vulnerability gate's scan (`vuln`, cosign's own vuln predicate).
+ * vulnerability gate's scan (`vuln`, cosign's own vuln predicate), and govulncheck's reachability as
+ * OpenVEX (`openvex`, predicate type https://openvex.dev/ns).
  */
-export type PredicateType = 'cyclonedx' | 'spdxjson' | 'slsaprovenance02' | 'slsaprovenance1' | 'vuln'
+export type PredicateType = 'cyclonedx' | 'spdxjson' | 'slsaprovenance02' | 'slsaprovenance1' | 'vuln' | 'openvex'
 
 /** The SBOM predicate types, by the `sbom-format` input. */
 export type SbomPredicateType = Extract<PredicateType, 'cyclonedx' | 'spdxjson'>
+
+
+/** The in-toto predicate type cosign writes for each `--type` (`cosign attest --help`). */
+export const PREDICATE_URI: Record<PredicateType, string> = {
+  cyclonedx: 'https://cyclonedx.org/bom',
+  spdxjson: 'https://spdx.dev/Document',
+  slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
+  slsaprovenance1: 'https://slsa.dev/provenance/v1',
+  vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
+  openvex: 'https://openvex.dev/ns'
+}
 
 export function attestArgv(o: CosignOptions, ref: string, predicate: string, type: PredicateType = 'cyclonedx'): string[] {
   return ['attest', ...signingFlags(o), '--type', type, '--predicate', predicate, byDigest(ref)]

@@ -5,15 +5,7 @@
  * (`--owner`), the workflow that signed (`--signer-workflow`) and the predicate type.
  */
 import type { CosignOptions, Identity, PredicateType } from './cosign-argv.js'
-
-/** The in-toto predicate type cosign writes for each `--type` (`cosign attest --help`). */
-export const PREDICATE_URI: Record<PredicateType, string> = {
-  cyclonedx: 'https://cyclonedx.org/bom',
-  spdxjson: 'https://spdx.dev/Document',
-  slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
-  slsaprovenance1: 'https://slsa.dev/provenance/v1',
-  vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1'
-}
+import { PREDICATE_URI } from './cosign-argv.js'
 
 /** gh's default `--predicate-type`: the flag is left out for it. */
 const GH_DEFAULT_PREDICATE = PREDICATE_URI.slsaprovenance1

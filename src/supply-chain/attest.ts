@@ -29,11 +29,14 @@ export interface Predicate {
   what: string
 }
 
-/** A platform's vulnerability scan, attested to its digest when the gate passed. */
+/** A platform's vulnerability scan and its reachability OpenVEX, attested to its digest when the gate passed. */
 export interface VulnScan {
   platform: string
   digest: string
-  predicateFile: string
+  /** The `vuln` predicate (vulnerability-attestation). */
+  predicateFile?: string
+  /** govulncheck's OpenVEX (reachability). */
+  vexFile?: string
 }
 
 /**
@@ -50,7 +53,8 @@ export function predicatesFor(subject: Subject, sboms: SbomResult[], provenance:
   return [
     ...sbomPredicates,
     ...prov.map((p) => ({ digest: subject.digest, type: p.type, file: p.file, what: `cosign attest --type ${p.type} ${subject.digest}${subject.subject === 'index' ? ` (${p.platform} provenance)` : ''}` })),
-    ...vuln.map((v) => ({ digest: subject.digest, type: 'vuln' as const, file: v.predicateFile, what: `cosign attest --type vuln ${subject.digest}` }))
+    ...vuln.flatMap((v) => (v.predicateFile ? [{ digest: subject.digest, type: 'vuln' as const, file: v.predicateFile, what: `cosign attest --type vuln ${subject.digest}` }] : [])),
+    ...vuln.flatMap((v) => (v.vexFile ? [{ digest: subject.digest, type: 'openvex' as const, file: v.vexFile, what: `cosign attest --type openvex ${subject.digest}` }] : []))
   ]
 }
 

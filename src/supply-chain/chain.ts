@@ -42,7 +42,7 @@ export interface SupplyChainSpec extends Omit<SupplyChainInputs, 'syftVersion' |
   sboms?: SbomResult[]
   /** Added to each phase's log group: which image it works on, when there are several. */
   heading?: string
-  /** The vulnerability gate's scans, attested (`--type vuln`) to each platform digest. */
+  /** The vulnerability gate's scans (`--type vuln`) and reachability OpenVEX (`--type openvex`), attested to each platform digest. */
   vulnScans?: VulnScan[]
   /** Which builder and driver built it, for the error when provenance is missing. */
   builder?: string
@@ -78,6 +78,9 @@ export interface SupplyChainResult {
   notes: string[]
   /** Set when a step failed; `subjects` then says how far each got. */
   failure?: Error
+  /** Who signed (for the deploy policies), and the predicate types attested to the platform digests. */
+  identity?: Identity
+  attested?: PredicateType[]
 }
 
 /** Uploads the SBOM files as a workflow artifact; resolves to the note for the summary, never rejects. */
@@ -157,6 +160,7 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     return
   }
   const identity = await cosign.identity
+  result.identity = identity
 
   // Signatures are verified while the attestations are written (different tags of each digest).
   const signatureChecks = spec.verify ? startNow(verifySignatures(cosign, spec.subjects)) : undefined
@@ -164,7 +168,7 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
   if (sboms.length || provenance.length || scans.length) {
     // The request limit is the public instance's; a private one sets its own.
     checkRekorLimit(sboms, spec.transparencyLog && !spec.sigstoreTrust)
-    const what = [sboms.length ? 'SBOMs' : '', provenance.length ? 'provenance' : '', scans.length ? 'vulnerability scans' : ''].filter(Boolean).join(', ')
+    const what = [sboms.length ? 'SBOMs' : '', provenance.length ? 'provenance' : '', scans.some((v) => v.predicateFile) ? 'vulnerability scans' : '', scans.some((v) => v.vexFile) ? 'reachability (OpenVEX)' : ''].filter(Boolean).join(', ')
     await core.group(`Attest ${what} (cosign)${heading}`, async () => {
       const outcomes = await attestAll(cosign, spec.subjects, (s) => predicatesFor(s, sboms, provenance, scans), spec.rerun)
       outcomes.forEach((byType, i) => {
@@ -172,6 +176,8 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
         for (const [type, o] of byType) set(FIELD[type], o.status === 'fulfilled' ? 'done' : 'failed', mine)
       })
       throwFirst(outcomes.flatMap((m) => [...m.values()]))
+      const platforms = spec.subjects.filter((x) => x.subject !== 'index')
+      result.attested = [...new Set(platforms.flatMap((x) => predicatesFor(x, sboms, provenance, scans).map((p) => p.type)))]
     })
   }
 
@@ -182,7 +188,8 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     if (sboms.length) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), sbomType))
     const p = provenance.find((x) => x.digest === s.digest || s.subject === 'index')
     if (p) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), p.type))
-    if (s.subject !== 'index' && scans.some((v) => v.digest === s.digest)) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), 'vuln'))
+    if (s.subject !== 'index' && scans.some((v) => v.digest === s.digest && v.predicateFile)) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), 'vuln'))
+    if (s.subject !== 'index' && scans.some((v) => v.digest === s.digest && v.vexFile)) result.verifyCommands.push(consumerVerifyCommand(cosign.options, identity, cosign.ref(s.digest), 'openvex'))
   }
   result.verifyCommands.push(...ghCommands(spec, cosign.options, identity, sbomType, provenance, scans, result.notes))
   if (!signatureChecks) {
@@ -195,16 +202,20 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
     throwFirst(signatures)
     const index = spec.subjects.find((s) => s.subject === 'index')
     const provenanceSubjects = [...(index && provenance[0] ? [{ ...index, type: provenance[0].type }] : []), ...provenance.map((p) => ({ subject: p.platform, digest: p.digest, type: p.type }))]
-    const scanSubjects = scans.map((v) => ({ subject: v.platform, digest: v.digest }))
-    const [attestations, provenances, vulns] = await Promise.all([
+    const scanSubjects = scans.filter((v) => v.predicateFile).map((v) => ({ subject: v.platform, digest: v.digest }))
+    const vexSubjects = scans.filter((v) => v.vexFile).map((v) => ({ subject: v.platform, digest: v.digest }))
+    const [attestations, provenances, vulns, vexes] = await Promise.all([
       sboms.length ? verifyAttestations(cosign, spec.subjects, sbomType) : [],
       verifyAttestations(cosign, provenanceSubjects),
-      verifyAttestations(cosign, scanSubjects, 'vuln')
+      verifyAttestations(cosign, scanSubjects, 'vuln'),
+      verifyAttestations(cosign, vexSubjects, 'openvex')
     ])
     mark(attestations, 'attestation', spec.subjects)
     mark(provenances, 'provenance', provenanceSubjects)
+    // A platform with both is verified only when both are; a failure of either fails the chain below.
     mark(vulns, 'vulnerability', scanSubjects)
-    throwFirst([...attestations, ...provenances, ...vulns])
+    mark(vexes, 'vulnerability', vexSubjects)
+    throwFirst([...attestations, ...provenances, ...vulns, ...vexes])
   })
 
   function mark(outcomes: Array<PromiseSettledResult<string>>, field: Field, of: Subject[]): void {
@@ -217,7 +228,8 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
 }
 
 type Field = 'signature' | 'attestation' | 'provenance' | 'vulnerability'
-const FIELD: Record<PredicateType, Field> = { cyclonedx: 'attestation', spdxjson: 'attestation', slsaprovenance02: 'provenance', slsaprovenance1: 'provenance', vuln: 'vulnerability' }
+// The scan and its reachability OpenVEX share the summary's vulnerability column.
+const FIELD: Record<PredicateType, Field> = { cyclonedx: 'attestation', spdxjson: 'attestation', slsaprovenance02: 'provenance', slsaprovenance1: 'provenance', vuln: 'vulnerability', openvex: 'vulnerability' }
 
 function throwFirst(outcomes: Array<PromiseSettledResult<unknown>>): void {
   const failed = outcomes.find((o) => o.status === 'rejected')

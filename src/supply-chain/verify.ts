@@ -10,7 +10,7 @@ export async function verifySignatures(cosign: Cosign, subjects: Subject[]): Pro
   return Promise.allSettled(subjects.map((s) => cosign.verify(verifyArgv(cosign.options, identity, cosign.ref(s.digest)), `signature of ${s.subject} ${s.digest}`)))
 }
 
-const LABEL: Record<PredicateType, string> = { cyclonedx: 'CycloneDX attestation', spdxjson: 'SPDX attestation', slsaprovenance02: 'SLSA provenance attestation', slsaprovenance1: 'SLSA provenance attestation', vuln: 'vulnerability scan attestation' }
+const LABEL: Record<PredicateType, string> = { cyclonedx: 'CycloneDX attestation', spdxjson: 'SPDX attestation', slsaprovenance02: 'SLSA provenance attestation', slsaprovenance1: 'SLSA provenance attestation', vuln: 'vulnerability scan attestation', openvex: 'reachability (OpenVEX) attestation' }
 
 /** Each subject's attestation of one predicate type; resolves per subject. */
 export async function verifyAttestations(cosign: Cosign, subjects: Array<Subject & { type?: PredicateType }>, type: PredicateType = 'cyclonedx'): Promise<Array<PromiseSettledResult<string>>> {

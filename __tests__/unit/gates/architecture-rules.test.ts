@@ -172,3 +172,15 @@ test.each<[string, string, E[][], RegExp | undefined, RegExp]>([
   else expect(r.finding, r.finding?.message).toBeUndefined()
   expect(r.line).toMatch(line)
 })
+
+// What reachability reads: the ELF file the platform runs in the end, and the layer that holds it.
+test.each<[string, object, E[][], { path: string; layer: string } | undefined]>([
+  ['the entrypoint itself', { Entrypoint: ['/app'] }, [[{ name: 'app', content: AARCH64 }]], { path: '/app', layer: 'sha256:layer0' }],
+  ['through a symlink, in an upper layer', { Entrypoint: ['/usr/bin/server'] }, [[{ name: 'etc/x', content: 'x' }], [{ name: 'opt/server', content: AARCH64 }, { name: 'usr/bin/server', type: 'symlink', linkname: '/opt/server' }]], { path: '/opt/server', layer: 'sha256:layer1' }],
+  ['a script: the interpreter it runs', { Entrypoint: ['/entry.sh'] }, [[{ name: 'bin/sh', content: AARCH64 }, { name: 'entry.sh', content: '#!/bin/sh\n' }]], { path: '/bin/sh', layer: 'sha256:layer0' }],
+  ['a refused one: none', { Entrypoint: ['/app'] }, [[{ name: 'app', content: X86_64 }]], undefined],
+  ['no entrypoint: none', {}, [[{ name: 'app', content: AARCH64 }]], undefined]
+])('the binary a platform runs: %s', async (_name, config, layers, binary) => {
+  const { manifest, open } = await image(...layers)
+  expect((await checkPlatform('linux/arm64', { config }, manifest, open)).binary).toEqual(binary)
+})

@@ -11,7 +11,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import type { GateLevel } from '../../../src/inputs/vulnerability.js'
-import { FINDINGS_EXIT_CODE, countBySeverity, downloadDbArgv, findingsOf, parseDbMetadata, scanArgv, severitiesFor, vulnPredicate } from '../../../src/gates/trivy.js'
+import { FINDINGS_EXIT_CODE, countBySeverity, downloadDbArgv, findingsOf, parseDbMetadata, scanArgv, severitiesFor, suppressedOf, vulnPredicate } from '../../../src/gates/trivy.js'
 
 const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../fixtures', name), 'utf8')) as unknown
 const REF = 'ghcr.io/acme/op@sha256:09437198314221a66e8c9d56af6c91a0e78495ce7022afb8d2b6726f42418ce4'
@@ -28,6 +28,8 @@ describe('argv', () => {
     ['a .trivyignore', { ignore: { file: '/ws/.trivyignore', kind: 'trivyignore' } }, [...base, '--ignorefile', '/ws/.trivyignore', REF]],
     ['an OpenVEX document', { ignore: { file: '/ws/vex.json', kind: 'openvex' } }, [...base, '--vex', '/ws/vex.json', REF]],
     ['push: false: one platform\'s OCI layout from disk (--input), never the registry', { input: '/w/local/linux-amd64' }, [...base.slice(0, 14), '--no-progress', '--input', '/w/local/linux-amd64']],
+    ["reachability: govulncheck's OpenVEX, and the findings it suppressed listed", { reachabilityVex: '/w/reachability/linux-amd64.openvex.json' }, [...base, '--vex', '/w/reachability/linux-amd64.openvex.json', '--show-suppressed', REF]],
+    ['reachability beside an ignore file: both', { ignore: { file: '/ws/.trivyignore', kind: 'trivyignore' }, reachabilityVex: '/w/r.json' }, [...base, '--ignorefile', '/ws/.trivyignore', '--vex', '/w/r.json', '--show-suppressed', REF]],
     ['warn: every severity', { severities: severitiesFor('warn') }, ['image', '--format', 'json', '--output', '/w/vuln/linux-amd64.trivy.json', '--exit-code', '3', '--severity', 'CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN', ...base.slice(9), REF]]
   ])('%s', (_name, o, argv) => {
     expect(scanArgv(REF, { cacheDir: '/c', output: '/w/vuln/linux-amd64.trivy.json', severities: ['CRITICAL', 'HIGH'], onlyFixed: false, ...o })).toEqual(argv)
@@ -105,5 +107,25 @@ describe('the DB metadata and the vuln predicate', () => {
   ])('the invocation parameters record %s', (_name, integrity, parameters) => {
     const p = vulnPredicate({ trivyVersion: '0.74.0', dbRepository: 'ghcr.io/aquasecurity/trivy-db', db: { version: 2, updatedAt: '2026-11-28T00:00:00Z', nextUpdate: '' }, integrity, report: {}, startedOn: new Date(0), finishedOn: new Date(0) }) as { invocation: { parameters: unknown } }
     expect(p.invocation.parameters).toEqual(parameters)
+  })
+})
+
+// The real trivy 0.74.0 (rootfs of the reachability workload's binary, the fixture DB, --severity
+// CRITICAL,HIGH) with govulncheck's OpenVEX as the action rewrites it (module purls as products):
+// the statement matched by its CVE alias suppressed CVE-2099-0004, and CVE-2099-0003 stayed.
+describe('suppressedOf (--show-suppressed)', () => {
+  const report = fixture('trivy-0.74.0-reachability-vex.json')
+  test('the finding govulncheck said is not reachable, with the statement; the reachable one still a finding', () => {
+    expect(findingsOf(report, 'r').map((f) => [f.target, f.pkg, f.id])).toEqual([['usr/local/bin/reach', 'example.com/fixture/vulnerable', 'CVE-2099-0003']])
+    expect(suppressedOf(report)).toEqual([
+      { target: 'usr/local/bin/reach', pkg: 'example.com/fixture/unreached', installed: 'v0.2.0', id: 'CVE-2099-0004', severity: 'HIGH', fixed: '0.3.0', status: 'not_affected', statement: 'vulnerable_code_not_in_execute_path' }
+    ])
+  })
+  test.each([
+    ['no Results', { SchemaVersion: 2 }],
+    ['a misconfiguration modified, not a vulnerability', { SchemaVersion: 2, Results: [{ Target: 't', ExperimentalModifiedFindings: [{ Type: 'misconfiguration', Status: 'ignored', Finding: { ID: 'x' } }] }] }],
+    ['a finding without its body', { SchemaVersion: 2, Results: [{ Target: 't', ExperimentalModifiedFindings: [{ Type: 'vulnerability', Status: 'not_affected' }] }] }]
+  ])('nothing suppressed: %s', (_, r) => {
+    expect(suppressedOf(r)).toEqual([])
   })
 })

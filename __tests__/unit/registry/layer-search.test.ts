@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
 import { Readable } from 'node:stream'
 import * as zlib from 'node:zlib'
 import { pack } from 'tar-stream'
 import { describe, expect, test } from 'vitest'
 import type { Layer } from '../../../src/registry/layer-search.js'
-import { findFileHead } from '../../../src/registry/layer-search.js'
+import { extractFile, findFileHead } from '../../../src/registry/layer-search.js'
 
 type Entry = { name: string; type?: 'file' | 'symlink' | 'link' | 'directory'; content?: Buffer | string; linkname?: string }
 
@@ -111,5 +114,29 @@ describe('findFileHead (layers given top first)', () => {
   test('a corrupt layer fails naming it', async () => {
     const bad: Layer = { digest: 'sha256:bad', mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', open: () => Promise.resolve(Readable.from([Buffer.from('not gzip at all')])) }
     await expect(findFileHead([bad], ['/app'], 20)).rejects.toThrow(/reading layer sha256:bad: /)
+  })
+})
+
+describe('extractFile', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'extract-'))
+  test.each([
+    ['a large binary, whole, gzip', true, 'usr/bin/app', '/usr/bin/app'],
+    ['from an uncompressed layer', false, 'app', '/app'],
+    ['by the path with or without its leading slash', true, './opt/server', 'opt/server']
+  ])('%s', async (_, gzip, name, asked) => {
+    const content = Buffer.concat([ELF, noise(700_000)])
+    const l = await layer('sha256:l', [{ name: 'etc/passwd', content: 'x' }, { name, content }, { name: 'after', content: noise(10_000) }], gzip)
+    const dest = path.join(dir, `out-${Math.random()}`)
+    expect(await extractFile(l, asked, dest)).toBe(content.length)
+    expect(fs.readFileSync(dest).equals(content)).toBe(true)
+    expect(fs.statSync(dest).mode & 0o777).toBe(0o700)
+  })
+  test('a layer without the file is an error naming the layer and the path', async () => {
+    const l = await layer('sha256:l', [{ name: 'app', content: ELF }])
+    await expect(extractFile(l, '/usr/bin/app', path.join(dir, 'missing'))).rejects.toThrow('layer sha256:l holds no regular file /usr/bin/app')
+  })
+  test('a symlink of that name is not the file (the lookup already followed it)', async () => {
+    const l = await layer('sha256:l', [{ name: 'app', type: 'symlink', linkname: 'real' }])
+    await expect(extractFile(l, '/app', path.join(dir, 'link'))).rejects.toThrow('holds no regular file /app')
   })
 })

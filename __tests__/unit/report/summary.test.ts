@@ -76,3 +76,33 @@ describe('writeSummary', () => {
     })
   })
 })
+
+describe('reachability in the vulnerability section', () => {
+  const DIG2 = 'sha256:' + 'b'.repeat(64)
+  const g = {
+    gate: 'high' as const,
+    severities: ['CRITICAL' as const, 'HIGH' as const],
+    db: { updatedAt: '2026-11-01T06:00:00Z', source: 'r/e2e/trivy-db' },
+    reachability: { govulncheckVersion: 'v1.10.0', db: 'https://vuln.go.dev' },
+    scans: [
+      {
+        platform: 'linux/amd64',
+        digest: DIG,
+        findings: [],
+        predicateFile: '',
+          reportFile: '',
+        reach: { platform: 'linux/amd64', digest: DIG, binary: '/app', vexFile: '/w/a.json', vulns: [] },
+        notReachable: [{ target: 'app', pkg: 'example.com/m', installed: 'v0.2.0', id: 'CVE-2099-0004', severity: 'HIGH' as const, fixed: '0.3.0', status: 'not_affected', statement: 'vulnerable_code_not_in_execute_path', evidence: 'govulncheck GO-2099-0004: example.com/m@v0.2.0 is linked, but none of its vulnerable symbols (example.com/m.Parse) is in the binary' }]
+      },
+      { platform: 'linux/arm64', digest: DIG2, findings: [], predicateFile: '', reportFile: '', reach: { platform: 'linux/arm64', digest: DIG2, binary: '/bin/sh', skipped: '/bin/sh is not a Go program', vulns: [] }, notReachable: [] }
+    ]
+  }
+  test.each([
+    ['the heading names govulncheck and the database', '<p><strong>Reachability</strong> (govulncheck v1.10.0, Go vulnerability database https://vuln.go.dev):</p>'],
+    ['the suppressed finding, apart, with its evidence', '<td>example.com/m</td><td>v0.2.0</td><td>CVE-2099-0004</td><td>HIGH</td><td>govulncheck GO-2099-0004: example.com/m@v0.2.0 is linked, but none of its vulnerable symbols (example.com/m.Parse) is in the binary</td>'],
+    ['present, not reachable, said so', 'linux/amd64: present, not reachable'],
+    ['a skipped platform says why', '<p>linux/arm64: ➖ /bin/sh is not a Go program</p>']
+  ])('%s', async (_, html) => {
+    expect(await written(report({ vulnerabilities: g }))).toContain(html)
+  })
+})

@@ -1,6 +1,7 @@
+import { PREDICATE_URI } from '../../../src/sigstore/cosign-argv.js'
 import { describe, expect, test } from 'vitest'
 import type { Identity } from '../../../src/sigstore/cosign-argv.js'
-import { GH_TRUSTED_ROOT, PREDICATE_URI, ghTrustedRootCommand, ghUnavailable, ghVerifyCommand } from '../../../src/sigstore/gh-verify.js'
+import { GH_TRUSTED_ROOT, ghTrustedRootCommand, ghUnavailable, ghVerifyCommand } from '../../../src/sigstore/gh-verify.js'
 
 const D = 'sha256:' + 'a'.repeat(64)
 const id = { kind: 'keyless' as const, certificateIdentity: 'https://github.com/vmafx/shared/.github/workflows/image.yml@refs/heads/main', issuer: 'https://token.actions.githubusercontent.com', owner: 'vmafx' }
@@ -24,7 +25,7 @@ describe('ghVerifyCommand', () => {
   })
 
   test('every predicate type cosign attests has its in-toto URI', () => {
-    expect(Object.keys(PREDICATE_URI).sort()).toEqual(['cyclonedx', 'slsaprovenance02', 'slsaprovenance1', 'spdxjson', 'vuln'])
+    expect(Object.keys(PREDICATE_URI).sort()).toEqual(['cyclonedx', 'openvex', 'slsaprovenance02', 'slsaprovenance1', 'spdxjson', 'vuln'])
   })
 })
 

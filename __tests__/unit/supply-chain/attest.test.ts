@@ -31,6 +31,19 @@ describe('predicatesFor', () => {
   })
 })
 
+describe('predicatesFor, reachability', () => {
+  test.each([
+    ['the scan and the OpenVEX', [{ platform: 'linux/amd64', digest: AMD, predicateFile: '/w/a.vuln.json', vexFile: '/w/a.openvex.json' }], [['vuln', '/w/a.vuln.json', `cosign attest --type vuln ${AMD}`], ['openvex', '/w/a.openvex.json', `cosign attest --type openvex ${AMD}`]]],
+    ['the OpenVEX alone (vulnerability-attestation: false)', [{ platform: 'linux/amd64', digest: AMD, vexFile: '/w/a.openvex.json' }], [['openvex', '/w/a.openvex.json', `cosign attest --type openvex ${AMD}`]]],
+    ["another platform's: nothing", [{ platform: 'linux/arm64', digest: ARM, vexFile: '/w/b.openvex.json' }], []]
+  ])('%s', (_, given, expected) => {
+    expect(predicatesFor({ subject: 'linux/amd64', digest: AMD }, [], [], given).map((x) => [x.type, x.file, x.what])).toEqual(expected)
+  })
+  test('the index gets no OpenVEX', () => {
+    expect(predicatesFor({ subject: 'index', digest: IDX }, [], [], [{ platform: 'linux/amd64', digest: AMD, vexFile: '/w/a.openvex.json' }])).toEqual([])
+  })
+})
+
 describe('checkRekorLimit', () => {
   const huge = [{ ...sboms[0], bytes: 40_000_000 } as (typeof sboms)[number]]
   test('an SBOM over the public Rekor request limit is refused before anything is attested', () => {

@@ -1,9 +1,12 @@
 // Writes the e2e suite's fixture trivy vulnerability DB (trivy-db schema 2, a bbolt file) and its
-// metadata.json into the directory given. Three advisories, each matching what the e2e images hold:
+// metadata.json into the directory given. Four advisories, each matching what the e2e images hold:
 //   - CVE-2099-0001, HIGH, fixed in 99.0: the Debian source package base-files (e2e/static's);
 //   - CVE-2099-0002, CRITICAL, no fix: the Debian source package tzdata (e2e/static's);
 //   - CVE-2099-0003, HIGH, fixed in 0.17.0: the Go module example.com/fixture/vulnerable below
-//     0.17.0, which the vulnerability test binary records in its build info.
+//     0.17.0, which the vulnerability test binary records in its build info (and the
+//     reachability workload calls: govulncheck's fixture DB, scripts/e2e/govulndb, has it too);
+//   - CVE-2099-0004, HIGH, fixed in 0.3.0: the Go module example.com/fixture/unreached below
+//     0.3.0, which the reachability workload links but whose vulnerable function it never calls.
 // Usage: trivy-db OUT_DIR DEBIAN_MAJOR
 package main
 
@@ -47,6 +50,7 @@ func main() {
 		put(vulns, "CVE-2099-0001", map[string]interface{}{"Title": "base-files: e2e fixture, fixed", "Severity": "HIGH", "VendorSeverity": map[string]int{"debian": 3, "nvd": 3}})
 		put(vulns, "CVE-2099-0002", map[string]interface{}{"Title": "tzdata: e2e fixture, no fix", "Severity": "CRITICAL", "VendorSeverity": map[string]int{"debian": 4, "nvd": 4}})
 		put(vulns, "CVE-2099-0003", map[string]interface{}{"Title": "example.com/fixture/vulnerable: e2e fixture", "Severity": "HIGH", "VendorSeverity": map[string]int{"ghsa": 3, "nvd": 3}})
+		put(vulns, "CVE-2099-0004", map[string]interface{}{"Title": "example.com/fixture/unreached: e2e fixture, linked but not reachable", "Severity": "HIGH", "VendorSeverity": map[string]int{"ghsa": 3, "nvd": 3}})
 
 		sources, err := tx.CreateBucketIfNotExists([]byte("data-source"))
 		check(err)
@@ -67,6 +71,9 @@ func main() {
 		mod, err := goBucket.CreateBucketIfNotExists([]byte("example.com/fixture/vulnerable"))
 		check(err)
 		put(mod, "CVE-2099-0003", map[string][]string{"VulnerableVersions": {"< 0.17.0"}, "PatchedVersions": {"0.17.0"}})
+		unreached, err := goBucket.CreateBucketIfNotExists([]byte("example.com/fixture/unreached"))
+		check(err)
+		put(unreached, "CVE-2099-0004", map[string][]string{"VulnerableVersions": {"< 0.3.0"}, "PatchedVersions": {"0.3.0"}})
 		return nil
 	}))
 	check(db.Close())
