@@ -330,6 +330,24 @@ describe.runIf(run)('keyless with cosign 2, a reusable workflow, and a job witho
     expect(docker(['buildx', 'imagetools', 'inspect', `${image}:v1.0.0`], { allowFailure: true }).code).not.toBe(0)
     expect(sigstoreStats().certificates).toBe(before.certificates)
   })
+
+  // Issue 30, part 6: an entry was judged by its end only, so a CA not yet in force was trusted early.
+  test('a trusted root whose only certificate authority starts tomorrow is refused before anything runs; nothing pushed or signed', async () => {
+    const image = uniqueImage('ca-not-yet')
+    const root = JSON.parse(fs.readFileSync(sigstore.trustedRoot, 'utf8')) as { certificateAuthorities: Array<{ validFor?: { start?: string; end?: string } }> }
+    const tomorrow = new Date(Date.now() + 24 * 3600 * 1000).toISOString()
+    for (const ca of root.certificateAuthorities) ca.validFor = { start: tomorrow }
+    const ws = keylessWorkspace()
+    fs.writeFileSync(path.join(ws, '.sigstore/trusted_root.json'), JSON.stringify(root))
+    const job = idTokenJob(githubClaims(REPO, 'refs/tags/v1.0.0'))
+    const before = sigstoreStats()
+    const r = await runAction(inputs(image, { version: 'v1.0.0', platforms: 'linux/amd64' }), { workspace: ws, env: job.env, github: { repository: REPO, ref: 'refs/tags/v1.0.0' } })
+    expect(r.exitCode).toBe(1)
+    expect(r.log).toContain('::error::Input `sigstore-trusted-root`: has no current certificate authority with a certificate chain')
+    expect(r.log).not.toContain('docker buildx build')
+    expect(docker(['buildx', 'imagetools', 'inspect', `${image}:1.0.0`], { allowFailure: true }).code).not.toBe(0)
+    expect(sigstoreStats().certificates).toBe(before.certificates)
+  })
 })
 
 describe.runIf(run)('a base your own org released keylessly with this action, verified through base-identities (issue 15)', () => {
