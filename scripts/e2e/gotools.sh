@@ -99,6 +99,7 @@ smoke() {
     for flag in --bundle-from-oci --custom-trusted-root --owner --signer-workflow --predicate-type; do
       grep -q -- "$flag" <<<"$out" || die "gh $GH attestation verify has no $flag"
     done
+    ;;
   govulncheck)
     out=$("$bin" -version 2>&1) || die "govulncheck $GOVULNCHECK does not run: $out"
     grep -q "govulncheck@v$GOVULNCHECK" <<<"$out" || die "govulncheck says it is not v$GOVULNCHECK: $out"
