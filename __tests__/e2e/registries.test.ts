@@ -141,7 +141,7 @@ describe.runIf(run)('several registries (issue 20)', () => {
   describe('bases in another registry than the release', () => {
     const basesRepo = repo('mirror')
     const base = `${R2}/${basesRepo}/static:nonroot`
-    const baseFiles = (dockerfile: string) => ({ hello: fs.readFileSync('/bin/true'), Dockerfile: dockerfile })
+    const baseFiles = (dockerfile: string) => ({ hello: staticTrue(), Dockerfile: dockerfile })
     const common = { version: 'v3.1.0', platforms: 'linux/amd64', 'allowed-bases': `${R}/e2e/*\n${R2}/*`, ...first, sign: 'false', sbom: 'false' }
     // distribution 2.8 now and then answers "blob unknown" to a manifest whose blobs buildx is still
     // copying across registries; the copy (the setup, not the behaviour under test) is tried again.

@@ -137,6 +137,9 @@ vi.mock('../../src/registry/http-api.js', () => ({
     blob = vi.fn()
     blobText = vi.fn(() => Promise.resolve(STATEMENT))
     tags = vi.fn(() => Promise.resolve(existingTags))
+    // The tags move by a manifest PUT each (tags/publish-step), after the gates.
+    manifestBytes = vi.fn(() => Promise.resolve({ body: Buffer.from('{}'), mediaType: 'application/vnd.oci.image.index.v1+json' }))
+    putManifest = vi.fn((tag: string) => (calls.push(`tag ${tag}`), Promise.resolve()))
   }
 }))
 vi.mock('../../src/tools/install.js', () => ({ startToolInstall: vi.fn(() => Promise.resolve({ cosign: '/tc/cosign', syft: '/tc/syft', trivy: '/tc/trivy' })) }))

@@ -63,7 +63,7 @@ export interface SmallResponse {
  * One request, no redirects followed, the body read whole (a challenge, a token, an error): what
  * the credential check needs, with the same CAs as the other reads.
  */
-export function send(url: URL, o: { method?: 'GET' | 'HEAD' | 'POST'; headers?: Record<string, string>; body?: string; ca?: string[] } = {}): Promise<SmallResponse> {
+export function send(url: URL, o: { method?: 'GET' | 'HEAD' | 'POST' | 'PUT'; headers?: Record<string, string>; body?: string | Buffer; ca?: string[] } = {}): Promise<SmallResponse> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'http:' ? http : https
     const base = trustedCAs() ?? (o.ca?.length ? [...tls.rootCertificates] : undefined)
@@ -90,6 +90,7 @@ export function parseChallenge(header: string): { scheme: string; params: Record
 
 export class RegistryApi {
   private authorization?: string
+  private pushAuthorization?: string
 
   constructor(private readonly access: RegistryAccess) {}
 
@@ -98,8 +99,8 @@ export class RegistryApi {
     return password ? `Basic ${Buffer.from(`${username ?? ''}:${password}`).toString('base64')}` : undefined
   }
 
-  /** Answers a 401 challenge once: Basic, or a pull token from the Bearer realm. */
-  private async authorize(challenge: string): Promise<void> {
+  /** Answers a 401 challenge once: Basic, or a pull (or push) token from the Bearer realm. */
+  private async authorize(challenge: string, actions = 'pull'): Promise<void> {
     const { scheme, params } = parseChallenge(challenge)
     if (scheme === 'basic') {
       this.authorization = this.basic()
@@ -109,11 +110,11 @@ export class RegistryApi {
     if (scheme !== 'bearer' || !params.realm) throw new Error(`${this.access.registry} answered 401 with an unknown challenge: ${challenge}`)
     const realm = new URL(params.realm)
     if (params.service) realm.searchParams.set('service', params.service)
-    realm.searchParams.set('scope', `repository:${this.access.repository}:pull`)
+    realm.searchParams.set('scope', `repository:${this.access.repository}:${actions}`)
     const basic = this.basic()
     const res = await request(realm, basic ? { authorization: basic } : {}, this.access.ca)
     const body = await readAll(res)
-    if (res.statusCode !== 200) throw new Error(`${realm.host} refused a pull token for ${this.access.repository}: HTTP ${res.statusCode ?? 0} ${body.slice(0, 200)}`)
+    if (res.statusCode !== 200) throw new Error(`${realm.host} refused a ${actions} token for ${this.access.repository}: HTTP ${res.statusCode ?? 0} ${body.slice(0, 200)}`)
     const token = (JSON.parse(body) as { token?: string; access_token?: string })
     this.authorization = `Bearer ${token.token ?? token.access_token ?? ''}`
   }
@@ -156,6 +157,35 @@ export class RegistryApi {
     const body = await readAll(res)
     if (res.statusCode !== 200) throw new Error(`reading manifest ${reference} of ${this.access.registry}/${this.access.repository}: HTTP ${res.statusCode ?? 0} ${body.slice(0, 200)}`)
     return body
+  }
+
+  /** A manifest or index by digest, its exact bytes and media type (to put it under a tag unchanged). */
+  async manifestBytes(digest: string): Promise<{ body: Buffer; mediaType: string }> {
+    const accept = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json', 'application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'].join(', ')
+    const res = await this.get(`manifests/${digest}`, `reading manifest ${digest}`, { accept })
+    const chunks: Buffer[] = []
+    for await (const c of res) chunks.push(c as Buffer)
+    const body = Buffer.concat(chunks)
+    if (res.statusCode !== 200) throw new Error(`reading manifest ${digest} of ${this.access.registry}/${this.access.repository}: HTTP ${res.statusCode ?? 0} ${body.toString('utf8').slice(0, 200)}`)
+    return { body, mediaType: String(res.headers['content-type'] ?? '').split(';')[0] ?? '' }
+  }
+
+  /**
+   * PUT a manifest the repository already holds under a tag: one request (and one token request
+   * for push), so a retry repeats only it. Its children are already there, pushed by digest.
+   */
+  async putManifest(tag: string, m: { body: Buffer; mediaType: string }): Promise<void> {
+    const url = new URL(`https://${apiHost(this.access.registry)}/v2/${this.access.repository}/manifests/${tag}`)
+    const put = () => send(url, { method: 'PUT', body: m.body, ca: this.access.ca, headers: { 'content-type': m.mediaType, ...(this.pushAuthorization ? { authorization: this.pushAuthorization } : {}) } })
+    let res = await put()
+    if (res.status === 401 && res.headers['www-authenticate']) {
+      const pull = this.authorization
+      await this.authorize(res.headers['www-authenticate'], 'pull,push')
+      this.pushAuthorization = this.authorization
+      this.authorization = pull ?? this.authorization
+      res = await put()
+    }
+    if (res.status !== 201 && res.status !== 200) throw new Error(`tagging ${this.access.registry}/${this.access.repository}:${tag}: HTTP ${res.status} ${res.body.slice(0, 200)}`)
   }
 
   /** A small blob's bytes as text (an in-toto statement). */

@@ -6,13 +6,17 @@
 import * as core from '@actions/core'
 import { retag } from '../build/rerun.js'
 import type { ImageInputs } from '../inputs/image.js'
+import { withRetry } from '../lib/retry.js'
+import { RegistryApi } from '../registry/http-api.js'
 import type { ImageTools } from '../registry/imagetools.js'
+import { configCredentials } from '../registry/login.js'
 import type { Pushed } from '../registry/manifest.js'
 import type { RunOutputs } from '../report/outputs.js'
 
 export interface TagRun {
-  inputs: Pick<ImageInputs, 'image' | 'tags' | 'push' | 'pushByDigest'>
+  inputs: Pick<ImageInputs, 'image' | 'tags' | 'push' | 'pushByDigest' | 'registryUsername' | 'registryPassword'>
   tools: Pick<ImageTools, 'create'>
+  configDir: string
   report: { tags: string[] }
   outputs: RunOutputs
 }
@@ -23,9 +27,28 @@ export async function publishTags(run: TagRun, pushed: Pushed): Promise<void> {
   if (!inputs.push || inputs.pushByDigest || inputs.tags.length === 0) return
   const name = inputs.image.name
   const started = Date.now()
-  await core.group('Tag the checked digest', () => retag(name, inputs.tags, pushed.digest, run.tools, `tagging ${name}@${pushed.digest}`))
+  await core.group('Tag the checked digest', () => tag(run, pushed.digest))
   core.info(`Tagged in ${Date.now() - started} ms`)
   const refs = inputs.tags.map((t) => `${name}:${t}`)
   run.report.tags = refs
   if (run.outputs.release) run.outputs.release.tags = refs
+}
+
+/**
+ * Each tag is one manifest PUT of the index the repository already holds (its platforms and
+ * attestations were pushed with it, by digest), retried on its own: `imagetools create` copies
+ * every child again per call, so one failing request in a flaky registry fails the whole call,
+ * and a retry repeats all of it. With no credential the action can read (a credential helper
+ * holds it), imagetools does it with docker's own.
+ */
+async function tag(run: TagRun, digest: string): Promise<void> {
+  const { image, tags, registryUsername, registryPassword } = run.inputs
+  const credential = registryPassword ? { username: registryUsername, password: registryPassword } : configCredentials(run.configDir, image.registry)
+  if (!credential) return retag(image.name, tags, digest, run.tools, `tagging ${image.name}@${digest}`)
+  const api = new RegistryApi({ registry: image.registry, repository: image.path, ...credential })
+  const index = await withRetry(() => api.manifestBytes(digest), { what: `reading ${image.name}@${digest}` })
+  for (const t of tags) {
+    await withRetry(() => api.putManifest(t, index), { what: `tagging ${image.name}:${t}` })
+    core.info(`${image.name}:${t} -> ${digest}`)
+  }
 }
