@@ -1,6 +1,9 @@
 // The build inputs of issue 14, run for real: build-contexts replacing base images by name (the
 // Dockerfile names golang and gcr.io/distroless, which cannot be reached here: only the named
 // contexts make it build), and no-cache.
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { runAction } from './support/harness.js'
 import { docker, e2e, goProgram, requireEnvironment, uniqueImage, workspace } from './support/env.js'
@@ -26,8 +29,14 @@ describe.runIf(run)('build inputs (issue 14)', () => {
   test('build-contexts replaces the bases by name; a rebuild is cached; no-cache runs the go build again', async () => {
     const image = uniqueImage('build-inputs')
     const ws = workspace({ ...goProgram, Dockerfile: DOCKERFILE })
+    // Each run gets a builder of its own (the release pushes by digest through a docker-container
+    // builder the action creates), so the cache travels as it does between jobs: exported and
+    // imported (type=local here, type=gha on GitHub).
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'bdi-cache-'))
     const inputs = {
       image,
+      'cache-to': `type=local,dest=${cache},mode=max`,
+      'cache-from': `type=local,src=${cache}`,
       platforms: 'linux/amd64',
       'build-contexts': `golang:1.24=docker-image://${R}/e2e/golang:1.24\ngcr.io/distroless/static-debian13:nonroot=docker-image://${R}/e2e/static:nonroot`,
       'registry-username': e2e.user,
