@@ -4,6 +4,7 @@ import * as path from 'node:path'
 import { beforeEach, expect, test, vi } from 'vitest'
 import { publishTags } from '../../../src/tags/publish-step.js'
 import type { TagRun } from '../../../src/tags/publish-step.js'
+import type * as Retry from '../../../src/lib/retry.js'
 
 const puts: string[] = []
 let failOnce: string | undefined
@@ -22,7 +23,7 @@ vi.mock('../../../src/registry/http-api.js', () => ({
   }
 }))
 vi.mock('../../../src/lib/retry.js', async (original) => {
-  const real = await original<typeof import('../../../src/lib/retry.js')>()
+  const real = await original<typeof Retry>()
   return { ...real, withRetry: <T>(fn: (a: number) => Promise<T>, o: Parameters<typeof real.withRetry>[1]) => real.withRetry(fn, { ...o, sleep: () => Promise.resolve() }) }
 })
 
@@ -30,7 +31,7 @@ const D = `sha256:${'a'.repeat(64)}`
 const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'publish-'))
 fs.writeFileSync(path.join(configDir, 'config.json'), '{}')
 const run = (password: string): TagRun & { tools: { create: ReturnType<typeof vi.fn> } } => ({
-  inputs: { image: { name: 'registry.example/o/a', registry: 'registry.example', path: 'o/a' } as TagRun['inputs']['image'], tags: ['1.4.2', '1.4', '1', 'latest'], push: true, pushByDigest: false, registryUsername: 'u', registryPassword: password },
+  inputs: { image: { name: 'registry.example/o/a', registry: 'registry.example', path: 'o/a' }, tags: ['1.4.2', '1.4', '1', 'latest'], push: true, pushByDigest: false, registryUsername: 'u', registryPassword: password },
   tools: { create: vi.fn(() => Promise.resolve()) },
   configDir,
   report: { tags: [] },
@@ -45,7 +46,7 @@ beforeEach(() => {
 test('with a credential: one manifest PUT per tag, no imagetools; a 503 on one tag retries that tag alone', async () => {
   failOnce = '1.4'
   const r = run('p')
-  await publishTags(r, { digest: D, platforms: {} } as Parameters<typeof publishTags>[1])
+  await publishTags(r, { digest: D, platforms: {} })
   expect(puts).toEqual(['1.4.2', '1.4', '1.4', '1', 'latest'])
   expect(r.tools.create).not.toHaveBeenCalled()
   expect(r.report.tags).toEqual(['1.4.2', '1.4', '1', 'latest'].map((t) => `registry.example/o/a:${t}`))
@@ -53,7 +54,7 @@ test('with a credential: one manifest PUT per tag, no imagetools; a 503 on one t
 
 test('no credential the action can read (a credential helper holds it): imagetools, with docker\'s own', async () => {
   const r = run('')
-  await publishTags(r, { digest: D, platforms: {} } as Parameters<typeof publishTags>[1])
+  await publishTags(r, { digest: D, platforms: {} })
   expect(puts).toEqual([])
   expect(r.tools.create).toHaveBeenCalledWith({ tags: ['1.4.2', '1.4', '1', 'latest'].map((t) => `registry.example/o/a:${t}`), sources: [`registry.example/o/a@${D}`], carbonCopy: true }, `tagging registry.example/o/a@${D}`)
 })
