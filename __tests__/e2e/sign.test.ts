@@ -340,8 +340,12 @@ describe.runIf(run)('cosign 2, a key file, and failure after the push (issue 3)'
     expect(bad.summary).toContain('Pushed but not signed or attested')
     expect(cosign('cosign', ['verify', '--key', keys.pub, '--insecure-ignore-tlog=true', `${image}@${bad.outputs.digest}`]).code).not.toBe(0)
 
-    const rerun = await runAction({ ...inputs, ...tools() }, { workspace: ws, env: { GITHUB_RUN_ATTEMPT: '2' } })
+    // A re-run starts on a new VM: a builder of its own, with no cache (buildkit-image makes the
+    // action create one), must rebuild the same platform images.
+    const rerun = await runAction({ ...inputs, 'buildkit-image': e2e.buildkitImage, ...tools() }, { workspace: ws, env: { GITHUB_RUN_ATTEMPT: '2' } })
     expect(rerun.exitCode, rerun.log).toBe(0)
+    expect(bad.log).toContain(`using the existing builder "${e2e.suiteBuilder}"`)
+    expect(rerun.log).toMatch(/Created builder build-distroless-image-\S+ \(docker-container driver/)
     expect(rerun.outputs.digest).toBe(bad.outputs.digest)
     expect(cosign('cosign', ['verify', '--key', keys.pub, '--insecure-ignore-tlog=true', `${image}@${rerun.outputs.digest}`]).code).toBe(0)
 

@@ -326,3 +326,18 @@ export BDI_BUILDKIT_TCP="tcp://127.0.0.1:$TCP_PORT"
 export BDI_BUILDKIT_TLS_DIR="$tls"
 ENV
 grep -q BDI_BUILDKIT_NOCA_IMAGE "$STATE/env" || echo "export BDI_BUILDKIT_NOCA_IMAGE=\"$noca_image\"" >>"$STATE/env"
+
+# --- the suite's builder ---------------------------------------------------------------------
+# One docker-container builder on the image above, which most e2e releases use as the current
+# builder (BUILDX_BUILDER), as a runner's does after a setup-buildx step. Every release creating
+# its own builder, with an empty cache, cost about half the suite's time. The cases about the
+# builder the action creates (split, buildkitd-config, the re-run on a new builder) give
+# buildkit-image themselves and still get one of their own. Made anew by every setup, so no cache
+# outlives the run that filled it.
+suite_builder=bdi-e2e-suite
+docker buildx rm --force "$suite_builder" >/dev/null 2>&1 || true
+docker buildx create --name "$suite_builder" --driver docker-container \
+  --driver-opt "image=$image,network=host" --bootstrap >/dev/null 2>"$STATE/suite-builder.log" ||
+  { cat "$STATE/suite-builder.log" >&2; die "cannot create the suite's builder $suite_builder on $image"; }
+log "suite builder $suite_builder on $image"
+grep -q BDI_SUITE_BUILDER "$STATE/env" || echo "export BDI_SUITE_BUILDER=\"$suite_builder\"" >>"$STATE/env"

@@ -92,18 +92,23 @@ export function findingsOf(report: unknown, what: string): Finding[] {
   for (const result of r.Results as Array<{ Target?: unknown; Vulnerabilities?: unknown }>) {
     const target = typeof result.Target === 'string' ? result.Target : ''
     for (const v of (Array.isArray(result.Vulnerabilities) ? result.Vulnerabilities : []) as ReportVulnerability[]) {
-      const severity = text(v.Severity, 'UNKNOWN').toUpperCase()
-      out.push({
-        target,
-        pkg: text(v.PkgName),
-        installed: text(v.InstalledVersion),
-        id: text(v.VulnerabilityID),
-        severity: (SEVERITIES as readonly string[]).includes(severity) ? (severity as Severity) : 'UNKNOWN',
-        fixed: typeof v.FixedVersion === 'string' ? v.FixedVersion : ''
-      })
+      out.push(findingOf(target, v))
     }
   }
   return out
+}
+
+/** One vulnerability of a report's result, as the gate judges it. */
+function findingOf(target: string, v: ReportVulnerability): Finding {
+  const severity = text(v.Severity, 'UNKNOWN').toUpperCase()
+  return {
+    target,
+    pkg: text(v.PkgName),
+    installed: text(v.InstalledVersion),
+    id: text(v.VulnerabilityID),
+    severity: (SEVERITIES as readonly string[]).includes(severity) ? (severity as Severity) : 'UNKNOWN',
+    fixed: typeof v.FixedVersion === 'string' ? v.FixedVersion : ''
+  }
 }
 
 /** A finding a VEX statement suppressed (`--show-suppressed`): the finding, and what the statement said. */
@@ -120,18 +125,7 @@ export function suppressedOf(report: unknown): SuppressedFinding[] {
     const target = typeof result.Target === 'string' ? result.Target : ''
     for (const m of (Array.isArray(result.ExperimentalModifiedFindings) ? result.ExperimentalModifiedFindings : []) as Array<{ Type?: unknown; Status?: unknown; Statement?: unknown; Finding?: unknown }>) {
       if (m.Type !== 'vulnerability' || typeof m.Finding !== 'object' || m.Finding === null) continue
-      const v = m.Finding as ReportVulnerability
-      const severity = text(v.Severity, 'UNKNOWN').toUpperCase()
-      out.push({
-        target,
-        pkg: text(v.PkgName),
-        installed: text(v.InstalledVersion),
-        id: text(v.VulnerabilityID),
-        severity: (SEVERITIES as readonly string[]).includes(severity) ? (severity as Severity) : 'UNKNOWN',
-        fixed: typeof v.FixedVersion === 'string' ? v.FixedVersion : '',
-        status: text(m.Status),
-        statement: text(m.Statement)
-      })
+      out.push({ ...findingOf(target, m.Finding), status: text(m.Status), statement: text(m.Statement) })
     }
   }
   return out

@@ -30,6 +30,8 @@ export const e2e = {
   toolsChecksums: Buffer.from(process.env.BDI_TOOLS_CHECKSUMS ?? '', 'base64').toString('utf8'),
   /** BuildKit built from Debian's sources (scripts/e2e/buildkit.sh): an image, and a host daemon. */
   buildkitImage: process.env.BDI_BUILDKIT_IMAGE ?? '',
+  /** The builder most releases build on (scripts/e2e/buildkit.sh), as the runner's current builder. */
+  suiteBuilder: process.env.BDI_SUITE_BUILDER ?? '',
   /** The same image with Debian's CA bundle alone: it does not trust the e2e registries (buildkitd-config). */
   buildkitNocaImage: process.env.BDI_BUILDKIT_NOCA_IMAGE ?? '',
   buildkitTcp: process.env.BDI_BUILDKIT_TCP ?? '',

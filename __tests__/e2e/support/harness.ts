@@ -118,6 +118,11 @@ export async function runAction(given: Record<string, string>, opts: RunOptions)
   // moby/buildkit image, this machine cannot, so the suite's own BuildKit image stands in for it.
   const buildkitImage = process.env.BDI_BUILDKIT_IMAGE
   const inputs = buildkitImage && !('buildkit-image' in given) ? { ...given, 'buildkit-image': buildkitImage } : given
+  // A run that names no builder of its own builds on the suite's (scripts/e2e/buildkit.sh), the
+  // current builder as after a setup-buildx step; one that gives buildkit-image, builder-endpoint
+  // or buildkitd-config, or BUILDX_BUILDER itself, gets what it asked for.
+  const ownBuilder = ['buildkit-image', 'builder-endpoint', 'buildkitd-config'].some((k) => k in given) || 'BUILDX_BUILDER' in (opts.env ?? {})
+  const suiteBuilder: Record<string, string> = process.env.BDI_SUITE_BUILDER && !ownBuilder ? { BUILDX_BUILDER: process.env.BDI_SUITE_BUILDER } : {}
   const gh = {
     actor: 'e2e-bot',
     token: 'ghs_e2e_not_a_real_token',
@@ -162,6 +167,7 @@ export async function runAction(given: Record<string, string>, opts: RunOptions)
     RUNNER_TOOL_CACHE: opts.toolCache ?? path.join(runnerDir, 'toolcache'),
     RUNNER_OS: 'Linux',
     RUNNER_ARCH: 'X64',
+    ...suiteBuilder,
     ...opts.env
   }
   const timeoutMs = opts.timeoutMs ?? 540_000
