@@ -46,6 +46,9 @@ for m in $mounts; do as_root umount -l "$m" || die "cannot unmount $m"; done
 log "removing $STATE, $PREFIX, /run/bdi-e2e and the e2e temp dirs"
 as_root rm -rf "$STATE" "$PREFIX" /run/bdi-e2e
 rm -rf "${TMPDIR:-/tmp}"/bdi-* "$here/../../.e2e-work"
+# The suite's builder (buildkit.sh): its container went with the engine; its record in the user's
+# buildx store goes too, so that the next setup finds nothing of it.
+for d in instances activity refs; do rm -rf "$HOME/.docker/buildx/$d/bdi-e2e-suite"; done
 if [ -L /usr/local/lib/docker/cli-plugins/docker-buildx ]; then
   as_root rm -f /usr/local/lib/docker/cli-plugins/docker-buildx
 fi
