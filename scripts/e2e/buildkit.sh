@@ -334,12 +334,14 @@ grep -q BDI_BUILDKIT_NOCA_IMAGE "$STATE/env" || echo "export BDI_BUILDKIT_NOCA_I
 # builder the action creates (split, buildkitd-config, the re-run on a new builder) give
 # buildkit-image themselves and still get one of their own. Made anew by every setup, so no cache
 # outlives the run that filled it.
-# It lives in the user's docker config (as setup-buildx's does), which the action shares builders
-# from, not in the bases' config this script uses; reset.sh removes it there.
+# Its record lives in the user's buildx store (as setup-buildx's does), which the action shares
+# builders from; the bases' docker config, which this script uses, holds the login its image is
+# pulled with (the user's holds none: the suite asserts runs that find no login there).
+# reset.sh removes the record.
 suite_builder=bdi-e2e-suite
-user_config="$HOME/.docker"
-DOCKER_CONFIG="$user_config" docker buildx rm --force "$suite_builder" >/dev/null 2>&1 || true
-DOCKER_CONFIG="$user_config" docker buildx create --name "$suite_builder" --driver docker-container \
+export BUILDX_CONFIG="$HOME/.docker/buildx"
+docker buildx rm --force "$suite_builder" >/dev/null 2>&1 || true
+docker buildx create --name "$suite_builder" --driver docker-container \
   --driver-opt "image=$image,network=host" --bootstrap >/dev/null 2>"$STATE/suite-builder.log" ||
   { cat "$STATE/suite-builder.log" >&2; die "cannot create the suite's builder $suite_builder on $image"; }
 log "suite builder $suite_builder on $image"
