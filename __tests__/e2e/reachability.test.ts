@@ -180,8 +180,8 @@ describe.runIf(run)('reachability with the real govulncheck and trivy (issue 33)
     // a key-signed cosign 3 release gets no ClusterImagePolicy (policy-tester shows why below).
     for (const part of ['kind: ClusterPolicy', `- ${image}*`, 'type: https://cyclonedx.org/bom', fs.readFileSync(keys.pub, 'utf8').split('\n')[1] ?? 'no key']) expect(policies).toContain(part)
     for (const part of ['kind: ClusterImagePolicy', 'https://openvex.dev/ns', 'https://cosign.sigstore.dev/attestation/vuln/v1']) expect(policies).not.toContain(part)
-    expect(r.log).toContain("deploy-policies: vuln, openvex are attested to each platform's digest, not to the index a tag names, so the policies do not require them")
-    expect(r.log).toContain("deploy-policies: no ClusterImagePolicy: policy-controller (v0.13.1) verifies a key's signatures only in cosign 2's layout")
+    expect(r.summary).toContain("deploy-policies: vuln, openvex are attested to each platform's digest, not to the index a tag names, so the policies do not require them")
+    expect(r.summary).toContain("deploy-policies: no ClusterImagePolicy: policy-controller (v0.13.1) verifies a key's signatures only in cosign 2's layout")
     const platforms = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
     expect(Object.keys(platforms).sort()).toEqual(['linux/amd64', 'linux/arm64'])
     // Why: policy-controller's tester refuses this release under either layout a key authority could name.
@@ -255,7 +255,7 @@ describe.runIf(run)('reachability with the real govulncheck and trivy (issue 33)
     expect(required).toHaveLength(2)
     expect(required).toContain('https://cyclonedx.org/bom')
     expect(required.some((t) => t.startsWith('https://slsa.dev/provenance/'))).toBe(true)
-    expect(r.log).toContain("deploy-policies: vuln, openvex are attested to each platform's digest, not to the index a tag names, so the policies do not require them")
+    expect(r.summary).toContain("deploy-policies: vuln, openvex are attested to each platform's digest, not to the index a tag names, so the policies do not require them")
     const policyFile = cipFile(cips.map((c) => stringify(c)).join('---\n'))
     const platforms = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
     const index = r.outputs.digest ?? ''

@@ -10,7 +10,7 @@ import { deployPoliciesYaml, policyControllerGap } from './deploy-policies.js'
  * digests carry (a Pod that names the tag is checked on the index's digest), and a
  * policy-controller policy for a key-signed cosign 3 release.
  */
-export function writeDeployPolicies(result: Pick<SupplyChainResult, 'identity' | 'attested' | 'attestedToAll'>, o: { name: string; transparencyLog: boolean; rekorUrl?: string; cosignMajor: number; workDir: string }, notes: string[]): string | undefined {
+export function writeDeployPolicies(result: Pick<SupplyChainResult, 'identity' | 'attested' | 'attestedToAll'>, o: { name: string; transparencyLog: boolean; rekorUrl?: string; privateSigstore?: boolean; cosignMajor: number; workDir: string }, notes: string[]): string | undefined {
   const id = result.identity
   if (!id) return undefined
   let signer: Parameters<typeof deployPoliciesYaml>[0]['signer']
@@ -26,6 +26,7 @@ export function writeDeployPolicies(result: Pick<SupplyChainResult, 'identity' |
   if (platformsOnly.length) notes.push(`deploy-policies: ${platformsOnly.join(', ')} ${platformsOnly.length > 1 ? 'are' : 'is'} attested to each platform's digest, not to the index a tag names, so the policies do not require ${platformsOnly.length > 1 ? 'them' : 'it'} (admission checks the digest the Pod names)`)
   const gap = policyControllerGap(spec)
   if (gap) notes.push(`deploy-policies: ${gap}`)
+  else if (signer.kind === 'keyless' && o.privateSigstore) notes.push("deploy-policies: the ClusterImagePolicies name no trustRootRef, so policy-controller judges them by the public Sigstore's roots: for this private instance (sigstore-trusted-root) give it a TrustRoot and set keyless.trustRootRef and ctlog.trustRootRef")
   const file = path.join(o.workDir, 'deploy-policies.yaml')
   fs.writeFileSync(file, deployPoliciesYaml(spec))
   return file

@@ -48,6 +48,14 @@ export function policyControllerGap(p: PolicySpec): string | undefined {
 }
 
 /**
+ * cosign 3's signature of an image: a Sigstore bundle whose DSSE envelope holds an in-toto
+ * statement of this predicate type. policy-controller v0.13.1 answers "bundle support for image
+ * signatures is not yet implemented" to a bundle authority without attestations, so the signature
+ * is required as this attestation.
+ */
+export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1'
+
+/**
  * policy-controller's policies: one requiring the signature, one requiring the attestations. An
  * authority that lists attestations verifies only those, and a policy admits an image when any one
  * of its authorities does, while every policy that matches the image must admit it: so the
@@ -71,7 +79,7 @@ export function clusterImagePolicies(p: PolicySpec): unknown[] {
   })
   const attested = unique(p.attested)
   return [
-    policy(policyName(p.name), { name: 'release-signer', ...signer }),
+    policy(policyName(p.name), { name: 'release-signer', ...signer, ...(p.signatureFormat === 'bundle' ? { attestations: [{ name: 'signature', predicateType: COSIGN_SIGN_PREDICATE }] } : {}) }),
     ...(attested.length ? [policy(policyName(p.name, '-attestations'), { name: 'release-attestations', ...signer, attestations: attested.map((t) => ({ name: t, predicateType: PREDICATE_URI[t] })) })] : [])
   ]
 }

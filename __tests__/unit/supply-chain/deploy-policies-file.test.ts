@@ -48,3 +48,10 @@ test('a key with cosign 3: the Kyverno policy alone, and the note says why polic
   expect(text).toContain('kind: ClusterPolicy')
   expect(notes).toEqual(["deploy-policies: no ClusterImagePolicy: policy-controller (v0.13.1) verifies a key's signatures only in cosign 2's layout (the .sig and .att tags), and cosign 3 attached Sigstore bundles (OCI referrers); sign keyless, or with cosign-version v2, for policy-controller"])
 })
+
+test('keyless with a private Sigstore: the note says the policies need a TrustRoot', () => {
+  const notes: string[] = []
+  const identity = { kind: 'keyless' as const, certificateIdentity: 'https://github.com/o/r/.github/workflows/rel.yml@refs/heads/main', issuer: 'https://token.actions.githubusercontent.com' }
+  expect(writeDeployPolicies({ identity, attested: [] }, { ...o, cosignMajor: 3, privateSigstore: true }, notes)).toBeDefined()
+  expect(notes).toEqual(["deploy-policies: the ClusterImagePolicies name no trustRootRef, so policy-controller judges them by the public Sigstore's roots: for this private instance (sigstore-trusted-root) give it a TrustRoot and set keyless.trustRootRef and ctlog.trustRootRef"])
+})

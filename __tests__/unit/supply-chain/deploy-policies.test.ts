@@ -73,8 +73,9 @@ describe('what they require', () => {
     const signer = { keyless: { url: 'https://fulcio.sigstore.dev', identities: [{ issuer: keyless.issuer, subject: keyless.certificateIdentity }] }, ctlog: { url: 'https://rekor.sigstore.dev' }, signatureFormat: 'bundle' }
     const policy = (name: string, authority: unknown) => ({ apiVersion: 'policy.sigstore.dev/v1beta1', kind: 'ClusterImagePolicy', metadata: { name }, spec: { mode: 'enforce', images: [{ glob: 'ghcr.io/acme/operator*' }], authorities: [authority] } })
     expect(clusterImagePolicies(spec)).toEqual([
-      // No attestations on this authority: policy-controller then verifies the signature itself.
-      policy('bdi-ghcr-io-acme-operator', { name: 'release-signer', ...signer }),
+      // cosign 3's signature, as the attestation it is in a bundle (policy-controller v0.13.1 has no
+      // bundle path for a signature authority without attestations).
+      policy('bdi-ghcr-io-acme-operator', { name: 'release-signer', ...signer, attestations: [{ name: 'signature', predicateType: 'https://sigstore.dev/cosign/sign/v1' }] }),
       policy('bdi-ghcr-io-acme-operator-attestations', {
         name: 'release-attestations',
         ...signer,
@@ -95,7 +96,10 @@ describe('what they require', () => {
     const s = (specs[i] as [string, PolicySpec])[1]
     const policies = clusterImagePolicies(s) as Array<{ spec: { authorities: Array<Record<string, unknown>> } }>
     expect(policies).toHaveLength(count)
+    // The legacy layout: no signatureFormat, and the signature's policy lists no attestation, so
+    // policy-controller verifies the .sig itself.
     for (const p of policies) expect(p.spec.authorities[0]?.signatureFormat).toBeUndefined()
+    if (count) expect(policies[0]?.spec.authorities[0]?.attestations).toBeUndefined()
     expect(policyControllerGap(s)).toBe(gap)
     expect(deployPoliciesYaml(s).split('\n').slice(0, gap ? 2 : 1)).toEqual([`# Admission policies for ${s.name}, as build-distroless-image signed and attested it.`, ...(gap ? [`# ${gap}.`] : [])])
   })
