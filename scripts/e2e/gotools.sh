@@ -10,8 +10,8 @@
 #   govulncheck golang.org/x/vuln          cmd/govulncheck (the action `go install`s it on the
 #           runner; this build is the tests' own, to read the fixture DB and the pushed binaries)
 #   policy-tester github.com/sigstore/policy-controller cmd/tester (the admission side: the
-#           deploy-policies output's ClusterImagePolicy run against a release, the way
-#           policy-controller's webhook judges a Pod's image; go install names it tester)
+#           deploy-policies output's ClusterImagePolicies run against a release, the way
+#           policy-controller's webhook judges a Pod's image; the go command names it tester)
 # Built with a pinned Go (GOTOOLCHAIN=$GO: the machine's own go is used only if it is exactly
 # that version, else the go command fetches that toolchain from the module proxy), CGO off,
 # -trimpath, and the version ldflags each project's release build sets. Each binary is kept in
@@ -170,7 +170,7 @@ for spec in "${TOOLS[@]}"; do
     build=$(mktemp -d)
     $recipe "$build" "$module/$pkg@$version" "$experiment" "$ldflags" "$module" || die "$recipe $module/$pkg@$version failed (see above)"
     log "$name $version: built in $(($(date +%s) - start)) s"
-    # go install names the binary after the package's directory (cmd/tester: tester).
+    # The go command names the binary after the package's directory (cmd/tester: tester).
     [ "${pkg##*/}" = "$name" ] || mv "$build/${pkg##*/}" "$build/$name"
     smoke "$name" "$build/$name"
     rm -rf "$CACHE/$name-"[0-9]*
