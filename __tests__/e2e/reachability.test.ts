@@ -8,13 +8,15 @@
 //   - the trivy DB of scripts/e2e/trivy-db, which has CVE-2099-0003 and CVE-2099-0004 for those
 //     modules (HIGH, with fixes) besides the Debian fixtures of e2e/static.
 // The workloads are built for linux/amd64 and linux/arm64 with vendored modules (no proxy).
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
+import { parseAllDocuments, stringify } from 'yaml'
+import { policyName } from '../../src/supply-chain/deploy-policies.js'
 import { runAction } from './support/harness.js'
-import { cosign, docker, e2e, keyPair, keySigning, localBases, requireEnvironment, testerDockerConfig, uniqueImage, workspace } from './support/env.js'
+import { cosign, docker, e2e, keyPair, keySigning, localBases, rawManifest, requireEnvironment, testerDockerConfig, toolsChecksums, uniqueImage, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const R = e2e.registry
@@ -93,6 +95,19 @@ function trivyAlone(ref: string, policy: string[]): { code: number; ids: string[
   }
 }
 
+/** policy-controller's policy-tester (scripts/e2e/gotools.sh): a policy file against one image, as its webhook judges a Pod's image. */
+function policyTester(policyFile: string, image: string): { code: number; out: string } {
+  const r = spawnSync(path.join(e2e.state, 'gotools', 'policy-tester'), ['-policy', policyFile, '-image', image, '-log-level', 'warn'], { env: { ...process.env, DOCKER_CONFIG: testerDockerConfig }, encoding: 'utf8' })
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` }
+}
+
+/** YAML documents in a file of their own. */
+function cipFile(yaml: string): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'reach-cip-')), 'policy.yaml')
+  fs.writeFileSync(file, yaml)
+  return file
+}
+
 /** The README's consumer commands (section "Reproducing the verdict"), as written there. */
 function readmeConsumerCommands(): { cosign: string; trivy: string } {
   const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8')
@@ -160,10 +175,23 @@ describe.runIf(run)('reachability with the real govulncheck and trivy (issue 33)
     }
     expect(r.summary).toContain('present, not reachable')
     expect(r.outputs.signed).toBe('true')
-    // The deploy policies require the OpenVEX attestation too, from the key that signed.
-    for (const part of ['kind: ClusterImagePolicy', 'kind: ClusterPolicy', `glob: ${image}*`, 'predicateType: https://openvex.dev/ns', 'type: https://openvex.dev/ns', fs.readFileSync(keys.pub, 'utf8').split('\n')[1] ?? 'no key']) expect(policies).toContain(part)
+    // The deploy policies: the key that signed, and what every signed digest carries. The OpenVEX
+    // and the scan are on the platform digests only, not on the index a tag names, so not required;
+    // a key-signed cosign 3 release gets no ClusterImagePolicy (policy-tester shows why below).
+    for (const part of ['kind: ClusterPolicy', `- ${image}*`, 'type: https://cyclonedx.org/bom', fs.readFileSync(keys.pub, 'utf8').split('\n')[1] ?? 'no key']) expect(policies).toContain(part)
+    for (const part of ['kind: ClusterImagePolicy', 'https://openvex.dev/ns', 'https://cosign.sigstore.dev/attestation/vuln/v1']) expect(policies).not.toContain(part)
+    expect(r.summary).toContain("deploy-policies: vuln, openvex are attested to each platform's digest, not to the index a tag names, so the policies do not require them")
+    expect(r.summary).toContain("deploy-policies: no ClusterImagePolicy: policy-controller (v0.13.1) verifies a key's signatures only in cosign 2's layout")
     const platforms = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
     expect(Object.keys(platforms).sort()).toEqual(['linux/amd64', 'linux/arm64'])
+    // Why: policy-controller's tester refuses this release under either layout a key authority could name.
+    const keyPolicy = (format: string) => cipFile(`apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata:\n  name: cosign3-key\nspec:\n  images:\n  - glob: ${image}*\n  authorities:\n  - name: release-signer\n${format}    key:\n      hashAlgorithm: sha256\n      data: |\n${fs.readFileSync(keys.pub, 'utf8').trim().split('\n').map((l) => `        ${l}`).join('\n')}\n`)
+    const legacy = policyTester(keyPolicy(''), `${image}@${r.outputs.digest ?? ''}`)
+    expect(legacy.code, legacy.out).toBe(1)
+    expect(legacy.out).toContain('no signatures found')
+    const bundle = policyTester(keyPolicy('    signatureFormat: bundle\n'), `${image}@${r.outputs.digest ?? ''}`)
+    expect(bundle.code, bundle.out).toBe(1)
+    expect(bundle.out).toContain('when using the new bundle format, the authority must be keyless')
     const { cosign: cosignLine, trivy: trivyLine } = readmeConsumerCommands()
     for (const [platform, digest] of Object.entries(platforms)) {
       const ref = `${image}@${digest}`
@@ -208,6 +236,87 @@ describe.runIf(run)('reachability with the real govulncheck and trivy (issue 33)
       expect(consumer.ids).toEqual([])
       expect(consumer.suppressed).toEqual(['CVE-2099-0004'])
     }
+  })
+
+  test("the deploy policies under policy-controller's own policy-tester: a cosign 2 release is admitted; an image of another key, one missing an attestation and one attested but not signed are refused", async () => {
+    const image = uniqueImage('reach-policy')
+    let policies = ''
+    const r = await runAction(inputs(image, { platforms: 'linux/amd64', 'cosign-version': `v${e2e.cosign2}`, 'tools-checksums': toolsChecksums('cosign-linux-amd64') }), {
+      workspace: workspace(unreachable),
+      beforePost: (m) => (policies = m.outputs['deploy-policies'] ? fs.readFileSync(m.outputs['deploy-policies'], 'utf8') : '')
+    })
+    expect(r.exitCode, r.log).toBe(0)
+    // policy-tester reads ClusterImagePolicies only: the Kyverno document is left out of its file.
+    const docs = parseAllDocuments(policies).map((d) => d.toJSON() as { kind: string; metadata: { name: string }; spec: { authorities: Array<{ attestations?: Array<{ predicateType: string }> }> } })
+    const cips = docs.filter((d) => d.kind === 'ClusterImagePolicy')
+    expect(cips.map((c) => c.metadata.name)).toEqual([policyName(image), policyName(image, '-attestations')])
+    const required = cips[1]?.spec.authorities[0]?.attestations?.map((a) => a.predicateType) ?? []
+    // The index carries the SBOM and the provenance; the scan and the OpenVEX only the platform's digest.
+    expect(required).toHaveLength(2)
+    expect(required).toContain('https://cyclonedx.org/bom')
+    expect(required.some((t) => t.startsWith('https://slsa.dev/provenance/'))).toBe(true)
+    expect(r.summary).toContain("deploy-policies: vuln, openvex are attested to each platform's digest, not to the index a tag names, so the policies do not require them")
+    const policyFile = cipFile(cips.map((c) => stringify(c)).join('---\n'))
+    const platforms = JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>
+    const index = r.outputs.digest ?? ''
+    expect(Object.values(platforms)).not.toContain(index)
+
+    // Admits this release: the index a tag names, and the platform's own digest.
+    for (const digest of [index, ...Object.values(platforms)]) {
+      const ok = policyTester(policyFile, `${image}@${digest}`)
+      expect(ok.code, ok.out).toBe(0)
+    }
+
+    // Three more images under the same name (the policies' glob), each a digest of its own: the
+    // static base's index and its two platform manifests, copied, signed and attested by hand with cosign 2.
+    const base3 = [`${R}/e2e/static:nonroot`, ...(rawManifest(`${R}/e2e/static:nonroot`).manifests ?? []).map((m) => `${R}/e2e/static@${m.digest}`)]
+    expect(base3).toHaveLength(3)
+    const variant = (label: string, from: string) => {
+      docker(['buildx', 'imagetools', 'create', '-t', `${image}:${label}`, from])
+      const d = (JSON.parse(docker(['buildx', 'imagetools', 'inspect', '--format', '{{json .Manifest}}', `${image}:${label}`]).out) as { digest: string }).digest
+      expect(d).not.toBe(index)
+      return `${image}@${d}`
+    }
+    // The smallest predicate cosign 2 takes for each type (SLSA v1 needs its two required fields).
+    const slsa1 = JSON.stringify({ buildDefinition: { buildType: 'https://example.com/e2e', externalParameters: {} }, runDetails: { builder: { id: 'https://example.com/e2e' } } })
+    const predicateOf = (type: string) => cipFile(type === 'slsaprovenance1' ? slsa1 : '{}')
+    const cosign2 = (args: string[], key: string, ref: string) => {
+      const c = cosign('cosign2', [...args, '--key', key, '--tlog-upload=false', '--yes', ref], { COSIGN_PASSWORD: PASSWORD })
+      expect(c.code, c.out).toBe(0)
+    }
+    const typeOf = (uri: string) => (uri === 'https://cyclonedx.org/bom' ? 'cyclonedx' : uri === 'https://slsa.dev/provenance/v1' ? 'slsaprovenance1' : 'slsaprovenance02')
+    const keyFile = path.join(keys.dir, 'cosign.key')
+    const other = keyPair(PASSWORD)
+    const otherKey = path.join(other.dir, 'cosign.key')
+
+    // Another identity: signed and attested with everything the policy asks for, by another key.
+    const foreign = variant('other-key', base3[0] ?? '')
+    cosign2(['sign'], otherKey, foreign)
+    for (const t of required) cosign2(['attest', '--type', typeOf(t), '--predicate', predicateOf(typeOf(t))], otherKey, foreign)
+    const refusedForeign = policyTester(policyFile, foreign)
+    expect(refusedForeign.code, refusedForeign.out).toBe(1)
+    // The tester stops at the first policy that fails (either: neither has a match for this key).
+    expect(refusedForeign.out).toMatch(/(signature key validation failed for authority release-signer|attestation key validation failed for authority release-attestations) for /)
+
+    // The release's key, but the provenance missing: the signature policy passes, the attestations' refuses.
+    const partial = variant('no-provenance', base3[1] ?? '')
+    cosign2(['sign'], keyFile, partial)
+    cosign2(['attest', '--type', 'cyclonedx', '--predicate', predicateOf('cyclonedx')], keyFile, partial)
+    const refusedPartial = policyTester(policyFile, partial)
+    expect(refusedPartial.code, refusedPartial.out).toBe(1)
+    const provenance = required.find((t) => t.startsWith('https://slsa.dev/provenance/')) ?? 'no provenance required'
+    expect(refusedPartial.out).toContain(`no matching attestations with type ${provenance}`)
+    expect(refusedPartial.out).not.toContain('authority release-signer')
+
+    // Every attestation by the release's key, no signature: refused by the signature's policy (why
+    // the signature and the attestations are two policies, not two authorities of one).
+    const unsigned = variant('unsigned', base3[2] ?? '')
+    for (const t of required) cosign2(['attest', '--type', typeOf(t), '--predicate', predicateOf(typeOf(t))], keyFile, unsigned)
+    const refusedUnsigned = policyTester(policyFile, unsigned)
+    expect(refusedUnsigned.code, refusedUnsigned.out).toBe(1)
+    expect(refusedUnsigned.out).toContain('signature key validation failed for authority release-signer for ')
+    expect(refusedUnsigned.out).toContain('no signatures found')
+    expect(refusedUnsigned.out).not.toContain('authority release-attestations')
   })
 
   test('a program that is not Go is skipped with a notice; the Debian finding of the base refuses as before', async () => {

@@ -78,9 +78,13 @@ export interface SupplyChainResult {
   notes: string[]
   /** Set when a step failed; `subjects` then says how far each got. */
   failure?: Error
-  /** Who signed (for the deploy policies), and the predicate types attested to the platform digests. */
+  /**
+   * Who signed (for the deploy policies), the predicate types attested to the platform digests,
+   * and those of them attested to every digest signed (the index too: the scans are not).
+   */
   identity?: Identity
   attested?: PredicateType[]
+  attestedToAll?: PredicateType[]
 }
 
 /** Uploads the SBOM files as a workflow artifact; resolves to the note for the summary, never rejects. */
@@ -178,6 +182,8 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
       throwFirst(outcomes.flatMap((m) => [...m.values()]))
       const platforms = spec.subjects.filter((x) => x.subject !== 'index')
       result.attested = [...new Set(platforms.flatMap((x) => predicatesFor(x, sboms, provenance, scans).map((p) => p.type)))]
+      const typesOf = spec.subjects.map((x) => new Set(predicatesFor(x, sboms, provenance, scans).map((p) => p.type)))
+      result.attestedToAll = result.attested.filter((t) => typesOf.every((types) => types.has(t)))
     })
   }
 

@@ -2,10 +2,15 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { SupplyChainResult } from './chain.js'
-import { deployPoliciesYaml } from './deploy-policies.js'
+import { deployPoliciesYaml, policyControllerGap } from './deploy-policies.js'
 
-/** The file's path, or undefined (with a note saying why) when the signer cannot be written into a policy. */
-export function writeDeployPolicies(result: Pick<SupplyChainResult, 'identity' | 'attested'>, o: { name: string; transparencyLog: boolean; rekorUrl?: string; workDir: string }, notes: string[]): string | undefined {
+/**
+ * The file's path, or undefined (with a note saying why) when the signer cannot be written into a
+ * policy. A note also names what the policies cannot require: an attestation only the platform
+ * digests carry (a Pod that names the tag is checked on the index's digest), and a
+ * policy-controller policy for a key-signed cosign 3 release.
+ */
+export function writeDeployPolicies(result: Pick<SupplyChainResult, 'identity' | 'attested' | 'attestedToAll'>, o: { name: string; transparencyLog: boolean; rekorUrl?: string; privateSigstore?: boolean; cosignMajor: number; workDir: string }, notes: string[]): string | undefined {
   const id = result.identity
   if (!id) return undefined
   let signer: Parameters<typeof deployPoliciesYaml>[0]['signer']
@@ -15,7 +20,14 @@ export function writeDeployPolicies(result: Pick<SupplyChainResult, 'identity' |
     notes.push(`deploy-policies: not written: the signing key is a KMS reference (${id.publicKey}), whose public key the policies would have to carry`)
     return undefined
   }
+  const attested = result.attestedToAll ?? result.attested ?? []
+  const spec = { name: o.name, signer, attested, transparencyLog: o.transparencyLog, rekorUrl: o.rekorUrl, signatureFormat: o.cosignMajor >= 3 ? ('bundle' as const) : ('legacy' as const) }
+  const platformsOnly = (result.attested ?? []).filter((t) => !attested.includes(t))
+  if (platformsOnly.length) notes.push(`deploy-policies: ${platformsOnly.join(', ')} ${platformsOnly.length > 1 ? 'are' : 'is'} attested to each platform's digest, not to the index a tag names, so the policies do not require ${platformsOnly.length > 1 ? 'them' : 'it'} (admission checks the digest the Pod names)`)
+  const gap = policyControllerGap(spec)
+  if (gap) notes.push(`deploy-policies: ${gap}`)
+  else if (signer.kind === 'keyless' && o.privateSigstore) notes.push("deploy-policies: the ClusterImagePolicies name no trustRootRef, so policy-controller judges them by the public Sigstore's roots: for this private instance (sigstore-trusted-root) give it a TrustRoot and set keyless.trustRootRef and ctlog.trustRootRef")
   const file = path.join(o.workDir, 'deploy-policies.yaml')
-  fs.writeFileSync(file, deployPoliciesYaml({ name: o.name, signer, attested: result.attested ?? [], transparencyLog: o.transparencyLog, rekorUrl: o.rekorUrl }))
+  fs.writeFileSync(file, deployPoliciesYaml(spec))
   return file
 }

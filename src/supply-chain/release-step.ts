@@ -90,7 +90,7 @@ export async function signRelease(run: ReleaseRun, pushed: Pushed, vulnScans: Vu
     throw new Error(`${result.failure.message}\nPushed but not signed or attested: ${list}. The digest outputs are set; re-run the job to finish signing.`, { cause: result.failure })
   }
   run.outputs.sboms = result.sboms
-  if (result.signed) run.outputs.deployPolicies = writeDeployPolicies(result, { name, transparencyLog: inputs.transparencyLog, rekorUrl: inputs.sigstoreTrust?.rekorUrl, workDir: run.workDir }, report.notes)
+  if (result.signed) run.outputs.deployPolicies = writeDeployPolicies(result, { name, transparencyLog: inputs.transparencyLog, rekorUrl: inputs.sigstoreTrust?.rekorUrl, privateSigstore: Boolean(inputs.sigstoreTrust), cosignMajor: inputs.cosignMajor, workDir: run.workDir }, report.notes)
   if (!inputs.copies.length) {
     run.outputs.images = { [name]: `${name}@${pushed.digest}` }
     run.outputs.signed = result.signed

@@ -422,6 +422,9 @@ describe('the vulnerability gate\'s scans: attested per platform digest (--type 
     expect(lines.indexOf(`attest --key ${key} --type cyclonedx --predicate ${path.join(workDir, 'sbom', 'sbom-linux-amd64.cdx.json')} ${N}@${AMD}`)).toBeLessThan(lines.indexOf(`attest --key ${key} --type vuln --predicate ${vulnScans[0]?.predicateFile ?? ''} ${N}@${AMD}`))
     expect(result.subjects.map((d) => [d.subject, d.vulnerability])).toEqual([['index', 'skipped'], ['linux/amd64', 'verified'], ['linux/arm64', 'verified']])
     expect(result.verifyCommands).toContain(`cosign verify-attestation --type vuln --key cosign.pub --insecure-ignore-tlog=true ${N}@${AMD}`)
+    // For the deploy policies: the scan is on the platform digests only, not on the index a tag names.
+    expect(result.attested?.sort()).toEqual(['cyclonedx', 'vuln'])
+    expect(result.attestedToAll).toEqual(['cyclonedx'])
   })
 
   test('a failed vuln attestation fails the step and leaves that platform unfinished', async () => {
