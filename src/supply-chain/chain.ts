@@ -28,7 +28,7 @@ import { cosign2TrustEnv } from '../sigstore/trust-roots.js'
 import type { Tools } from '../tools/install.js'
 import { verifyAttestations, verifySignatures } from './verify.js'
 
-export interface SupplyChainSpec extends Omit<SupplyChainInputs, 'syftVersion' | 'toolsUrl'> {
+export interface SupplyChainSpec extends Omit<SupplyChainInputs, 'syftVersion' | 'toolsUrl' | 'attestationStore' | 'attestationStoreToken'> {
   name: string
   /** Every pushed digest: the index first (when there is one), then each platform. */
   subjects: Subject[]
@@ -81,6 +81,8 @@ export interface SupplyChainResult {
   /** Who signed (for the deploy policies), and the predicate types attested to the platform digests. */
   identity?: Identity
   attested?: PredicateType[]
+  /** Every statement attested (or found attested, on a re-run), by subject: what the attestation store receives. */
+  predicates?: Array<Subject & { type: PredicateType }>
 }
 
 /** Uploads the SBOM files as a workflow artifact; resolves to the note for the summary, never rejects. */
@@ -176,6 +178,7 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
         for (const [type, o] of byType) set(FIELD[type], o.status === 'fulfilled' ? 'done' : 'failed', mine)
       })
       throwFirst(outcomes.flatMap((m) => [...m.values()]))
+      result.predicates = spec.subjects.flatMap((x) => predicatesFor(x, sboms, provenance, scans).map((p) => ({ subject: x.subject, digest: x.digest, type: p.type })))
       const platforms = spec.subjects.filter((x) => x.subject !== 'index')
       result.attested = [...new Set(platforms.flatMap((x) => predicatesFor(x, sboms, provenance, scans).map((p) => p.type)))]
     })
