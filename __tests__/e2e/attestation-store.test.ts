@@ -158,3 +158,43 @@ describe.runIf(run)("GitHub's attestation store: every bundle once, a 5xx finish
     expect(gh(['attestation', 'verify', `oci://${images[0] ?? ''}@${other}`, '--bundle', file, '--owner', 'vmafx', '--signer-workflow', WORKFLOW, '--predicate-type', VULN, '--custom-trusted-root', 'trusted_root.jsonl'], ws).code).not.toBe(0)
   })
 })
+
+describe.runIf(run)("GitHub's attestation store without attestations: write (issue 32)", () => {
+  test('the store answers 403: asked once, the step fails naming the permission, everything stays signed and attested in the registry', async () => {
+    const store = await startAttestationStore({ token: TOKEN, readOnly: true })
+    try {
+      const ws = keylessWorkspace()
+      const job = idTokenJob(githubClaims(REPO, 'refs/tags/v3.3.0'))
+      const image = `${e2e.registry}/e2e-store-403-${Date.now().toString(36)}`
+      const r = await runAction(
+        {
+          image,
+          ...localBases,
+          platforms: 'linux/amd64',
+          'registry-username': e2e.user,
+          'registry-password': e2e.password,
+          'sigstore-trusted-root': '.sigstore/trusted_root.json',
+          'sigstore-signing-config': '.sigstore/signing_config.json',
+          'tools-url': `${e2e.mirror}/good`,
+          'tools-checksums': e2e.toolsChecksums,
+          'sbom-artifact': 'false',
+          version: 'v3.3.0',
+          'attestation-store': 'true'
+        },
+        { workspace: ws, github: { repository: REPO, ref: 'refs/tags/v3.3.0' }, env: { ...job.env, GITHUB_API_URL: store.url } }
+      )
+      expect(r.exitCode, r.log).toBe(1)
+      expect(r.outputs.signed).toBe('true')
+      expect(r.log).toMatch(/::error::GitHub's attestation store did not take the \S+ bundle of \S+: POST http:\/\/127\.0\.0\.1:\d+\/repos\/vmafx\/demo-operator\/attestations: HTTP 403 .*add `permissions: \{ attestations: write \}` to the job/)
+      expect(r.log).toContain('not tried after the failure above')
+      expect(r.log).toContain('Re-run the job: it asks the store what it holds for each digest')
+      // One POST, no retry of a refusal, nothing stored; the listing was read first.
+      expect(store.requests.filter((x) => x.startsWith('POST'))).toEqual(['POST /repos/vmafx/demo-operator/attestations 403'])
+      expect(store.requests.some((x) => x.startsWith(`GET /repos/vmafx/demo-operator/attestations/${r.outputs.digest ?? ''} 200`))).toBe(true)
+      expect(store.stored()).toEqual([])
+      expect(r.outputs['attestation-ids']).toBe('')
+    } finally {
+      await store.close()
+    }
+  })
+})
