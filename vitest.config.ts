@@ -9,11 +9,11 @@ const e2e = { testTimeout: 600_000, hookTimeout: 600_000, fileParallelism: false
 const quiet = ['arch', 'build', 'refresh', 'templates', 'qemu'].map((f) => `__tests__/e2e/${f}.test.ts`)
 // A second lane: run.sh runs these in a second vitest process beside the main e2e files. The fault
 // suite mostly waits (stalls, backoff, an outage; it reaches the registry through its own proxy
-// port); keyless, vulnerability and registries spend much of their time in cosign, the Sigstore
+// port); keyless, vulnerability, registries and attestation-store spend much of their time in cosign, the Sigstore
 // stand-in, trivy and copies rather than in Go builds, so the two lanes share the 2 cores well
 // (about 14 min each from a fresh setup). None of them asserts on what another file's runs leave
 // in a shared log.
-const beside = ['faults', 'keyless', 'vulnerability', 'registries', 'reachability'].map((f) => `__tests__/e2e/${f}.test.ts`)
+const beside = ['faults', 'keyless', 'vulnerability', 'registries', 'reachability', 'attestation-store'].map((f) => `__tests__/e2e/${f}.test.ts`)
 
 // The e2e support code (harness, environment, the Sigstore stand-in's contract tests) needs no
 // Docker: its tests run with the unit tests.

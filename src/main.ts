@@ -28,6 +28,7 @@ import type { Report } from './report/summary.js'
 import { newReport, writeSummary } from './report/summary.js'
 import { recordPush, startRun } from './run.js'
 import { provenanceStep, signRelease } from './supply-chain/release-step.js'
+import { storeStep } from './supply-chain/store-step.js'
 import { releaseTags } from './tags/floating.js'
 import { publishTags } from './tags/publish-step.js'
 
@@ -75,7 +76,8 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, output
   const vulnScans = await vulnerabilityStep(run, pushed)
   // Every gate passed on the digest: only now do the tags move, then it is signed.
   await publishTags(run, pushed)
-  await signRelease(run, pushed, vulnScans, provenance)
+  const signed = await signRelease(run, pushed, vulnScans, provenance)
+  await storeStep(run, signed)
 }
 
 /** A check refused the Dockerfile or a base before anything was built. */

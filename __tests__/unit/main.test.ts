@@ -176,6 +176,7 @@ const ctx = (over: Partial<GitHubContext> = {}): GitHubContext => ({
   ref: 'refs/tags/v1.4.2',
   sha: 'a'.repeat(40),
   serverUrl: 'https://github.com',
+  apiUrl: 'https://api.github.com',
   workflowRef: 'vmafx/op/.github/workflows/release.yml@refs/tags/v1.4.2',
   runId: '7',
   runAttempt: 1,

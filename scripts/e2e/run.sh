@@ -23,7 +23,7 @@ echo "[e2e] environment ready in $(($(date +%s) - start)) s"
 . "${BDI_STATE:-/var/lib/bdi-e2e}/env"
 cd "$root" || exit 1
 # Three vitest runs (see vitest.config.ts): the second lane (the fault suite, which mostly
-# waits, keyless, vulnerability and registries) beside the main files, its output held until it
+# waits, keyless, vulnerability, registries and attestation-store) beside the main files, its output held until it
 # ends; then the files that need the registry to themselves. Arguments (files, -t) go to each;
 # --passWithNoTests, since a file names one project's only.
 vitest() { npx vitest run --passWithNoTests --project "$@"; }
@@ -34,7 +34,7 @@ vitest e2e "$@"
 main=$?
 wait "$beside_pid"
 beside=$?
-printf '\n[e2e] the second lane (faults, keyless, vulnerability, registries), run beside the main files:\n'
+printf '\n[e2e] the second lane (faults, keyless, vulnerability, registries, reachability, attestation-store), run beside the main files:\n'
 cat "$beside_log"
 rm -f "$beside_log"
 vitest e2e-quiet "$@"

@@ -33,7 +33,7 @@ export type { BasesInputs, BuildInputs, BuilderInputs, ImageInputs, InputReader,
 export type Inputs = ImageInputs & BuildInputs & SecretsInputs & BuilderInputs & SupplyChainInputs & PolicyInputs & BasesInputs & SmokeInputs & VulnerabilityInputs & ReachabilityInputs
 
 /** Inputs whose values are secrets: masked before anything else happens. */
-export const SECRET_INPUTS = ['registry-password', 'registry-auth', 'cosign-key', 'cosign-password', 'builder-tls-key', 'secrets', 'github-token'] as const
+export const SECRET_INPUTS = ['registry-password', 'registry-auth', 'cosign-key', 'cosign-password', 'builder-tls-key', 'secrets', 'github-token', 'attestation-store-token'] as const
 
 export function readInputs(ctx: GitHubContext): Inputs {
   const read: InputReader = (name) => core.getInput(name)

@@ -38,6 +38,10 @@ export interface SupplyChainInputs {
   toolsUrl: string
   /** The workflow's own sha256 per release asset name (`tools-checksums`). */
   toolsChecksums?: Record<string, string>
+  /** `attestation-store`: upload every attestation bundle to GitHub's attestation store as well. */
+  attestationStore: boolean
+  /** `attestation-store-token`: the token the store is written with (github.token by default). */
+  attestationStoreToken: string
 }
 
 /** `release` says what the image slice asks for: a push, and per-platform digests for a later merge. */
@@ -60,6 +64,9 @@ export function parseSupplyChainInputs(read: InputReader, ctx: GitHubContext, re
   if (sigstoreTrust && !transparencyLog) {
     throw new InputError('sigstore-trusted-root', 'and sigstore-signing-config name a Sigstore instance, but transparency-log: false signs with the key alone and uses none: remove them, or turn the log on')
   }
+  const attestationStore = bool(read, 'attestation-store', false)
+  const attestationStoreToken = read('attestation-store-token').trim()
+  if (attestationStore) checkAttestationStore({ cosignKey, cosignMajor, token: attestationStoreToken, repository: ctx.repository })
   return {
     sbom,
     sbomFormat: sbomFormat(read('sbom-format')),
@@ -75,8 +82,21 @@ export function parseSupplyChainInputs(read: InputReader, ctx: GitHubContext, re
     cosignMajor,
     syftVersion: syftLine(toolVersion('syft-version', read('syft-version') || DEFAULT_SYFT_VERSION)),
     toolsUrl: toolsUrl(read('tools-url') || 'https://github.com'),
-    toolsChecksums: toolsChecksums(read('tools-checksums'))
+    toolsChecksums: toolsChecksums(read('tools-checksums')),
+    attestationStore,
+    attestationStoreToken
   }
+}
+
+/**
+ * GitHub's store holds Sigstore bundles that `gh attestation verify` can judge: keyless (a Fulcio
+ * certificate), written by cosign 3 as OCI referrers, where the action reads them back.
+ */
+function checkAttestationStore(o: { cosignKey?: CosignKey; cosignMajor: number; token: string; repository: string }): void {
+  if (o.cosignKey) throw new InputError('attestation-store', 'true needs keyless signing: GitHub\'s attestation store and `gh attestation verify` judge Fulcio certificates, and cosign-key signs with a key. Remove cosign-key, or set attestation-store: false')
+  if (o.cosignMajor < 3) throw new InputError('attestation-store', 'true needs cosign 3: the bundles uploaded are the ones cosign 3 attaches to each digest as OCI referrers, and cosign 2 writes none. Use the default cosign-version, or set attestation-store: false')
+  if (!o.token) throw new InputError('attestation-store-token', 'is empty, and attestation-store: true writes to GitHub\'s API with it: leave it at its default (github.token, with `permissions: { attestations: write }`) or give a token that can write attestations')
+  if (!/^[^/\s]+\/[^/\s]+$/.test(o.repository)) throw new InputError('attestation-store', `true stores the attestations in the job's repository, and GITHUB_REPOSITORY ("${o.repository}") names none`)
 }
 
 function sbomFormat(value: string): SbomFormat {

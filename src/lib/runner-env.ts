@@ -8,6 +8,8 @@ export interface GitHubContext {
   ref: string
   sha: string
   serverUrl: string
+  /** GITHUB_API_URL: the REST API (https://api.github.com, or GHES's https://HOST/api/v3). */
+  apiUrl: string
   /** `owner/repo/.github/workflows/release.yml@refs/tags/v1.4.2`: the keyless signing identity. */
   workflowRef: string
   runId: string
@@ -36,6 +38,7 @@ export function readContext(env: NodeJS.ProcessEnv = process.env, nodeArch: stri
     ref: env.GITHUB_REF ?? '',
     sha: env.GITHUB_SHA ?? '',
     serverUrl: env.GITHUB_SERVER_URL || 'https://github.com',
+    apiUrl: env.GITHUB_API_URL || 'https://api.github.com',
     workflowRef: env.GITHUB_WORKFLOW_REF ?? '',
     runId: env.GITHUB_RUN_ID ?? '',
     runAttempt: Number(env.GITHUB_RUN_ATTEMPT ?? '1') || 1,

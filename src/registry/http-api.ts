@@ -188,6 +188,28 @@ export class RegistryApi {
     if (res.status !== 201 && res.status !== 200) throw new Error(`tagging ${this.access.registry}/${this.access.repository}:${tag}: HTTP ${res.status} ${res.body.slice(0, 200)}`)
   }
 
+  /**
+   * The referrers of a digest (OCI distribution 1.1): the referrers API, or, where the registry
+   * has none (it answers 404, as distribution 2.8 does), the `sha256-<hex>` tag of the fallback
+   * schema, which cosign 3 keeps up to date there. None when neither exists.
+   */
+  async referrers(digest: string): Promise<Referrer[]> {
+    const index = 'application/vnd.oci.image.index.v1+json'
+    const api = await this.get(`referrers/${digest}`, `listing the referrers of ${digest}`, { accept: index })
+    const apiBody = await readAll(api)
+    if (api.statusCode === 200 && String(api.headers['content-type'] ?? '').startsWith(index)) return manifestsOf(apiBody)
+    const tag = await this.get(`manifests/${digest.replace(':', '-')}`, `reading the referrers tag of ${digest}`, { accept: index })
+    const body = await readAll(tag)
+    if (tag.statusCode === 404) return []
+    if (tag.statusCode !== 200) throw new Error(`reading the referrers of ${digest} in ${this.access.registry}/${this.access.repository}: HTTP ${tag.statusCode ?? 0} ${body.slice(0, 200)}`)
+    return manifestsOf(body)
+  }
+
+  /** An OCI image manifest by digest, parsed (a referrer's: its layers hold the content). */
+  async imageManifest(digest: string): Promise<{ artifactType?: string; config?: { mediaType?: string }; layers?: Array<{ digest: string; mediaType: string; size?: number }> }> {
+    return JSON.parse(await this.manifestText(digest)) as { layers?: Array<{ digest: string; mediaType: string }> }
+  }
+
   /** A small blob's bytes as text (an in-toto statement). */
   async blobText(digest: string): Promise<string> {
     return readAll(await this.blob(digest))
@@ -217,4 +239,17 @@ export class RegistryApi {
 export function nextPage(link: string | undefined): string | undefined {
   const m = /<[^>]*\/tags\/list(\?[^>]*)?>\s*;\s*rel="?next"?/.exec(link ?? '')
   return m ? `tags/list${m[1] ?? ''}` : undefined
+}
+
+/** A referrer of a digest, as the referrers index lists it. */
+export interface Referrer {
+  digest: string
+  mediaType: string
+  artifactType?: string
+  annotations?: Record<string, string>
+}
+
+function manifestsOf(indexJson: string): Referrer[] {
+  const index = JSON.parse(indexJson) as { manifests?: Referrer[] | null }
+  return index.manifests ?? []
 }

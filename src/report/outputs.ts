@@ -20,6 +20,8 @@ export interface RunOutputs {
   vulnerabilitySarif?: string
   /** The policy-controller and Kyverno admission policies for what was signed (a YAML file). */
   deployPolicies?: string
+  /** The IDs of the attestations this attempt stored in GitHub's attestation store. */
+  attestationIds?: number[]
 }
 
 export function setOutputs(o: RunOutputs): void {
@@ -36,4 +38,5 @@ export function setOutputs(o: RunOutputs): void {
   if (o.signed !== undefined) core.setOutput('signed', String(o.signed))
   if (o.vulnerabilitySarif) core.setOutput('vulnerability-sarif', o.vulnerabilitySarif)
   if (o.deployPolicies) core.setOutput('deploy-policies', o.deployPolicies)
+  if (o.attestationIds) core.setOutput('attestation-ids', o.attestationIds.join('\n'))
 }

@@ -7,6 +7,7 @@ import type { SmokeReport } from '../gates/smoke-rules.js'
 import { budgetReach, formatMs } from '../gates/smoke-rules.js'
 import type { Status, SubjectOutcome } from '../supply-chain/chain.js'
 import type { GateScans } from '../gates/vulnerability-scan.js'
+import type { StoreReport } from '../supply-chain/attestation-store.js'
 
 export interface Report {
   image: string
@@ -30,6 +31,8 @@ export interface Report {
   vulnerabilities?: GateScans
   /** Which buildx builder and driver built the release. */
   builder?: string
+  /** What went to GitHub's attestation store (attestation-store: true). */
+  attestationStore?: StoreReport
   error?: string
 }
 
@@ -80,6 +83,7 @@ export async function writeSummary(r: Report): Promise<void> {
     s.addCodeBlock(r.verifyCommands.join('\n'), 'sh')
   }
   for (const c of r.copies ?? []) copySection(s, c, r.digest)
+  if (r.attestationStore) storeSection(s, r.attestationStore)
   if (r.notes.length) {
     s.addRaw('<p><strong>Notes:</strong></p>', true)
     s.addList(r.notes.map(escape))
@@ -203,6 +207,16 @@ function copySection(s: Summary, c: CopyOutcome, digest: string): void {
     s.addList(open.map(escape))
   }
   if (c.verifyCommands.length) s.addCodeBlock(c.verifyCommands.join('\n'), 'sh')
+}
+
+/** GitHub's attestation store: each bundle stored now (with its page), those stored before, and what a re-run still uploads. */
+function storeSection(s: Summary, st: StoreReport): void {
+  s.addRaw(`<p><strong>GitHub attestation store</strong> (${escape(st.repository)}): ${st.created.length} stored now, ${st.already} stored by an earlier attempt.</p>`, true)
+  if (st.created.length) s.addList(st.created.map((c) => `${escape(c.subject)} <code>${escape(c.ref)}</code> ${escape(c.predicateType)}: <a href="${escape(c.url)}">${c.id}</a>`))
+  if (st.notStored.length) {
+    s.addRaw('<p><strong>⚠️ Not in the attestation store yet</strong> (the bundles stay in the registry; re-run the job to upload them, nothing is signed again):</p>', true)
+    s.addList(st.notStored.map((n) => `${escape(n.subject)} <code>${escape(n.ref)}</code> ${escape(n.predicateType)}: ${escape(n.why)}`))
+  }
 }
 
 function escape(text: string): string {

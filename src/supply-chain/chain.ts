@@ -28,7 +28,7 @@ import { cosign2TrustEnv } from '../sigstore/trust-roots.js'
 import type { Tools } from '../tools/install.js'
 import { verifyAttestations, verifySignatures } from './verify.js'
 
-export interface SupplyChainSpec extends Omit<SupplyChainInputs, 'syftVersion' | 'toolsUrl'> {
+export interface SupplyChainSpec extends Omit<SupplyChainInputs, 'syftVersion' | 'toolsUrl' | 'attestationStore' | 'attestationStoreToken'> {
   name: string
   /** Every pushed digest: the index first (when there is one), then each platform. */
   subjects: Subject[]
@@ -85,6 +85,8 @@ export interface SupplyChainResult {
   identity?: Identity
   attested?: PredicateType[]
   attestedToAll?: PredicateType[]
+  /** Every statement attested (or found attested, on a re-run), by subject: what the attestation store receives. */
+  predicates?: Array<Subject & { type: PredicateType }>
 }
 
 /** Uploads the SBOM files as a workflow artifact; resolves to the note for the summary, never rejects. */
@@ -180,6 +182,7 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
         for (const [type, o] of byType) set(FIELD[type], o.status === 'fulfilled' ? 'done' : 'failed', mine)
       })
       throwFirst(outcomes.flatMap((m) => [...m.values()]))
+      result.predicates = spec.subjects.flatMap((x) => predicatesFor(x, sboms, provenance, scans).map((p) => ({ subject: x.subject, digest: x.digest, type: p.type })))
       const platforms = spec.subjects.filter((x) => x.subject !== 'index')
       result.attested = [...new Set(platforms.flatMap((x) => predicatesFor(x, sboms, provenance, scans).map((p) => p.type)))]
       const typesOf = spec.subjects.map((x) => new Set(predicatesFor(x, sboms, provenance, scans).map((p) => p.type)))

@@ -23,7 +23,10 @@ import type { Refusal } from '../gates/verdict.js'
 import type { RecordedProvenance } from './provenance.js'
 import { AttestationShapeError, missingProvenanceMessage, readProvenance } from './provenance.js'
 import { uploadSboms } from './sbom-artifact.js'
+import type { Subject } from './sign.js'
 import { subjectsOf } from './sign.js'
+import type { Identity, PredicateType } from '../sigstore/cosign-argv.js'
+import type { ImageName } from '../tags/refs.js'
 import { writeDeployPolicies } from './deploy-policies-file.js'
 
 export interface ReleaseRun {
@@ -68,7 +71,15 @@ export function olderThanAsked(asked: string | undefined, recorded: RecordedProv
   return Object.entries(recorded).filter(([, r]) => r.type === 'slsaprovenance02').map(([p]) => p)
 }
 
-export async function signRelease(run: ReleaseRun, pushed: Pushed, vulnScans: VulnScan[] | undefined, recorded?: RecordedProvenance): Promise<void> {
+/** What was signed and attested, and where: what the attestation store step uploads. Absent when nothing was signed. */
+export interface Signed {
+  identity: Identity
+  predicates: Array<Subject & { type: PredicateType }>
+  /** The first image and every copy the index reached, each carrying its own bundles. */
+  images: ImageName[]
+}
+
+export async function signRelease(run: ReleaseRun, pushed: Pushed, vulnScans: VulnScan[] | undefined, recorded?: RecordedProvenance): Promise<Signed | undefined> {
   const { inputs, ctx, report } = run
   const name = inputs.image.name
   const subjects = subjectsOf(pushed)
@@ -91,10 +102,11 @@ export async function signRelease(run: ReleaseRun, pushed: Pushed, vulnScans: Vu
   }
   run.outputs.sboms = result.sboms
   if (result.signed) run.outputs.deployPolicies = writeDeployPolicies(result, { name, transparencyLog: inputs.transparencyLog, rekorUrl: inputs.sigstoreTrust?.rekorUrl, privateSigstore: Boolean(inputs.sigstoreTrust), cosignMajor: inputs.cosignMajor, workDir: run.workDir }, report.notes)
+  const signed = (images: ImageName[]): Signed | undefined => (result.signed && result.identity ? { identity: result.identity, predicates: result.predicates ?? [], images } : undefined)
   if (!inputs.copies.length) {
     run.outputs.images = { [name]: `${name}@${pushed.digest}` }
     run.outputs.signed = result.signed
-    return
+    return signed([inputs.image])
   }
   const copies = await publishCopies(inputs.copies, { from: name, digest: pushed.digest, tags: inputs.tags, tagsOf: inputs.copyTags, subjects, chain: { ...chain, sboms: result.sbomResults } }, run.tools, runChain)
   report.copies = copies
@@ -102,4 +114,5 @@ export async function signRelease(run: ReleaseRun, pushed: Pushed, vulnScans: Vu
   const failure = copiesFailure(copies)
   run.outputs.signed = result.signed && !failure
   if (failure) throw failure
+  return signed([inputs.image, ...inputs.copies.filter((c) => copies.some((o) => o.name === c.name && o.copied))])
 }

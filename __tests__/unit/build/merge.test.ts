@@ -77,7 +77,7 @@ describe('inputs for split and merge', () => {
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'merge-in-'))
   fs.writeFileSync(path.join(ws, 'Dockerfile'), 'FROM gcr.io/distroless/static-debian13:nonroot\n')
   const ctx: GitHubContext = {
-    workspace: ws, repository: 'vmafx/w', owner: 'vmafx', ref: 'refs/tags/v1.0.0', sha: 'a'.repeat(40), serverUrl: 'https://github.com', workflowRef: 'w',
+    workspace: ws, repository: 'vmafx/w', owner: 'vmafx', ref: 'refs/tags/v1.0.0', sha: 'a'.repeat(40), serverUrl: 'https://github.com', apiUrl: 'https://api.github.com', workflowRef: 'w',
     runId: '1', runAttempt: 1, idTokenAvailable: false, runnerTemp: os.tmpdir(), nodeArch: 'x64', noDefaultAttestations: false, sourceDate: ''
   }
   const read = (v: Record<string, string>) => (n: string) => v[n] ?? ''

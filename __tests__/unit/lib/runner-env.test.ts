@@ -32,3 +32,10 @@ test('readContext: the runner architecture and BUILDX_NO_DEFAULT_ATTESTATIONS co
   expect(readContext({ BUILDX_NO_DEFAULT_ATTESTATIONS: '1' }, 'arm64')).toMatchObject({ nodeArch: 'arm64', noDefaultAttestations: true })
   expect(readContext({}, 'x64')).toMatchObject({ nodeArch: 'x64', noDefaultAttestations: false })
 })
+
+test.each([
+  ['github.com: the default', {}, 'https://api.github.com'],
+  ['GHES: GITHUB_API_URL as the runner sets it', { GITHUB_API_URL: 'https://ghe.example/api/v3' }, 'https://ghe.example/api/v3']
+])('readContext: the REST API URL, %s', (_name, env, url) => {
+  expect(readContext(env).apiUrl).toBe(url)
+})

@@ -15,6 +15,7 @@ let scheme: 'bearer' | 'basic' = 'bearer'
 let server: https.Server
 let host = ''
 const BLOB = Buffer.from('layer bytes')
+const REFERRERS = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: 'sha256:ddd', size: 1, artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json', annotations: { 'dev.sigstore.bundle.predicateType': 'https://slsa.dev/provenance/v1' } }] }
 const BASIC = `Basic ${Buffer.from('bot:s3cret').toString('base64')}`
 
 beforeAll(async () => {
@@ -50,6 +51,19 @@ beforeAll(async () => {
       const last = url.searchParams.get('last')
       res.writeHead(200, last ? {} : { link: '</v2/o/app/tags/list?last=1.4.0&n=10000>; rel="next"' })
       return res.end(JSON.stringify({ name: 'o/app', tags: last ? ['latest', 'sha-abcdef0'] : ['1.3.4', '1.4.0'] }))
+    }
+    // Referrers (OCI distribution 1.1): the API where the registry has it, else the sha256-<hex> tag (distribution 2.8).
+    if (url.pathname === '/v2/o/app/referrers/sha256:ccc') {
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' })
+      return res.end(JSON.stringify(REFERRERS))
+    }
+    if (url.pathname === '/v2/o/fallback/manifests/sha256-ccc' && (req.headers.accept ?? '').includes('application/vnd.oci.image.index.v1+json')) {
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' })
+      return res.end(JSON.stringify(REFERRERS))
+    }
+    if (url.pathname === '/v2/o/broken/manifests/sha256-ccc') {
+      res.writeHead(500)
+      return res.end('oops')
     }
     if (url.pathname === '/v2/o/new/tags/list') {
       res.writeHead(404)
@@ -135,4 +149,23 @@ test.each([
   ['</v2/o/app/tags/list?last=x>; rel="prev"', undefined]
 ])('nextPage(%j) = %j', (link, next) => {
   expect(nextPage(link)).toBe(next)
+})
+
+describe('referrers', () => {
+  const api = (repository: string) => new RegistryApi({ registry: host, repository, ca: [fs.readFileSync(f('cert.pem'), 'utf8')] })
+
+  test.each<[string, string, string[], number]>([
+    ['the referrers API', 'o/app', ['/v2/o/app/referrers/sha256:ccc'], 1],
+    ['no referrers API (404): the sha256-<hex> tag of the fallback schema', 'o/fallback', ['/v2/o/fallback/referrers/sha256:ccc', '/v2/o/fallback/manifests/sha256-ccc'], 1],
+    ['neither: none', 'o/none', ['/v2/o/none/referrers/sha256:ccc', '/v2/o/none/manifests/sha256-ccc'], 0]
+  ])('%s', async (_what, repository, urls, count) => {
+    const list = await api(repository).referrers('sha256:ccc')
+    expect(seen.map((x) => x.url)).toEqual(urls)
+    expect(list).toHaveLength(count)
+    if (count) expect(list[0]).toEqual(REFERRERS.manifests[0])
+  })
+
+  test('a registry error on the fallback tag is an error, not "none"', async () => {
+    await expect(api('o/broken').referrers('sha256:ccc')).rejects.toThrow(/^reading the referrers of sha256:ccc in 127\.0\.0\.1:\d+\/o\/broken: HTTP 500 oops/)
+  })
 })

@@ -41,3 +41,12 @@ test('only what the run found out: nothing before the push', () => {
   setOutputs({ release: { name: 'ghcr.io/o/app', digest: IDX, tags: [], platforms: {} }, signed: false })
   expect(outputs).toEqual({ digest: IDX, image: `ghcr.io/o/app@${IDX}`, tags: '', 'platform-digests': '{}', signed: 'false' })
 })
+
+test.each<[string, number[] | undefined, Record<string, string>]>([
+  ['attestation-ids: one ID a line, those this attempt stored', [1001, 1002], { 'attestation-ids': '1001\n1002' }],
+  ['attestation-ids: none stored (a re-run that found everything there)', [], { 'attestation-ids': '' }],
+  ['attestation-ids: the store was not used', undefined, {}]
+])('%s', (_what, ids, expected) => {
+  setOutputs({ attestationIds: ids })
+  expect(outputs).toEqual(expected)
+})

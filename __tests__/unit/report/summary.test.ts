@@ -106,3 +106,24 @@ describe('reachability in the vulnerability section', () => {
     expect(await written(report({ vulnerabilities: g }))).toContain(html)
   })
 })
+
+describe("GitHub's attestation store in the summary", () => {
+  test.each<[string, NonNullable<Report['attestationStore']>, string[], string[]]>([
+    [
+      'everything stored: each one with its page',
+      { repository: 'o/app', created: [{ ref: `ghcr.io/o/app@${DIG}`, subject: 'linux/amd64', predicateType: 'https://slsa.dev/provenance/v1', id: 7, url: 'https://github.com/o/app/attestations/7' }], already: 2, notStored: [] },
+      ['<strong>GitHub attestation store</strong> (o/app): 1 stored now, 2 stored by an earlier attempt.', `<li>linux/amd64 <code>ghcr.io/o/app@${DIG}</code> https://slsa.dev/provenance/v1: <a href="https://github.com/o/app/attestations/7">7</a></li>`],
+      ['Not in the attestation store yet']
+    ],
+    [
+      'a bundle left out: listed, with the re-run',
+      { repository: 'o/app', created: [], already: 0, notStored: [{ ref: `ghcr.io/o/app@${DIG}`, subject: 'index', predicateType: 'https://cyclonedx.org/bom', why: 'POST x: HTTP 503 <html>' }] },
+      ['⚠️ Not in the attestation store yet</strong> (the bundles stay in the registry; re-run the job to upload them, nothing is signed again)', `<li>index <code>ghcr.io/o/app@${DIG}</code> https://cyclonedx.org/bom: POST x: HTTP 503 &lt;html&gt;</li>`],
+      []
+    ]
+  ])('%s', async (_what, store, present, absent) => {
+    const text = await written(report({ attestationStore: store }))
+    for (const p of present) expect(text).toContain(p)
+    for (const a of absent) expect(text).not.toContain(a)
+  })
+})

@@ -77,7 +77,7 @@ test('readInputs masks every build secret value on its own, before anything else
   vi.mocked(core.getInput).mockImplementation((name: string) => values[name] ?? '')
   vi.mocked(core.setSecret).mockClear()
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'mask-'))
-  readInputs({ workspace: ws, repository: 'o/app', owner: 'o', ref: 'refs/heads/main', sha: 'a'.repeat(40), serverUrl: 'https://github.com', workflowRef: '', runId: '1', runAttempt: 1, idTokenAvailable: false, runnerTemp: os.tmpdir(), nodeArch: 'x64', noDefaultAttestations: false, sourceDate: '' })
+  readInputs({ workspace: ws, repository: 'o/app', owner: 'o', ref: 'refs/heads/main', sha: 'a'.repeat(40), serverUrl: 'https://github.com', apiUrl: 'https://api.github.com', workflowRef: '', runId: '1', runAttempt: 1, idTokenAvailable: false, runnerTemp: os.tmpdir(), nodeArch: 'x64', noDefaultAttestations: false, sourceDate: '' })
   const masked = vi.mocked(core.setSecret).mock.calls.map((c) => c[0])
   for (const secret of ['npm_abcdef', 'xyz', 'ghs_token123']) expect(masked).toContain(secret)
 })

@@ -17,7 +17,7 @@ const { copiesFailure, copyIndex, publishCopies, unfinishedCopy } = await import
 
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'copies-'))
 fs.writeFileSync(path.join(ws, 'Dockerfile'), 'FROM gcr.io/distroless/static-debian13:nonroot\n')
-const ctx: GitHubContext = { workspace: ws, repository: 'acme/op', owner: 'acme', ref: 'refs/tags/v1.4.2', sha: 'a'.repeat(40), serverUrl: 'https://github.com', workflowRef: '', runId: '1', runAttempt: 1, idTokenAvailable: true, runnerTemp: os.tmpdir(), nodeArch: 'x64', noDefaultAttestations: false, sourceDate: '' }
+const ctx: GitHubContext = { workspace: ws, repository: 'acme/op', owner: 'acme', ref: 'refs/tags/v1.4.2', sha: 'a'.repeat(40), serverUrl: 'https://github.com', apiUrl: 'https://api.github.com', workflowRef: '', runId: '1', runAttempt: 1, idTokenAvailable: true, runnerTemp: os.tmpdir(), nodeArch: 'x64', noDefaultAttestations: false, sourceDate: '' }
 const parse = (values: Record<string, string>) => parseInputs((n) => values[n] ?? '', ctx)
 
 describe('images and registry-auth', () => {
