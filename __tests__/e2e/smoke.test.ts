@@ -239,7 +239,7 @@ describe.runIf(run)('smoke run under restricted-v2 (issue 19)', () => {
     const image = uniqueImage('smoke-http')
     const r = await runAction({ image, version: 'v2.0.0', ...template, ...creds, sign: 'false', sbom: 'false', 'smoke-http-port': '8080', 'smoke-http-path': '/healthz', 'smoke-timeout': '60s' }, { workspace: workspace(service) })
     expect(r.exitCode, r.log).toBe(0)
-    expect(r.log).toMatch(new RegExp(`linux/amd64: passed as ${UID.source}, startup \\d+ ms \\(native\\)`))
+    expect(r.log).toMatch(new RegExp(`linux/amd64: passed as ${UID.source}, startup \\d+(\\.\\d+)? m?s \\(native\\)`))
     expect(r.log).toMatch(new RegExp(`linux/arm64: passed as ${UID.source}, startup \\d+(\\.\\d+)? m?s \\(emulated under QEMU\\)`))
     expect(r.log).toContain('listening on :8080')
     expect(r.summary).toContain('-p 127.0.0.1:8080:8080')

@@ -66,3 +66,11 @@ export function sourceDate(env: NodeJS.ProcessEnv): string {
     return ''
   }
 }
+
+/**
+ * The User-Agent of the action's own registry requests: the action and the run, so that a
+ * registry's log tells which job read what (docker and buildx name themselves the same way).
+ */
+export function userAgent(env: NodeJS.ProcessEnv = process.env): string {
+  return `build-distroless-image (run ${env.GITHUB_RUN_ID || 'local'}, attempt ${env.GITHUB_RUN_ATTEMPT || '1'})`
+}

@@ -8,6 +8,7 @@ import * as https from 'node:https'
 import * as http from 'node:http'
 import * as tls from 'node:tls'
 import type { Readable } from 'node:stream'
+import { userAgent } from '../lib/runner-env.js'
 
 export interface RegistryAccess {
   /** Host with port: `ghcr.io`, `registry.example:5443`. */
@@ -34,12 +35,14 @@ function trustedCAs(): string[] | undefined {
   return cas
 }
 
+const USER_AGENT = userAgent()
+
 function request(url: URL, headers: Record<string, string>, extraCA: string[] = []): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'http:' ? http : https
     const base = trustedCAs() ?? (extraCA.length ? [...tls.rootCertificates] : undefined)
     const ca = base && url.protocol === 'https:' ? [...base, ...extraCA] : undefined
-    const req = mod.get(url, { headers, ca, timeout: 30_000 }, resolve)
+    const req = mod.get(url, { headers: { 'user-agent': USER_AGENT, ...headers }, ca, timeout: 30_000 }, resolve)
     req.on('timeout', () => req.destroy(new Error(`timeout awaiting response headers from ${url.host} (30 s)`)))
     // The code (ECONNRESET for "socket hang up") is what tells a retry it is worth another try.
     req.on('error', (err: NodeJS.ErrnoException) => reject(new Error(`${url.host}: ${err.message}${err.code ? ` (${err.code})` : ''}`, { cause: err })))
@@ -68,7 +71,7 @@ export function send(url: URL, o: { method?: 'GET' | 'HEAD' | 'POST' | 'PUT'; he
     const mod = url.protocol === 'http:' ? http : https
     const base = trustedCAs() ?? (o.ca?.length ? [...tls.rootCertificates] : undefined)
     const ca = base && url.protocol === 'https:' ? [...base, ...(o.ca ?? [])] : undefined
-    const req = mod.request(url, { method: o.method ?? 'GET', headers: o.headers, ca, timeout: 30_000 }, (res) => {
+    const req = mod.request(url, { method: o.method ?? 'GET', headers: { 'user-agent': USER_AGENT, ...o.headers }, ca, timeout: 30_000 }, (res) => {
       readAll(res).then((body) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }), reject)
     })
     req.on('timeout', () => req.destroy(new Error(`timeout awaiting response headers from ${url.host} (30 s)`)))

@@ -122,7 +122,10 @@ export async function runAction(given: Record<string, string>, opts: RunOptions)
   // current builder as after a setup-buildx step; one that gives buildkit-image, builder-endpoint
   // or buildkitd-config, or BUILDX_BUILDER itself, gets what it asked for.
   const ownBuilder = ['buildkit-image', 'builder-endpoint', 'buildkitd-config'].some((k) => k in given) || 'BUILDX_BUILDER' in (opts.env ?? {})
-  const suiteBuilder: Record<string, string> = process.env.BDI_SUITE_BUILDER && !ownBuilder ? { BUILDX_BUILDER: process.env.BDI_SUITE_BUILDER } : {}
+  // BUILDX_CONFIG: its record is in the user's buildx store, and a case may give another
+  // DOCKER_CONFIG (an earlier login step's), as a runner's setup-buildx step may.
+  const suiteBuilder: Record<string, string> =
+    process.env.BDI_SUITE_BUILDER && !ownBuilder ? { BUILDX_BUILDER: process.env.BDI_SUITE_BUILDER, BUILDX_CONFIG: path.join(process.env.HOME ?? '/root', '.docker', 'buildx') } : {}
   const gh = {
     actor: 'e2e-bot',
     token: 'ghs_e2e_not_a_real_token',

@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { expect, test, vi } from 'vitest'
-import { readContext, sourceDate } from '../../../src/lib/runner-env.js'
+import { readContext, sourceDate, userAgent } from '../../../src/lib/runner-env.js'
 
 vi.mock('@actions/core', () => ({ getIDToken: vi.fn() }))
 
@@ -38,4 +38,12 @@ test.each([
   ['GHES: GITHUB_API_URL as the runner sets it', { GITHUB_API_URL: 'https://ghe.example/api/v3' }, 'https://ghe.example/api/v3']
 ])('readContext: the REST API URL, %s', (_name, env, url) => {
   expect(readContext(env).apiUrl).toBe(url)
+})
+
+test.each([
+  [{ GITHUB_RUN_ID: '7012345678', GITHUB_RUN_ATTEMPT: '2' }, 'build-distroless-image (run 7012345678, attempt 2)'],
+  [{ GITHUB_RUN_ID: '7012345678' }, 'build-distroless-image (run 7012345678, attempt 1)'],
+  [{}, 'build-distroless-image (run local, attempt 1)']
+])('the registry requests name the action and the run: %j -> %s', (env, expected) => {
+  expect(userAgent(env)).toBe(expected)
 })
