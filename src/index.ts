@@ -1,6 +1,6 @@
 /** Entry point for both phases: main, and post (the runner runs this bundle twice). */
 import { errorMessage } from './lib/errors.js'
-import * as core from '@actions/core'
+import * as core from './lib/log.js'
 import { readContext } from './lib/runner-env.js'
 import { readInputs } from './inputs/index.js'
 import { main } from './main.js'

@@ -3,7 +3,7 @@
  * what was pushed, then the supply chain. Each step is a call into its stage; the steps share
  * one Run, and report/outputs sets the outputs once, at the end, whatever happened.
  */
-import * as core from '@actions/core'
+import * as core from './lib/log.js'
 import { planBases, targetBases } from './bases/verify-rules.js'
 import { verifyBasesStep } from './bases/verify-step.js'
 import { recordBases } from './bases/refresh-step.js'
@@ -13,10 +13,10 @@ import { mergeStep } from './build/merge.js'
 import { loadDockerfile } from './dockerfile/parse.js'
 import { checkPushedImages, dockerfileGate } from './gates/policy-step.js'
 import { checkLocalBuild } from './gates/local-step.js'
-import { smokeStep } from './gates/smoke-step.js'
+import { imageGatesStep } from './gates/image-gates-step.js'
 import type { Refusal } from './gates/verdict.js'
 import { applyVerdict } from './gates/verdict.js'
-import { vulnerabilityStep } from './gates/vulnerability-step.js'
+import { startVulnerabilityDb } from './gates/vulnerability-step.js'
 import type { Inputs } from './inputs/index.js'
 import { startNow } from './lib/background.js'
 import { errorMessage } from './lib/errors.js'
@@ -27,7 +27,7 @@ import { setOutputs } from './report/outputs.js'
 import type { Report } from './report/summary.js'
 import { newReport, writeSummary } from './report/summary.js'
 import { recordPush, startRun } from './run.js'
-import { provenanceStep, signRelease } from './supply-chain/release-step.js'
+import { provenanceStep, signRelease, startSboms } from './supply-chain/release-step.js'
 import { storeStep } from './supply-chain/store-step.js'
 import { releaseTags } from './tags/floating.js'
 import { publishTags } from './tags/publish-step.js'
@@ -64,6 +64,8 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, output
     if (!pinned) return
     run.inputs = pinned
   }
+  // Fetched while the image builds, as the tools are (push: false scans its local build instead).
+  const vulnerabilityDb = given.push ? startVulnerabilityDb(run) : undefined
   const pushed = dockerfile ? await buildAndPush(run, dockerfile, probe) : await mergeStep(run)
   // push: false (a pull request): the same gates on the local build, and nothing pushed or signed.
   if (!pushed && dockerfile && !given.push) await checkLocalBuild(run)
@@ -71,12 +73,13 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, output
   recordPush(run, pushed)
 
   const provenance = await provenanceStep(run, pushed)
+  // SBOMs need no gate to pass, only signing does: made while the gates run.
+  const sboms = startSboms(run, pushed)
   await checkPushedImages(run, pushed)
-  if (dockerfile) await smokeStep(run, pushed)
-  const vulnScans = await vulnerabilityStep(run, pushed)
+  const vulnScans = await imageGatesStep(run, pushed, Boolean(dockerfile), vulnerabilityDb)
   // Every gate passed on the digest: only now do the tags move, then it is signed.
   await publishTags(run, pushed)
-  const signed = await signRelease(run, pushed, vulnScans, provenance)
+  const signed = await signRelease(run, pushed, vulnScans, provenance, sboms)
   await storeStep(run, signed)
 }
 

@@ -1,5 +1,5 @@
 /** The post step: remove everything main left on the runner, whatever happened in main. */
-import * as core from '@actions/core'
+import * as core from './lib/log.js'
 import * as fs from 'node:fs'
 import { removeBuilder } from './build/builder.js'
 import { dockerEnv, logout } from './registry/login.js'

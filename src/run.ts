@@ -3,7 +3,7 @@
  * the runner, the registry clients, the tool downloads, and where the report and outputs gather.
  * Each step takes the run and reads the part it declares.
  */
-import * as core from '@actions/core'
+import * as core from './lib/log.js'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { Refusal } from './gates/verdict.js'

@@ -146,10 +146,17 @@ vi.mock('../../src/tools/install.js', () => ({ startToolInstall: vi.fn(() => Pro
 let gateScans: GateScans | undefined
 vi.mock('../../src/gates/vulnerability-scan.js', async (original) => ({
   ...(await original<object>()),
-  scanPlatforms: vi.fn(() => (calls.push('vulnerability gate'), Promise.resolve(gateScans)))
+  scanPlatforms: vi.fn(() => (calls.push('vulnerability gate'), Promise.resolve(gateScans))),
+  // Started after the login, so the DB arrives while the image builds.
+  loadDb: vi.fn(() => (calls.push('trivy DB'), Promise.resolve({ cacheDir: '/c', metadata: { version: 2, updatedAt: '2026-12-07T00:00:00Z' }, source: 'r', integrity: { checked: true, against: 'r' } })))
 }))
 vi.mock('../../src/gates/vulnerability-db-cache.js', () => ({ actionsCache: {} }))
 vi.mock('../../src/supply-chain/sbom-artifact.js', () => ({ uploadSboms: vi.fn() }))
+// The SBOM scans start at the push, while the gates run (the chain, mocked below, reports them).
+vi.mock('../../src/supply-chain/sbom.js', async (original) => ({
+  ...(await original<object>()),
+  scanSboms: vi.fn(() => (calls.push('sbom scans'), Promise.resolve([])))
+}))
 let smokeResults: SmokeResult[] = []
 vi.mock('../../src/gates/smoke-run.js', () => ({ smokeRun: vi.fn(() => (calls.push('smoke run'), Promise.resolve(smokeResults))) }))
 let chain: Partial<SupplyChainResult> = {}
@@ -227,7 +234,7 @@ describe('main', () => {
       skipped: 'false'
     })
     // pushed by digest; the tags set once the checks passed, then signed
-    expect(calls).toEqual(['login', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'build', 'imagetools create', 'supply chain'])
+    expect(calls).toEqual(['login', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'build', 'sbom scans', 'imagetools create', 'supply chain'])
     expect(vi.mocked(build).mock.calls[0]?.[0]).toMatchObject({ pushByDigest: { name: N } })
     expect(registry.create.mock.calls.map((a) => a[0])).toEqual([{ tags: TAGS, sources: [`${N}@${IDX}`], carbonCopy: true }])
     // the distroless base was verified by digest against Google's keyless identity, then pinned
@@ -382,7 +389,7 @@ describe('main', () => {
       const c = ctx()
       await main(inputs({ image: '', images, 'registry-auth': 'quay.io=bot:QUAYTOKEN' }, c), c)
       // every credential checked for push before the build: ghcr.io has none here (anonymous), quay.io its registry-auth line, docker.io an earlier login's
-      expect(calls).toEqual(['login', 'login quay.io', 'push check quay.io/vmafx/op', 'push check docker.io/vmafx/op', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'build', 'imagetools create', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain'])
+      expect(calls).toEqual(['login', 'login quay.io', 'push check quay.io/vmafx/op', 'push check docker.io/vmafx/op', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'build', 'sbom scans', 'imagetools create', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain', 'imagetools create', 'imagetools create', 'supply chain'])
       expect(registry.create.mock.calls.map((a) => a[0])).toEqual([
         { tags: TAGS, sources: [`${N}@${IDX}`], carbonCopy: true },
         { tags: [`quay.io/vmafx/op@${IDX}`], sources: [`${N}@${IDX}`], carbonCopy: true },
@@ -400,6 +407,33 @@ describe('main', () => {
       expect(outputs).toMatchObject({ image: `${N}@${IDX}`, signed: 'true' })
       const text = summary.join('\n')
       for (const h of [`ghcr.io: ${N}`, 'quay.io: quay.io/vmafx/op', 'docker.io: docker.io/vmafx/op']) expect(text).toContain(h)
+    })
+
+    test('the copies are signed while the first image is: a copy\'s chain starts before the first one ends, and gets the SBOMs made at the push', async () => {
+      let firstEnded = false
+      let copyStartedFirst = false
+      const sbomsMade = [{ platform: 'linux/amd64', digest: AMD, file: '/w/sbom/linux-amd64.cdx.json', bytes: 9, type: 'cyclonedx' as const }]
+      const { scanSboms } = await import('../../src/supply-chain/sbom.js')
+      vi.mocked(scanSboms).mockResolvedValueOnce(sbomsMade)
+      const real = vi.mocked(supplyChain).getMockImplementation()
+      let releaseFirst: () => void = () => undefined
+      vi.mocked(supplyChain).mockImplementationOnce(async (spec, ...rest) => {
+        await new Promise<void>((r) => (releaseFirst = r))
+        firstEnded = true
+        return real ? real(spec, ...rest) : Promise.reject(new Error('no mock'))
+      })
+      vi.mocked(supplyChain).mockImplementationOnce((spec, ...rest) => {
+        copyStartedFirst = !firstEnded
+        releaseFirst()
+        return real ? real(spec, ...rest) : Promise.reject(new Error('no mock'))
+      })
+      const c = ctx()
+      await main(inputs({ image: '', images, 'registry-auth': 'quay.io=bot:QUAYTOKEN' }, c), c)
+      expect(copyStartedFirst).toBe(true)
+      const specs = vi.mocked(supplyChain).mock.calls.map((a) => a[0])
+      expect(await specs[0]?.sbomScans).toEqual(sbomsMade)
+      expect(specs.slice(1).map((x) => x.sboms)).toEqual([sbomsMade, sbomsMade])
+      expect(outputs).toMatchObject({ signed: 'true' })
     })
 
     test('a registry without credentials is refused before any login, naming the host', async () => {
@@ -474,7 +508,7 @@ describe('main', () => {
       smokeResults = [passed('linux/amd64', false, 120), passed('linux/arm64', true, 640)]
       const c = ctx()
       await main(inputs({ 'smoke-args': '--version', 'startup-budget': '1s' }, c), c)
-      expect(calls).toEqual(['login', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'build', 'smoke run', 'imagetools create', 'supply chain'])
+      expect(calls).toEqual(['login', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'build', 'sbom scans', 'smoke run', 'imagetools create', 'supply chain'])
       const { smokeRun } = await import('../../src/gates/smoke-run.js')
       expect(vi.mocked(smokeRun).mock.calls[0]?.slice(0, 2)).toEqual([N, { args: ['--version'], http: undefined, timeoutMs: 30_000 }])
       expect(vi.mocked(smokeRun).mock.calls[0]?.[2]).toMatchObject({ platforms: { 'linux/amd64': AMD, 'linux/arm64': ARM }, native: ['amd64', '386'] })
@@ -532,11 +566,11 @@ describe('main', () => {
       expect(vi.mocked(supplyChain).mock.calls[0]?.[0].vulnScans).toBeUndefined()
     })
 
-    test('after the smoke run, before signing; each platform digest scanned; the scans handed on to be attested', async () => {
+    test('the DB fetched while the image builds; the scan beside the smoke run, before signing; each platform digest scanned; the scans handed on to be attested', async () => {
       gateScans = scans([])
       const c = ctx()
       await main(inputs({ 'smoke-args': '--version', 'vulnerability-gate': 'high' }, c), c)
-      expect(calls).toEqual(['login', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'build', 'smoke run', 'vulnerability gate', 'imagetools create', 'supply chain'])
+      expect(calls).toEqual(['login', 'pull check gcr.io/distroless/static-debian13', '/tc/cosign verify', 'trivy DB', 'build', 'sbom scans', 'smoke run', 'vulnerability gate', 'imagetools create', 'supply chain'])
       const { scanPlatforms } = await import('../../src/gates/vulnerability-scan.js')
       const [name, platforms, given, context] = vi.mocked(scanPlatforms).mock.calls[0] ?? []
       expect([name, platforms, given?.vulnerabilityGate]).toEqual([N, { 'linux/amd64': AMD, 'linux/arm64': ARM }, 'high'])
@@ -590,7 +624,7 @@ describe('main', () => {
     const c = ctx({ workspace: fs.mkdtempSync(path.join(os.tmpdir(), 'main-empty-')) })
     await main(inputs({ 'merge-digests': `${AMD}\n${ARM}` }, c), c)
     // merged by digest, tagged after the checks, then signed
-    expect(calls).toEqual(['login', 'imagetools create by digest', 'imagetools create', 'supply chain'])
+    expect(calls).toEqual(['login', 'imagetools create by digest', 'sbom scans', 'imagetools create', 'supply chain'])
     expect(registry.createByDigest).toHaveBeenCalledWith(N, { indexAnnotations: [['org.opencontainers.image.description', 'op from vmafx/op'], ['org.opencontainers.image.source', 'https://github.com/vmafx/op']], sources: [`${N}@${AMD}`, `${N}@${ARM}`] }, 'docker buildx imagetools create')
     expect(registry.create).toHaveBeenCalledWith({ tags: TAGS, sources: [`${N}@${IDX}`], carbonCopy: true }, `tagging ${N}@${IDX}`)
     expect(outputs).toMatchObject({ digest: IDX, 'platform-digests': JSON.stringify({ 'linux/amd64': AMD, 'linux/arm64': ARM }), signed: 'true' })

@@ -3,7 +3,7 @@
  * platform will use (pinned for the build, recorded on each platform manifest), and under
  * `rebuild: if-base-changed` compared with what the image at the release tag recorded.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import type { VerifiedBase } from './verify-rules.js'
 import { contextKey, pinnedRef } from './verify-rules.js'
 import type { ParsedDockerfile } from '../dockerfile/parse.js'

@@ -1,5 +1,5 @@
 /** The "Verify base images" step: before the build, each base the target uses checked with cosign, then pinned. */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import type { BasePlan, VerifiedBase } from './verify-rules.js'
 import { pinnedContexts, verifyBases } from './verify-rules.js'
 import { run } from '../lib/exec.js'

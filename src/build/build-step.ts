@@ -3,7 +3,7 @@
  * download so that nothing unsigned is pushed when a tool cannot be had; a re-run keeps the
  * earlier digest.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { qemuGoNotices } from '../dockerfile/arch-rules.js'

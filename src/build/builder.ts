@@ -1,5 +1,5 @@
 /** Which buildx builder to build with: the existing one when it can do the job, else one of our own. */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { probeBuilderEndpoint } from './builder-endpoint.js'

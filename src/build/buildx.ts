@@ -1,5 +1,5 @@
 /** `docker buildx build`: its argv, running it with retries (stopped when the tools fail), and reading its metadata file. */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import * as fs from 'node:fs'
 import { interruptChildren, run } from '../lib/exec.js'
 import { isDigest } from '../tags/refs.js'

@@ -3,7 +3,7 @@
  * index with `docker buildx imagetools create`, annotated and pushed by digest (tagged once the
  * gates passed); no build.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import type { ImageInputs } from '../inputs/image.js'
 import type { BuildInputs } from '../inputs/build.js'
 import type { GitHubContext } from '../lib/runner-env.js'

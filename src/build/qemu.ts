@@ -1,5 +1,5 @@
 /** QEMU binfmt registration, only for platforms that need it and only when not already there. */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { ParsedDockerfile } from '../dockerfile/parse.js'

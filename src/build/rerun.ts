@@ -4,7 +4,7 @@
  * invocation. So a re-run reads the index an earlier attempt pushed under the first tag and,
  * when its platform images are the ones just built, points the tags back at it.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import type { ImageTools } from '../registry/imagetools.js'
 import type { Pushed } from '../registry/manifest.js'
 

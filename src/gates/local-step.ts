@@ -16,7 +16,7 @@
  * split-off (hard links) and the pack of amd64 took 19 ms, its `docker load` 1.4 s; the log
  * prints both on every run.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { localLayoutDir } from '../build/build-step.js'

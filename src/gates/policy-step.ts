@@ -3,7 +3,7 @@
  * the pushed images before anything is signed, judged by the `policy` mode. `max-image-size` is
  * its own limit and fails whatever the mode.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import type { Readable } from 'node:stream'
 import { checkPlatform, hasConfig } from './architecture-rules.js'
 import { checkGoTargets } from '../dockerfile/arch-rules.js'

@@ -4,7 +4,7 @@
  * govulncheck (binary mode) says which of its modules' vulnerabilities the binary can reach. Its
  * OpenVEX goes to trivy (`--vex`) and is attested to the platform's digest.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import * as io from '@actions/io'
 import * as fs from 'node:fs'
 import * as path from 'node:path'

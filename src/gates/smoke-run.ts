@@ -2,7 +2,7 @@
  * The smoke run: each pushed platform image is pulled by digest and run once on this runner's
  * engine (QEMU for foreign platforms) under restricted-v2 constraints, before anything is signed.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import * as http from 'node:http'
 import { errorMessage } from '../lib/errors.js'
 import { lastLines, run } from '../lib/exec.js'

@@ -1,5 +1,5 @@
 /** The smoke gate's step: each platform run once under restricted-v2 constraints, after the push and before signing. */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import { nativeArches } from '../build/platform.js'
 import type { ImageInputs } from '../inputs/image.js'
 import type { PolicyInputs } from '../inputs/policy.js'

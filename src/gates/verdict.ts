@@ -2,7 +2,7 @@
  * One verdict for every gate (policy, architecture, smoke, vulnerability, base verification):
  * notes for the summary, warnings for the log, and the refusal with the rule that refused.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import type { PolicyMode } from '../inputs/policy.js'
 
 /** Which rule a finding comes from: the gate decides by rule, never by message text. */

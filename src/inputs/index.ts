@@ -3,7 +3,7 @@
  * concern (image, build, builder, supply chain, policy); this one masks the secrets, composes the
  * slices and checks the rules that span two of them.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import type { GitHubContext } from '../lib/runner-env.js'
 import { InputError } from '../lib/errors.js'
 import type { BasesInputs } from './bases.js'

@@ -1,4 +1,5 @@
 import { errorMessage } from './errors.js'
+import { info, isHeld } from './log.js'
 import * as actionsExec from '@actions/exec'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -46,11 +47,13 @@ export function lastLines(text: string, n: number): string {
 /** Runs argv (never a shell string) and checks the exit code. */
 export async function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const label = [file, ...args.slice(0, 2)].join(' ')
+  // Work running beside a phase that logs: the output goes to its held log, in one piece, not interleaved.
+  const held = !opts.silent && isHeld()
   let result: actionsExec.ExecOutput
   try {
     result = await actionsExec.getExecOutput(file, [...args], {
       ignoreReturnCode: true,
-      silent: opts.silent ?? false,
+      silent: held || (opts.silent ?? false),
       cwd: opts.cwd,
       env: opts.env ? mergeEnv(opts.env) : undefined,
       input: opts.input === undefined ? undefined : Buffer.from(opts.input)
@@ -58,6 +61,10 @@ export async function run(file: string, args: readonly string[], opts: RunOption
   } catch (err) {
     // Spawn failures (binary missing, not executable) land here, not as an exit code.
     throw new CommandError(label, -1, errorMessage(err), '', { cause: err })
+  }
+  if (held) {
+    info(`[command]${[file, ...args].join(' ')}`)
+    for (const text of [result.stdout, result.stderr]) if (text.trim()) info(text.replace(/\n$/, ''))
   }
   if (result.exitCode !== 0 && !opts.allowFailure) {
     throw new CommandError(label, result.exitCode, result.stderr, result.stdout)

@@ -1,5 +1,5 @@
 /** What main leaves for the post step, through the runner's GITHUB_STATE. */
-import * as core from '@actions/core'
+import * as core from './log.js'
 
 export interface PostState {
   /** The action's private docker config dir (holds the registry credentials). */

@@ -1,5 +1,5 @@
 import { errorText } from './errors.js'
-import * as core from '@actions/core'
+import * as core from './log.js'
 
 /** Registry failures worth another try: server errors, resets, timeouts. */
 const TRANSIENT = [

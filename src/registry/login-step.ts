@@ -1,5 +1,5 @@
 /** The login step: every registry the release reaches, before anything is built. */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { ImageInputs } from '../inputs/image.js'

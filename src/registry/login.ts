@@ -1,5 +1,5 @@
 /** Registry login into a docker config of the action's own; the user's ~/.docker stays untouched. */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'

@@ -2,7 +2,7 @@
  * The step's outputs, set in one place from what the run found out. main sets them once,
  * whatever happened: a failure after the push still leaves the digest outputs.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 
 export interface RunOutputs {
   /** buildx's metadata, when something was built. */

@@ -1,5 +1,5 @@
 /** The job summary: what was pushed, where, and what was skipped or left undone and why. */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import type { VerifiedBase } from '../bases/verify-rules.js'
 import type { CopyOutcome } from '../supply-chain/copies.js'
 import { unfinishedCopy } from '../supply-chain/copies.js'

@@ -1,5 +1,5 @@
 /** The identity keyless signatures are made with and verified against. */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import type { Identity } from './cosign-argv.js'
 import { keylessIdentity } from './cosign-argv.js'
 

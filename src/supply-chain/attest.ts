@@ -2,7 +2,7 @@
  * The Attest step: each platform's SBOM (CycloneDX or SPDX) and SLSA provenance attested to its own digest,
  * and every SBOM to the index.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import type { Cosign } from '../sigstore/cosign-runner.js'
 import type { PredicateType } from '../sigstore/cosign-argv.js'
 import { REKOR_MAX_REQUEST_BYTES, attestArgv, rekorRequestEstimate, verifyAttestationArgv } from '../sigstore/cosign-argv.js'

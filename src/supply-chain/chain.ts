@@ -2,8 +2,7 @@
  * After the push: SBOM per platform, then the Sign, Attest and Verify steps, all by digest.
  * Returns what happened to each subject; main folds it into the report.
  */
-import * as core from '@actions/core'
-import * as fs from 'node:fs'
+import * as core from '../lib/log.js'
 import * as path from 'node:path'
 import type { VulnScan } from './attest.js'
 import { attestAll, checkRekorLimit, predicatesFor } from './attest.js'
@@ -21,7 +20,7 @@ import type { Provenance, ProvenanceType } from './provenance.js'
 import { missingProvenanceMessage, provenanceFiles } from './provenance.js'
 import type { SbomResult } from './sbom.js'
 import type { SbomArtifactOf } from './sbom-artifact.js'
-import { SBOM_FORMATS, generateSbom, sbomFileName, syftArgv } from './sbom.js'
+import { SBOM_FORMATS, scanSboms, syftArgv } from './sbom.js'
 import type { Subject } from './sign.js'
 import { signDigests } from './sign.js'
 import { cosign2TrustEnv } from '../sigstore/trust-roots.js'
@@ -40,6 +39,8 @@ export interface SupplyChainSpec extends Omit<SupplyChainInputs, 'syftVersion' |
   provenance?: Promise<Record<string, { type: ProvenanceType; predicate: unknown }>>
   /** SBOMs already made of these digests (a copy in another registry): attested as they are, syft not run again. */
   sboms?: SbomResult[]
+  /** The SBOM scans started at the push, while the gates ran: reported in the SBOM phase, not run again. */
+  sbomScans?: Promise<SbomResult[]>
   /** Added to each phase's log group: which image it works on, when there are several. */
   heading?: string
   /** The vulnerability gate's scans (`--type vuln`) and reachability OpenVEX (`--type openvex`), attested to each platform digest. */
@@ -135,7 +136,7 @@ async function steps(spec: SupplyChainSpec, tools: Promise<Tools>, env: Record<s
 
   // Signing needs neither the SBOMs nor the public key: the scans and the key derivation (one
   // cosign run that decrypts the key) go on while the digests are signed.
-  const sbomsReady = startNow(spec.sboms ? Promise.resolve(spec.sbom ? spec.sboms : []) : spec.sbom && syft ? scanAll(syft, spec, env, workDir) : Promise.resolve([]))
+  const sbomsReady = startNow(spec.sboms ? Promise.resolve(spec.sbom ? spec.sboms : []) : spec.sbom && syft ? (spec.sbomScans ?? scanSboms(syft, spec.name, spec.subjects, spec.sbomFormat, env, workDir)) : Promise.resolve([]))
   const heading = spec.heading ? ` ${spec.heading}` : ''
   const cosign = spec.sign && cosignBin ? prepareCosign(cosignBin, spec, env, workDir) : undefined
 
@@ -294,14 +295,6 @@ function signerLine(id: Identity, spec: SupplyChainSpec): string {
   const caller = `${spec.serverUrl}/${spec.workflowRef}`
   const reusable = spec.workflowRef && id.certificateIdentity !== caller ? ` (the reusable workflow this job ran, called from ${caller})` : ''
   return `${id.certificateIdentity}, issuer ${id.issuer}${reusable}`
-}
-
-/** Every SBOM at once, silently (the signing logs meanwhile); the SBOM phase reports them. */
-function scanAll(syft: string, spec: SupplyChainSpec, env: Record<string, string>, workDir: string): Promise<SbomResult[]> {
-  const dir = path.join(workDir, 'sbom')
-  fs.mkdirSync(dir, { recursive: true })
-  const platforms = spec.subjects.filter((s) => s.subject !== 'index')
-  return Promise.all(platforms.map((p) => generateSbom(syft, spec.name, p.subject, p.digest, path.join(dir, sbomFileName(p.subject, spec.sbomFormat)), env, true, spec.sbomFormat)))
 }
 
 async function reportSboms(ready: Promise<SbomResult[]>, name: string): Promise<SbomResult[]> {

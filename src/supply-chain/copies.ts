@@ -3,7 +3,7 @@
  * again), then its tags (floating ones as its own history allows), then its own signatures and attestations, since those live in each
  * repository. One registry's failure does not stop the others; each says what it left undone.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import { errorMessage } from '../lib/errors.js'
 import type { ImageTools } from '../registry/imagetools.js'
 import type { ImageName } from '../tags/refs.js'

@@ -2,7 +2,7 @@
  * The supply chain's step: the pushed digests SBOM'd, signed, attested and verified, then the
  * index copied to the other registries of `images`, each with its own signatures.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import type { BuildInputs } from '../inputs/build.js'
 import type { ImageInputs } from '../inputs/image.js'
 import type { SupplyChainInputs } from '../inputs/supply-chain.js'
@@ -23,6 +23,8 @@ import type { Refusal } from '../gates/verdict.js'
 import type { RecordedProvenance } from './provenance.js'
 import { AttestationShapeError, missingProvenanceMessage, readProvenance } from './provenance.js'
 import { uploadSboms } from './sbom-artifact.js'
+import type { SbomResult } from './sbom.js'
+import { scanSboms } from './sbom.js'
 import type { Subject } from './sign.js'
 import { subjectsOf } from './sign.js'
 import type { Identity, PredicateType } from '../sigstore/cosign-argv.js'
@@ -79,7 +81,22 @@ export interface Signed {
   images: ImageName[]
 }
 
-export async function signRelease(run: ReleaseRun, pushed: Pushed, vulnScans: VulnScan[] | undefined, recorded?: RecordedProvenance): Promise<Signed | undefined> {
+/**
+ * Right after the push: an SBOM needs no gate to pass, only signing does, so syft reads each
+ * platform while the gates run. A refused release never uses them (post removes the run's dir).
+ */
+export function startSboms(run: Pick<ReleaseRun, 'inputs' | 'installs' | 'env' | 'workDir'>, pushed: Pushed): Promise<SbomResult[]> | undefined {
+  const { inputs } = run
+  if (!inputs.sbom) return undefined
+  return startNow(
+    run.installs.then(({ syft }) => {
+      if (!syft) throw new Error('syft was not installed')
+      return scanSboms(syft, inputs.image.name, subjectsOf(pushed), inputs.sbomFormat, run.env, run.workDir)
+    })
+  )
+}
+
+export async function signRelease(run: ReleaseRun, pushed: Pushed, vulnScans: VulnScan[] | undefined, recorded?: RecordedProvenance, sbomScans = startSboms(run, pushed)): Promise<Signed | undefined> {
   const { inputs, ctx, report } = run
   const name = inputs.image.name
   const subjects = subjectsOf(pushed)
@@ -89,27 +106,33 @@ export async function signRelease(run: ReleaseRun, pushed: Pushed, vulnScans: Vu
   const provenance = inputs.sign && inputs.provenanceAttestation ? (recorded ? Promise.resolve(recorded) : startNow(readProvenance(name, pushed, run.tools, run.api))) : undefined
   const chain: Omit<SupplyChainSpec, 'name' | 'subjects'> = { ...inputs, tag: inputs.tags[0], builder: report.builder, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1, provenance, vulnScans }
   const runChain = (spec: SupplyChainSpec) => supplyChain(spec, run.installs, run.env, run.workDir, uploadSboms)
-  const result = await runChain({ ...chain, name, subjects })
+  // The copies are signed in their own registries while the first image is; their log is held and
+  // printed whole after the first image's. They wait for the SBOMs (a failed scan copies nothing).
+  const others = inputs.copies.length
+    ? core.hold(async () => {
+        const sboms = sbomScans ? await sbomScans : undefined
+        return publishCopies(inputs.copies, { from: name, digest: pushed.digest, tags: inputs.tags, tagsOf: inputs.copyTags, subjects, chain: { ...chain, sboms } }, run.tools, runChain)
+      })
+    : undefined
+  const result = await runChain({ ...chain, name, subjects, sbomScans })
+  const copied = others ? await others.collect().then((copies) => ({ copies }), (error: unknown) => ({ error })) : { copies: [] }
   report.digests = result.subjects
   report.notes.push(...result.notes)
   report.verifyCommands.push(...result.verifyCommands)
   report.signer = result.signer
+  if ('copies' in copied && copied.copies.length) report.copies = copied.copies
   if (result.failure) {
     const open = unfinished(report)
     if (open.length === 0) throw result.failure
     const list = open.map((d) => `${d.subject} ${name}@${d.digest}`).join(', ')
-    throw new Error(`${result.failure.message}\nPushed but not signed or attested: ${list}. The digest outputs are set; re-run the job to finish signing.`, { cause: result.failure })
+    const copiesToo = 'copies' in copied ? copiesFailure(copied.copies) : undefined
+    throw new Error(`${result.failure.message}\nPushed but not signed or attested: ${list}. The digest outputs are set; re-run the job to finish signing.${copiesToo ? `\n${copiesToo.message}` : ''}`, { cause: result.failure })
   }
+  if ('error' in copied) throw copied.error
   run.outputs.sboms = result.sboms
   if (result.signed) run.outputs.deployPolicies = writeDeployPolicies(result, { name, transparencyLog: inputs.transparencyLog, rekorUrl: inputs.sigstoreTrust?.rekorUrl, privateSigstore: Boolean(inputs.sigstoreTrust), cosignMajor: inputs.cosignMajor, workDir: run.workDir }, report.notes)
   const signed = (images: ImageName[]): Signed | undefined => (result.signed && result.identity ? { identity: result.identity, predicates: result.predicates ?? [], images } : undefined)
-  if (!inputs.copies.length) {
-    run.outputs.images = { [name]: `${name}@${pushed.digest}` }
-    run.outputs.signed = result.signed
-    return signed([inputs.image])
-  }
-  const copies = await publishCopies(inputs.copies, { from: name, digest: pushed.digest, tags: inputs.tags, tagsOf: inputs.copyTags, subjects, chain: { ...chain, sboms: result.sbomResults } }, run.tools, runChain)
-  report.copies = copies
+  const { copies } = copied
   run.outputs.images = { [name]: `${name}@${pushed.digest}`, ...Object.fromEntries(copies.filter((c) => c.copied).map((c) => [c.name, `${c.name}@${pushed.digest}`])) }
   const failure = copiesFailure(copies)
   run.outputs.signed = result.signed && !failure

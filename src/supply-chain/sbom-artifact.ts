@@ -5,7 +5,7 @@
  * registry. So the upload runs after the attestations and a failed upload never fails the release;
  * it is a warning and a line in the summary.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import * as path from 'node:path'
 
 /** What tells one job's SBOMs from another's in the same workflow run. */

@@ -1,5 +1,6 @@
 /** One SBOM per platform manifest (CycloneDX or SPDX JSON), by syft, straight from the registry. */
 import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { run } from '../lib/exec.js'
 import { withRetry } from '../lib/retry.js'
 import type { SbomFormat } from '../inputs/supply-chain.js'
@@ -56,4 +57,12 @@ export function checkDocument(doc: { bomFormat?: string; spdxVersion?: string },
 
 export function sbomFileName(platform: string, format: SbomFormat = 'cyclonedx'): string {
   return `sbom-${platform.replace(/\//g, '-')}.${SBOM_FORMATS[format].suffix}`
+}
+
+/** Every platform's SBOM at once, silently (another phase logs meanwhile); the SBOM phase reports them. */
+export function scanSboms(syft: string, name: string, subjects: ReadonlyArray<{ subject: string; digest: string }>, format: SbomFormat, env: Record<string, string>, workDir: string): Promise<SbomResult[]> {
+  const dir = path.join(workDir, 'sbom')
+  fs.mkdirSync(dir, { recursive: true })
+  const platforms = subjects.filter((s) => s.subject !== 'index')
+  return Promise.all(platforms.map((p) => generateSbom(syft, name, p.subject, p.digest, path.join(dir, sbomFileName(p.subject, format)), env, true, format)))
 }

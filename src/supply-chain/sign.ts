@@ -1,5 +1,5 @@
 /** The Sign step: every pushed digest signed by digest; a re-run checks before adding signatures. */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import type { Cosign } from '../sigstore/cosign-runner.js'
 import { signArgv, verifyArgv } from '../sigstore/cosign-argv.js'
 

@@ -8,7 +8,7 @@
  * finds the bundles an earlier attempt made only there. The registry is also where consumers
  * (`gh attestation verify --bundle-from-oci`) read them: the store receives the same bytes.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import type { ImageInputs } from '../inputs/image.js'
 import type { SupplyChainInputs } from '../inputs/supply-chain.js'
 import { errorMessage } from '../lib/errors.js'

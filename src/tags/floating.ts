@@ -4,7 +4,7 @@
  * before) did. Decided, in each registry of `images`, from the repository's version tags and from
  * the version the image under each floating tag records, read once before the build.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import type { ImageInputs, LatestMode } from '../inputs/image.js'
 import { withRetry } from '../lib/retry.js'
 import { RegistryApi } from '../registry/http-api.js'

@@ -3,7 +3,7 @@
  * architecture, smoke run, vulnerabilities) passed on that digest, this step points the release's
  * tags at it, before it is signed. A refused image therefore carries no tag in any registry.
  */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import { retag } from '../build/rerun.js'
 import type { ImageInputs } from '../inputs/image.js'
 import { withRetry } from '../lib/retry.js'

@@ -1,5 +1,5 @@
 /** cosign, syft and trivy from their releases (or a mirror), verified by sha256 before use, via the tool cache. */
-import * as core from '@actions/core'
+import * as core from '../lib/log.js'
 import { startNow } from '../lib/background.js'
 import * as tc from '@actions/tool-cache'
 import { createHash } from 'node:crypto'
