@@ -59,8 +59,9 @@ async function runOne(c: ContainerSpec, spec: SmokeSpec, emulated: boolean, o: S
   const command = reproduceCommand(c, spec.http?.port)
   try {
     await docker(smokeCreateArgv(c), o.env)
-    const { end, startedAt, endedAt } = await startAndWatch(c, spec, o)
-    const state = await inspect(c.name, o.env)
+    const { end, startedAt, endedAt, seen } = await startAndWatch(c, spec, o)
+    // Probe mode read the state once already (for the address); only an exit needs its end time.
+    const state = seen && end.kind !== 'exited' ? seen : await inspect(c.name, o.env)
     const started = dockerTime(state.StartedAt ?? '') ?? startedAt
     const ended = end.kind === 'exited' ? (dockerTime(state.FinishedAt ?? '') ?? endedAt) : endedAt
     const failure = failureReason(end, spec)
@@ -75,23 +76,24 @@ async function runOne(c: ContainerSpec, spec: SmokeSpec, emulated: boolean, o: S
 }
 
 /** Starts the container and waits for its end: exit (args mode), first 2xx (probe mode), or the timeout. */
-async function startAndWatch(c: ContainerSpec, spec: SmokeSpec, o: SmokeOptions): Promise<{ end: SmokeEnd; startedAt: number; endedAt: number }> {
+async function startAndWatch(c: ContainerSpec, spec: SmokeSpec, o: SmokeOptions): Promise<{ end: SmokeEnd; startedAt: number; endedAt: number; seen?: ContainerState }> {
   const startedAt = Date.now()
   const start = await docker(['start', c.name], o.env, true)
   if (start.exitCode !== 0) return { end: { kind: 'not-started', error: lastLines(start.stderr.trim(), 5) }, startedAt, endedAt: Date.now() }
   const exited = docker(['wait', c.name], o.env, true).then((r): SmokeEnd => ({ kind: 'exited', code: Number(r.stdout.trim() || -1) }))
   const deadline = Date.now() + spec.timeoutMs
   let end: SmokeEnd
+  let seen: ContainerState | undefined
   if (spec.http) {
-    const address = (await inspect(c.name, o.env)).address
-    end = await probe(`http://${address}:${spec.http.port}${spec.http.path}`, deadline, exited, o.get ?? httpGet)
+    seen = await inspect(c.name, o.env)
+    end = await probe(`http://${seen.address ?? ''}:${spec.http.port}${spec.http.path}`, deadline, exited, o.get ?? httpGet)
   } else {
     const e = await raceTimeout(exited, spec.timeoutMs)
     end = e === 'timeout' ? { kind: 'timeout' } : e
   }
   const endedAt = Date.now()
   if (end.kind === 'timeout') await docker(['kill', c.name], o.env, true)
-  return { end, startedAt, endedAt }
+  return { end, startedAt, endedAt, seen }
 }
 
 /** Polls until a 2xx, or until the container exits; a refused connection just means "not yet". */

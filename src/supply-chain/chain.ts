@@ -51,6 +51,11 @@ export interface SupplyChainSpec extends Omit<SupplyChainInputs, 'syftVersion' |
   tag?: string
   /** `tag-suffix`: names the variant's SBOM artifact. */
   tagSuffix?: string
+  /**
+   * Who signs, by key (or `keyless`), shared by the first image's chain and its copies: the
+   * identity (the OIDC token's claims, or `cosign public-key`) is derived once per run, not per registry.
+   */
+  identities?: Map<string, Promise<Identity>>
 }
 
 export type Status = 'done' | 'verified' | 'skipped' | 'failed' | 'pending'
@@ -278,7 +283,10 @@ function prepareCosign(bin: string, spec: SupplyChainSpec, env: Record<string, s
   }
   const key = spec.cosignKey ? cosignKeyArg(spec.cosignKey, workDir) : undefined
   const options: CosignOptions = { major: spec.cosignMajor, key, transparencyLog: spec.transparencyLog, trust: spec.sigstoreTrust }
-  return cosignRunner(bin, spec.name, cosignEnv, options, startNow(identityFor(bin, spec, key, workDir, cosignEnv)))
+  const once = key ?? 'keyless'
+  const identity = spec.identities?.get(once) ?? startNow(identityFor(bin, spec, key, workDir, cosignEnv))
+  spec.identities?.set(once, identity)
+  return cosignRunner(bin, spec.name, cosignEnv, options, identity)
 }
 
 /** Each platform's SLSA provenance as buildx recorded it; a platform without one fails the chain before anything is signed. */

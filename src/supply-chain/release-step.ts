@@ -104,7 +104,7 @@ export async function signRelease(run: ReleaseRun, pushed: Pushed, vulnScans: Vu
 
   // Read and checked by provenanceStep before the gates; read here only when that did not run.
   const provenance = inputs.sign && inputs.provenanceAttestation ? (recorded ? Promise.resolve(recorded) : startNow(readProvenance(name, pushed, run.tools, run.api))) : undefined
-  const chain: Omit<SupplyChainSpec, 'name' | 'subjects'> = { ...inputs, tag: inputs.tags[0], builder: report.builder, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1, provenance, vulnScans }
+  const chain: Omit<SupplyChainSpec, 'name' | 'subjects'> = { ...inputs, tag: inputs.tags[0], builder: report.builder, serverUrl: ctx.serverUrl, workflowRef: ctx.workflowRef, rerun: ctx.runAttempt > 1, provenance, vulnScans, identities: new Map() }
   const runChain = (spec: SupplyChainSpec) => supplyChain(spec, run.installs, run.env, run.workDir, uploadSboms)
   // The copies are signed in their own registries while the first image is; their log is held and
   // printed whole after the first image's. They wait for the SBOMs (a failed scan copies nothing).

@@ -139,6 +139,9 @@ describe('probe mode', () => {
     expect(calls.find((c) => c[0] === 'create')).toEqual(['create', '--name', 'bdi-smoke-42-x-0', '--label', LABEL, '--platform', 'linux/amd64', '--pull', 'never', ...RESTRICTED, '--network', 'bdi-smoke-42-x', `${N}@${AMD}`])
     expect(calls.at(-1)).toEqual(['network', 'rm', 'bdi-smoke-42-x'])
     expect(r?.command).toContain('-p 127.0.0.1:8080:8080')
+    // The state read for the address serves the start-up time too: one inspect, not two.
+    expect(calls.filter((c) => c[0] === 'inspect')).toHaveLength(1)
+    expect(r?.startupMs).toBeGreaterThanOrEqual(0)
   })
 
   test('a server that exits before answering fails with its exit code', async () => {
@@ -146,6 +149,8 @@ describe('probe mode', () => {
     const get = () => new Promise<number>((_resolve, reject) => setTimeout(() => reject(new Error('connect ECONNREFUSED')), 20))
     const [r] = await smokeRun(N, spec, options({ platforms: { 'linux/amd64': AMD }, get }))
     expect(r?.failure).toBe('exited with code 2 before port 8080 /healthz answered 2xx')
+    // An exit needs its end time: read again.
+    expect(calls.filter((c) => c[0] === 'inspect')).toHaveLength(2)
   })
 
   test('only ever 503 until smoke-timeout: fails, naming the last answer, and the container is killed', async () => {

@@ -446,3 +446,20 @@ describe('the vulnerability gate\'s scans: attested per platform digest (--type 
     expect(result.subjects.every((d) => d.vulnerability === undefined)).toBe(true)
   })
 })
+
+test('the identity is derived once per run: a copy sharing the map runs no second cosign public-key, and is verified with the same key', async () => {
+  const identities = new Map()
+  await supplyChain(spec({ identities }), tools, {}, workDir, upload)
+  await supplyChain(spec({ identities, name: 'quay.example/o/app', sboms: [], sbom: false }), tools, {}, workDir, upload)
+  const lines = calls.map((c) => [c.file, ...c.args].join(' '))
+  expect(lines.filter((l) => l.includes(' public-key '))).toHaveLength(1)
+  const pub = path.join(workDir, 'cosign.pub')
+  expect(lines.filter((l) => l.includes(' verify ') && l.includes('quay.example/o/app@'))).not.toHaveLength(0)
+  for (const l of lines.filter((x) => x.includes(' verify '))) expect(l).toContain(`--key ${pub}`)
+})
+
+test('without the shared map each chain derives its own (as before)', async () => {
+  await supplyChain(spec(), tools, {}, workDir, upload)
+  await supplyChain(spec({ name: 'quay.example/o/app', sboms: [], sbom: false }), tools, {}, workDir, upload)
+  expect(calls.filter((c) => c.args[0] === 'public-key')).toHaveLength(2)
+})
