@@ -52,12 +52,12 @@ export async function storeStep(run: StoreRun, signed: Signed | undefined, clien
   run.report.attestationStore = report
   await core.group(`Attestation store (GitHub, ${ctx.repository})`, async () => {
     const expected = expectedOf(signed.predicates)
-    const found: FoundBundle[] = []
-    for (const image of signed.images) found.push(...(await bundlesOf(read(image), image.name, uniqueSubjects(expected))))
-    const stored = new Set<string>()
-    for (const digest of new Set(expected.map((e) => e.digest))) {
-      for (const k of await withRetry(() => store.storedKeys(digest), { what: `listing the attestations of ${digest} in GitHub's store`, baseDelayMs: 1000, attempts: 3 })) stored.add(k)
-    }
+    // Every read at once (the registries' referrers, the store's lists): on a re-run they are all the work there is.
+    const [found, lists] = await Promise.all([
+      Promise.all(signed.images.map((image) => bundlesOf(read(image), image.name, uniqueSubjects(expected)))).then((all) => all.flat()),
+      Promise.all([...new Set(expected.map((e) => e.digest))].map((digest) => withRetry(() => store.storedKeys(digest), { what: `listing the attestations of ${digest} in GitHub's store`, baseDelayMs: 1000, attempts: 3 })))
+    ])
+    const stored = new Set<string>(lists.flatMap((keys) => [...keys]))
     const selection = selectBundles(signed.images.map((i) => i.name), expected, found, stored, signer)
     report.already = selection.stored.length
     core.info(`${selection.upload.length} bundle(s) to upload; ${selection.stored.length} already in the store`)
@@ -101,21 +101,27 @@ function uniqueSubjects(expected: Array<{ subject: string; digest: string }>): A
   return [...new Map(expected.map((e) => [`${e.subject} ${e.digest}`, { subject: e.subject, digest: e.digest }])).values()]
 }
 
-/** Every Sigstore bundle among each subject's referrers in one image's repository. */
+/** Every Sigstore bundle among each subject's referrers in one image's repository, read in parallel. */
 async function bundlesOf(api: ReturnType<ReferrerReader>, image: string, subjects: Array<{ subject: string; digest: string }>): Promise<FoundBundle[]> {
-  const out: FoundBundle[] = []
-  for (const s of subjects) {
-    const referrers: Referrer[] = await withRetry(() => api.referrers(s.digest), { what: `listing the referrers of ${image}@${s.digest}` })
-    // A referrers index may leave the artifact type out of its descriptors: the manifest then says.
-    for (const r of referrers.filter((x) => !x.artifactType || BUNDLE_ARTIFACT.test(x.artifactType))) {
-      const manifest = await withRetry(() => api.imageManifest(r.digest), { what: `reading referrer ${r.digest} of ${image}` })
-      const layer = manifest.layers?.[0]
-      if (!layer || !BUNDLE_ARTIFACT.test(r.artifactType ?? manifest.artifactType ?? layer.mediaType)) continue
-      const text = await withRetry(() => api.blobText(layer.digest), { what: `reading bundle ${layer.digest} of ${image}` })
-      out.push({ image, subject: s.subject, digest: s.digest, bundle: JSON.parse(text) as SigstoreBundle })
-    }
-  }
-  return out
+  const perSubject = await Promise.all(
+    subjects.map(async (s) => {
+      const referrers: Referrer[] = await withRetry(() => api.referrers(s.digest), { what: `listing the referrers of ${image}@${s.digest}` })
+      // A referrers index may leave the artifact type out of its descriptors: the manifest then says.
+      const bundles = await Promise.all(
+        referrers
+          .filter((x) => !x.artifactType || BUNDLE_ARTIFACT.test(x.artifactType))
+          .map(async (r): Promise<FoundBundle | undefined> => {
+            const manifest = await withRetry(() => api.imageManifest(r.digest), { what: `reading referrer ${r.digest} of ${image}` })
+            const layer = manifest.layers?.[0]
+            if (!layer || !BUNDLE_ARTIFACT.test(r.artifactType ?? manifest.artifactType ?? layer.mediaType)) return undefined
+            const text = await withRetry(() => api.blobText(layer.digest), { what: `reading bundle ${layer.digest} of ${image}` })
+            return { image, subject: s.subject, digest: s.digest, bundle: JSON.parse(text) as SigstoreBundle }
+          })
+      )
+      return bundles.filter((b): b is FoundBundle => b !== undefined)
+    })
+  )
+  return perSubject.flat()
 }
 
 /** The registry API of an image, with the credentials the action has for its registry. */

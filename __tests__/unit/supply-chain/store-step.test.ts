@@ -105,6 +105,25 @@ describe('storeStep', () => {
     expect(s.posted).toEqual(['i-sbom', 'a-sbom', 'a-vuln', 'b-i-sbom', 'b-a-sbom', 'b-a-vuln'])
   })
 
+  test('the reads go out at once: every referrer list and store list is asked for before the first answers', async () => {
+    const asked: string[] = []
+    let answer: () => void = () => undefined
+    const gate = new Promise<void>((r) => (answer = r))
+    const all = registry(content)
+    const slow: ReferrerReader = (image) => {
+      const api = all(image)
+      return { ...api, referrers: (digest) => (asked.push(`referrers ${image.registry} ${digest.slice(-4)}`), gate.then(() => api.referrers(digest))) }
+    }
+    const s = store([], [])
+    const client: StoreClient = { ...s.client, storedKeys: (digest) => (asked.push(`store ${digest.slice(-4)}`), gate.then(() => new Set<string>())) }
+    const done = storeStep(storeRun(), { ...signed, images: [A, B] }, client, slow)
+    await new Promise((r) => setTimeout(r, 10))
+    expect(asked.sort()).toEqual([`referrers quay.example ${AMD64.slice(-4)}`, `referrers quay.example ${INDEX.slice(-4)}`, `referrers registry.example ${AMD64.slice(-4)}`, `referrers registry.example ${INDEX.slice(-4)}`, `store ${AMD64.slice(-4)}`, `store ${INDEX.slice(-4)}`].sort())
+    answer()
+    await done
+    expect(s.posted).toEqual(['i-sbom', 'a-sbom', 'a-vuln', 'b-i-sbom', 'b-a-sbom', 'b-a-vuln'])
+  })
+
   test('a re-run uploads only what the store lacks', async () => {
     const run = storeRun()
     const s = store(['i-sbom', 'a-sbom'], [21])
