@@ -1,6 +1,7 @@
 import { errorMessage } from './errors.js'
 import { info, isHeld } from './log.js'
 import * as actionsExec from '@actions/exec'
+import * as io from '@actions/io'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
@@ -63,7 +64,9 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     throw new CommandError(label, -1, errorMessage(err), '', { cause: err })
   }
   if (held) {
-    info(`[command]${[file, ...args].join(' ')}`)
+    // As @actions/exec echoes it: the program's full path.
+    const shown = file.includes('/') ? file : (await io.which(file, false)) || file
+    info(`[command]${[shown, ...args].join(' ')}`)
     for (const text of [result.stdout, result.stderr]) if (text.trim()) info(text.replace(/\n$/, ''))
   }
   if (result.exitCode !== 0 && !opts.allowFailure) {

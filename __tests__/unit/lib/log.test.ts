@@ -112,14 +112,20 @@ describe('exec in a held phase', () => {
   test.each([
     ['not held, not silent: streamed by @actions/exec', false, false, false, []],
     ['not held, silent', false, true, true, []],
-    ['held, not silent: captured, then printed with the command line', true, false, true, ['info [command]cosign sign --yes r@sha256:1', 'info tlog entry created', 'info warning: x']],
+    ['held, not silent: captured, then printed with the command line', true, false, true, ['info [command]/tc/cosign sign --yes r@sha256:1', 'info tlog entry created', 'info warning: x']],
     ['held, silent: nothing', true, true, true, []]
   ])('%s', async (_name, held, silent, execSilent, printed) => {
     getExecOutput.mockResolvedValue({ exitCode: 0, stdout: 'tlog entry created\n', stderr: 'warning: x\n' })
-    const go = () => run('cosign', ['sign', '--yes', 'r@sha256:1'], { silent })
+    const go = () => run('/tc/cosign', ['sign', '--yes', 'r@sha256:1'], { silent })
     if (held) await log.hold(go).collect()
     else await go()
     expect((getExecOutput.mock.calls[0]?.[2] as { silent: boolean }).silent).toBe(execSilent)
     expect(out).toEqual(printed)
   })
+})
+
+test('held: a program found on PATH is echoed by its full path, as @actions/exec echoes it', async () => {
+  getExecOutput.mockResolvedValue({ exitCode: 0, stdout: '', stderr: '' })
+  await log.hold(() => run('sh', ['-c', 'true'])).collect()
+  expect(out[0]).toMatch(/^info \[command\]\/\S*\/sh -c true$/)
 })
