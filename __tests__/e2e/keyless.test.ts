@@ -6,11 +6,17 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
+import { parseAllDocuments, stringify } from 'yaml'
+import { PREDICATE_URI } from '../../src/sigstore/cosign-argv.js'
+import type { PredicateType } from '../../src/sigstore/cosign-argv.js'
+import { COSIGN_SIGN_PREDICATE, policyName } from '../../src/supply-chain/deploy-policies.js'
 import type { ActionRun } from './support/harness.js'
 import { runAction } from './support/harness.js'
-import { cosign, docker, e2e, githubClaims, goProgram, idTokenJob, localBases, multiStageDockerfile, requireEnvironment, secretLeaks, sigstore, sigstoreStats, testerDockerConfig, toolsChecksums, uniqueImage, workspace } from './support/env.js'
+import { cosign, docker, e2e, githubClaims, goProgram, idTokenJob, localBases, multiStageDockerfile, policyTester, rawManifest, requireEnvironment, secretLeaks, sigstore, sigstoreStats, testerDockerConfig, toolsChecksums, uniqueImage, workspace } from './support/env.js'
+import { trustRootFile } from './support/trust-root.js'
 
 const run = requireEnvironment()
 const ISSUER = 'https://token.actions.githubusercontent.com'
@@ -81,13 +87,19 @@ describe.runIf(run)('keyless release with cosign 3 through the trust-root inputs
   let ws: string
   let job: ReturnType<typeof idTokenJob>
   let before: ReturnType<typeof sigstoreStats>
+  let policies = ''
 
   beforeAll(async () => {
     image = uniqueImage('keyless')
     ws = keylessWorkspace()
     job = idTokenJob(githubClaims(REPO, ref))
     before = sigstoreStats()
-    r = await runAction(inputs(image, { version: 'v1.4.0' }), { workspace: ws, github: { repository: REPO, ref }, env: job.env })
+    r = await runAction(inputs(image, { version: 'v1.4.0' }), {
+      workspace: ws,
+      github: { repository: REPO, ref },
+      env: job.env,
+      beforePost: (m) => (policies = m.outputs['deploy-policies'] ? fs.readFileSync(m.outputs['deploy-policies'], 'utf8') : '')
+    })
     if (r.exitCode !== 0) console.log(r.log)
   })
 
@@ -156,6 +168,99 @@ describe.runIf(run)('keyless release with cosign 3 through the trust-root inputs
     expect(secretLeaks(filesUnder(r.runnerTemp), tokens)).toEqual([])
     // Nor a token's signature alone (what a partial print would show).
     expect(secretLeaks(r.log + filesUnder(r.runnerTemp), tokens.filter((t) => t.includes('.')).map((t) => t.split('.')[2] ?? ''))).toEqual([])
+  })
+
+  test("the deploy policies under policy-controller's own policy-tester, given the stand-in as a TrustRoot (a TUF repository) and trustRootRef: the release is admitted; another workflow's image and one missing its SBOM are refused", () => {
+    type Authority = { keyless?: { url: string; identities: Array<{ issuer: string; subject: string }>; trustRootRef?: string }; ctlog?: { url: string; trustRootRef?: string }; signatureFormat?: string; attestations?: Array<{ predicateType: string }> }
+    const cips = parseAllDocuments(policies)
+      .map((d) => d.toJSON() as { kind: string; metadata: { name: string }; spec: { authorities: Authority[] } })
+      .filter((d) => d.kind === 'ClusterImagePolicy')
+    expect(cips.map((c) => c.metadata.name)).toEqual([policyName(image), policyName(image, '-attestations')])
+    const rekorUrl = (JSON.parse(fs.readFileSync(sigstore.signingConfig, 'utf8')) as { rekorTlogUrls: Array<{ url: string }> }).rekorTlogUrls[0]?.url
+    for (const c of cips) {
+      const a = c.spec.authorities[0]
+      expect(a?.keyless?.identities).toEqual([{ issuer: ISSUER, subject: identity }])
+      expect(a?.ctlog?.url).toBe(rekorUrl)
+      expect(a?.signatureFormat).toBe('bundle')
+    }
+    expect(cips[0]?.spec.authorities[0]?.attestations?.map((a) => a.predicateType)).toEqual([COSIGN_SIGN_PREDICATE])
+    const required = cips[1]?.spec.authorities[0]?.attestations?.map((a) => a.predicateType) ?? []
+    // The SBOM and the SLSA v1 provenance are attested to the index and to each platform's digest.
+    expect(required).toEqual([PREDICATE_URI.cyclonedx, PREDICATE_URI.slsaprovenance1])
+    expect(r.summary).toContain('the ClusterImagePolicies name no trustRootRef, so policy-controller judges them by the public Sigstore')
+
+    // What a private-Sigstore user adds, as the summary's note says: a TrustRoot, and its name as
+    // keyless.trustRootRef and ctlog.trustRootRef. Nothing else in the documents is changed.
+    const TRUST_ROOT = 'bdi-e2e-sigstore'
+    const withRef = cips.map((c) => ({ ...c, spec: { ...c.spec, authorities: c.spec.authorities.map((a) => ({ ...a, keyless: { ...a.keyless, trustRootRef: TRUST_ROOT }, ctlog: { ...a.ctlog, trustRootRef: TRUST_ROOT } })) } }))
+    const policyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'keyless-cip-')), 'policy.yaml')
+    fs.writeFileSync(policyFile, withRef.map((c) => stringify(c)).join('---\n'))
+    const tuf = trustRootFile(TRUST_ROOT, sigstore.trustedRoot, 'repository')
+    const index = r.outputs.digest ?? ''
+    const platforms = Object.values(JSON.parse(r.outputs['platform-digests'] ?? '{}') as Record<string, string>)
+    expect(platforms).toHaveLength(2)
+
+    // Control: the same keys given inline (sigstoreKeys) are refused by policy-tester v0.13.1, the
+    // way the README says (it stores each log's ID as the ASCII of its hex, which no entry matches).
+    const inline = policyTester(policyFile, `${image}@${index}`, trustRootFile(TRUST_ROOT, sigstore.trustedRoot, 'sigstoreKeys'))
+    expect(inline.code, inline.out).toBe(1)
+    expect(inline.out).toMatch(/not enough verified log entries from transparency log: 0 (<|\\u003c) 1/)
+
+    // Admits this release: the index a tag names, and each platform's own digest.
+    for (const digest of [index, ...platforms]) {
+      const ok = policyTester(policyFile, `${image}@${digest}`, tuf)
+      expect(ok.code, `${digest}: ${ok.out}`).toBe(0)
+    }
+
+    // Two more images under the same name (the policies' glob): the static base's platform
+    // manifests, copied, then signed and attested keylessly by hand with cosign 3 through the stand-in.
+    const base = (rawManifest(`${e2e.registry}/e2e/static:nonroot`).manifests ?? []).map((m) => `${e2e.registry}/e2e/static@${m.digest}`)
+    const variant = (label: string, from: string) => {
+      docker(['buildx', 'imagetools', 'create', '-t', `${image}:${label}`, from])
+      const d = (JSON.parse(docker(['buildx', 'imagetools', 'inspect', '--format', '{{json .Manifest}}', `${image}:${label}`]).out) as { digest: string }).digest
+      expect([index, ...platforms]).not.toContain(d)
+      return `${image}@${d}`
+    }
+    const trustFlags = ['--signing-config', sigstore.signingConfig, '--trusted-root', sigstore.trustedRoot]
+    const typeOf = Object.fromEntries(Object.entries(PREDICATE_URI).map(([t, uri]) => [uri, t as PredicateType]))
+    // The smallest predicate cosign takes for each type (SLSA v1 needs its two required fields).
+    const predicates = fs.mkdtempSync(path.join(os.tmpdir(), 'keyless-pred-'))
+    const predicate = (uri: string) => {
+      const file = path.join(predicates, `${typeOf[uri] ?? 'other'}.json`)
+      fs.writeFileSync(file, uri === PREDICATE_URI.slsaprovenance1 ? JSON.stringify({ buildDefinition: { buildType: 'https://example.com/e2e', externalParameters: {} }, runDetails: { builder: { id: 'https://example.com/e2e' } } }) : '{}')
+      return file
+    }
+    const keyless = (env: Record<string, string>, args: string[], ref: string) => {
+      const c = cosign('cosign', [...args, '--yes', ...trustFlags, ref], env)
+      expect(c.code, c.out).toBe(0)
+    }
+
+    // Another identity: another workflow of the same owner, through the same stand-in, signs and
+    // attests everything the policies ask for.
+    const otherRepo = 'vmafx/other-operator'
+    const otherIdentity = `https://github.com/${otherRepo}/.github/workflows/release.yml@refs/heads/main`
+    const otherJob = idTokenJob(githubClaims(otherRepo, 'refs/heads/main'))
+    const foreign = variant('other-workflow', base[0] ?? '')
+    keyless(otherJob.env, ['sign'], foreign)
+    for (const t of required) keyless(otherJob.env, ['attest', '--type', typeOf[t] ?? t, '--predicate', predicate(t)], foreign)
+    // cosign itself verifies it for that identity: the stand-in's material is sound, only the signer differs.
+    expect(verify3(foreign, otherIdentity).code).toBe(0)
+    const refusedForeign = policyTester(policyFile, foreign, tuf)
+    expect(refusedForeign.code, refusedForeign.out).toBe(1)
+    expect(refusedForeign.out).toContain('no matching CertificateIdentity found')
+    expect(refusedForeign.out).toContain(`expected SAN value \\"${identity}\\", got \\"${otherIdentity}\\"`)
+
+    // The release's own identity (another job of the same workflow): signed, the provenance
+    // attested, the SBOM missing. The signature's policy passes, the attestations' refuses.
+    const sameJob = idTokenJob(githubClaims(REPO, ref))
+    const partial = variant('no-sbom', base[1] ?? '')
+    keyless(sameJob.env, ['sign'], partial)
+    keyless(sameJob.env, ['attest', '--type', 'slsaprovenance1', '--predicate', predicate(PREDICATE_URI.slsaprovenance1)], partial)
+    expect(verify3(partial, identity).code).toBe(0)
+    const refusedPartial = policyTester(policyFile, partial, tuf)
+    expect(refusedPartial.code, refusedPartial.out).toBe(1)
+    expect(refusedPartial.out).toContain(`no matching attestations with type ${PREDICATE_URI.cyclonedx}, checked the following predicateTypes: `)
+    expect(refusedPartial.out).not.toContain('authority release-signer')
   })
 
   test('a re-run of the release adds no second signature or attestation', async () => {

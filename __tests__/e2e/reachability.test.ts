@@ -8,7 +8,7 @@
 //   - the trivy DB of scripts/e2e/trivy-db, which has CVE-2099-0003 and CVE-2099-0004 for those
 //     modules (HIGH, with fixes) besides the Debian fixtures of e2e/static.
 // The workloads are built for linux/amd64 and linux/arm64 with vendored modules (no proxy).
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -16,7 +16,7 @@ import { describe, expect, test } from 'vitest'
 import { parseAllDocuments, stringify } from 'yaml'
 import { policyName } from '../../src/supply-chain/deploy-policies.js'
 import { runAction } from './support/harness.js'
-import { cosign, docker, e2e, keyPair, keySigning, localBases, rawManifest, requireEnvironment, testerDockerConfig, toolsChecksums, uniqueImage, workspace } from './support/env.js'
+import { cosign, docker, e2e, keyPair, keySigning, localBases, policyTester, rawManifest, requireEnvironment, testerDockerConfig, toolsChecksums, uniqueImage, workspace } from './support/env.js'
 
 const run = requireEnvironment()
 const R = e2e.registry
@@ -93,12 +93,6 @@ function trivyAlone(ref: string, policy: string[]): { code: number; ids: string[
     // What a VEX statement suppressed (the ignore file's show as "ignored").
     suppressed: (report.Results ?? []).flatMap((r) => (r.ExperimentalModifiedFindings ?? []).filter((m) => m.Status === 'not_affected').map((m) => m.Finding.VulnerabilityID)).sort()
   }
-}
-
-/** policy-controller's policy-tester (scripts/e2e/gotools.sh): a policy file against one image, as its webhook judges a Pod's image. */
-function policyTester(policyFile: string, image: string): { code: number; out: string } {
-  const r = spawnSync(path.join(e2e.state, 'gotools', 'policy-tester'), ['-policy', policyFile, '-image', image, '-log-level', 'warn'], { env: { ...process.env, DOCKER_CONFIG: testerDockerConfig }, encoding: 'utf8' })
-  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` }
 }
 
 /** YAML documents in a file of their own. */

@@ -1,5 +1,5 @@
 /** The end-to-end environment brought up by scripts/e2e/up.sh, and helpers to look at the registry. */
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -140,6 +140,17 @@ export const testerDockerConfig = (() => {
   if (e2e.registry2) execFileSync('docker', ['login', '-u', e2e.user2, '--password-stdin', e2e.registry2], { input: e2e.password2, env: { ...process.env, DOCKER_CONFIG: dir }, stdio: ['pipe', 'ignore', 'ignore'] })
   return dir
 })()
+
+/**
+ * policy-controller's policy-tester (scripts/e2e/gotools.sh): a file of ClusterImagePolicies against
+ * one image, as its webhook judges a Pod's image; with TRUSTROOT, a TrustRoot file their
+ * `trustRootRef`s name.
+ */
+export function policyTester(policyFile: string, image: string, trustRoot?: string): { code: number; out: string } {
+  const args = ['-policy', policyFile, '-image', image, '-log-level', 'warn', ...(trustRoot ? ['-trustroot', trustRoot] : [])]
+  const r = spawnSync(path.join(e2e.state, 'gotools', 'policy-tester'), args, { env: { ...process.env, DOCKER_CONFIG: testerDockerConfig }, encoding: 'utf8' })
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` }
+}
 
 export function docker(args: string[], opts: { allowFailure?: boolean } = {}): { code: number; out: string } {
   try {
