@@ -26,7 +26,7 @@ export function writeDeployPolicies(result: Pick<SupplyChainResult, 'identity' |
   if (platformsOnly.length) notes.push(`deploy-policies: ${platformsOnly.join(', ')} ${platformsOnly.length > 1 ? 'are' : 'is'} attested to each platform's digest, not to the index a tag names, so the policies do not require ${platformsOnly.length > 1 ? 'them' : 'it'} (admission checks the digest the Pod names)`)
   const gap = policyControllerGap(spec)
   if (gap) notes.push(`deploy-policies: ${gap}`)
-  else if (signer.kind === 'keyless' && o.privateSigstore) notes.push("deploy-policies: the ClusterImagePolicies name no trustRootRef, so policy-controller judges them by the public Sigstore's roots: for this private instance (sigstore-trusted-root) give it a TrustRoot and set keyless.trustRootRef and ctlog.trustRootRef")
+  else if (signer.kind === 'keyless' && o.privateSigstore) notes.push("deploy-policies: the ClusterImagePolicies name no trustRootRef, so policy-controller judges them by the public Sigstore's roots: for this private instance (sigstore-trusted-root) give it a TrustRoot (a TUF repository holding that trusted root; README, Deploy-time policies) and set keyless.trustRootRef and ctlog.trustRootRef. policy-controller v0.13.1's webhook refuses a keyless cosign 3 release through any trustRootRef (its TrustRoot reconciler rewrites the logs' IDs), so use a release with that fixed")
   const file = path.join(o.workDir, 'deploy-policies.yaml')
   fs.writeFileSync(file, deployPoliciesYaml(spec))
   return file

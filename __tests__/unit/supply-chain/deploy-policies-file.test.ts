@@ -53,5 +53,5 @@ test('keyless with a private Sigstore: the note says the policies need a TrustRo
   const notes: string[] = []
   const identity = { kind: 'keyless' as const, certificateIdentity: 'https://github.com/o/r/.github/workflows/rel.yml@refs/heads/main', issuer: 'https://token.actions.githubusercontent.com' }
   expect(writeDeployPolicies({ identity, attested: [] }, { ...o, cosignMajor: 3, privateSigstore: true }, notes)).toBeDefined()
-  expect(notes).toEqual(["deploy-policies: the ClusterImagePolicies name no trustRootRef, so policy-controller judges them by the public Sigstore's roots: for this private instance (sigstore-trusted-root) give it a TrustRoot and set keyless.trustRootRef and ctlog.trustRootRef"])
+  expect(notes).toEqual(["deploy-policies: the ClusterImagePolicies name no trustRootRef, so policy-controller judges them by the public Sigstore's roots: for this private instance (sigstore-trusted-root) give it a TrustRoot (a TUF repository holding that trusted root; README, Deploy-time policies) and set keyless.trustRootRef and ctlog.trustRootRef. policy-controller v0.13.1's webhook refuses a keyless cosign 3 release through any trustRootRef (its TrustRoot reconciler rewrites the logs' IDs), so use a release with that fixed"])
 })
