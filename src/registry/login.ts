@@ -3,6 +3,7 @@ import * as core from '../lib/log.js'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import type { ImageInputs } from '../inputs/image.js'
 import { run } from '../lib/exec.js'
 import { errorText } from '../lib/errors.js'
 import { authHint, classifyFailure, withRetry } from '../lib/retry.js'
@@ -83,6 +84,17 @@ export function configCredentials(configDir: string, host: string): { username: 
     if (colon > 0) return { username: text.slice(0, colon), password: text.slice(colon + 1) }
   }
   return undefined
+}
+
+/**
+ * The credentials the action's own registry reads and writes use for `host`: the first
+ * registry's inputs, else its `registry-auth` line, else what an earlier login step left in the
+ * action's docker config. Undefined: none the action can read (anonymous, or a credential helper's).
+ */
+export function credentialsFor(inputs: Pick<ImageInputs, 'image' | 'registryUsername' | 'registryPassword' | 'registryAuth'>, configDir: string, host: string): { username: string; password: string } | undefined {
+  if (host === inputs.image.registry && inputs.registryPassword) return { username: inputs.registryUsername, password: inputs.registryPassword }
+  const line = inputs.registryAuth.find((c) => c.host === host)
+  return line ? { username: line.username, password: line.password } : configCredentials(configDir, host)
 }
 
 export function dockerEnv(configDir: string): Record<string, string> {

@@ -16,7 +16,7 @@ import { withRetry } from '../lib/retry.js'
 import type { GitHubContext } from '../lib/runner-env.js'
 import type { Referrer } from '../registry/http-api.js'
 import { RegistryApi } from '../registry/http-api.js'
-import { configCredentials } from '../registry/login.js'
+import { credentialsFor } from '../registry/login.js'
 import type { RunOutputs } from '../report/outputs.js'
 import type { Report } from '../report/summary.js'
 import type { ImageName } from '../tags/refs.js'
@@ -126,9 +126,5 @@ async function bundlesOf(api: ReturnType<ReferrerReader>, image: string, subject
 
 /** The registry API of an image, with the credentials the action has for its registry. */
 function registryReader(run: StoreRun, image: ImageName): RegistryApi {
-  const { inputs } = run
-  const first = image.registry === inputs.image.registry
-  const line = inputs.registryAuth.find((c) => c.host === image.registry)
-  const creds = first ? { username: inputs.registryUsername, password: inputs.registryPassword } : line ? { username: line.username, password: line.password } : (configCredentials(run.configDir, image.registry) ?? {})
-  return new RegistryApi({ registry: image.registry, repository: image.path, ...creds })
+  return new RegistryApi({ registry: image.registry, repository: image.path, ...credentialsFor(run.inputs, run.configDir, image.registry) })
 }

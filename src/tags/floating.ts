@@ -9,7 +9,7 @@ import type { ImageInputs, LatestMode } from '../inputs/image.js'
 import { withRetry } from '../lib/retry.js'
 import { RegistryApi } from '../registry/http-api.js'
 import type { ImageTools } from '../registry/imagetools.js'
-import { configCredentials } from '../registry/login.js'
+import { credentialsFor } from '../registry/login.js'
 import type { SemVer } from './refs.js'
 import { parseVersion, versionTags } from './refs.js'
 
@@ -131,7 +131,7 @@ export interface ReleaseTags {
 }
 
 export interface TagsRun {
-  inputs: TagInputs & Pick<ImageInputs, 'image' | 'copies' | 'registryAuth'>
+  inputs: TagInputs & Pick<ImageInputs, 'image' | 'copies' | 'registryAuth' | 'registryUsername' | 'registryPassword'>
   api: Pick<RegistryApi, 'tags'>
   tools: Pick<ImageTools, 'versionAt'>
   /** The action's docker config: credentials an earlier login step left for a copy's registry. */
@@ -166,6 +166,5 @@ function settle(run: TagsRun, where: string, decided: FloatingDecision): string[
 
 /** A copy's registry: its `registry-auth` line, else what an earlier login step left in the docker config. */
 function copyCredentials(run: TagsRun, host: string): { username?: string; password?: string } {
-  const line = run.inputs.registryAuth.find((c) => c.host === host)
-  return line ? { username: line.username, password: line.password } : (configCredentials(run.configDir, host) ?? {})
+  return credentialsFor(run.inputs, run.configDir, host) ?? {}
 }

@@ -9,12 +9,12 @@ import type { ImageInputs } from '../inputs/image.js'
 import { withRetry } from '../lib/retry.js'
 import { RegistryApi } from '../registry/http-api.js'
 import type { ImageTools } from '../registry/imagetools.js'
-import { configCredentials } from '../registry/login.js'
+import { credentialsFor } from '../registry/login.js'
 import type { Pushed } from '../registry/manifest.js'
 import type { RunOutputs } from '../report/outputs.js'
 
 export interface TagRun {
-  inputs: Pick<ImageInputs, 'image' | 'tags' | 'push' | 'pushByDigest' | 'registryUsername' | 'registryPassword'>
+  inputs: Pick<ImageInputs, 'image' | 'tags' | 'push' | 'pushByDigest' | 'registryUsername' | 'registryPassword' | 'registryAuth'>
   tools: Pick<ImageTools, 'create'>
   configDir: string
   report: { tags: string[] }
@@ -42,8 +42,8 @@ export async function publishTags(run: TagRun, pushed: Pushed): Promise<void> {
  * holds it), imagetools does it with docker's own.
  */
 async function tag(run: TagRun, digest: string): Promise<void> {
-  const { image, tags, registryUsername, registryPassword } = run.inputs
-  const credential = registryPassword ? { username: registryUsername, password: registryPassword } : configCredentials(run.configDir, image.registry)
+  const { image, tags } = run.inputs
+  const credential = credentialsFor(run.inputs, run.configDir, image.registry)
   if (!credential) return retag(image.name, tags, digest, run.tools, `tagging ${image.name}@${digest}`)
   const api = new RegistryApi({ registry: image.registry, repository: image.path, ...credential })
   const index = await withRetry(() => api.manifestBytes(digest), { what: `reading ${image.name}@${digest}` })

@@ -122,3 +122,24 @@ describe('post', () => {
     expect(calls).toEqual([])
   })
 })
+
+describe('credentialsFor: one choice for every registry the action reads or writes itself', () => {
+  const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'creds-'))
+  fs.writeFileSync(path.join(configDir, 'config.json'), JSON.stringify({ auths: { 'docker.io': { auth: Buffer.from('hub-bot:hub:pw').toString('base64') }, 'ghcr.io': { auth: Buffer.from('left:over').toString('base64') } } }))
+  const inputs = (password: string) => ({
+    image: { name: 'ghcr.io/o/a', registry: 'ghcr.io', path: 'o/a' },
+    registryUsername: 'gh-bot',
+    registryPassword: password,
+    registryAuth: [{ host: 'quay.io', username: 'quay-bot', password: 'QUAY' }]
+  })
+  test.each<[string, string, string, { username: string; password: string } | undefined]>([
+    ['the first registry: its inputs', 'ghcr.io', 'GHCR', { username: 'gh-bot', password: 'GHCR' }],
+    ['the first registry without a password: what the docker config holds', 'ghcr.io', '', { username: 'left', password: 'over' }],
+    ['a copy with a registry-auth line: that line', 'quay.io', 'GHCR', { username: 'quay-bot', password: 'QUAY' }],
+    ["a copy without one: an earlier login step's, split at the first colon", 'docker.io', 'GHCR', { username: 'hub-bot', password: 'hub:pw' }],
+    ['a registry nothing names: none (anonymous)', 'registry.example', 'GHCR', undefined]
+  ])('%s', async (_name, host, password, expected) => {
+    const { credentialsFor } = await import('../../../src/registry/login.js')
+    expect(credentialsFor(inputs(password), configDir, host)).toEqual(expected)
+  })
+})

@@ -126,7 +126,9 @@ describe('releaseTags: each registry of `images` decides from its own history', 
         tags: ['1.3.5', '1.3', '1', 'latest'], version: v('1.3.5'), tagsFromVersion: true, latest: 'auto', tagPrefix: '', tagSuffix: '', push: true, pushByDigest: false,
         image: parseImageName('ghcr.io/acme/op', 'acme'),
         copies: [parseImageName('quay.io/acme/op', 'acme'), parseImageName('registry.example:5443/op', 'acme')],
-        registryAuth: [{ host: 'quay.io', username: 'bot', password: 'QUAYTOKEN' }]
+        registryAuth: [{ host: 'quay.io', username: 'bot', password: 'QUAYTOKEN' }],
+        registryUsername: 'gh-bot',
+        registryPassword: 'GHCRTOKEN'
       },
       api: { tags: () => Promise.resolve(['1.3.4', '1', 'latest']) },
       tools: { versionAt },

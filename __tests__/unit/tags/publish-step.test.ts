@@ -31,7 +31,7 @@ const D = `sha256:${'a'.repeat(64)}`
 const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'publish-'))
 fs.writeFileSync(path.join(configDir, 'config.json'), '{}')
 const run = (password: string): TagRun & { tools: { create: ReturnType<typeof vi.fn> } } => ({
-  inputs: { image: { name: 'registry.example/o/a', registry: 'registry.example', path: 'o/a' }, tags: ['1.4.2', '1.4', '1', 'latest'], push: true, pushByDigest: false, registryUsername: 'u', registryPassword: password },
+  inputs: { image: { name: 'registry.example/o/a', registry: 'registry.example', path: 'o/a' }, tags: ['1.4.2', '1.4', '1', 'latest'], push: true, pushByDigest: false, registryUsername: 'u', registryPassword: password, registryAuth: [] },
   tools: { create: vi.fn(() => Promise.resolve()) },
   configDir,
   report: { tags: [] },
