@@ -17,7 +17,7 @@ import type { AttestationStoreStandin, StoredAttestation } from '../../scripts/e
 import { startAttestationStore } from '../../scripts/e2e/attestation-store-standin.js'
 import type { ActionRun } from './support/harness.js'
 import { runAction } from './support/harness.js'
-import { e2e, goProgram, githubClaims, idTokenJob, localBases, multiStageDockerfile, requireEnvironment, secretLeaks, sigstore, testerDockerConfig, workspace } from './support/env.js'
+import { e2e, githubClaims, idTokenJob, keylessInputs, keylessWorkspace, requireEnvironment, secretLeaks, sigstore, testerDockerConfig } from './support/env.js'
 
 const run = requireEnvironment()
 const REPO = 'vmafx/demo-operator'
@@ -29,15 +29,6 @@ const WORKFLOW = `github.com/${REPO}/.github/workflows/release.yml`
 const PROVENANCE = 'https://slsa.dev/provenance/v1'
 const SBOM = 'https://cyclonedx.org/bom'
 const VULN = 'https://cosign.sigstore.dev/attestation/vuln/v1'
-
-function keylessWorkspace(): string {
-  return workspace({
-    ...goProgram,
-    Dockerfile: multiStageDockerfile(),
-    '.sigstore/trusted_root.json': fs.readFileSync(sigstore.trustedRoot, 'utf8'),
-    '.sigstore/signing_config.json': fs.readFileSync(sigstore.signingConfig, 'utf8')
-  })
-}
 
 /** gh as a consumer runs it, in the workspace (see keyless.test.ts: gh wants a login it never uses here). */
 function gh(args: string[], ws: string): { code: number; out: string } {
@@ -59,23 +50,14 @@ describe.runIf(run)("GitHub's attestation store: every bundle once, a 5xx finish
 
   const release = (attempt: string) =>
     runAction(
-      {
-        image: '',
+      keylessInputs('', {
         images: images.join('\n'),
-        ...localBases,
-        'registry-username': e2e.user,
-        'registry-password': e2e.password,
         'registry-auth': `${e2e.registry2}=${e2e.user2}:${e2e.password2}`,
-        'sigstore-trusted-root': '.sigstore/trusted_root.json',
-        'sigstore-signing-config': '.sigstore/signing_config.json',
-        'tools-url': `${e2e.mirror}/good`,
-        'tools-checksums': e2e.toolsChecksums,
-        'sbom-artifact': 'false',
         version: 'v3.2.0',
         'vulnerability-gate': 'warn',
         'trivy-db-repositories': e2e.trivyDb,
         'attestation-store': 'true'
-      },
+      }),
       { workspace: ws, github: { repository: REPO, ref: REF }, env: { ...job.env, GITHUB_API_URL: store.url, GITHUB_RUN_ATTEMPT: attempt } }
     )
 
@@ -167,20 +149,7 @@ describe.runIf(run)("GitHub's attestation store without attestations: write (iss
       const job = idTokenJob(githubClaims(REPO, 'refs/tags/v3.3.0'))
       const image = `${e2e.registry}/e2e-store-403-${Date.now().toString(36)}`
       const r = await runAction(
-        {
-          image,
-          ...localBases,
-          platforms: 'linux/amd64',
-          'registry-username': e2e.user,
-          'registry-password': e2e.password,
-          'sigstore-trusted-root': '.sigstore/trusted_root.json',
-          'sigstore-signing-config': '.sigstore/signing_config.json',
-          'tools-url': `${e2e.mirror}/good`,
-          'tools-checksums': e2e.toolsChecksums,
-          'sbom-artifact': 'false',
-          version: 'v3.3.0',
-          'attestation-store': 'true'
-        },
+        keylessInputs(image, { platforms: 'linux/amd64', version: 'v3.3.0', 'attestation-store': 'true' }),
         { workspace: ws, github: { repository: REPO, ref: 'refs/tags/v3.3.0' }, env: { ...job.env, GITHUB_API_URL: store.url } }
       )
       expect(r.exitCode, r.log).toBe(1)

@@ -15,37 +15,14 @@ import type { PredicateType } from '../../src/sigstore/cosign-argv.js'
 import { COSIGN_SIGN_PREDICATE, policyName } from '../../src/supply-chain/deploy-policies.js'
 import type { ActionRun } from './support/harness.js'
 import { runAction } from './support/harness.js'
-import { cosign, docker, e2e, githubClaims, goProgram, idTokenJob, localBases, multiStageDockerfile, policyTester, rawManifest, requireEnvironment, secretLeaks, sigstore, sigstoreStats, testerDockerConfig, toolsChecksums, uniqueImage, workspace } from './support/env.js'
+import { cosign, docker, e2e, githubClaims, idTokenJob, keylessInputs, keylessWorkspace, policyTester, rawManifest, requireEnvironment, secretLeaks, sigstore, sigstoreStats, testerDockerConfig, toolsChecksums, uniqueImage } from './support/env.js'
 import { trustRootFile } from './support/trust-root.js'
 
 const run = requireEnvironment()
 const ISSUER = 'https://token.actions.githubusercontent.com'
 const REPO = 'vmafx/demo-operator'
 
-/** A workspace with the program, and the instance's trust files where a repository would keep them. */
-function keylessWorkspace(dockerfile = multiStageDockerfile()): string {
-  return workspace({
-    ...goProgram,
-    Dockerfile: dockerfile,
-    '.sigstore/trusted_root.json': fs.readFileSync(sigstore.trustedRoot, 'utf8'),
-    '.sigstore/signing_config.json': fs.readFileSync(sigstore.signingConfig, 'utf8')
-  })
-}
-
-function inputs(image: string, over: Record<string, string> = {}): Record<string, string> {
-  return {
-    image,
-    ...localBases,
-    'registry-username': e2e.user,
-    'registry-password': e2e.password,
-    'sigstore-trusted-root': '.sigstore/trusted_root.json',
-    'sigstore-signing-config': '.sigstore/signing_config.json',
-    'tools-url': `${e2e.mirror}/good`,
-    'tools-checksums': e2e.toolsChecksums,
-    'sbom-artifact': 'false',
-    ...over
-  }
-}
+const inputs = keylessInputs
 
 const identityFlags = (identity: string, issuer = ISSUER) => ['--certificate-identity', identity, '--certificate-oidc-issuer', issuer]
 const verify3 = (ref: string, identity: string, issuer = ISSUER, attestation = false) =>

@@ -236,6 +236,35 @@ export const sigstore = {
   requestLog: process.env.BDI_SIGSTORE_REQUEST_LOG ?? ''
 }
 
+/** A workspace with the Go program, and the stand-in's trust files where a repository would keep them. */
+export function keylessWorkspace(dockerfile = multiStageDockerfile()): string {
+  return workspace({
+    ...goProgram,
+    Dockerfile: dockerfile,
+    '.sigstore/trusted_root.json': fs.readFileSync(sigstore.trustedRoot, 'utf8'),
+    '.sigstore/signing_config.json': fs.readFileSync(sigstore.signingConfig, 'utf8')
+  })
+}
+
+/**
+ * Inputs of a keyless release through the Sigstore stand-in (its trust files as keylessWorkspace
+ * writes them): the local bases, the registry login, the tools mirror; `over` adds or replaces.
+ */
+export function keylessInputs(image: string, over: Record<string, string> = {}): Record<string, string> {
+  return {
+    image,
+    ...localBases,
+    'registry-username': e2e.user,
+    'registry-password': e2e.password,
+    'sigstore-trusted-root': '.sigstore/trusted_root.json',
+    'sigstore-signing-config': '.sigstore/signing_config.json',
+    'tools-url': `${e2e.mirror}/good`,
+    'tools-checksums': e2e.toolsChecksums,
+    'sbom-artifact': 'false',
+    ...over
+  }
+}
+
 function standin(method: 'GET' | 'POST', pathAndQuery: string, body?: unknown): unknown {
   const args = ['-fsS', '--cacert', process.env.BDI_REGISTRY_CA ?? '', '-X', method, `${sigstore.url}${pathAndQuery}`]
   if (body !== undefined) args.push('-H', 'content-type: application/json', '-d', JSON.stringify(body))
