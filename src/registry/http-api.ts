@@ -37,12 +37,32 @@ function trustedCAs(): string[] | undefined {
 
 const USER_AGENT = userAgent()
 
+const agents = new Map<string, https.Agent>()
+/**
+ * One keep-alive agent per CA list: the CA store is parsed into one TLS context once (a context per
+ * request costs tens of milliseconds of CPU), and a registry's connections are reused by the
+ * requests that follow (the platforms' layer reads, the tags, the referrers).
+ */
+function httpsAgent(extraCA: readonly string[]): https.Agent {
+  const key = extraCA.join('\n')
+  let agent = agents.get(key)
+  if (!agent) {
+    const base = trustedCAs() ?? (extraCA.length ? [...tls.rootCertificates] : undefined)
+    agent = new https.Agent({ keepAlive: true, ...(base ? { secureContext: tls.createSecureContext({ ca: [...base, ...extraCA] }) } : {}) })
+    agents.set(key, agent)
+  }
+  return agent
+}
+
+/** The agent of a URL: http has no CAs to hold. */
+function agentFor(url: URL, extraCA: readonly string[] = []): http.Agent | https.Agent | undefined {
+  return url.protocol === 'https:' ? httpsAgent(extraCA) : undefined
+}
+
 function request(url: URL, headers: Record<string, string>, extraCA: string[] = []): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'http:' ? http : https
-    const base = trustedCAs() ?? (extraCA.length ? [...tls.rootCertificates] : undefined)
-    const ca = base && url.protocol === 'https:' ? [...base, ...extraCA] : undefined
-    const req = mod.get(url, { headers: { 'user-agent': USER_AGENT, ...headers }, ca, timeout: 30_000 }, resolve)
+    const req = mod.get(url, { headers: { 'user-agent': USER_AGENT, ...headers }, agent: agentFor(url, extraCA), timeout: 30_000 }, resolve)
     req.on('timeout', () => req.destroy(new Error(`timeout awaiting response headers from ${url.host} (30 s)`)))
     // The code (ECONNRESET for "socket hang up") is what tells a retry it is worth another try.
     req.on('error', (err: NodeJS.ErrnoException) => reject(new Error(`${url.host}: ${err.message}${err.code ? ` (${err.code})` : ''}`, { cause: err })))
@@ -69,9 +89,7 @@ export interface SmallResponse {
 export function send(url: URL, o: { method?: 'GET' | 'HEAD' | 'POST' | 'PUT'; headers?: Record<string, string>; body?: string | Buffer; ca?: string[] } = {}): Promise<SmallResponse> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'http:' ? http : https
-    const base = trustedCAs() ?? (o.ca?.length ? [...tls.rootCertificates] : undefined)
-    const ca = base && url.protocol === 'https:' ? [...base, ...(o.ca ?? [])] : undefined
-    const req = mod.request(url, { method: o.method ?? 'GET', headers: { 'user-agent': USER_AGENT, ...o.headers }, ca, timeout: 30_000 }, (res) => {
+    const req = mod.request(url, { method: o.method ?? 'GET', headers: { 'user-agent': USER_AGENT, ...o.headers }, agent: agentFor(url, o.ca), timeout: 30_000 }, (res) => {
       readAll(res).then((body) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }), reject)
     })
     req.on('timeout', () => req.destroy(new Error(`timeout awaiting response headers from ${url.host} (30 s)`)))

@@ -125,6 +125,21 @@ describe('RegistryApi', () => {
   })
 })
 
+test('the reads that follow reuse the kept-alive connection (the action\'s own agent keeps what the global one did)', async () => {
+  let handshakes = 0
+  const count = () => handshakes++
+  server.on('secureConnection', count)
+  try {
+    scheme = 'bearer'
+    const reader = new RegistryApi({ registry: host, repository: 'o/app', username: 'bot', password: 's3cret', ca: [fs.readFileSync(f('cert.pem'), 'utf8')] })
+    for (let i = 0; i < 3; i++) expect(await read(await reader.blob('sha256:aaa'))).toEqual(BLOB)
+    // token, 401, blob, redirect, storage: ten requests and more, over one connection.
+    expect(handshakes).toBeLessThanOrEqual(2)
+  } finally {
+    server.off('secureConnection', count)
+  }
+})
+
 test('parseChallenge', () => {
   expect(parseChallenge('Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/app:pull"')).toEqual({ scheme: 'bearer', params: { realm: 'https://ghcr.io/token', service: 'ghcr.io', scope: 'repository:o/app:pull' } })
 })
