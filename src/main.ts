@@ -26,7 +26,7 @@ import type { RunOutputs } from './report/outputs.js'
 import { setOutputs } from './report/outputs.js'
 import type { Report } from './report/summary.js'
 import { newReport, writeSummary } from './report/summary.js'
-import { recordPush, startRun } from './run.js'
+import { buildDecided, recordPush, startRun } from './run.js'
 import { provenanceStep, signRelease, startSboms } from './supply-chain/release-step.js'
 import { storeStep } from './supply-chain/store-step.js'
 import { releaseTags } from './tags/floating.js'
@@ -63,6 +63,7 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, output
     const pinned = await recordBases(run, dockerfile.parsed)
     if (!pinned) return
     run.inputs = pinned
+    buildDecided(run)
   }
   // Fetched while the image builds, as the tools are (push: false scans its local build instead).
   const vulnerabilityDb = given.push ? startVulnerabilityDb(run) : undefined

@@ -9,7 +9,7 @@ import * as path from 'node:path'
 import type { Refusal } from './gates/verdict.js'
 import type { Inputs } from './inputs/index.js'
 import type { Watched } from './lib/background.js'
-import { watch } from './lib/background.js'
+import { startNow, watch } from './lib/background.js'
 import * as state from './lib/post-state.js'
 import type { GitHubContext } from './lib/runner-env.js'
 import { RegistryApi } from './registry/http-api.js'
@@ -55,9 +55,24 @@ export function startRun(inputs: Inputs, ctx: GitHubContext, report: Report, out
   const env = dockerEnv(configDir)
   const tools = new ImageTools(env)
   const api = new RegistryApi({ registry, repository: inputs.image.path, username: inputs.registryUsername, password: inputs.registryPassword })
-  const installs = startToolInstall({ ...inputs, verifyBases }, ctx.nodeArch)
+  // rebuild: if-base-changed may find nothing to build: only what the base check needs (cosign)
+  // starts now, the rest once a build is decided (buildDecided), so a run with nothing new to do
+  // waits for no download it will not use.
+  const installs = startToolInstall(inputs.rebuild === 'if-base-changed' ? { ...inputs, verifyBases, push: false, vulnerabilityGate: 'off' } : { ...inputs, verifyBases }, ctx.nodeArch)
   const run: Run = { inputs, ctx, now, report, outputs, workDir, configDir, env, tools, api, installs, installed: watch(installs), refuse: (r) => refuseAfterPush(run, r) }
   return run
+}
+
+/** A build is decided (rebuild: if-base-changed found a base changed): the downloads held back start now, during the build. */
+export function buildDecided(run: Run): void {
+  if (run.inputs.rebuild !== 'if-base-changed') return
+  // After the base check's cosign (already awaited): the tool cache then has it, and nothing downloads twice.
+  const installs = run.installs.then(async (first) => {
+    const rest = await startToolInstall({ ...run.inputs, verifyBases: false }, run.ctx.nodeArch)
+    return { cosign: rest.cosign ?? first.cosign, syft: rest.syft, trivy: rest.trivy }
+  })
+  run.installs = startNow(installs)
+  run.installed = watch(run.installs)
 }
 
 /**

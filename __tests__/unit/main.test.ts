@@ -7,6 +7,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { beforeEach, describe, expect, test, vi } from 'vitest'
 import type * as BuildModule from '../../src/build/buildx.js'
+import type * as LoginModule from '../../src/registry/login.js'
 import type { GitHubContext } from '../../src/lib/runner-env.js'
 import type { Pushed } from '../../src/registry/manifest.js'
 import type { SmokeResult } from '../../src/gates/smoke-rules.js'
@@ -52,7 +53,9 @@ vi.mock('../../src/lib/exec.js', () => ({
     return baseSignature ? Promise.resolve({ exitCode: 0, stdout: '[]', stderr: '' }) : Promise.reject(new Error('cosign verify exited with code 1:\nError: no matching signatures'))
   })
 }))
-vi.mock('../../src/registry/login.js', () => ({
+vi.mock('../../src/registry/login.js', async (original) => ({
+  // The one choice of credentials per registry, as it is (the docker config it may read is /cfg, which holds none).
+  credentialsFor: (await original<typeof LoginModule>()).credentialsFor,
   createDockerConfig: vi.fn(() => '/cfg'),
   dockerEnv: vi.fn(() => ({ DOCKER_CONFIG: '/cfg' })),
   hasCredentials: vi.fn((_dir: string, host: string) => host === 'docker.io'),
@@ -348,6 +351,9 @@ describe('main', () => {
     await main(inputs({ 'verify-bases': 'off', rebuild: 'if-base-changed' }, c), c)
     expect(build).not.toHaveBeenCalled()
     expect(supplyChain).not.toHaveBeenCalled()
+    // Nothing to build: no download started that it would not use (the run ends with its registry reads).
+    const { startToolInstall } = await import('../../src/tools/install.js')
+    expect(vi.mocked(startToolInstall).mock.calls.map((call) => [call[0].push, call[0].vulnerabilityGate])).toEqual([[false, 'off']])
     expect(outputs).toMatchObject({ skipped: 'true', digest: OLD, 'platform-digests': JSON.stringify({ 'linux/amd64': AMD, 'linux/arm64': ARM }) })
     expect(summary.join('\n')).toContain(`rebuild: if-base-changed: nothing built or pushed; every base (gcr.io/distroless/static-debian13:nonroot) is as ${N}:1.4.2 recorded it`)
   })
@@ -360,6 +366,10 @@ describe('main', () => {
     await main(inputs({ 'verify-bases': 'off', rebuild: 'if-base-changed' }, c), c)
     expect(build).toHaveBeenCalled()
     expect(outputs.skipped).toBe('false')
+    // The downloads held back start once the build is decided, before it runs.
+    const { startToolInstall } = await import('../../src/tools/install.js')
+    expect(vi.mocked(startToolInstall).mock.calls.map((call) => call[0].push)).toEqual([false, true])
+    expect(supplyChain).toHaveBeenCalled()
     expect(summary.join('\n')).toContain(`rebuild: if-base-changed: built, because gcr.io/distroless/static-debian13:nonroot changed; linux/amd64 gcr.io/distroless/static-debian13:nonroot: ${OLD} -&gt; ${IDX}`)
   })
 
