@@ -105,8 +105,11 @@ func main() {
   return ws
 }
 
+/** The builder both sides build on: the suite's (BUILDX_BUILDER in the harness), as after a setup-buildx step. */
+const builderEnv = e2e.suiteBuilder ? { ...process.env, BUILDX_BUILDER: e2e.suiteBuilder, BUILDX_CONFIG: path.join(process.env.HOME ?? '/root', '.docker', 'buildx') } : process.env
+
 function makeCold(): void {
-  execFileSync('docker', ['buildx', 'prune', '-af'], { stdio: 'ignore' })
+  execFileSync('docker', ['buildx', 'prune', '-af'], { stdio: 'ignore', env: builderEnv })
   execFileSync('docker', ['image', 'prune', '-af'], { stdio: 'ignore' })
 }
 
@@ -291,6 +294,7 @@ async function cliRelease(c: Case, toolsDir: string): Promise<Measured> {
     platforms: c.platforms,
     workspace: ws,
     buildArgs,
+    ...(e2e.suiteBuilder ? { builder: e2e.suiteBuilder } : {}),
     registry: R,
     user: e2e.user,
     password: e2e.password,

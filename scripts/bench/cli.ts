@@ -42,6 +42,8 @@ export interface CliSpec {
   platforms: string[]
   workspace: string
   buildArgs: string[]
+  /** BUILDX_BUILDER: the builder the action builds on, so both build on the same engine and cache. */
+  builder?: string
   registry: string
   user: string
   password: string
@@ -74,7 +76,10 @@ interface ProvenanceOut {
 
 export function runCliSequence(s: CliSpec): CliRun {
   const work = fs.mkdtempSync(path.join(s.workspace, '..', 'cli-'))
-  const env: Record<string, string | undefined> = { ...process.env, DOCKER_CONFIG: path.join(work, 'docker'), COSIGN_PASSWORD: s.keyPassword, ...(s.keyless?.env ?? {}) }
+  // The builder the action builds on (the suite's docker-container builder, current as after a
+  // setup-buildx step): its record is in the user's buildx store, whatever DOCKER_CONFIG says.
+  const builder = s.builder ? { BUILDX_BUILDER: s.builder, BUILDX_CONFIG: path.join(process.env.HOME ?? '/root', '.docker', 'buildx') } : {}
+  const env: Record<string, string | undefined> = { ...process.env, DOCKER_CONFIG: path.join(work, 'docker'), COSIGN_PASSWORD: s.keyPassword, ...builder, ...(s.keyless?.env ?? {}) }
   const phases: Record<string, number> = {}
   const start = Date.now()
   const sh = (phase: string, cmd: string, args: string[], opts: { input?: string; cwd?: string; allowFailure?: boolean } = {}): { code: number; out: string } => {
