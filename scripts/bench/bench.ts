@@ -132,6 +132,8 @@ interface Measured {
   requests: RequestCounts
   /** The action's own requests (its User-Agent names the run), any repository. */
   ownRequests?: RequestCounts
+  /** Digest → what it is (`index`, a platform), to name the manifests in the request lists. */
+  labels: Record<string, string>
   /** The architecture check, per platform: what it read and how long it took (from the action's log). */
   archCheck?: Array<{ platform: string; read: string; layers: number; ms: number }>
 }
@@ -278,7 +280,28 @@ async function actionRelease(c: Case, toolCache: string, o: ActionOptions = {}):
   phases['start-up, checks, summary'] = r.durationMs - grouped
   phases.post = r.post?.durationMs ?? 0
   const totalMs = r.durationMs + (r.post?.durationMs ?? 0)
-  return { totalMs, afterBuildMs: totalMs - (buildEnd ?? 0), phases, requests, ownRequests, archCheck: archCheckLines(r.log), release, ws, runId }
+  const platformDigests = JSON.parse(r.outputs['platform-digests'] || '{}') as Record<string, string>
+  const labels = digestLabels(r.outputs.digest ?? '', platformDigests)
+  return { totalMs, afterBuildMs: totalMs - (buildEnd ?? 0), phases, requests, ownRequests, labels, archCheck: archCheckLines(r.log), release, ws, runId }
+}
+
+function digestLabels(index: string, platforms: Record<string, string>): Record<string, string> {
+  return Object.fromEntries([[index, 'index'] as [string, string], ...Object.entries(platforms).map(([p, d]): [string, string] => [d, p])])
+}
+
+/** A manifest URI as what it reads: `index`, `linux/arm64`, `index .sig/.att tag` (cosign's sha256-HEX tags), or the digest. */
+function manifestName(uri: string, labels: Record<string, string>): string {
+  const ref = uri.slice(uri.indexOf('/manifests/') + '/manifests/'.length)
+  const tag = /^sha256-([a-f0-9]{64})(.*)$/.exec(ref)
+  if (tag) return `${labels[`sha256:${tag[1] ?? ''}`] ?? `sha256:${(tag[1] ?? '').slice(0, 12)}`}'s tag sha256-…${tag[2] ?? ''}`
+  return labels[ref] ?? (ref.startsWith('sha256:') ? `${ref.slice(0, 19)}… (not the index or a platform: an attestation or signature manifest)` : ref)
+}
+
+function repeatedList(m: Measured, requests: RequestCounts, max = 15): string[] {
+  const rows = requests.repeatedManifestGets.map(([uri, n, by]) => `| ${manifestName(uri, m.labels)} | ${n} | ${by} |`)
+  if (!rows.length) return ['No manifest was read twice.']
+  const more = rows.length > max ? [`| … and ${rows.length - max} more | | |`] : []
+  return ['| Manifest read | GETs | By client |', '|---|---:|---|', ...rows.slice(0, max), ...more]
 }
 
 async function cliRelease(c: Case, toolsDir: string): Promise<Measured> {
@@ -314,7 +337,7 @@ async function cliRelease(c: Case, toolsDir: string): Promise<Measured> {
   const run: CliRun = runCliSequence(spec)
   const mine: RequestFilter = (uri) => uri.startsWith(`/v2/${repo}/`)
   const requests = addCounts(await countRequests(e2e.registryLog, from, mine), await countRequests(e2e.registry2Log, from2, mine))
-  return { totalMs: run.totalMs, afterBuildMs: run.totalMs - run.buildEndMs, phases: run.phases, requests }
+  return { totalMs: run.totalMs, afterBuildMs: run.totalMs - run.buildEndMs, phases: run.phases, requests, labels: digestLabels(run.digest, run.platforms) }
 }
 
 const s = (ms: number) => (ms / 1000).toFixed(1)
@@ -543,20 +566,24 @@ async function gated(): Promise<void> {
   }
   say()
   if (ma) {
-    say('Repeated manifest GETs in the main A/B\'s median action run (own repository, every client):')
+    say("Repeated manifest GETs in the main A/B's median action run (its own repository, every client):")
     say()
-    for (const [uri, n] of ma.requests.repeatedManifestGets) say(`- \`${uri}\` ×${n}`)
-    if (!ma.requests.repeatedManifestGets.length) say('- none')
+    for (const l of repeatedList(ma, ma.requests)) say(l)
     say()
     const own = ma.ownRequests
     if (own) {
-      say(`The action's own requests (User-Agent \`build-distroless-image (run …)\`, any repository, bases and the DB included): ${requestsCell(own)}; manifest GETs ${own.manifestGets}, HEADs ${own.manifestHeads}; repeated: ${own.repeatedManifestGets.length ? own.repeatedManifestGets.map(([u, n]) => `\`${u}\` ×${n}`).join(', ') : 'none'}.`)
+      say(`The action's own requests (User-Agent \`build-distroless-image (run …)\`, any repository, bases and the DB included): ${requestsCell(own)}; manifest GETs ${own.manifestGets}, HEADs ${own.manifestHeads}.`)
+      say()
+      for (const l of repeatedList(ma, own)) say(l)
       say()
     }
   }
-  const mcRep = mc?.requests.repeatedManifestGets ?? []
-  if (mc) say(`The floor's repeated manifest GETs (main A/B, median run): ${mcRep.length ? mcRep.map(([u, n]) => `\`${u}\` ×${n}`).join(', ') : 'none'}.`)
-  say()
+  if (mc) {
+    say("The floor's repeated manifest GETs (main A/B, median run):")
+    say()
+    for (const l of repeatedList(mc, mc.requests, 8)) say(l)
+    say()
+  }
   if (rerun) {
     const a = rerun.again
     say(`### Re-run`)

@@ -68,6 +68,8 @@ export interface CliRun {
   /** From the start to the end of `buildx build --push`: everything after it is the after-build time. */
   buildEndMs: number
   phases: Record<string, number>
+  /** Platform → its manifest digest. */
+  platforms: Record<string, string>
 }
 
 interface ProvenanceOut {
@@ -229,5 +231,5 @@ export function runCliSequence(s: CliSpec): CliRun {
   // Not timed: what the smoke run pulled (the action removes its pulls too).
   for (const p of s.gates ? platforms : []) spawnSync('docker', ['image', 'rm', ref(p.digest)], { env, stdio: 'ignore' })
   fs.rmSync(work, { recursive: true, force: true })
-  return { digest, totalMs, buildEndMs, phases }
+  return { digest, totalMs, buildEndMs, phases, platforms: Object.fromEntries(platforms.map((p) => [p.platform, p.digest])) }
 }

@@ -15,8 +15,8 @@ export interface RequestCounts {
   /** GET of /v2/NAME/manifests/REF (answered 200 or not); HEADs are counted apart. */
   manifestGets: number
   manifestHeads: number
-  /** Manifest GETs of the same URI more than once in the window: [uri, times]. */
-  repeatedManifestGets: Array<[string, number]>
+  /** Manifest GETs of the same URI more than once in the window: [uri, times, which clients how often]. */
+  repeatedManifestGets: Array<[string, number, string]>
   /** By client: the User-Agent's first word (`build-distroless-image`, `buildkit`, `docker`, `cosign`, `trivy`, ...). */
   byClient: Record<string, { total: number; manifestGets: number }>
   /** Sum of the registry's response durations for the counted requests (they overlap: not wall time). */
@@ -47,8 +47,10 @@ function durationMs(d: string): number {
 
 /** The client, from its User-Agent: `build-distroless-image (run 1, attempt 1)` → build-distroless-image. */
 export function clientOf(userAgent: string): string {
-  const first = userAgent.split(/[\s/]/)[0] ?? ''
-  return first || '(none)'
+  const word = userAgent.split(/\s/)[0] ?? ''
+  // syft names itself by its path: /…/syft/1.52.0/x64/syft
+  const name = word.startsWith('/') ? (/\/([^/]+)\/v?\d[^/]*\/[^/]+\/[^/]+$/.exec(word)?.[1] ?? word.split('/').pop() ?? '') : word.split('/')[0]
+  return name || '(none)'
 }
 
 export function logOffset(file: string): number {
@@ -66,6 +68,7 @@ export async function countRequests(file: string, from: number, filter?: Request
   if (!file || !fs.existsSync(file)) return counts
   const text = fs.readFileSync(file).subarray(from).toString('utf8')
   const gets = new Map<string, number>()
+  const getters = new Map<string, Map<string, number>>()
   let first = Infinity
   let last = -Infinity
   for (const line of text.split('\n')) {
@@ -99,10 +102,16 @@ export async function countRequests(file: string, from: number, filter?: Request
         counts.manifestGets++
         client.manifestGets++
         gets.set(uri, (gets.get(uri) ?? 0) + 1)
+        const by = getters.get(uri) ?? new Map<string, number>()
+        by.set(clientOf(userAgent), (by.get(clientOf(userAgent)) ?? 0) + 1)
+        getters.set(uri, by)
       }
     }
   }
-  counts.repeatedManifestGets = [...gets].filter(([, n]) => n > 1).sort((a, b) => b[1] - a[1])
+  counts.repeatedManifestGets = [...gets]
+    .filter(([, n]) => n > 1)
+    .sort((a, b) => b[1] - a[1])
+    .map(([uri, n]): [string, number, string] => [uri, n, [...(getters.get(uri) ?? [])].map(([c, k]) => `${c} ${k}`).join(', ')])
   counts.responseMs = Math.round(counts.responseMs)
   counts.spanMs = last > first ? last - first : 0
   return counts
