@@ -429,6 +429,15 @@ interface Row {
 const am = (row: Row | undefined) => (row?.action.length ? medianRun(row.action) : undefined)
 const cm = (row: Row | undefined) => (row?.cli.length ? medianRun(row.cli) : undefined)
 
+/** What failed, in a line: the action's `::error::` (its %0A decoded), else the message's first lines. */
+function briefError(err: unknown): string {
+  const text = String(err instanceof Error ? err.message : err)
+  const annotation = /^::error::(.*)$/m.exec(text)?.[1]
+  const line = annotation ? annotation.replace(/%0A/g, ' / ').replace(/%25/g, '%') : text.split('\n').slice(0, 6).join(' / ')
+  const cause = /ERROR: (failed to (?:build|solve)[^\n]*)/.exec(text)?.[1]
+  return cause && !line.includes(cause) ? `${cause} (${line})` : line
+}
+
 /** `runs` pairs, action then floor, alternating; a failure ends the row and is reported in it. */
 async function pairs(name: string, c: Case, runs: number, tools: { action: string; cli: string }, before?: () => void): Promise<Row> {
   const row: Row = { name, action: [], cli: [] }
@@ -440,7 +449,7 @@ async function pairs(name: string, c: Case, runs: number, tools: { action: strin
       row.cli.push(await cliRelease(c, tools.cli))
     }
   } catch (err) {
-    row.error = String(err instanceof Error ? err.message : err).split('\n').slice(0, 6).join(' / ')
+    row.error = briefError(err)
     console.error(`${name}: ${String(err instanceof Error ? err.stack : err)}`)
   }
   return row
@@ -492,7 +501,7 @@ async function gated(): Promise<void> {
       const again = await actionRelease(MAIN, tools.action, { again: { release: first.release, ws: first.ws, runId: first.runId, attempt: 2 } })
       rerun = { first, again }
     } catch (err) {
-      rerunError = String(err instanceof Error ? err.message : err).split('\n').slice(0, 6).join(' / ')
+      rerunError = briefError(err)
     }
   }
 
@@ -657,16 +666,26 @@ async function scaling(): Promise<void> {
   const tools = path.join(root, 'toolcache-action')
   const cliTools = path.join(root, 'tools-cli')
   const of = (platforms: string[]): Case => ({ platforms, gated: false, registries: 1, keyless: false })
+  const failed: string[] = []
   // Fill the Go build cache for arm and ppc64le once, so each set measures a warm release.
-  await actionRelease(of(FOUR), tools)
+  try {
+    await actionRelease(of(FOUR), tools)
+  } catch (err) {
+    console.error(`4-platform warm-up: ${String(err)}`)
+  }
   const columns: Array<[string, Measured]> = []
   const cli: Array<[string, Measured]> = []
   for (const set of sets) {
     const a: Measured[] = []
     const c: Measured[] = []
-    for (let i = 0; i < RUNS; i++) {
-      a.push(await actionRelease(of(set), tools))
-      c.push(await cliRelease(of(set), cliTools))
+    try {
+      for (let i = 0; i < RUNS; i++) {
+        a.push(await actionRelease(of(set), tools))
+        c.push(await cliRelease(of(set), cliTools))
+      }
+    } catch (err) {
+      failed.push(`${set.length} platforms failed: ${briefError(err)}`)
+      continue
     }
     columns.push([`${set.length} platform${set.length > 1 ? 's' : ''}`, medianRun(a)])
     cli.push([`${set.length}`, medianRun(c)])
@@ -683,6 +702,8 @@ async function scaling(): Promise<void> {
     if (c) say(`| ${name} | ${s(m.totalMs)} | ${s(c.totalMs)} | ${(m.totalMs / c.totalMs).toFixed(2)} | ${m.requests.total} | ${c.requests.total} |`)
   })
   say()
+  for (const f of failed) say(`- ${f}`)
+  if (failed.length) say()
 }
 
 function machine(): string[] {
