@@ -10,7 +10,8 @@
 // (default 21), --only gated|ungated|startup (default: all), --skip-cold, --skip-scaling (1 and 4
 // platforms), --skip-registries, --skip-keyless, --skip-rerun, --skip-startup, --write (puts the
 // figures into bench/RESULTS.md between its markers).
-// BDI_BENCH_COMPARE=/path/to/other/dist/index.js adds another action's bundle to the start-up table.
+// BDI_BENCH_COMPARE=/path/to/other/dist/index.js adds another action's bundle to the start-up table;
+// BDI_BENCH_LOGS=DIR keeps every action run's log there.
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -258,6 +259,11 @@ async function actionRelease(c: Case, toolCache: string, o: ActionOptions = {}):
       }
     }
   )
+  // BDI_BENCH_LOGS=DIR keeps each run's log (main and post), to check what a run did.
+  if (process.env.BDI_BENCH_LOGS) {
+    fs.mkdirSync(process.env.BDI_BENCH_LOGS, { recursive: true })
+    fs.writeFileSync(path.join(process.env.BDI_BENCH_LOGS, `action-${release}-attempt${o.again?.attempt ?? 1}.log`), `${r.log}\n--- post ---\n${r.post?.log ?? ''}`)
+  }
   if (r.exitCode !== 0) throw new Error(`the action failed (exit ${r.exitCode}):\n${r.log.slice(-4000)}`)
   const mine: RequestFilter = (uri) => uri.startsWith(`/v2/${repo}/`)
   const own: RequestFilter = (_uri, ua) => ua.includes(`(run ${runId}, attempt ${o.again?.attempt ?? 1})`)
