@@ -564,7 +564,7 @@ async function gated(): Promise<void> {
 
   say('### Registry requests per release (the median run of each case)')
   say()
-  say("Requests to the release's own repositories (both registries), every client: total (by method), manifest GETs and HEADs, and manifest GETs of a URI already read in the same release. By client: requests/manifest GETs, the client named by its User-Agent's first word.")
+  say("Requests to the release's own repositories (both registries), every client: total (by method), manifest GETs and HEADs, and manifest GETs of a URI already read in the same release (401 challenges are not reads). By client: requests/manifest GETs, the client named by its User-Agent's first word.")
   say()
   say('| Case | Side | Requests | Manifest GETs | HEADs | Repeated GETs | By client |')
   say('|---|---|---|---:|---:|---:|---|')

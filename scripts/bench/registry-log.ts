@@ -15,7 +15,7 @@ export interface RequestCounts {
   /** GET of /v2/NAME/manifests/REF (answered 200 or not); HEADs are counted apart. */
   manifestGets: number
   manifestHeads: number
-  /** Manifest GETs of the same URI more than once in the window: [uri, times, which clients how often]. */
+  /** Manifest GETs answered (not 401) of the same URI more than once in the window: [uri, times, which clients how often]. */
   repeatedManifestGets: Array<[string, number, string]>
   /** By client: the User-Agent's first word (`build-distroless-image`, `buildkit`, `docker`, `cosign`, `trivy`, ...). */
   byClient: Record<string, { total: number; manifestGets: number }>
@@ -101,6 +101,9 @@ export async function countRequests(file: string, from: number, filter?: Request
       if (method === 'GET') {
         counts.manifestGets++
         client.manifestGets++
+      }
+      // A 401 is the auth challenge before the read, not a read: it is not a repeat.
+      if (method === 'GET' && status !== '401') {
         gets.set(uri, (gets.get(uri) ?? 0) + 1)
         const by = getters.get(uri) ?? new Map<string, number>()
         by.set(clientOf(userAgent), (by.get(clientOf(userAgent)) ?? 0) + 1)
