@@ -135,6 +135,8 @@ interface Measured {
   ownRequests?: RequestCounts
   /** Digest → what it is (`index`, a platform), to name the manifests in the request lists. */
   labels: Record<string, string>
+  /** Phases whose log group was held and printed whole (background work): its time is the wait for it. */
+  held?: string[]
   /** The architecture check, per platform: what it read and how long it took (from the action's log). */
   archCheck?: Array<{ platform: string; read: string; layers: number; ms: number }>
 }
@@ -272,13 +274,23 @@ async function actionRelease(c: Case, toolCache: string, o: ActionOptions = {}):
   const phases: Record<string, number> = {}
   let open: { name: string; ms: number } | undefined
   let buildEnd: number | undefined
+  // After the push the action overlaps its phases, and a phase run in the background prints its
+  // group whole when main collects it (src/lib/log.ts): such a group's lines arrive at once. So
+  // after the build each group is charged its own time plus the wait since the previous group
+  // ended: the time main spent on it or waiting for it (its share of the critical path). The
+  // after-build phases then add up to the after-build time, and a held group is named.
+  const held: string[] = []
+  let lastEnd: number | undefined
   for (const g of r.groups) {
     if (g.line.startsWith('::group::')) open = { name: g.line.slice('::group::'.length).trim(), ms: g.ms }
     else if (open) {
       const name = open.name
       const phase = PHASE_OF.find(([re]) => re.test(name))?.[1] ?? `(group) ${name.replace(/\|/g, '/')}`
-      phases[phase] = (phases[phase] ?? 0) + (g.ms - open.ms)
+      const waited = lastEnd !== undefined ? Math.max(0, open.ms - lastEnd) : 0
+      if (lastEnd !== undefined && g.ms - open.ms <= 5 && waited > 50 && !held.includes(phase)) held.push(phase)
+      phases[phase] = (phases[phase] ?? 0) + (g.ms - open.ms) + waited
       if (BUILD_GROUP.test(name)) buildEnd = g.ms
+      if (buildEnd !== undefined) lastEnd = g.ms
       open = undefined
     }
   }
@@ -288,7 +300,7 @@ async function actionRelease(c: Case, toolCache: string, o: ActionOptions = {}):
   const totalMs = r.durationMs + (r.post?.durationMs ?? 0)
   const platformDigests = JSON.parse(r.outputs['platform-digests'] || '{}') as Record<string, string>
   const labels = digestLabels(r.outputs.digest ?? '', platformDigests)
-  return { totalMs, afterBuildMs: totalMs - (buildEnd ?? 0), phases, requests, ownRequests, labels, archCheck: archCheckLines(r.log), release, ws, runId }
+  return { totalMs, afterBuildMs: totalMs - (buildEnd ?? 0), phases, held, requests, ownRequests, labels, archCheck: archCheckLines(r.log), release, ws, runId }
 }
 
 function digestLabels(index: string, platforms: Record<string, string>): Record<string, string> {
@@ -551,9 +563,14 @@ async function gated(): Promise<void> {
   const measuredRows = rows.filter((r) => r.action.length && r.cli.length)
   say('### After-build time per phase (the median run of each case)')
   say()
-  say('Action: its log groups; the phases above `build` run before the push, the rest is after-build (which also holds the ungrouped time after the build, and post).')
+  say("Action: its log groups; the phases above `build` run before the push. After the build each group counts its own time plus the wait since the previous group ended (what main spent on it or waited for it, its share of the critical path), so those phases and post add up to the after-build time; work that overlaps is charged to the group main waited on.")
   say()
   phaseTable('Action phase', measuredRows.map((r) => [shortName(r.name), am(r) as Measured]))
+  const heldPhases = [...new Set(measuredRows.flatMap((r) => am(r)?.held ?? []))]
+  if (heldPhases.length) {
+    say(`Held groups (run in the background, printed whole when collected; their time above is the wait for them): ${heldPhases.join(', ')}.`)
+    say()
+  }
   say('Floor: its commands, by phase; everything but tools, login and build is after-build.')
   say()
   phaseTable('Floor phase', measuredRows.map((r) => [shortName(r.name), cm(r) as Measured]))
