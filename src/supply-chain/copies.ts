@@ -6,6 +6,7 @@
 import * as core from '../lib/log.js'
 import { errorMessage } from '../lib/errors.js'
 import type { ImageTools } from '../registry/imagetools.js'
+import { putTags } from '../tags/publish-step.js'
 import type { ImageName } from '../tags/refs.js'
 import type { Subject } from './sign.js'
 import type { SubjectOutcome, SupplyChainResult, SupplyChainSpec } from './chain.js'
@@ -33,6 +34,8 @@ export interface CopySpec {
   subjects: Subject[]
   /** The first image's supply chain, as it ran: the copies reuse its SBOMs and provenance. */
   chain: Omit<SupplyChainSpec, 'name' | 'subjects'>
+  /** The credential the action holds for a registry (undefined: docker's own, through imagetools). */
+  credentialOf?: (registry: string) => { username: string; password: string } | undefined
 }
 
 export type RunSupplyChain = (spec: SupplyChainSpec) => Promise<SupplyChainResult>
@@ -53,11 +56,13 @@ const COPY_RACE = /blob unknown to registry/i
  * (every tag in the copying call would be one parallel blob copy per tag, more of the race above).
  * The first tag is read back: a registry that rewrote the manifest on tagging is refused.
  */
-export async function copyIndex(from: string, digest: string, to: ImageName, tags: string[], tools: Pick<ImageTools, 'create' | 'digest'>): Promise<void> {
+export async function copyIndex(from: string, digest: string, to: ImageName, tags: string[], tools: Pick<ImageTools, 'create' | 'digest'>, credential?: { username: string; password: string }): Promise<void> {
   await tools.create({ tags: [`${to.name}@${digest}`], sources: [`${from}@${digest}`], carbonCopy: true }, `copying ${from}@${digest} to ${to.name}`, COPY_RACE)
   const [first] = tags
   if (!first) return
-  await tools.create({ tags: tags.map((t) => `${to.name}:${t}`), sources: [`${to.name}@${digest}`], carbonCopy: true }, `tagging ${to.name}@${digest}`, COPY_RACE)
+  // As in the first registry: a manifest PUT per tag (a second imagetools call would HEAD every blob again).
+  if (credential) await putTags(to, tags, digest, credential)
+  else await tools.create({ tags: tags.map((t) => `${to.name}:${t}`), sources: [`${to.name}@${digest}`], carbonCopy: true }, `tagging ${to.name}@${digest}`, COPY_RACE)
   const tagged = await tools.digest(`${to.name}:${first}`, { justPushed: true })
   if (tagged !== digest) throw new Error(`${to.name}:${first} is ${tagged} after the copy, not ${digest}: the registry rewrote the index, so the signatures made for ${digest} would not apply`)
 }
@@ -72,7 +77,7 @@ export async function publishCopies(copies: readonly ImageName[], spec: CopySpec
     try {
       await core.group(`Copy to ${to.name}`, async () => {
         const tags = spec.tagsOf?.[to.name] ?? spec.tags
-        await copyIndex(spec.from, spec.digest, to, tags, tools)
+        await copyIndex(spec.from, spec.digest, to, tags, tools, spec.credentialOf?.(to.registry))
         outcome.tags = tags
         core.info(`${to.name}@${spec.digest}: the same index, tagged ${tags.join(', ')}`)
       })

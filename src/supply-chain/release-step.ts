@@ -19,6 +19,7 @@ import type { VulnScan } from './attest.js'
 import type { SupplyChainSpec } from './chain.js'
 import { supplyChain } from './chain.js'
 import { copiesFailure, publishCopies } from './copies.js'
+import { credentialsFor } from '../registry/login.js'
 import type { Refusal } from '../gates/verdict.js'
 import type { RecordedProvenance } from './provenance.js'
 import { AttestationShapeError, missingProvenanceMessage, readProvenance } from './provenance.js'
@@ -36,6 +37,8 @@ export interface ReleaseRun {
   ctx: Pick<GitHubContext, 'serverUrl' | 'workflowRef' | 'runAttempt'>
   env: Record<string, string>
   workDir: string
+  /** The action's docker config: the copies' registries are tagged with the credentials it holds. */
+  configDir: string
   tools: Pick<ImageTools, 'raw' | 'create' | 'digest'>
   api: Pick<RegistryApi, 'blobText'>
   installs: Promise<Tools>
@@ -111,7 +114,7 @@ export async function signRelease(run: ReleaseRun, pushed: Pushed, vulnScans: Vu
   const others = inputs.copies.length
     ? core.hold(async () => {
         const sboms = sbomScans ? await sbomScans : undefined
-        return publishCopies(inputs.copies, { from: name, digest: pushed.digest, tags: inputs.tags, tagsOf: inputs.copyTags, subjects, chain: { ...chain, sboms } }, run.tools, runChain)
+        return publishCopies(inputs.copies, { from: name, digest: pushed.digest, tags: inputs.tags, tagsOf: inputs.copyTags, subjects, chain: { ...chain, sboms }, credentialOf: (registry) => credentialsFor(inputs, run.configDir, registry) }, run.tools, runChain)
       })
     : undefined
   const result = await runChain({ ...chain, name, subjects, sbomScans })

@@ -12,6 +12,7 @@ import type { ImageTools } from '../registry/imagetools.js'
 import { credentialsFor } from '../registry/login.js'
 import type { Pushed } from '../registry/manifest.js'
 import type { RunOutputs } from '../report/outputs.js'
+import type { ImageName } from './refs.js'
 
 export interface TagRun {
   inputs: Pick<ImageInputs, 'image' | 'tags' | 'push' | 'pushByDigest' | 'registryUsername' | 'registryPassword' | 'registryAuth'>
@@ -45,6 +46,11 @@ async function tag(run: TagRun, digest: string): Promise<void> {
   const { image, tags } = run.inputs
   const credential = credentialsFor(run.inputs, run.configDir, image.registry)
   if (!credential) return retag(image.name, tags, digest, run.tools, `tagging ${image.name}@${digest}`)
+  await putTags(image, tags, digest, credential)
+}
+
+/** One manifest PUT per tag of the index `image` holds at `digest` (its bytes read once), each retried on its own. */
+export async function putTags(image: ImageName, tags: readonly string[], digest: string, credential: { username: string; password: string }): Promise<void> {
   const api = new RegistryApi({ registry: image.registry, repository: image.path, ...credential })
   const index = await withRetry(() => api.manifestBytes(digest), { what: `reading ${image.name}@${digest}` })
   for (const t of tags) {

@@ -10,6 +10,12 @@ import type { SupplyChainResult, SupplyChainSpec } from '../../../src/supply-cha
 
 vi.mock('@actions/core', () => ({ setSecret: vi.fn(), getInput: vi.fn(), info: vi.fn(), error: vi.fn(), group: vi.fn((_n: string, fn: () => Promise<unknown>) => fn()) }))
 
+// The manifest PUTs that tag a copy when the action holds its registry's credential.
+const puts: Array<{ name: string; tags: readonly string[]; digest: string; username: string }> = []
+vi.mock('../../../src/tags/publish-step.js', () => ({
+  putTags: vi.fn((image: { name: string }, tags: readonly string[], digest: string, credential: { username: string }) => (puts.push({ name: image.name, tags, digest, username: credential.username }), Promise.resolve()))
+}))
+
 const core = await import('@actions/core')
 const { parseInputs, readInputs } = await import('../../../src/inputs/index.js')
 const { configKeys, createDockerConfig, hasCredentials } = await import('../../../src/registry/login.js')
@@ -122,6 +128,15 @@ describe('copyIndex', () => {
       { tags: [`quay.io/acme/op@${D}`], sources: [`ghcr.io/acme/op@${D}`], carbonCopy: true },
       { tags: ['quay.io/acme/op:1.4.2'], sources: [`quay.io/acme/op@${D}`], carbonCopy: true }
     ])
+  })
+
+  test("with the action's credential for that registry: the copy by digest, then one manifest PUT per tag (no second imagetools call), the first read back", async () => {
+    const tools = fakeTools()
+    puts.length = 0
+    await copyIndex('ghcr.io/acme/op', D, quay, ['1.4.2', '1.4', 'latest'], tools, { username: 'quay-bot', password: 'QUAY' })
+    expect(tools.created).toEqual([{ tags: [`quay.io/acme/op@${D}`], sources: [`ghcr.io/acme/op@${D}`], carbonCopy: true }])
+    expect(puts).toEqual([{ name: 'quay.io/acme/op', tags: ['1.4.2', '1.4', 'latest'], digest: D, username: 'quay-bot' }])
+    expect(tools.digest).toHaveBeenCalledWith('quay.io/acme/op:1.4.2', { justPushed: true })
   })
 
   test('a registry that rewrote the index is refused: its signatures would not apply', async () => {
