@@ -183,7 +183,7 @@ const PHASE_OF: Array<[RegExp, string]> = [
 const BUILD_GROUP = /^Build and push /
 
 const TWO = ['linux/amd64', 'linux/arm64']
-const FOUR = [...TWO, 'linux/arm/v7', 'linux/ppc64le']
+const FOUR = [...TWO, 'linux/arm/v7', 'linux/riscv64']
 const MAIN: Case = { platforms: TWO, gated: true, registries: 1, keyless: false }
 
 /** The inputs the gated release adds to the defaults (see bench/RESULTS.md). */
@@ -495,7 +495,7 @@ async function gated(): Promise<void> {
   if (!flags['skip-scaling']) {
     one = await pairs(`Warm, 1 platform (linux/amd64)`, { ...MAIN, platforms: ['linux/amd64'] }, RUNS, tools)
     rows.push(one)
-    // Fill the Go build cache for arm/v7 and ppc64le once, so the row measures a warm release.
+    // Fill the Go build cache for arm/v7 and riscv64 once, so the row measures a warm release.
     try {
       await actionRelease({ ...MAIN, platforms: FOUR, gated: false }, tools.action)
     } catch (err) {
@@ -690,7 +690,7 @@ async function scaling(): Promise<void> {
   const cliTools = path.join(root, 'tools-cli')
   const of = (platforms: string[]): Case => ({ platforms, gated: false, registries: 1, keyless: false })
   const failed: string[] = []
-  // Fill the Go build cache for arm and ppc64le once, so each set measures a warm release.
+  // Fill the Go build cache for arm and riscv64 once, so each set measures a warm release.
   try {
     await actionRelease(of(FOUR), tools)
   } catch (err) {

@@ -3,8 +3,9 @@
 # dist/ if it is absent, then runs scripts/bench/bench.ts on Node 24. Figures only; see bench/RESULTS.md.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-# The scaling runs build for arm/v7 and ppc64le too: the static base gets those platforms.
-BDI_EXTRA_ARCHES="armhf ppc64el" bash "$root/scripts/e2e/setup.sh"
+# The 4-platform rows build for arm/v7 and riscv64 too: the static base gets those platforms.
+# (Not ppc64le: Debian's archive here answers 404 for trixie's ppc64el base-files, since 2026-11-28.)
+BDI_EXTRA_ARCHES="armhf riscv64" bash "$root/scripts/e2e/setup.sh"
 # shellcheck disable=SC1091
 . "${BDI_STATE:-/var/lib/bdi-e2e}/env"
 # GNU time reports a finished process's peak RSS (the load-and-exit figures).

@@ -3,7 +3,7 @@
 # local registry (nothing can be pulled from Docker Hub or gcr.io here):
 #   e2e/busybox:1       amd64 arm64                  busybox-static
 #   e2e/static:nonroot  amd64 arm64 (+ arm/v7        the content of distroless/static: base-files,
-#                       ppc64le with BDI_EXTRA_      tzdata, netbase, media-types, CA bundle, their
+#                       riscv64 with BDI_EXTRA_      tzdata, netbase, media-types, CA bundle, their
 #                       ARCHES, for the benchmark)   records in /var/lib/dpkg/status.d, nonroot =
 #                                                    65532, /tmp 1777; user 65532
 #   e2e/cc:nonroot      amd64 arm64                  distroless/cc's content: the above plus libc6,
@@ -50,7 +50,7 @@ cd "$work"
 
 platform_of() { # Debian arch -> OCI platform
   case $1 in
-    amd64) echo linux/amd64 ;; arm64) echo linux/arm64 ;; armhf) echo linux/arm/v7 ;; ppc64el) echo linux/ppc64le ;;
+    amd64) echo linux/amd64 ;; arm64) echo linux/arm64 ;; armhf) echo linux/arm/v7 ;; ppc64el) echo linux/ppc64le ;; riscv64) echo linux/riscv64 ;;
     *) die "no platform for Debian arch $1" ;;
   esac
 }
@@ -58,7 +58,7 @@ targetarch_of() { # Debian arch -> BuildKit's TARGETARCH (the rootfs-<TARGETARCH
   case $1 in armhf) echo arm ;; ppc64el) echo ppc64le ;; *) echo "$1" ;; esac
 }
 uname_of() { # Debian arch -> what `uname -m` prints on it
-  case $1 in amd64) echo x86_64 ;; arm64) echo aarch64 ;; armhf) echo armv7l ;; ppc64el) echo ppc64le ;; esac
+  case $1 in amd64) echo x86_64 ;; arm64) echo aarch64 ;; armhf) echo armv7l ;; ppc64el) echo ppc64le ;; riscv64) echo riscv64 ;; esac
 }
 
 # reuse NAME:TAG KEY: true (and the tag re-pointed) when the registry has the image this recipe made.

@@ -3,7 +3,7 @@
 #   - loud failure: die names what failed; nothing is piped into `|| true`;
 #   - retry with backoff for the archive's transient errors (mirror sync, resets);
 #   - a private apt configuration under $BDI_STATE/apt that reads Debian trixie (amd64, arm64,
-#     and for the benchmark armhf, ppc64el) and sid (amd64) without adding a suite or an
+#     and for the benchmark armhf, riscv64) and sid (amd64) without adding a suite or an
 #     architecture to the host;
 #   - a .deb download cache keyed by file name (= package, version, arch) and checked against
 #     the sha256 the signed archive index gives, the one thing kept between runs;
@@ -43,7 +43,7 @@ retry() {
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 # --- the private apt configuration ---------------------------------------------------------
-# amd64 and arm64 for the tests; the benchmark adds armhf and ppc64el (BDI_EXTRA_ARCHES) for its
+# amd64 and arm64 for the tests; the benchmark adds armhf and riscv64 (BDI_EXTRA_ARCHES) for its
 # 4-platform scaling runs.
 E2E_ARCHES=$(echo "amd64 arm64 ${BDI_EXTRA_ARCHES:-}" | tr -s ' ' '\n' | awk 'NF && !seen[$0]++' | xargs)
 

@@ -52,14 +52,14 @@ docker info -f '{{json .DriverStatus}}' | grep -q 'io.containerd.snapshotter' ||
 # --- QEMU ----------------------------------------------------------------------------------
 if [ "${BDI_SKIP_BINFMT:-}" != 1 ]; then
   [ -e /proc/sys/fs/binfmt_misc/status ] || as_root mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-  for h in qemu-aarch64 qemu-arm qemu-ppc64le; do
+  for h in qemu-aarch64 qemu-arm qemu-ppc64le qemu-riscv64; do
     if ! grep -q '^flags: .*F' "/proc/sys/fs/binfmt_misc/$h" 2>/dev/null; then
       log "registering $h"
       as_root update-binfmts --enable "$h" || die "update-binfmts --enable $h failed"
     fi
     grep -qx enabled "/proc/sys/fs/binfmt_misc/$h" || die "binfmt handler $h is not enabled"
   done
-  log "binfmt: qemu-aarch64, qemu-arm, qemu-ppc64le enabled"
+  log "binfmt: qemu-aarch64, qemu-arm, qemu-ppc64le, qemu-riscv64 enabled"
 fi
 
 # --- Registries (TLS from the e2e CA, basic auth under a host name) ------------------------
