@@ -11,7 +11,7 @@ import { buildAndPush } from './build/build-step.js'
 import { probeBuilder } from './build/builder.js'
 import { mergeStep } from './build/merge.js'
 import { loadDockerfile } from './dockerfile/parse.js'
-import { checkPushedImages, dockerfileGate } from './gates/policy-step.js'
+import { dockerfileGate } from './gates/policy-step.js'
 import { checkLocalBuild } from './gates/local-step.js'
 import { imageGatesStep } from './gates/image-gates-step.js'
 import type { Refusal } from './gates/verdict.js'
@@ -76,7 +76,6 @@ async function release(given: Inputs, ctx: GitHubContext, report: Report, output
   const provenance = await provenanceStep(run, pushed)
   // SBOMs need no gate to pass, only signing does: made while the gates run.
   const sboms = startSboms(run, pushed)
-  await checkPushedImages(run, pushed)
   const vulnScans = await imageGatesStep(run, pushed, Boolean(dockerfile), vulnerabilityDb)
   // Every gate passed on the digest: only now do the tags move, then it is signed.
   await publishTags(run, pushed)

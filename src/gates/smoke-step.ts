@@ -27,8 +27,8 @@ export async function smokeStep(
   state.save({ smokeLabel: label })
   const isolation = describeIsolation(spec)
   const results = await core.group('Smoke run (restricted-v2)', () => {
-    core.info(`Each platform runs once with ${isolation}`)
-    return smokeRun(inputs.image.name, spec, { platforms: pushed.platforms, native: nativeArches(run.ctx.nodeArch), env: run.env, label })
+    core.info(`Each platform runs once with ${isolation}${inputs.startupBudgetMs === undefined ? '; all at once (no startup-budget to judge)' : '; one after another, native first (startup-budget is judged on the native start-up)'}`)
+    return smokeRun(inputs.image.name, spec, { platforms: pushed.platforms, native: nativeArches(run.ctx.nodeArch), env: run.env, label, together: inputs.startupBudgetMs === undefined })
   })
   report.smoke = { runs: results, isolation, budgetMs: inputs.startupBudgetMs }
   applyVerdict(smokeVerdict(results, inputs.policy, inputs.startupBudgetMs), report.notes, run.refuse)

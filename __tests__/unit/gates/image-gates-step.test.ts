@@ -1,5 +1,6 @@
-// The smoke run and the vulnerability scan side by side: neither waits for the other, each log
-// group printed whole (smoke first), both verdicts kept, and a startup budget keeps the smoke alone.
+// The policy check of the pushed images, the smoke run and the vulnerability scan side by side:
+// none waits for another, each log group printed whole (in that order), every verdict kept, and a
+// startup budget keeps the smoke run alone.
 import { beforeEach, expect, test, vi } from 'vitest'
 
 const out: string[] = []
@@ -17,6 +18,21 @@ let smokeMs = 30
 let scanMs = 5
 let smokeFails: string | undefined
 let scanFails: string | undefined
+let policyFails: string | undefined
+vi.mock('../../../src/gates/policy-step.js', async () => {
+  const log = await import('../../../src/lib/log.js')
+  return {
+    checkPushedImages: vi.fn(async () => {
+      events.push('policy start')
+      await log.group('Policy (pushed images)', async () => {
+        log.info('linux/amd64: /app is x86-64')
+        await tick(10)
+      })
+      events.push('policy end')
+      if (policyFails) throw new Error(policyFails)
+    })
+  }
+})
 vi.mock('../../../src/gates/smoke-step.js', async () => {
   const log = await import('../../../src/lib/log.js')
   return {
@@ -56,35 +72,38 @@ beforeEach(() => {
   events.length = 0
   smokeMs = 30
   scanMs = 5
-  smokeFails = scanFails = undefined
+  smokeFails = scanFails = policyFails = undefined
 })
 
-test('side by side: the scan starts before the smoke run ends; the smoke group prints first though the scan ended first', async () => {
+test('side by side: all three start before any ends; the groups print in order though the scan ended first', async () => {
   await expect(imageGatesStep(run(), pushed, true, undefined)).resolves.toEqual([{ platform: 'linux/amd64', digest: 'sha256:2', predicateFile: '/w/v.json' }])
-  expect(events).toEqual(['smoke start', 'scan start', 'scan end', 'smoke end'])
-  expect(out).toEqual(['::group::Smoke run (restricted-v2)', 'linux/amd64: started', '::endgroup::', '::group::Vulnerability gate (trivy, critical)', 'linux/amd64: no findings', '::endgroup::'])
+  expect(events).toEqual(['policy start', 'smoke start', 'scan start', 'scan end', 'policy end', 'smoke end'])
+  expect(out).toEqual(['::group::Policy (pushed images)', 'linux/amd64: /app is x86-64', '::endgroup::', '::group::Smoke run (restricted-v2)', 'linux/amd64: started', '::endgroup::', '::group::Vulnerability gate (trivy, critical)', 'linux/amd64: no findings', '::endgroup::'])
 })
 
-test('a startup budget: the smoke run goes alone, the scan after it', async () => {
+test('a startup budget: the smoke run goes alone, after the policy check and before the scan', async () => {
   await imageGatesStep(run(1000), pushed, true, undefined)
-  expect(events).toEqual(['smoke start', 'smoke end', 'scan start', 'scan end'])
+  expect(events).toEqual(['policy start', 'policy end', 'smoke start', 'smoke end', 'scan start', 'scan end'])
 })
 
-test('a merge job (no Dockerfile): no smoke run, the scan alone', async () => {
+test('a merge job (no Dockerfile): no smoke run, the policy check and the scan', async () => {
   await imageGatesStep(run(), pushed, false, undefined)
-  expect(events).toEqual(['scan start', 'scan end'])
+  expect(events).toEqual(['policy start', 'scan start', 'scan end', 'policy end'])
 })
 
-test.each<[string, string | undefined, string | undefined, RegExp, string[]]>([
-  ['the smoke run refuses: its error, after both logs', 'smoke refused', undefined, /^smoke refused$/, []],
-  ['the scan refuses', undefined, 'scan refused', /^scan refused$/, []],
-  ['both refuse: the smoke run is the error, the scan is said as an error too', 'smoke refused', 'scan refused', /^smoke refused$/, ['error: scan refused']]
-])('%s', async (_name, smoke, scan, thrown, errors) => {
+test.each<[string, string | undefined, string | undefined, string | undefined, RegExp, string[]]>([
+  ['the policy check refuses: its error, after every log', 'arch refused', undefined, undefined, /^arch refused$/, []],
+  ['the smoke run refuses', undefined, 'smoke refused', undefined, /^smoke refused$/, []],
+  ['the scan refuses', undefined, undefined, 'scan refused', /^scan refused$/, []],
+  ['the smoke run and the scan refuse: the smoke run is the error, the scan is said as an error too', undefined, 'smoke refused', 'scan refused', /^smoke refused$/, ['error: scan refused']],
+  ['all three refuse: the policy check is the error, in order the others', 'arch refused', 'smoke refused', 'scan refused', /^arch refused$/, ['error: smoke refused', 'error: scan refused']]
+])('%s', async (_name, policy, smoke, scan, thrown, errors) => {
+  policyFails = policy
   smokeFails = smoke
   scanFails = scan
   await expect(imageGatesStep(run(), pushed, true, undefined)).rejects.toThrow(thrown)
-  // Both gates ran to their end and both logs were printed: the summary has both verdicts.
-  expect(events).toEqual(['smoke start', 'scan start', 'scan end', 'smoke end'])
-  expect(out.filter((l) => l.startsWith('::group::'))).toEqual(['::group::Smoke run (restricted-v2)', '::group::Vulnerability gate (trivy, critical)'])
+  // Every gate ran to its end and every log was printed: the summary has every verdict.
+  expect(events).toEqual(['policy start', 'smoke start', 'scan start', 'scan end', 'policy end', 'smoke end'])
+  expect(out.filter((l) => l.startsWith('::group::'))).toEqual(['::group::Policy (pushed images)', '::group::Smoke run (restricted-v2)', '::group::Vulnerability gate (trivy, critical)'])
   expect(out.filter((l) => l.startsWith('error: '))).toEqual(errors)
 })

@@ -73,6 +73,22 @@ describe('args mode', () => {
     expect(results[0]?.output).toBe('starting\nv1.4.2')
   })
 
+  test('together (no startup-budget): every platform starts before the first ends; results and names stay in platform order', async () => {
+    answer = engine()
+    const results = await smokeRun(N, { args: ['--version'], timeoutMs: 30_000 }, options({ together: true }))
+    const at = (verb: string, name: string) => calls.findIndex((c) => c[0] === verb && c.includes(name))
+    expect(at('create', 'bdi-smoke-42-x-1')).toBeLessThan(at('rm', 'bdi-smoke-42-x-0'))
+    expect(at('create', 'bdi-smoke-42-x-0')).toBeLessThan(at('rm', 'bdi-smoke-42-x-1'))
+    expect(results.map((r) => [r.platform, r.emulated, r.failure])).toEqual([
+      ['linux/amd64', false, undefined],
+      ['linux/arm64', true, undefined]
+    ])
+    expect(calls.filter((c) => c[0] === 'create').map((c) => [c[2], c[c.indexOf('--platform') + 1]])).toEqual([
+      ['bdi-smoke-42-x-0', 'linux/amd64'],
+      ['bdi-smoke-42-x-1', 'linux/arm64']
+    ])
+  })
+
   test('an image already on the engine is neither pulled nor removed', async () => {
     answer = engine('0', (args) => (args[0] === 'image' && args[1] === 'inspect' ? { stdout: 'sha256:c' } : undefined))
     await smokeRun(N, { args: [], timeoutMs: 30_000 }, options({ platforms: { 'linux/amd64': AMD } }))
