@@ -12,56 +12,34 @@ vi.mock('@actions/core', () => ({
   startGroup: (n: string) => out.push(`::group::${n}`),
   endGroup: () => out.push('::endgroup::')
 }))
-const events: string[] = []
-const tick = (ms: number) => new Promise((r) => setTimeout(r, ms))
 let smokeMs = 30
 let scanMs = 5
 let smokeFails: string | undefined
 let scanFails: string | undefined
 let policyFails: string | undefined
-vi.mock('../../../src/gates/policy-step.js', async () => {
-  const log = await import('../../../src/lib/log.js')
-  return {
-    checkPushedImages: vi.fn(async () => {
-      events.push('policy start')
-      await log.group('Policy (pushed images)', async () => {
-        log.info('linux/amd64: /app is x86-64')
-        await tick(10)
+// One fake gate: it says when it starts and ends, logs one line in its group, waits, then passes or refuses.
+const { events, fakeGate } = vi.hoisted(() => {
+  const events: string[] = []
+  const fakeGate = <T>(name: string, group: string, line: string, ms: () => number, fails: () => string | undefined, result: T) =>
+    vi.fn(async () => {
+      const log = await import('../../../src/lib/log.js')
+      events.push(`${name} start`)
+      await log.group(group, async () => {
+        log.info(line)
+        await new Promise((r) => setTimeout(r, ms()))
       })
-      events.push('policy end')
-      if (policyFails) throw new Error(policyFails)
+      events.push(`${name} end`)
+      const refused = fails()
+      if (refused) throw new Error(refused)
+      return result
     })
-  }
+  return { events, fakeGate }
 })
-vi.mock('../../../src/gates/smoke-step.js', async () => {
-  const log = await import('../../../src/lib/log.js')
-  return {
-    smokeStep: vi.fn(async () => {
-      events.push('smoke start')
-      await log.group('Smoke run (restricted-v2)', async () => {
-        log.info('linux/amd64: started')
-        await tick(smokeMs)
-      })
-      events.push('smoke end')
-      if (smokeFails) throw new Error(smokeFails)
-    })
-  }
-})
-vi.mock('../../../src/gates/vulnerability-step.js', async () => {
-  const log = await import('../../../src/lib/log.js')
-  return {
-    vulnerabilityStep: vi.fn(async () => {
-      events.push('scan start')
-      await log.group('Vulnerability gate (trivy, critical)', async () => {
-        log.info('linux/amd64: no findings')
-        await tick(scanMs)
-      })
-      events.push('scan end')
-      if (scanFails) throw new Error(scanFails)
-      return [{ platform: 'linux/amd64', digest: 'sha256:2', predicateFile: '/w/v.json' }]
-    })
-  }
-})
+vi.mock('../../../src/gates/policy-step.js', () => ({ checkPushedImages: fakeGate('policy', 'Policy (pushed images)', 'linux/amd64: /app is x86-64', () => 10, () => policyFails, undefined) }))
+vi.mock('../../../src/gates/smoke-step.js', () => ({ smokeStep: fakeGate('smoke', 'Smoke run (restricted-v2)', 'linux/amd64: started', () => smokeMs, () => smokeFails, undefined) }))
+vi.mock('../../../src/gates/vulnerability-step.js', () => ({
+  vulnerabilityStep: fakeGate('scan', 'Vulnerability gate (trivy, critical)', 'linux/amd64: no findings', () => scanMs, () => scanFails, [{ platform: 'linux/amd64', digest: 'sha256:2', predicateFile: '/w/v.json' }])
+}))
 const { imageGatesStep } = await import('../../../src/gates/image-gates-step.js')
 
 const run = (budget?: number) => ({ inputs: { smoke: { args: ['--version'] }, startupBudgetMs: budget } }) as unknown as Parameters<typeof imageGatesStep>[0]
